@@ -1,0 +1,202 @@
+//! Genotype sources behind one block reader.
+//!
+//! Every format (PLINK 1 `.bed` now; VCF/BCF, BGEN and pgen later) yields the same thing:
+//! blocks of variants, each a [`GenotypeBlock`] holding the variant records, a dense
+//! samples × variants dosage matrix with missing calls set to 0 (`x0` in DESIGN §1), and the list
+//! of missing calls per variant (the sparse indicator `u`). The compress step never sees a
+//! format.
+
+pub mod plink_bed;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// One tested allele at one site: the effect allele is `alt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// Normalised chromosome name (see [`crate::chrom::normalize`]).
+    pub chrom: String,
+    /// 1-based position.
+    pub pos: u64,
+    /// The source's variant identifier (`.` when none).
+    pub id: String,
+    /// Reference (other) allele.
+    pub ref_allele: String,
+    /// Alternate (effect) allele.
+    pub alt_allele: String,
+}
+
+/// Hard-call genotype counts and the dosage sum of one variant, over all samples of the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QcCounts {
+    /// Samples homozygous for the reference allele.
+    pub hom_ref: u64,
+    /// Heterozygous samples.
+    pub het: u64,
+    /// Samples homozygous for the alternate allele.
+    pub hom_alt: u64,
+    /// Samples with a missing call.
+    pub missing: u64,
+    /// Sum of alternate-allele dosages over observed calls.
+    pub dosage_sum: f64,
+}
+
+impl QcCounts {
+    /// Adds another set of counts (pooling parties).
+    pub fn add(&mut self, other: &QcCounts) {
+        self.hom_ref += other.hom_ref;
+        self.het += other.het;
+        self.hom_alt += other.hom_alt;
+        self.missing += other.missing;
+        self.dosage_sum += other.dosage_sum;
+    }
+}
+
+/// Where a source's allele orientation comes from; decides which file sets the reported
+/// orientation at merge (DESIGN §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orientation {
+    /// The source knows the reference allele (VCF, BCF, BGEN, pgen).
+    Reference,
+    /// PLINK 1: A1/A2 may be in minor/major order, not REF/ALT.
+    Plink1,
+}
+
+/// A block of consecutive variants, decoded.
+#[derive(Debug, Default)]
+pub struct GenotypeBlock {
+    /// The variants, in file order.
+    pub variants: Vec<Variant>,
+    /// `n_samples × variants.len()` dosages, column-major (one variant's samples contiguous),
+    /// missing calls as 0.
+    pub dosages: Vec<f64>,
+    /// Per variant, the sample indices whose call is missing, ascending.
+    pub missing: Vec<Vec<u32>>,
+    /// Per variant, QC counts over all samples of the file.
+    pub qc: Vec<QcCounts>,
+}
+
+impl GenotypeBlock {
+    /// Empties the block, keeping allocations.
+    pub fn clear(&mut self) {
+        self.variants.clear();
+        self.dosages.clear();
+        self.missing.clear();
+        self.qc.clear();
+    }
+
+    /// Number of variants in the block.
+    pub fn len(&self) -> usize {
+        self.variants.len()
+    }
+
+    /// Whether the block holds no variant.
+    pub fn is_empty(&self) -> bool {
+        self.variants.is_empty()
+    }
+}
+
+/// A genotype source read in blocks of variants.
+pub trait BlockReader: Send {
+    /// Sample IDs (IIDs) in the file's column order.
+    fn samples(&self) -> &[String];
+
+    /// Total variants the reader will yield, when known up front (for progress).
+    fn variant_count_hint(&self) -> Option<u64>;
+
+    /// How this source orients alleles.
+    fn orientation(&self) -> Orientation;
+
+    /// Describes the source for the summary header, e.g. `"plink1-bed"`.
+    fn format_name(&self) -> &'static str;
+
+    /// The dosage field read (`"GT"` for hard calls).
+    fn dosage_field(&self) -> &str;
+
+    /// Fills `block` with up to `max_variants` variants; returns `false` at end of input.
+    fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool>;
+}
+
+/// A genomic region `CHR[:START-END]` (1-based, inclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// Normalised chromosome.
+    pub chrom: String,
+    /// First position included.
+    pub start: u64,
+    /// Last position included.
+    pub end: u64,
+}
+
+impl Region {
+    /// Parses `CHR`, `CHR:START-END` or `CHR:START-`.
+    ///
+    /// ```
+    /// use dash::genotype::Region;
+    /// let r = Region::parse("chr2:100-200").unwrap();
+    /// assert_eq!((r.chrom.as_str(), r.start, r.end), ("2", 100, 200));
+    /// ```
+    pub fn parse(text: &str) -> Result<Region> {
+        let bad = || Error::usage(format!("--region '{text}': expected CHR or CHR:START-END"));
+        let (chrom, range) = match text.split_once(':') {
+            Some((c, r)) => (c, Some(r)),
+            None => (text, None),
+        };
+        if chrom.is_empty() {
+            return Err(bad());
+        }
+        let (start, end) = match range {
+            None => (1, u64::MAX),
+            Some(r) => {
+                let (s, e) = r.split_once('-').ok_or_else(bad)?;
+                let parse = |v: &str| v.replace(',', "").parse::<u64>().map_err(|_| bad());
+                let start = parse(s)?;
+                let end = if e.is_empty() { u64::MAX } else { parse(e)? };
+                if start == 0 || end < start {
+                    return Err(bad());
+                }
+                (start, end)
+            }
+        };
+        Ok(Region {
+            chrom: crate::chrom::normalize(chrom),
+            start,
+            end,
+        })
+    }
+
+    /// Whether the region holds this normalised chromosome and position.
+    pub fn contains(&self, chrom: &str, pos: u64) -> bool {
+        self.chrom == chrom && (self.start..=self.end).contains(&pos)
+    }
+}
+
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.start, self.end) {
+            (1, u64::MAX) => write!(f, "{}", self.chrom),
+            (s, u64::MAX) => write!(f, "{}:{s}-", self.chrom),
+            (s, e) => write!(f, "{}:{s}-{e}", self.chrom),
+        }
+    }
+}
+
+/// Opens the genotype source at `path`, choosing the reader by file name.
+pub fn open(path: &Path, region: Option<&Region>) -> Result<Box<dyn BlockReader>> {
+    let name = path.to_string_lossy();
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".vcf") || lower.ends_with(".vcf.gz") || lower.ends_with(".bcf") {
+        return Err(Error::input(
+            path,
+            "VCF/BCF input is not supported yet; convert with `plink2 --make-bed`",
+        ));
+    }
+    if lower.ends_with(".bgen") || lower.ends_with(".pgen") {
+        return Err(Error::input(
+            path,
+            "BGEN and pgen input are not supported yet",
+        ));
+    }
+    Ok(Box::new(plink_bed::BedReader::open(path, region)?))
+}
