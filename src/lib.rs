@@ -1,0 +1,29 @@
+//! # dash — exact pooled GWAS from per-biobank summaries
+//!
+//! DASH ("compress within, combine across"): each party compresses its genotypes, phenotypes and
+//! covariates into sums ([`compress`] → [`summary`]); anyone holding the summaries merges them
+//! ([`merge`] → [`regression`] → [`output`]) into summary statistics equal, to floating-point
+//! accuracy, to a linear regression on all samples pooled.
+//!
+//! The pipeline, module by module:
+//!
+//! * [`genotype`] — genotype formats behind one block reader ([`genotype::BlockReader`]);
+//! * [`samples`] — phenotype/covariate files, sample matching, phenotype groups;
+//! * [`compress`] — blocks of dosages → per-variant sums;
+//! * [`summary`] — the Parquet summary file, the contract between parties and mergers;
+//! * [`merge`] — join by variant, harmonise alleles, pool sums, impute;
+//! * [`regression`] — the projection math; [`pvalue`] — log-space Student-t tails;
+//! * [`output`] — GWAS-SSF, metadata, skipped list.
+
+pub mod atomic_file;
+pub mod chrom;
+pub mod cli;
+pub mod compress;
+pub mod error;
+pub mod genotype;
+pub mod merge;
+pub mod output;
+pub mod pvalue;
+pub mod regression;
+pub mod samples;
+pub mod summary;

@@ -1,0 +1,110 @@
+//! The GWAS-SSF metadata file `PREFIX.<pheno>.tsv.gz-meta.yaml` that travels with each TSV.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use md5::{Digest, Md5};
+
+use crate::atomic_file::AtomicFile;
+use crate::error::{IoResultExt, Result};
+
+/// What the metadata says about one summary-statistics file.
+#[derive(Debug, Clone)]
+pub struct Metadata<'a> {
+    /// File name of the data file (no directory).
+    pub data_file_name: &'a str,
+    /// Trait (phenotype) name.
+    pub trait_description: &'a str,
+    /// Largest per-variant n.
+    pub sample_size: u64,
+    /// Today's date, `YYYY-MM-DD`.
+    pub date: &'a str,
+    /// Covariates adjusted for.
+    pub covariates: &'a [String],
+    /// Parties pooled.
+    pub parties: &'a [&'a str],
+}
+
+/// The MD5 of a file, hex.
+pub fn md5_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).with_path(path)?;
+    let mut hasher = Md5::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).with_path(path)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Writes the metadata YAML; `md5` is the data file's checksum.
+pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
+    let mut file = AtomicFile::create(path)?;
+    // Free text is single-quoted: a plain YAML scalar may not contain ": ". What dash cannot
+    // know (assembly, genotyping technology, ancestry) is "NR", the GWAS Catalog's "not reported".
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let list = |items: &[String]| -> String {
+        if items.is_empty() {
+            " []\n".to_string()
+        } else {
+            items
+                .iter()
+                .map(|i| format!("\n  - {}", quote(i)))
+                .collect::<String>()
+                + "\n"
+        }
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let text = format!(
+        "# GWAS-SSF metadata written by dash {version}\n\
+         date_metadata_last_modified: {date}\n\
+         trait_description:\n  - {trait_name}\n\
+         genome_assembly: NR\n\
+         coordinate_system: 1-based\n\
+         genotyping_technology:\n  - 'NR'\n\
+         samples:\n  - sample_size: {n}\n    sample_ancestry_category:\n      - 'NR'\n\
+         data_file_name: {name}\n\
+         file_type: GWAS-SSF v1.0\n\
+         data_file_md5sum: {md5}\n\
+         analysis_software: {software}\n\
+         adjusted_covariates:{covariates}\
+         is_harmonised: false\n\
+         is_sorted: true\n",
+        date = meta.date,
+        trait_name = quote(meta.trait_description),
+        n = meta.sample_size,
+        name = quote(meta.data_file_name),
+        software = quote(&format!(
+            "dash {version} (DASH pooled linear regression; parties: {})",
+            meta.parties.join(", ")
+        )),
+        covariates = list(meta.covariates),
+    );
+    file.write_all(text.as_bytes()).with_path(path)?;
+    Ok(file)
+}
+
+/// Today's UTC date as `YYYY-MM-DD` (civil-from-days, so no date crate is needed).
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

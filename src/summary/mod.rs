@@ -1,0 +1,173 @@
+//! The summary file: the Parquet contract of DESIGN §2, in one place.
+//!
+//! A summary holds, for one or more **components** (parties), sums over their samples and nothing
+//! per sample:
+//!
+//! * the footer key `dash.summary` — a JSON [`Header`]: format version, tool version, the
+//!   file's phenotype groups and their fields, and every component with its `n_g` and Gram matrix
+//!   `G = AᵀA` per group;
+//! * one row per (variant, ALT allele) — see [`schema`] for the columns: the variant, which
+//!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts.
+//!
+//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads and validates one.
+
+pub mod read;
+pub mod schema;
+pub mod write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::genotype::{QcCounts, Variant};
+use crate::samples::Field;
+
+pub use read::read_summary;
+pub use write::SummaryWriter;
+
+/// Key of the footer metadata entry holding the [`Header`] JSON.
+pub const METADATA_KEY: &str = "dash.summary";
+/// Identifies the file kind inside the header.
+pub const FORMAT_NAME: &str = "dash-summary";
+/// Version of the summary format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The footer header of a summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// [`FORMAT_VERSION`] at write time.
+    pub format_version: u32,
+    /// The dash version that wrote the file.
+    pub tool_version: String,
+    /// Phenotype groups of the file; per-variant columns come per group in this order.
+    pub groups: Vec<GroupLayout>,
+    /// Parties whose sums the file holds.
+    pub components: Vec<Component>,
+    /// `--region` the file was restricted to, when it is a shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// The fields of one group of the file (the columns of its `A`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupLayout {
+    /// Phenotypes sharing the group's samples.
+    pub phenotypes: Vec<String>,
+    /// Field 0 is always the intercept.
+    pub fields: Vec<Field>,
+    /// Per field, the constant subtracted from it before any sum was taken (0 for the
+    /// intercept): every G and per-variant sum of this group is of `A − 1·shiftᵀ`.
+    pub shift: Vec<f64>,
+}
+
+/// One party's contribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// Random 128-bit id (hex), shared by all shards compressed from one party's data.
+    pub id: String,
+    /// The party's name (`--party`).
+    pub party: String,
+    /// Where the genotypes came from.
+    pub source: Source,
+    /// Per file group (same order as [`Header::groups`]): n and G.
+    pub groups: Vec<ComponentGroup>,
+}
+
+/// The genotype source of a component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Format name, e.g. `plink1-bed`.
+    pub format: String,
+    /// File name as given to compress (no directories: paths are the party's business).
+    pub file: String,
+    /// Dosage field (`GT` for hard calls, `DS`).
+    pub dosage_field: String,
+    /// Whether REF/ALT are reference-based (`reference`) or PLINK 1 A2/A1 (`plink1`).
+    pub orientation: String,
+}
+
+/// n and Gram matrix of one group of one component.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentGroup {
+    /// Samples in the group, `n_g`.
+    pub n: u64,
+    /// `AᵀA`, row-major J × J.
+    pub gram: Vec<f64>,
+}
+
+/// Per-variant sums of one group, column buffers for a run of rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupSums {
+    /// Number of fields J of the group.
+    pub width: usize,
+    /// `Aᵀx0`, rows × J row-major.
+    pub atx0: Vec<f64>,
+    /// `Aᵀu`, rows × J row-major; entry 0 (intercept) is the missing-call count.
+    pub atu: Vec<f64>,
+    /// `x0·x0`, one per row.
+    pub x0x0: Vec<f64>,
+}
+
+impl GroupSums {
+    /// Empty buffers for a group of `width` fields.
+    pub fn new(width: usize) -> GroupSums {
+        GroupSums {
+            width,
+            ..GroupSums::default()
+        }
+    }
+
+    /// `Aᵀx0` of row `r`.
+    pub fn atx0(&self, r: usize) -> &[f64] {
+        &self.atx0[r * self.width..(r + 1) * self.width]
+    }
+
+    /// `Aᵀu` of row `r`.
+    pub fn atu(&self, r: usize) -> &[f64] {
+        &self.atu[r * self.width..(r + 1) * self.width]
+    }
+}
+
+/// Variant rows of a summary, columnar.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    /// The variants.
+    pub variants: Vec<Variant>,
+    /// Per row, indices into [`Header::components`] of the components holding the variant.
+    pub components: Vec<Vec<u32>>,
+    /// Per file group, the sums.
+    pub groups: Vec<GroupSums>,
+    /// Per row, QC counts summed over its components.
+    pub qc: Vec<QcCounts>,
+}
+
+impl Rows {
+    /// Empty rows for groups of the given widths.
+    pub fn with_widths(widths: impl IntoIterator<Item = usize>) -> Rows {
+        Rows {
+            groups: widths.into_iter().map(GroupSums::new).collect(),
+            ..Rows::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.variants.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.variants.is_empty()
+    }
+}
+
+/// A summary read from disk.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Where it was read from.
+    pub path: std::path::PathBuf,
+    /// The footer header.
+    pub header: Header,
+    /// All variant rows.
+    pub rows: Rows,
+}

@@ -1,0 +1,64 @@
+//! Column layout of the summary's rows.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `chrom` | utf8 | normalised chromosome |
+//! | `pos` | uint64 | 1-based position |
+//! | `id` | utf8 | variant id from the source |
+//! | `ref`, `alt` | utf8 | alleles; `alt` is the effect allele |
+//! | `components` | list<uint32> | indices into the header's components holding this row |
+//! | `g{k}_atx0` | fixed_size_list<float64>[J_k] | `Aᵀx0` of group k |
+//! | `g{k}_atu` | fixed_size_list<float64>[J_k] | `Aᵀu` of group k |
+//! | `g{k}_x0x0` | float64 | `x0·x0` of group k |
+//! | `hom_ref`, `het`, `hom_alt`, `missing` | uint64 | hard-call counts over all samples |
+//! | `dosage_sum` | float64 | sum of observed ALT dosages over all samples |
+
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
+
+/// Names of the three columns of group `k`.
+pub fn group_columns(k: usize) -> [String; 3] {
+    [
+        format!("g{k}_atx0"),
+        format!("g{k}_atu"),
+        format!("g{k}_x0x0"),
+    ]
+}
+
+/// The list item field of the `g{k}_atx0`/`g{k}_atu` columns.
+pub fn sums_item() -> Arc<ArrowField> {
+    Arc::new(ArrowField::new("item", DataType::Float64, false))
+}
+
+/// The list item field of the `components` column.
+pub fn components_item() -> Arc<ArrowField> {
+    Arc::new(ArrowField::new("item", DataType::UInt32, false))
+}
+
+/// QC count columns, in order.
+pub const QC_COUNT_COLUMNS: [&str; 4] = ["hom_ref", "het", "hom_alt", "missing"];
+
+/// The Arrow schema for groups of the given widths.
+pub fn schema(widths: &[usize]) -> SchemaRef {
+    let mut fields = vec![
+        ArrowField::new("chrom", DataType::Utf8, false),
+        ArrowField::new("pos", DataType::UInt64, false),
+        ArrowField::new("id", DataType::Utf8, false),
+        ArrowField::new("ref", DataType::Utf8, false),
+        ArrowField::new("alt", DataType::Utf8, false),
+        ArrowField::new("components", DataType::List(components_item()), false),
+    ];
+    for (k, &width) in widths.iter().enumerate() {
+        let [atx0, atu, x0x0] = group_columns(k);
+        let list = DataType::FixedSizeList(sums_item(), width as i32);
+        fields.push(ArrowField::new(atx0, list.clone(), false));
+        fields.push(ArrowField::new(atu, list, false));
+        fields.push(ArrowField::new(x0x0, DataType::Float64, false));
+    }
+    for name in QC_COUNT_COLUMNS {
+        fields.push(ArrowField::new(name, DataType::UInt64, false));
+    }
+    fields.push(ArrowField::new("dosage_sum", DataType::Float64, false));
+    Arc::new(Schema::new(fields))
+}

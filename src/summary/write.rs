@@ -1,0 +1,140 @@
+//! Writing a summary.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, FixedSizeListArray, Float64Array, ListArray, RecordBatch, StringArray, UInt32Array,
+    UInt64Array,
+};
+use arrow_buffer::OffsetBuffer;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::{schema, Header, Rows, METADATA_KEY};
+use crate::atomic_file::AtomicFile;
+use crate::error::{Error, Result};
+
+/// Rows per Parquet row group: large enough for good compression, small enough to stream.
+const ROW_GROUP_SIZE: usize = 65_536;
+
+/// Writes a summary under a temporary name; [`SummaryWriter::finish`] puts it in place.
+///
+/// ```no_run
+/// use dash::summary::{Header, Rows, SummaryWriter};
+/// # fn demo(header: Header, rows: Rows) -> dash::error::Result<()> {
+/// let mut writer = SummaryWriter::create("party.parquet".as_ref(), &header)?;
+/// writer.write(&rows)?;
+/// writer.finish()?;
+/// # Ok(()) }
+/// ```
+pub struct SummaryWriter {
+    writer: ArrowWriter<AtomicFile>,
+    schema: SchemaRef,
+    path: std::path::PathBuf,
+    rows_written: usize,
+}
+
+impl SummaryWriter {
+    /// Creates the file; the header goes into the footer.
+    pub fn create(path: &Path, header: &Header) -> Result<SummaryWriter> {
+        let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+        let schema = schema::schema(&widths);
+        let json = serde_json::to_string(header).expect("header serialises");
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid level"),
+            ))
+            .set_dictionary_enabled(false)
+            .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
+            .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), json)]))
+            .build();
+        let file = AtomicFile::create(path)?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        Ok(SummaryWriter {
+            writer,
+            schema,
+            path: path.to_path_buf(),
+            rows_written: 0,
+        })
+    }
+
+    /// Appends rows.
+    pub fn write(&mut self, rows: &Rows) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let batch = to_record_batch(&self.schema, rows);
+        self.writer
+            .write(&batch)
+            .map_err(|e| Error::input(&self.path, e.to_string()))?;
+        self.rows_written += rows.len();
+        Ok(())
+    }
+
+    /// Number of rows written so far.
+    pub fn rows_written(&self) -> usize {
+        self.rows_written
+    }
+
+    /// Writes the footer and renames the file into place.
+    pub fn finish(self) -> Result<()> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::input(&self.path, e.to_string()))?;
+        file.commit()?;
+        Ok(())
+    }
+}
+
+fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
+    let strings = |f: fn(&crate::genotype::Variant) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.variants.iter().map(f)))
+    };
+    let mut columns: Vec<ArrayRef> = vec![
+        strings(|v| &v.chrom),
+        Arc::new(UInt64Array::from_iter_values(
+            rows.variants.iter().map(|v| v.pos),
+        )),
+        strings(|v| &v.id),
+        strings(|v| &v.ref_allele),
+        strings(|v| &v.alt_allele),
+    ];
+    let offsets = OffsetBuffer::from_lengths(rows.components.iter().map(Vec::len));
+    let values = UInt32Array::from_iter_values(rows.components.iter().flatten().copied());
+    columns.push(Arc::new(ListArray::new(
+        schema::components_item(),
+        offsets,
+        Arc::new(values),
+        None,
+    )));
+    for group in &rows.groups {
+        let list = |values: &[f64]| -> ArrayRef {
+            Arc::new(FixedSizeListArray::new(
+                schema::sums_item(),
+                group.width as i32,
+                Arc::new(Float64Array::from(values.to_vec())),
+                None,
+            ))
+        };
+        columns.push(list(&group.atx0));
+        columns.push(list(&group.atu));
+        columns.push(Arc::new(Float64Array::from(group.x0x0.clone())));
+    }
+    let counts: [fn(&crate::genotype::QcCounts) -> u64; 4] =
+        [|q| q.hom_ref, |q| q.het, |q| q.hom_alt, |q| q.missing];
+    for count in counts {
+        columns.push(Arc::new(UInt64Array::from_iter_values(
+            rows.qc.iter().map(count),
+        )));
+    }
+    columns.push(Arc::new(Float64Array::from_iter_values(
+        rows.qc.iter().map(|q| q.dosage_sum),
+    )));
+    RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
+}
