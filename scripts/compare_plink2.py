@@ -79,7 +79,7 @@ def read_dash(path):
         for ln in f:
             c = ln.rstrip("\r\n").split("\t")
             r = {k: (None if c[i] == "#NA" else c[i]) for k, i in ix.items()}
-            vid = r["variant_id"] or r["rsid"]
+            vid = r["rsid"] or r["variant_id"]  # plink2 keys by the .bim ID (an rsID here)
             if vid in rows:
                 die("%s: duplicate variant %s" % (path, vid))
             rows[vid] = r

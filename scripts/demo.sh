@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Demo: three biobanks compress their own data, a consortium merges the summaries.
+# Usage: bash scripts/demo.sh [OUTDIR]   (default demo-out/; set DASH_BIN to use a built binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-demo-out}
+mkdir -p "$out"
+if [ -z "${DASH_BIN:-}" ]; then
+  cargo build --release --quiet
+  DASH_BIN=target/release/dash
+fi
+
+for party in a b c; do
+  "$DASH_BIN" compress "fixtures/party_$party.bed" \
+    --pheno "fixtures/party_$party.pheno" --covar "fixtures/party_$party.covar" \
+    --party "biobank_$party" --out "$out/party_$party.parquet"
+done
+"$DASH_BIN" merge "$out"/party_a.parquet "$out"/party_b.parquet "$out"/party_c.parquet --out "$out/gwas"
+
+echo
+echo "Summaries (what each biobank sends):"
+ls -l "$out"/party_*.parquet
+echo
+echo "Results:"
+ls -l "$out"/gwas.*
+echo
+echo "Top hits for y1:"
+if command -v bgzip >/dev/null; then cat_gz="bgzip -dc"; else cat_gz="gzip -dc"; fi
+$cat_gz "$out/gwas.y1.tsv.gz" | awk -F'\t' 'NR==1 || $13 > 8' | cut -f1-8,10,11,13 | column -t | head -12

@@ -1,0 +1,316 @@
+//! Every bad input gets a one-line error naming the file and the problem, a non-zero exit, and
+//! no output file (not even a temporary one).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Copies party `name`'s fixture files into `dir`, returning the new prefix.
+fn copy_party(dir: &Path, name: &str) -> PathBuf {
+    for ext in ["bed", "bim", "fam", "pheno", "covar"] {
+        fs::copy(
+            fixtures().join(format!("party_{name}.{ext}")),
+            dir.join(format!("party_{name}.{ext}")),
+        )
+        .unwrap();
+    }
+    dir.join(format!("party_{name}"))
+}
+
+fn path(prefix: &Path, ext: &str) -> String {
+    format!("{}.{ext}", prefix.display())
+}
+
+/// Runs dash, expects failure with one stderr line containing every `needles`, and no output
+/// starting with `out_name` in `dir`.
+fn expect_error<S: AsRef<str>>(dir: &Path, args: &[S], out_name: &str, needles: &[&str]) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let out = dash(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "dash {args:?} succeeded");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("dash: error"))
+        .collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "error line lacks '{needle}': {}",
+            lines[0]
+        );
+    }
+    let left = files_starting_with(dir, out_name);
+    assert!(left.is_empty(), "output left behind: {left:?}");
+}
+
+fn compress_args(prefix: &str, pheno: &str, covar: &str, out: &str) -> Vec<String> {
+    [
+        "compress", prefix, "--pheno", pheno, "--covar", covar, "--out", out,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn truncated_bed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let bed = path(&p, "bed");
+    let bytes = fs::read(&bed).unwrap();
+    fs::write(&bed, &bytes[..bytes.len() - 100]).unwrap();
+    let out = dir.path().join("out.parquet");
+    let args = compress_args(
+        &bed,
+        &path(&p, "pheno"),
+        &path(&p, "covar"),
+        out.to_str().unwrap(),
+    );
+    expect_error(dir.path(), &args, "out", &["party_c.bed", "truncated"]);
+}
+
+#[test]
+fn wrong_magic() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let bed = path(&p, "bed");
+    let mut bytes = fs::read(&bed).unwrap();
+    bytes[0] = 0x00;
+    fs::write(&bed, &bytes).unwrap();
+    let out = dir.path().join("out.parquet");
+    let args = compress_args(
+        &bed,
+        &path(&p, "pheno"),
+        &path(&p, "covar"),
+        out.to_str().unwrap(),
+    );
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &["party_c.bed", "not a PLINK 1 .bed"],
+    );
+}
+
+#[test]
+fn bim_count_does_not_match_bed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let bim = path(&p, "bim");
+    let text = fs::read_to_string(&bim).unwrap();
+    let fewer: Vec<&str> = text.lines().skip(1).collect();
+    fs::write(&bim, fewer.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out.parquet");
+    let args = compress_args(
+        p.to_str().unwrap(),
+        &path(&p, "pheno"),
+        &path(&p, "covar"),
+        out.to_str().unwrap(),
+    );
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &["party_c.bed", "1319 variants", "party_c.bim"],
+    );
+}
+
+#[test]
+fn fam_count_does_not_match_bed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let fam = path(&p, "fam");
+    let text = fs::read_to_string(&fam).unwrap();
+    let fewer: Vec<&str> = text.lines().take(297).collect();
+    fs::write(&fam, fewer.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out.parquet");
+    let args = compress_args(
+        p.to_str().unwrap(),
+        &path(&p, "pheno"),
+        &path(&p, "covar"),
+        out.to_str().unwrap(),
+    );
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &["party_c.bed", "297 samples", "party_c.fam"],
+    );
+}
+
+#[test]
+fn non_numeric_phenotype() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let pheno = path(&p, "pheno");
+    let text = fs::read_to_string(&pheno).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let fields: Vec<&str> = lines[5].split('\t').collect();
+    lines[5] = format!("{}\t{}\tabc\t{}", fields[0], fields[1], fields[3]);
+    fs::write(&pheno, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out.parquet");
+    let args = compress_args(
+        p.to_str().unwrap(),
+        &pheno,
+        &path(&p, "covar"),
+        out.to_str().unwrap(),
+    );
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &["party_c.pheno", "line 6", "non-numeric value 'abc'", "'y1'"],
+    );
+}
+
+#[test]
+fn no_sample_in_common() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    // Party a's phenotypes against party c's genotypes.
+    let other = fixtures().join("party_a.pheno");
+    let out = dir.path().join("out.parquet");
+    let args = vec![
+        "compress",
+        p.to_str().unwrap(),
+        "--pheno",
+        other.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &["party_a.pheno", "no sample in common"],
+    );
+}
+
+/// Compresses party c with a covariate file rewritten by `edit`, then merges it alone.
+fn merge_with_covariates(edit: impl Fn(&str, usize) -> String, keep_rows: usize, needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let covar = path(&p, "covar");
+    let text = fs::read_to_string(&covar).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .take(keep_rows.saturating_add(1))
+        .map(|(i, l)| edit(l, i))
+        .collect();
+    fs::write(&covar, lines.join("\n") + "\n").unwrap();
+    let summary = dir.path().join("c.parquet");
+    let args = compress_args(
+        p.to_str().unwrap(),
+        &path(&p, "pheno"),
+        &covar,
+        summary.to_str().unwrap(),
+    );
+    dash_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = dir.path().join("result");
+    expect_error(
+        dir.path(),
+        &[
+            "merge",
+            summary.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "result",
+        needles,
+    );
+}
+
+#[test]
+fn rank_deficient_covariates() {
+    // Append age2 = 2·age: collinear with age.
+    merge_with_covariates(
+        |line, i| {
+            let age = line.split_whitespace().nth(1).unwrap();
+            if i == 0 {
+                format!("{line} age2")
+            } else {
+                let doubled = age
+                    .parse::<f64>()
+                    .map(|a| (2.0 * a).to_string())
+                    .unwrap_or("NA".into());
+                format!("{line} {doubled}")
+            }
+        },
+        usize::MAX,
+        &["rank-deficient", "'age2'", "phenotype 'y1'"],
+    );
+}
+
+#[test]
+fn fewer_samples_than_covariates() {
+    // Keep 4 covariate rows: 4 samples against 7 covariate columns.
+    merge_with_covariates(
+        |line, _| line.to_string(),
+        4,
+        &["fewer samples", "than covariate columns"],
+    );
+}
+
+#[test]
+fn unreadable_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus.parquet");
+    fs::write(&bogus, "this is not parquet\n").unwrap();
+    let out = dir.path().join("result");
+    expect_error(
+        dir.path(),
+        &[
+            "merge",
+            bogus.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "result",
+        &["bogus.parquet", "not a readable Parquet summary"],
+    );
+}
+
+#[test]
+fn truncated_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = compress_party(dir.path(), "c");
+    let bytes = fs::read(&summary).unwrap();
+    fs::write(&summary, &bytes[..bytes.len() / 2]).unwrap();
+    let out = dir.path().join("result");
+    expect_error(
+        dir.path(),
+        &[
+            "merge",
+            summary.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "result",
+        &["party_c.parquet"],
+    );
+}
+
+#[test]
+fn same_summary_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = compress_party(dir.path(), "c");
+    let copy = dir.path().join("copy.parquet");
+    fs::copy(&summary, &copy).unwrap();
+    let out = dir.path().join("result");
+    expect_error(
+        dir.path(),
+        &[
+            "merge",
+            summary.to_str().unwrap(),
+            copy.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "result",
+        &["copy.parquet", "party_c.parquet", "twice"],
+    );
+}
