@@ -26,4 +26,5 @@ ls -l "$out"/gwas.*
 echo
 echo "Top hits for y1:"
 if command -v bgzip >/dev/null; then cat_gz="bgzip -dc"; else cat_gz="gzip -dc"; fi
-$cat_gz "$out/gwas.y1.tsv.gz" | awk -F'\t' 'NR==1 || $13 > 8' | cut -f1-8,10,11,13 | column -t | head -12
+if command -v column >/dev/null; then align="column -t"; else align=cat; fi
+$cat_gz "$out/gwas.y1.tsv.gz" | awk -F'\t' 'NR==1 || $13 > 8' | cut -f1-8,10,11,13 | $align | head -12

@@ -182,8 +182,37 @@ impl std::fmt::Display for Region {
     }
 }
 
+/// Which per-sample field gives the dosage (`--dosage-field`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DosageField {
+    /// Hard calls: the count of the ALT allele in `GT`.
+    Gt,
+    /// Expected ALT dosage `DS` (VCF/BCF, Number=A).
+    Ds,
+    /// `DS` when the header declares it, else `GT`.
+    Auto,
+}
+
+impl DosageField {
+    /// Parses `GT`, `DS` or `auto`.
+    pub fn parse(text: &str) -> Result<DosageField> {
+        match text {
+            "GT" | "gt" => Ok(DosageField::Gt),
+            "DS" | "ds" => Ok(DosageField::Ds),
+            "auto" => Ok(DosageField::Auto),
+            other => Err(Error::usage(format!(
+                "--dosage-field '{other}': expected GT, DS or auto"
+            ))),
+        }
+    }
+}
+
 /// Opens the genotype source at `path`, choosing the reader by file name.
-pub fn open(path: &Path, region: Option<&Region>) -> Result<Box<dyn BlockReader>> {
+pub fn open(
+    path: &Path,
+    region: Option<&Region>,
+    dosage_field: DosageField,
+) -> Result<Box<dyn BlockReader>> {
     let name = path.to_string_lossy();
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".vcf") || lower.ends_with(".vcf.gz") || lower.ends_with(".bcf") {
@@ -196,6 +225,12 @@ pub fn open(path: &Path, region: Option<&Region>) -> Result<Box<dyn BlockReader>
         return Err(Error::input(
             path,
             "BGEN and pgen input are not supported yet",
+        ));
+    }
+    if dosage_field == DosageField::Ds {
+        return Err(Error::input(
+            path,
+            "--dosage-field DS: a PLINK 1 .bed holds hard calls only (use GT or auto)",
         ));
     }
     Ok(Box::new(plink_bed::BedReader::open(path, region)?))
