@@ -49,11 +49,17 @@ pub fn default_block_size(n_samples: usize) -> usize {
     (BLOCK_BYTES / (8 * n_samples.max(1))).clamp(8, 1024)
 }
 
-/// A fresh random component id: 128 bits, hex.
-pub fn new_component_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("operating system random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The component id of a party: 128 bits (hex) digested from its aggregate content — party
+/// name, group layouts, n and G per group.
+///
+/// Every `--region` shard compressed from the same party data gets the same id, so merge can
+/// union shards and refuse double counts; G over thousands of samples makes ids of different
+/// parties distinct. Only aggregates enter the digest, never a sample ID.
+pub fn component_id(party: &str, layouts: &[GroupLayout], groups: &[ComponentGroup]) -> String {
+    use md5::{Digest, Md5};
+    let content = serde_json::json!({ "party": party, "layouts": layouts, "groups": groups });
+    let digest = Md5::digest(content.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Builds the summary header of a single-party file.
@@ -66,21 +72,29 @@ pub fn single_party_header(
         Orientation::Reference => "reference",
         Orientation::Plink1 => "plink1",
     };
+    let layouts: Vec<GroupLayout> = fields
+        .groups
+        .iter()
+        .map(|g| GroupLayout {
+            phenotypes: g.phenotypes.clone(),
+            fields: g.fields.clone(),
+            shift: g.shift.clone(),
+        })
+        .collect();
+    let groups: Vec<ComponentGroup> = fields
+        .groups
+        .iter()
+        .map(|g| ComponentGroup {
+            n: g.n() as u64,
+            gram: g.gram(),
+        })
+        .collect();
     Header {
         format: crate::summary::FORMAT_NAME.to_string(),
         format_version: crate::summary::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        groups: fields
-            .groups
-            .iter()
-            .map(|g| GroupLayout {
-                phenotypes: g.phenotypes.clone(),
-                fields: g.fields.clone(),
-                shift: g.shift.clone(),
-            })
-            .collect(),
         components: vec![Component {
-            id: new_component_id(),
+            id: component_id(&options.party, &layouts, &groups),
             party: options.party.clone(),
             source: Source {
                 format: reader.format_name().to_string(),
@@ -88,15 +102,9 @@ pub fn single_party_header(
                 dosage_field: reader.dosage_field().to_string(),
                 orientation: orientation.to_string(),
             },
-            groups: fields
-                .groups
-                .iter()
-                .map(|g| ComponentGroup {
-                    n: g.n() as u64,
-                    gram: g.gram(),
-                })
-                .collect(),
+            groups,
         }],
+        groups: layouts,
         region: options.region.clone(),
     }
 }
