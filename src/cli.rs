@@ -108,6 +108,15 @@ pub struct MergeArgs {
     /// Fit without an intercept.
     #[arg(long)]
     no_intercept: bool,
+    /// Add an intercept per party (an indicator column per party; single-party summaries only).
+    #[arg(long)]
+    per_party_intercept: bool,
+    /// Test only variants held by at least N parties (others go to the skipped list).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    min_parties: usize,
+    /// Also write the merged sums as a summary, to merge with later batches.
+    #[arg(long, value_name = "FILE.parquet")]
+    summary_out: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -265,6 +274,8 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         phenotypes: args.pheno.clone(),
         covariates: args.covar.clone(),
         intercept: !args.no_intercept,
+        per_party_intercept: args.per_party_intercept,
+        min_parties: args.min_parties,
     };
     let phenotypes = options
         .phenotypes
@@ -312,6 +323,14 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             results.party_sets
         ));
         files.extend([tsv, skipped, meta]);
+    }
+    if let Some(path) = &args.summary_out {
+        let rows = crate::merge::summary_out::write(&merged, &phenotypes, &options, path)?;
+        note(format!(
+            "merged summary: {rows} variants of {} parties → {}",
+            merged.component_count(),
+            path.display()
+        ));
     }
     note(format!(
         "finished in {:.2}s",

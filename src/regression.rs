@@ -60,6 +60,8 @@ pub enum SkipReason {
     NoDegreesOfFreedom,
     /// The model fits exactly (zero residual variance): no finite standard error.
     PerfectFit,
+    /// Held by fewer parties than `--min-parties`.
+    TooFewParties,
 }
 
 impl SkipReason {
@@ -70,6 +72,7 @@ impl SkipReason {
             SkipReason::ConstantOrCollinear => "constant_or_collinear",
             SkipReason::NoDegreesOfFreedom => "insufficient_df",
             SkipReason::PerfectFit => "perfect_fit",
+            SkipReason::TooFewParties => "too_few_parties",
         }
     }
 }

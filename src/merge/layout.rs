@@ -1,0 +1,384 @@
+//! One phenotype's field layout across summaries, and pooling sums onto it.
+//!
+//! Every summary has its own groups, field order and centring. For a phenotype y the merge uses
+//! one *union layout* — intercept, the chosen covariates (categorical levels pooled over all
+//! summaries), y — and moves every input's sums onto it: fields mapped by name (a level a party
+//! never saw is a column of zeros there), alleles flipped where the row is the other way round, and
+//! the centring changed exactly:
+//!
+//! each input's sums are of `A' = A − 1·sᵀ` for its own shift s. Moving them to a target t is
+//! exact algebra with d = s − t: `A'' = A' + 1·dᵀ`, so `A''ᵀv = A'ᵀv + d·(1ᵀv)` and
+//! `G'' = G' + d·g₀ᵀ + g₀·dᵀ + n·d·dᵀ` with `g₀ = A'ᵀ1 = G'[:, 0]`.
+
+use super::{MergeOptions, Merged, Site};
+use crate::error::{Error, Result};
+use crate::samples::{Field, FieldKind};
+
+/// The union layout of one phenotype and where its fields sit in every input.
+pub(crate) struct PhenotypeLayout {
+    /// Intercept, covariate fields, y.
+    pub fields: Vec<Field>,
+    /// Index of y in `fields`.
+    pub y: usize,
+    /// Per input (argument order).
+    pub inputs: Vec<InputLayout>,
+}
+
+/// One input's group holding the phenotype, seen through the union layout.
+pub(crate) struct InputLayout {
+    /// The file group.
+    pub group: usize,
+    /// Per union field, its index in the group (`None`: a level the input never saw, all 0).
+    pub local: Vec<Option<usize>>,
+    /// Per union field, the input's centring shift (0 where absent).
+    pub shift: Vec<f64>,
+}
+
+impl InputLayout {
+    /// Maps a local vector onto the union layout, absent fields 0.
+    fn to_union(&self, local: &[f64]) -> Vec<f64> {
+        self.local
+            .iter()
+            .map(|l| l.map_or(0.0, |i| local[i]))
+            .collect()
+    }
+}
+
+/// One component's n and Gram matrix in the union layout, at some centring.
+pub(crate) struct ComponentGram {
+    /// Global component index.
+    pub component: u32,
+    /// Samples of the phenotype's group.
+    pub n: f64,
+    /// u × u, row-major.
+    pub gram: Vec<f64>,
+}
+
+impl ComponentGram {
+    /// Column sums of the fields over this component's samples: `G[:, 0]`.
+    pub fn field_sums(&self) -> Vec<f64> {
+        let u = (self.gram.len() as f64).sqrt() as usize;
+        (0..u).map(|a| self.gram[a * u]).collect()
+    }
+}
+
+/// Pooled per-variant sums of one site in the union layout.
+pub(crate) struct SiteSums {
+    /// Σ `Aᵀx0` over the site's rows.
+    pub atx0: Vec<f64>,
+    /// Σ `Aᵀu`.
+    pub atu: Vec<f64>,
+    /// Σ `x0·x0`.
+    pub x0x0: f64,
+    /// Per single-component row: (global component, Σx0, missing count) — what per-party
+    /// intercepts need; empty unless asked for.
+    pub per_component: Vec<(u32, f64, f64)>,
+}
+
+impl PhenotypeLayout {
+    /// Builds the layout of `phenotype` with the covariates chosen in `options`.
+    pub fn new(
+        merged: &Merged,
+        phenotype: &str,
+        options: &MergeOptions,
+    ) -> Result<PhenotypeLayout> {
+        let mut groups = Vec::new();
+        let mut lacking = Vec::new();
+        for summary in &merged.inputs {
+            let group = summary
+                .header
+                .groups
+                .iter()
+                .position(|g| g.phenotypes.iter().any(|p| p == phenotype));
+            match group {
+                Some(g) => groups.push(g),
+                None => {
+                    let has: Vec<String> = summary
+                        .header
+                        .groups
+                        .iter()
+                        .flat_map(|g| g.phenotypes.clone())
+                        .collect();
+                    lacking.push(format!(
+                        "{} (has {})",
+                        summary.path.display(),
+                        has.join(", ")
+                    ));
+                }
+            }
+        }
+        if !lacking.is_empty() {
+            return Err(Error::usage(format!(
+                "phenotype '{phenotype}' is missing from {}; choose phenotypes every party has with --pheno",
+                lacking.join("; ")
+            )));
+        }
+
+        // Covariates: chosen by name, default those of the first summary.
+        let first = &merged.inputs[0].header.groups[groups[0]].fields;
+        let wanted: Vec<String> = match &options.covariates {
+            Some(list) => list.clone(),
+            None => {
+                let mut names: Vec<String> = Vec::new();
+                for f in first.iter().filter(|f| f.kind == FieldKind::Covariate) {
+                    let name = f.covariate.clone().unwrap_or_else(|| f.name.clone());
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+                names
+            }
+        };
+        let mut fields = vec![Field::intercept()];
+        let mut lacking: Vec<String> = Vec::new();
+        for name in &wanted {
+            let mut numeric = None;
+            let mut levels: Vec<String> = Vec::new();
+            for (summary, &g) in merged.inputs.iter().zip(&groups) {
+                let of_covariate: Vec<&Field> = summary.header.groups[g]
+                    .fields
+                    .iter()
+                    .filter(|f| {
+                        f.kind == FieldKind::Covariate && f.covariate.as_deref() == Some(name)
+                    })
+                    .collect();
+                if of_covariate.is_empty() {
+                    lacking.push(format!("{} lacks '{name}'", summary.path.display()));
+                    continue;
+                }
+                let is_numeric = of_covariate[0].level.is_none();
+                if *numeric.get_or_insert(is_numeric) != is_numeric {
+                    return Err(Error::input(
+                        &summary.path,
+                        format!("covariate '{name}' is numeric in one summary and categorical in another"),
+                    ));
+                }
+                levels.extend(of_covariate.iter().filter_map(|f| f.level.clone()));
+            }
+            match numeric {
+                Some(true) => fields.push(Field {
+                    name: name.clone(),
+                    kind: FieldKind::Covariate,
+                    covariate: Some(name.clone()),
+                    level: None,
+                }),
+                Some(false) => {
+                    levels.sort();
+                    levels.dedup();
+                    for level in levels {
+                        fields.push(Field {
+                            name: format!("{name}={level}"),
+                            kind: FieldKind::Covariate,
+                            covariate: Some(name.clone()),
+                            level: Some(level),
+                        });
+                    }
+                }
+                None => {}
+            }
+        }
+        if !lacking.is_empty() {
+            return Err(Error::usage(format!(
+                "covariates missing for phenotype '{phenotype}': {}; choose covariates every party has with --covar",
+                lacking.join("; ")
+            )));
+        }
+        let y = fields.len();
+        fields.push(Field {
+            name: phenotype.to_string(),
+            kind: FieldKind::Phenotype,
+            covariate: None,
+            level: None,
+        });
+
+        let inputs = merged
+            .inputs
+            .iter()
+            .zip(groups)
+            .map(|(summary, group)| {
+                let layout = &summary.header.groups[group];
+                let local: Vec<Option<usize>> = fields
+                    .iter()
+                    .map(|f| {
+                        layout
+                            .fields
+                            .iter()
+                            .position(|l| l.name == f.name && l.kind == f.kind)
+                    })
+                    .collect();
+                let shift = local
+                    .iter()
+                    .map(|l| l.map_or(0.0, |i| layout.shift[i]))
+                    .collect();
+                InputLayout {
+                    group,
+                    local,
+                    shift,
+                }
+            })
+            .collect();
+        Ok(PhenotypeLayout { fields, y, inputs })
+    }
+
+    /// Number of union fields u.
+    pub fn width(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// n and G of one component, in the union layout at its input's own centring.
+    fn component_gram_local(&self, merged: &Merged, global: u32) -> (&InputLayout, ComponentGram) {
+        let u = self.width();
+        let (input, local_component) = merged.components[global as usize].home;
+        let layout = &self.inputs[input];
+        let component = &merged.inputs[input].header.components[local_component];
+        let local = &component.groups[layout.group];
+        let j = merged.inputs[input].header.groups[layout.group]
+            .fields
+            .len();
+        let mut gram = vec![0.0; u * u];
+        for a in 0..u {
+            let Some(la) = layout.local[a] else { continue };
+            for b in 0..u {
+                let Some(lb) = layout.local[b] else { continue };
+                gram[a * u + b] = local.gram[la * j + lb];
+            }
+        }
+        let n = local.n as f64;
+        (
+            layout,
+            ComponentGram {
+                component: global,
+                n,
+                gram,
+            },
+        )
+    }
+
+    /// Samples of the phenotype's group over a set of components.
+    pub fn set_size(&self, merged: &Merged, set: &[u32]) -> f64 {
+        set.iter()
+            .map(|&global| self.component_gram_local(merged, global).1.n)
+            .sum()
+    }
+
+    /// The pooled field means over a set of components (0 for the intercept): the centring that
+    /// keeps the most digits.
+    pub fn pooled_means(&self, merged: &Merged, set: &[u32]) -> Vec<f64> {
+        let u = self.width();
+        let mut target = vec![0.0; u];
+        let mut n = 0.0;
+        for &global in set {
+            let (layout, c) = self.component_gram_local(merged, global);
+            n += c.n;
+            for a in 1..u {
+                target[a] += c.gram[a * u] + c.n * layout.shift[a];
+            }
+        }
+        for t in &mut target[1..] {
+            *t /= n;
+        }
+        target
+    }
+
+    /// n and G of each component of `set`, in the union layout, centred on `target`.
+    pub fn component_grams(
+        &self,
+        merged: &Merged,
+        set: &[u32],
+        target: &[f64],
+    ) -> Vec<ComponentGram> {
+        let u = self.width();
+        set.iter()
+            .map(|&global| {
+                let (layout, local) = self.component_gram_local(merged, global);
+                let d: Vec<f64> = layout
+                    .shift
+                    .iter()
+                    .zip(target)
+                    .map(|(s, t)| s - t)
+                    .collect();
+                let g = &local.gram;
+                let mut gram = vec![0.0; u * u];
+                for a in 0..u {
+                    for b in 0..u {
+                        gram[a * u + b] = g[a * u + b]
+                            + d[a] * g[b * u]
+                            + g[a * u] * d[b]
+                            + local.n * d[a] * d[b];
+                    }
+                }
+                ComponentGram { gram, ..local }
+            })
+            .collect()
+    }
+
+    /// Pools one site's rows (flipping those the other way round) in the union layout, centred
+    /// on `target`. With `per_component`, also returns each row's Σx0 and missing count, which
+    /// requires every row to hold a single component.
+    pub fn site_sums(
+        &self,
+        merged: &Merged,
+        site: &Site,
+        target: &[f64],
+        per_component: bool,
+    ) -> Result<SiteSums> {
+        let u = self.width();
+        let mut sums = SiteSums {
+            atx0: vec![0.0; u],
+            atu: vec![0.0; u],
+            x0x0: 0.0,
+            per_component: Vec::new(),
+        };
+        for m in &site.members {
+            let input = &merged.inputs[m.input as usize];
+            let layout = &self.inputs[m.input as usize];
+            let group = layout.group;
+            let rows = &input.rows.groups[group];
+            let row = m.row as usize;
+            let (mut local_atx0, local_atu) = (rows.atx0(row).to_vec(), rows.atu(row));
+            let mut local_x0x0 = rows.x0x0[row];
+            let components = &input.rows.components[row];
+            if m.flipped {
+                // x' = 2 − x on observed calls: Aᵀx0' = 2(G[:,1] − Aᵀu) − Aᵀx0,
+                // x0'·x0' = 4·n_obs − 4Σx0 + x0·x0 (DESIGN §1), G and n over the row's components.
+                let j = rows.width;
+                let mut column_sums = vec![0.0; j];
+                let mut n_row = 0.0;
+                for &c in components {
+                    let g = &input.header.components[c as usize].groups[group];
+                    n_row += g.n as f64;
+                    for (a, s) in column_sums.iter_mut().enumerate() {
+                        *s += g.gram[a * j];
+                    }
+                }
+                let n_obs = n_row - local_atu[0];
+                let sum_x0 = local_atx0[0];
+                for a in 0..j {
+                    local_atx0[a] = 2.0 * (column_sums[a] - local_atu[a]) - local_atx0[a];
+                }
+                local_x0x0 += 4.0 * n_obs - 4.0 * sum_x0;
+            }
+            if per_component {
+                if components.len() != 1 {
+                    return Err(Error::usage(format!(
+                        "{}: per-party intercepts need single-party summaries, and this one merges {} parties",
+                        input.path.display(),
+                        input.header.components.len()
+                    )));
+                }
+                let global = merged.component_map[m.input as usize][components[0] as usize];
+                sums.per_component
+                    .push((global, local_atx0[0], local_atu[0]));
+            }
+            // Re-centre onto the target: A''ᵀv = A'ᵀv + d·(1ᵀv).
+            let (atx0, atu) = (layout.to_union(&local_atx0), layout.to_union(local_atu));
+            for a in 0..u {
+                let d = layout.shift[a] - target[a];
+                sums.atx0[a] += atx0[a] + d * atx0[0];
+                sums.atu[a] += atu[a] + d * atu[0];
+            }
+            sums.x0x0 += local_x0x0;
+        }
+        Ok(sums)
+    }
+}

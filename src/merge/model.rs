@@ -1,0 +1,191 @@
+//! The covariate side of one phenotype for one set of components, and testing sites with it.
+//!
+//! The model's columns C: the intercept; each numeric covariate; each categorical level present
+//! in the set, minus the reference level (the first present) when C spans the constant; with
+//! `--per-party-intercept`, one indicator per party of the set (minus the first with an
+//! intercept). Party indicators need only aggregates too: `I_pᵀa = Σ_{i∈p} a_i = G_p[a, 0]`,
+//! `I_pᵀI_p = n_p`, and `I_pᵀx` is the party's own `Σx` — so they work from single-party summaries.
+
+use super::layout::{PhenotypeLayout, SiteSums};
+use super::{MergeOptions, Merged, Site, VariantResult};
+use crate::error::{Error, Result};
+use crate::regression::{Outcome, Projection, SkipReason};
+
+/// The fitted covariate side for one (phenotype, component set).
+pub(crate) struct Model {
+    /// The centring all sums are moved to: the set's pooled field means when C spans the
+    /// constant (the fit is invariant to it, and it keeps the most digits), else 0.
+    target: Vec<f64>,
+    /// Union-layout indices of the covariate columns.
+    columns: Vec<usize>,
+    /// Components with an indicator column, in column order after `columns`.
+    party_columns: Vec<u32>,
+    /// Names of all columns of C, for the log and metadata.
+    pub column_names: Vec<String>,
+    projection: Projection,
+    /// Samples in the set.
+    pub n: f64,
+}
+
+impl Model {
+    /// Pools n and G over `set` and factors the covariate side.
+    pub fn fit(
+        layout: &PhenotypeLayout,
+        merged: &Merged,
+        set: &[u32],
+        options: &MergeOptions,
+    ) -> Result<Model> {
+        let u = layout.width();
+        let spans_constant = options.intercept || options.per_party_intercept;
+        let target = if spans_constant {
+            layout.pooled_means(merged, set)
+        } else {
+            vec![0.0; u]
+        };
+        let grams = layout.component_grams(merged, set, &target);
+        let n: f64 = grams.iter().map(|g| g.n).sum();
+        let mut gram = vec![0.0; u * u];
+        for g in &grams {
+            for (total, v) in gram.iter_mut().zip(&g.gram) {
+                *total += v;
+            }
+        }
+
+        let mut columns = Vec::new();
+        if options.intercept {
+            columns.push(0);
+        }
+        let mut reference_dropped: Vec<&str> = Vec::new();
+        for (index, field) in layout.fields.iter().enumerate().take(layout.y).skip(1) {
+            if field.level.is_some() {
+                if gram[index * u + index] == 0.0 {
+                    continue; // a level no sample of this set has
+                }
+                let covariate = field.covariate.as_deref().unwrap_or_default();
+                if spans_constant && !reference_dropped.contains(&covariate) {
+                    reference_dropped.push(covariate);
+                    continue;
+                }
+            }
+            columns.push(index);
+        }
+        let party_columns: Vec<u32> = if options.per_party_intercept {
+            set.iter()
+                .skip(usize::from(options.intercept))
+                .copied()
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        // CᵀC, Cᵀy, yᵀy from the pooled G and, for party columns, each party's G[:, 0] and n.
+        let k = columns.len() + party_columns.len();
+        let field_sums = |global: u32| -> Vec<f64> {
+            grams
+                .iter()
+                .find(|g| g.component == global)
+                .expect("party of the set")
+                .field_sums()
+        };
+        let party_sums: Vec<Vec<f64>> = party_columns.iter().map(|&p| field_sums(p)).collect();
+        let party_n: Vec<f64> = party_columns
+            .iter()
+            .map(|&p| grams.iter().find(|g| g.component == p).expect("party").n)
+            .collect();
+        let mut ctc = vec![0.0; k * k];
+        let mut cty = vec![0.0; k];
+        let b = columns.len();
+        for (i, &ci) in columns.iter().enumerate() {
+            cty[i] = gram[ci * u + layout.y];
+            for (j, &cj) in columns.iter().enumerate() {
+                ctc[i * k + j] = gram[ci * u + cj];
+            }
+            for (p, sums) in party_sums.iter().enumerate() {
+                ctc[i * k + b + p] = sums[ci];
+                ctc[(b + p) * k + i] = sums[ci];
+            }
+        }
+        for (p, sums) in party_sums.iter().enumerate() {
+            cty[b + p] = sums[layout.y];
+            ctc[(b + p) * k + b + p] = party_n[p];
+        }
+        let yty = gram[layout.y * u + layout.y];
+
+        let mut column_names: Vec<String> = columns
+            .iter()
+            .map(|&c| layout.fields[c].name.clone())
+            .collect();
+        column_names.extend(
+            party_columns
+                .iter()
+                .map(|&p| format!("party={}", merged.components[p as usize].party)),
+        );
+        let projection = Projection::new(&ctc, &cty, yty, n, &column_names).map_err(|e| {
+            let parties: Vec<&str> = set
+                .iter()
+                .map(|&g| merged.components[g as usize].party.as_str())
+                .collect();
+            Error::model(format!(
+                "phenotype '{}', parties {}: {}",
+                layout.fields[layout.y].name,
+                parties.join("+"),
+                e.message()
+            ))
+        })?;
+        Ok(Model {
+            target,
+            columns,
+            party_columns,
+            column_names,
+            projection,
+            n,
+        })
+    }
+
+    /// Tests one site whose component set is this model's.
+    pub fn test(
+        &self,
+        layout: &PhenotypeLayout,
+        merged: &Merged,
+        site: &Site,
+    ) -> Result<VariantResult> {
+        let sums = layout.site_sums(merged, site, &self.target, !self.party_columns.is_empty())?;
+        Ok(self.test_sums(layout, &sums))
+    }
+
+    fn test_sums(&self, layout: &PhenotypeLayout, sums: &SiteSums) -> VariantResult {
+        let n = self.n;
+        let n_missing = sums.atu[0];
+        let n_observed = n - n_missing;
+        let result = |eaf: f64, outcome| VariantResult {
+            n: n as u64,
+            eaf,
+            n_missing,
+            outcome,
+        };
+        if n_observed <= 0.0 {
+            return result(f64::NAN, Outcome::Skipped(SkipReason::AllMissing));
+        }
+        // Mean imputation with the pooled mean of observed calls (DESIGN §1 step 2).
+        let mean = sums.atx0[0] / n_observed;
+        let atx: Vec<f64> = sums
+            .atx0
+            .iter()
+            .zip(&sums.atu)
+            .map(|(a, m)| a + mean * m)
+            .collect();
+        let xx = sums.x0x0 + mean * mean * n_missing;
+        let mut ctx: Vec<f64> = self.columns.iter().map(|&c| atx[c]).collect();
+        for &party in &self.party_columns {
+            let (_, sum_x0, missing) = sums
+                .per_component
+                .iter()
+                .find(|(c, _, _)| *c == party)
+                .copied()
+                .expect("every party of the set has a row");
+            ctx.push(sum_x0 + mean * missing);
+        }
+        let outcome = self.projection.test(&ctx, atx[layout.y], xx);
+        result(mean / 2.0, outcome)
+    }
+}

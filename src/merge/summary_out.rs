@@ -1,0 +1,104 @@
+//! `dash merge --summary-out`: the merged sums written as a summary themselves.
+//!
+//! A merged summary lists every component it pools (with its n and G per group) and holds, per
+//! variant, the sums over the components that have it. Merging it with a new party later gives
+//! what merging every party's own file gives, at a cost independent of the earlier parties' sizes.
+//!
+//! Its groups are one per phenotype, with the union layout of that phenotype (intercept, the
+//! covariates chosen, y), centred on the pooled means of all its components; rows are in the
+//! reported allele orientation.
+
+use std::path::Path;
+
+use super::layout::PhenotypeLayout;
+use super::{MergeOptions, Merged};
+use crate::error::Result;
+use crate::summary::{
+    Component, ComponentGroup, GroupLayout, Header, Rows, SummaryWriter, FORMAT_NAME,
+    FORMAT_VERSION,
+};
+
+/// Rows written per batch.
+const BATCH: usize = 65_536;
+
+/// Writes the merged summary of `phenotypes` to `path`; returns the rows written.
+pub fn write(
+    merged: &Merged,
+    phenotypes: &[String],
+    options: &MergeOptions,
+    path: &Path,
+) -> Result<usize> {
+    let all: Vec<u32> = (0..merged.components.len() as u32).collect();
+    let mut layouts = Vec::new();
+    let mut targets = Vec::new();
+    for phenotype in phenotypes {
+        let layout = PhenotypeLayout::new(merged, phenotype, options)?;
+        targets.push(layout.pooled_means(merged, &all));
+        layouts.push(layout);
+    }
+
+    let components = all
+        .iter()
+        .map(|&global| {
+            let home = &merged.components[global as usize];
+            let (input, local) = home.home;
+            let source = merged.inputs[input].header.components[local].source.clone();
+            let groups = layouts
+                .iter()
+                .zip(&targets)
+                .map(|(layout, target)| {
+                    let gram = layout
+                        .component_grams(merged, &[global], target)
+                        .pop()
+                        .expect("one component");
+                    ComponentGroup {
+                        n: gram.n as u64,
+                        gram: gram.gram,
+                    }
+                })
+                .collect();
+            Component {
+                id: home.id.clone(),
+                party: home.party.clone(),
+                source,
+                groups,
+            }
+        })
+        .collect();
+    let header = Header {
+        format: FORMAT_NAME.to_string(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        groups: layouts
+            .iter()
+            .zip(&targets)
+            .map(|(layout, target)| GroupLayout {
+                phenotypes: vec![layout.fields[layout.y].name.clone()],
+                fields: layout.fields.clone(),
+                shift: target.clone(),
+            })
+            .collect(),
+        components,
+        region: None,
+    };
+
+    let mut writer = SummaryWriter::create(path, &header)?;
+    for chunk in merged.sites.chunks(BATCH) {
+        let mut rows = Rows::with_widths(layouts.iter().map(PhenotypeLayout::width));
+        for site in chunk {
+            rows.variants.push(site.variant.clone());
+            rows.components.push(merged.component_set(site));
+            rows.qc.push(merged.qc(site));
+            for ((layout, target), group) in layouts.iter().zip(&targets).zip(&mut rows.groups) {
+                let sums = layout.site_sums(merged, site, target, false)?;
+                group.atx0.extend_from_slice(&sums.atx0);
+                group.atu.extend_from_slice(&sums.atu);
+                group.x0x0.push(sums.x0x0);
+            }
+        }
+        writer.write(&rows)?;
+    }
+    let written = writer.rows_written();
+    writer.finish()?;
+    Ok(written)
+}
