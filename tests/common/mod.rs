@@ -124,3 +124,165 @@ pub fn files_starting_with(dir: &Path, prefix: &str) -> Vec<String> {
         .filter(|n| n.starts_with(prefix) || n.starts_with(&format!(".{prefix}")))
         .collect()
 }
+
+/// Worst relative errors found by [`assert_matches_golden`].
+#[derive(Debug, Default)]
+pub struct GoldenReport {
+    pub tested: usize,
+    pub skipped: usize,
+    /// beta, se, t, −log10 p, eaf.
+    pub worst: [f64; 5],
+}
+
+/// Checks dash's `PREFIX.<pheno>.tsv.gz` and `.skipped.tsv` against an oracle golden TSV
+/// (`chrom pos variant_id effect_allele other_allele n eaf beta se t neg_log10_p status`):
+/// every `ok` row tested with the same alleles and n and numbers within `tolerance` relative;
+/// every other row in the skipped list with the same reason; nothing tested the oracle skips.
+pub fn assert_matches_golden(
+    golden: &Path,
+    prefix: &str,
+    phenotype: &str,
+    tolerance: f64,
+) -> GoldenReport {
+    let golden = Tsv::read(golden);
+    let results = Tsv::read(format!("{prefix}.{phenotype}.tsv.gz").as_ref()).by("rsid");
+    let skipped = Tsv::read(format!("{prefix}.{phenotype}.skipped.tsv").as_ref()).by("variant_id");
+    let mut report = GoldenReport::default();
+    for row in &golden.rows {
+        let get = |name: &str| row[golden.column(name)].as_str();
+        let id = get("variant_id");
+        if get("status") != "ok" {
+            let skip = skipped
+                .get(id)
+                .unwrap_or_else(|| panic!("{phenotype} {id}: not in the skipped list"));
+            assert_eq!(skip["reason"], get("status"), "{phenotype} {id}");
+            assert!(
+                !results.contains_key(id),
+                "{phenotype} {id}: tested, but the oracle skips it"
+            );
+            report.skipped += 1;
+            continue;
+        }
+        let ours = results
+            .get(id)
+            .unwrap_or_else(|| panic!("{phenotype} {id}: missing from the output"));
+        assert_eq!(
+            ours["effect_allele"],
+            get("effect_allele"),
+            "{phenotype} {id}: effect allele"
+        );
+        assert_eq!(
+            ours["other_allele"],
+            get("other_allele"),
+            "{phenotype} {id}: other allele"
+        );
+        assert_eq!(ours["n"], get("n"), "{phenotype} {id}: n");
+        let pairs = [
+            ("beta", "beta"),
+            ("standard_error", "se"),
+            ("t_statistic", "t"),
+            ("neg_log_10_p_value", "neg_log10_p"),
+            ("effect_allele_frequency", "eaf"),
+        ];
+        for (k, (ours_name, golden_name)) in pairs.iter().enumerate() {
+            let a: f64 = ours[*ours_name].parse().unwrap();
+            let b: f64 = get(golden_name).parse().unwrap();
+            let err = relative_error(a, b);
+            assert!(
+                err <= tolerance,
+                "{phenotype} {id} {ours_name}: dash {a} vs oracle {b} (relative error {err:e})"
+            );
+            report.worst[k] = report.worst[k].max(err);
+        }
+        report.tested += 1;
+    }
+    assert_eq!(
+        report.tested,
+        results.len(),
+        "{phenotype}: dash tested variants the oracle did not"
+    );
+    eprintln!(
+        "{phenotype}: {} tested, {} skipped; worst relative error beta {:.1e}, se {:.1e}, t {:.1e}, -log10 p {:.1e}, eaf {:.1e}",
+        report.tested, report.skipped, report.worst[0], report.worst[1], report.worst[2], report.worst[3], report.worst[4]
+    );
+    report
+}
+
+/// Compresses `genotypes` with the given phenotype/covariate files into `out`.
+pub fn compress_to(
+    genotypes: &Path,
+    pheno: &Path,
+    covar: &Path,
+    party: &str,
+    out: &Path,
+    extra: &[&str],
+) {
+    let mut args = vec![
+        "compress",
+        genotypes.to_str().unwrap(),
+        "--pheno",
+        pheno.to_str().unwrap(),
+        "--covar",
+        covar.to_str().unwrap(),
+        "--party",
+        party,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    dash_ok(&args);
+}
+
+/// Runs `dash merge SUMMARIES… --out PREFIX EXTRA…`; returns the prefix.
+pub fn merge_to(summaries: &[&Path], prefix: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["merge"];
+    args.extend(summaries.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--out", prefix.to_str().unwrap()]);
+    args.extend(extra);
+    dash_ok(&args);
+    prefix.to_str().unwrap().to_string()
+}
+
+/// Two merge outputs agree: same variants, alleles and n; se within `tolerance` relative; β
+/// within `tolerance`·max(|β|, se) (β near 0 has no relative digits beyond its se's);
+/// t and −log10 p within `tolerance`·max(|v|, 1).
+pub fn assert_same_results(a: &str, b: &str, phenotype: &str, tolerance: f64) -> f64 {
+    let ra = Tsv::read(format!("{a}.{phenotype}.tsv.gz").as_ref()).by("variant_id");
+    let rb = Tsv::read(format!("{b}.{phenotype}.tsv.gz").as_ref()).by("variant_id");
+    assert_eq!(
+        ra.len(),
+        rb.len(),
+        "{phenotype}: {a} and {b} test different numbers of variants"
+    );
+    let mut worst = 0.0f64;
+    for (id, x) in &ra {
+        let y = rb
+            .get(id)
+            .unwrap_or_else(|| panic!("{phenotype} {id}: only in {a}"));
+        for column in ["effect_allele", "other_allele", "n"] {
+            assert_eq!(x[column], y[column], "{phenotype} {id} {column}");
+        }
+        let num = |r: &HashMap<String, String>, c: &str| r[c].parse::<f64>().unwrap();
+        let se = num(y, "standard_error");
+        let checks = [
+            ("standard_error", se.abs()),
+            ("beta", num(y, "beta").abs().max(se)),
+            ("t_statistic", num(y, "t_statistic").abs().max(1.0)),
+            (
+                "neg_log_10_p_value",
+                num(y, "neg_log_10_p_value").abs().max(1.0),
+            ),
+        ];
+        for (column, scale) in checks {
+            let err = (num(x, column) - num(y, column)).abs() / scale;
+            assert!(
+                err <= tolerance,
+                "{phenotype} {id} {column}: {} vs {} ({err:e})",
+                x[column],
+                y[column]
+            );
+            worst = worst.max(err);
+        }
+    }
+    worst
+}
