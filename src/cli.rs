@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::atomic_file::{commit_all, AtomicFile};
 use crate::compress::{compress, CompressOptions};
 use crate::error::{Error, IoResultExt, Kind, Result};
-use crate::genotype::{self, DosageField, GenotypeBlock, Region};
+use crate::genotype::{self, DosageField, Region};
 use crate::merge::{MergeOptions, Merged};
 use crate::output;
 use crate::samples::{SampleFields, Table};
@@ -197,6 +197,9 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         progress: true,
     };
     let stats = compress(reader.as_mut(), &fields, &options, &args.out)?;
+    for note in reader.notes() {
+        eprintln!("dash compress: {note}");
+    }
     eprintln!(
         "dash compress: {} variants → {} in {:.2}s",
         stats.variants,
@@ -215,14 +218,23 @@ fn run_decode(args: &DecodeArgs) -> Result<()> {
     let n = reader.samples().len();
     let block_size = args
         .block_size
-        .unwrap_or_else(|| crate::compress::default_block_size(n));
-    let mut block = GenotypeBlock::default();
+        .unwrap_or_else(|| crate::compress::default_block_size(n, reader.delivers_packed()));
     let (mut variants, mut checksum) = (0u64, 0.0f64);
-    while reader.read_block(block_size, &mut block)? {
-        variants += block.len() as u64;
-        // Touch the decoded data so the work cannot be skipped.
-        checksum += block.qc.iter().map(|q| q.dosage_sum).sum::<f64>();
-    }
+    crate::compress::pipeline::for_each_block(
+        reader.as_mut(),
+        block_size,
+        |block| {
+            block.finish_decoding();
+            // Touch the decoded data so the work cannot be skipped.
+            let sum: f64 = block.qc.iter().map(|q| q.dosage_sum).sum();
+            (block.len() as u64, sum)
+        },
+        |(count, sum)| {
+            variants += count;
+            checksum += sum;
+            Ok(())
+        },
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let genotypes = variants as f64 * n as f64;
     println!(

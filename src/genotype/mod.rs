@@ -6,7 +6,12 @@
 //! of missing calls per variant (the sparse indicator `u`). The compress step never sees a
 //! format.
 
+pub mod batch;
+pub mod bcf;
+pub mod dosage;
 pub mod plink_bed;
+pub mod stream;
+pub mod vcf;
 
 use std::path::Path;
 
@@ -69,8 +74,17 @@ pub struct GenotypeBlock {
     /// The variants, in file order.
     pub variants: Vec<Variant>,
     /// `n_samples × variants.len()` dosages, column-major (one variant's samples contiguous),
-    /// missing calls as 0.
+    /// missing calls as 0. Empty when the reader delivers [`GenotypeBlock::packed`] calls.
     pub dosages: Vec<f64>,
+    /// Hard calls packed as in a PLINK 1 `.bed`, `bytes_per_variant` bytes per variant: 2 bits
+    /// per sample, 4 per byte, low bits first; `00` hom-ALT, `01` missing, `10` het, `11`
+    /// hom-REF; padding bits of the last byte are `00`. Readers of hard calls fill this instead
+    /// of `dosages`, so compress never expands them to 8-byte floats.
+    pub packed: Vec<u8>,
+    /// Bytes per variant in `packed` (`ceil(n_samples / 4)`).
+    pub bytes_per_variant: usize,
+    /// Samples per variant.
+    pub n_samples: usize,
     /// Per variant, the sample indices whose call is missing, ascending.
     pub missing: Vec<Vec<u32>>,
     /// Per variant, QC counts over all samples of the file.
@@ -82,6 +96,7 @@ impl GenotypeBlock {
     pub fn clear(&mut self) {
         self.variants.clear();
         self.dosages.clear();
+        self.packed.clear();
         self.missing.clear();
         self.qc.clear();
     }
@@ -89,6 +104,41 @@ impl GenotypeBlock {
     /// Number of variants in the block.
     pub fn len(&self) -> usize {
         self.variants.len()
+    }
+
+    /// Completes decoding: readers may hand over packed calls with `qc` and `missing` still to
+    /// be counted, so that this CPU work runs on the worker that sums the block rather than on
+    /// the reading thread. Call before using `qc` or `missing`; a no-op when already done.
+    pub fn finish_decoding(&mut self) {
+        if !self.is_packed() || self.qc.len() == self.variants.len() {
+            return;
+        }
+        let (n, bpv) = (self.n_samples, self.bytes_per_variant);
+        self.qc.clear();
+        self.missing.clear();
+        for bytes in self.packed.chunks_exact(bpv).take(self.variants.len()) {
+            let mut missing = Vec::new();
+            self.qc.push(plink_bed::scan_variant(bytes, n, &mut missing));
+            self.missing.push(missing);
+        }
+    }
+
+    /// Whether the calls are packed (see [`GenotypeBlock::packed`]) rather than dosages.
+    pub fn is_packed(&self) -> bool {
+        !self.packed.is_empty()
+    }
+
+    /// The dosages of variant `v` over `n_samples` samples, missing as 0, whichever way the block
+    /// holds them.
+    pub fn dosages_of(&self, v: usize, n_samples: usize) -> Vec<f64> {
+        if self.is_packed() {
+            let bpv = self.bytes_per_variant;
+            let mut column = vec![0.0; n_samples];
+            plink_bed::unpack(&self.packed[v * bpv..(v + 1) * bpv], &mut column);
+            column
+        } else {
+            self.dosages[v * n_samples..(v + 1) * n_samples].to_vec()
+        }
     }
 
     /// Whether the block holds no variant.
@@ -114,8 +164,19 @@ pub trait BlockReader: Send {
     /// The dosage field read (`"GT"` for hard calls).
     fn dosage_field(&self) -> &str;
 
-    /// Fills `block` with up to `max_variants` variants; returns `false` at end of input.
+    /// Whether blocks come as packed hard calls ([`GenotypeBlock::packed`]) rather than dosages.
+    fn delivers_packed(&self) -> bool {
+        false
+    }
+
+    /// Fills `block` with up to `max_variants` variants; returns `false` at end of input. The
+    /// block may need [`GenotypeBlock::finish_decoding`] before its counts are read.
     fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool>;
+
+    /// Lines for the log once reading is done, e.g. how many alleles were skipped and why.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A genomic region `CHR[:START-END]` (1-based, inclusive).
@@ -215,11 +276,11 @@ pub fn open(
 ) -> Result<Box<dyn BlockReader>> {
     let name = path.to_string_lossy();
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".vcf") || lower.ends_with(".vcf.gz") || lower.ends_with(".bcf") {
-        return Err(Error::input(
-            path,
-            "VCF/BCF input is not supported yet; convert with `plink2 --make-bed`",
-        ));
+    if lower.ends_with(".vcf") || lower.ends_with(".vcf.gz") || lower.ends_with(".vcf.bgz") {
+        return Ok(Box::new(vcf::open(path, region, dosage_field)?));
+    }
+    if lower.ends_with(".bcf") {
+        return Ok(Box::new(bcf::open(path, region, dosage_field)?));
     }
     if lower.ends_with(".bgen") || lower.ends_with(".pgen") {
         return Err(Error::input(

@@ -226,6 +226,10 @@ impl BlockReader for BedReader {
         "plink1-bed"
     }
 
+    fn delivers_packed(&self) -> bool {
+        true
+    }
+
     fn dosage_field(&self) -> &str {
         "GT"
     }
@@ -238,27 +242,24 @@ impl BlockReader for BedReader {
         }
         self.read_raw(count)?;
         let n = self.samples.len();
-        block.dosages.resize(count * n, 0.0);
-        for k in 0..count {
-            let index = self.selected[self.next + k];
-            block.variants.push(self.variants[index].clone());
-            let bytes = &self.raw[k * self.bytes_per_variant..(k + 1) * self.bytes_per_variant];
-            let column = &mut block.dosages[k * n..(k + 1) * n];
-            let mut missing = Vec::new();
-            let qc = decode_variant(bytes, column, &mut missing);
-            block.missing.push(missing);
-            block.qc.push(qc);
-        }
+        let bpv = self.bytes_per_variant;
+        // The raw bytes are the packed calls: hand them over as they are.
+        std::mem::swap(&mut block.packed, &mut self.raw);
+        block.bytes_per_variant = bpv;
+        block.n_samples = n;
+        let selected = &self.selected[self.next..self.next + count];
+        block
+            .variants
+            .extend(selected.iter().map(|&i| self.variants[i].clone()));
+        // Counting genotypes and listing missing calls is left to `finish_decoding`, which runs
+        // on the worker that sums the block: this thread only does I/O.
         self.next += count;
         Ok(true)
     }
 }
 
-/// Decodes one variant's bytes into `dosages` (length N), appending missing sample indices.
-///
-/// The hot loop copies four dosages per byte from a table; the genotype counts come from
-/// bit tricks over the same bytes rather than per-sample branches.
-pub fn decode_variant(bytes: &[u8], dosages: &mut [f64], missing: &mut Vec<u32>) -> QcCounts {
+/// Unpacks one variant's bytes into dosages (missing as 0), four per byte from a table.
+pub fn unpack(bytes: &[u8], dosages: &mut [f64]) {
     let n = dosages.len();
     let full = n / 4;
     for (chunk, &byte) in dosages[..full * 4].chunks_exact_mut(4).zip(bytes) {
@@ -269,30 +270,53 @@ pub fn decode_variant(bytes: &[u8], dosages: &mut [f64], missing: &mut Vec<u32>)
         let lut = &DOSAGE_LUT[bytes[full] as usize];
         dosages[full * 4..].copy_from_slice(&lut[..tail]);
     }
+}
 
-    // Per 2-bit code: low bit `lo`, high bit `hi`. 00 hom-A1(ALT), 01 missing, 10 het, 11 hom-A2.
-    let (mut hom_alt, mut missing_count, mut het) = (0u64, 0u64, 0u64);
-    let mut count_byte = |byte: u8, valid: u8, base: usize, missing: &mut Vec<u32>| {
-        let lo = byte & 0x55;
-        let hi = (byte >> 1) & 0x55;
-        let is_missing = lo & !hi & valid;
-        hom_alt += (!lo & !hi & valid).count_ones() as u64;
-        het += (!lo & hi & valid).count_ones() as u64;
-        if is_missing != 0 {
-            missing_count += is_missing.count_ones() as u64;
-            for k in 0..4 {
-                if is_missing >> (2 * k) & 1 == 1 {
-                    missing.push((base + k) as u32);
-                }
-            }
+/// Decodes one variant's bytes into `dosages` (length N), appending missing sample indices.
+pub fn decode_variant(bytes: &[u8], dosages: &mut [f64], missing: &mut Vec<u32>) -> QcCounts {
+    unpack(bytes, dosages);
+    scan_variant(bytes, dosages.len(), missing)
+}
+
+/// Counts one variant's genotypes over `n` samples and lists its missing calls.
+///
+/// Works on 64-bit words (32 samples) with popcounts: per 2-bit code, low bit `lo`, high bit
+/// `hi`; `00` hom-ALT, `01` missing, `10` het, `11` hom-REF. Padding bits past `n` are masked.
+pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts {
+    const LOW_BITS: u64 = 0x5555_5555_5555_5555;
+    let (mut hom_alt, mut het, mut missing_count) = (0u64, 0u64, 0u64);
+    let mut count_word = |word: u64, valid: u64, base: usize, missing: &mut Vec<u32>| {
+        let lo = word & LOW_BITS;
+        let hi = (word >> 1) & LOW_BITS;
+        hom_alt += u64::from((!lo & !hi & valid).count_ones());
+        het += u64::from((!lo & hi & valid).count_ones());
+        let mut is_missing = lo & !hi & valid;
+        missing_count += u64::from(is_missing.count_ones());
+        while is_missing != 0 {
+            let bit = is_missing.trailing_zeros() as usize;
+            missing.push((base + bit / 2) as u32);
+            is_missing &= is_missing - 1;
         }
     };
-    for (i, &byte) in bytes[..full].iter().enumerate() {
-        count_byte(byte, 0x55, i * 4, missing);
+    let words = bytes.len() / 8;
+    for (w, chunk) in bytes[..words * 8].chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let base = w * 32;
+        let valid = if base + 32 <= n {
+            LOW_BITS
+        } else {
+            LOW_BITS & ((1u64 << (2 * (n - base))) - 1)
+        };
+        count_word(word, valid, base, missing);
     }
-    if tail > 0 {
-        let valid = (0x55u8) >> (2 * (4 - tail));
-        count_byte(bytes[full], valid, full * 4, missing);
+    let rest = &bytes[words * 8..];
+    if !rest.is_empty() {
+        let mut buffer = [0u8; 8];
+        buffer[..rest.len()].copy_from_slice(rest);
+        let base = words * 32;
+        let samples = n - base; // < 32 here
+        let valid = LOW_BITS & ((1u64 << (2 * samples)) - 1);
+        count_word(u64::from_le_bytes(buffer), valid, base, missing);
     }
     let hom_ref = n as u64 - hom_alt - het - missing_count;
     QcCounts {

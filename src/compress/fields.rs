@@ -1,0 +1,65 @@
+//! The sample-field matrix as the kernels read it.
+
+use crate::samples::SampleFields;
+
+/// All groups' centred `A` stacked side by side over the genotype samples (zero outside a
+/// group), in the two layouts the kernels need.
+pub(crate) struct StackedFields {
+    /// Genotype samples (rows).
+    pub n: usize,
+    /// ΣJ: columns over all groups.
+    pub width: usize,
+    /// Column-major n × ΣJ.
+    pub by_column: Vec<f64>,
+    /// Row-major n × ΣJ.
+    pub by_row: Vec<f64>,
+    /// First column and width of each group. A group's first column is its intercept: the
+    /// 0/1 mask of its samples.
+    pub groups: Vec<(usize, usize)>,
+}
+
+impl StackedFields {
+    pub fn new(fields: &SampleFields) -> StackedFields {
+        let (by_column, offsets) = fields.stacked_matrix();
+        let n = fields.n_genotype_samples;
+        let width = by_column.len() / n.max(1);
+        let mut by_row = vec![0.0; by_column.len()];
+        for c in 0..width {
+            for i in 0..n {
+                by_row[i * width + c] = by_column[c * n + i];
+            }
+        }
+        let groups = offsets
+            .iter()
+            .zip(&fields.groups)
+            .map(|(&o, g)| (o, g.fields.len()))
+            .collect();
+        StackedFields {
+            n,
+            width,
+            by_column,
+            by_row,
+            groups,
+        }
+    }
+
+    /// Row `i` (one sample's fields over all groups).
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.by_row[i * self.width..(i + 1) * self.width]
+    }
+
+    /// `Aᵀu` of every variant: the sum of the rows at its missing calls (ΣJ per variant).
+    pub fn missing_sums(&self, missing: &[Vec<u32>]) -> Vec<f64> {
+        let width = self.width;
+        let mut sums = vec![0.0; width * missing.len()];
+        for (v, calls) in missing.iter().enumerate() {
+            let out = &mut sums[v * width..(v + 1) * width];
+            for &i in calls {
+                for (o, w) in out.iter_mut().zip(self.row(i as usize)) {
+                    *o += w;
+                }
+            }
+        }
+        sums
+    }
+}

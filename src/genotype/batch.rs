@@ -1,0 +1,447 @@
+//! Batches of VCF-family records: read sequentially, decoded in parallel.
+//!
+//! VCF and BCF differ only in how one record's bytes are read and how its sample fields are
+//! decoded; both are a [`RecordFormat`]. [`RecordReader`] does the rest for both: the region
+//! filter and index query, splitting multi-allelic sites into one column per ALT, filling blocks
+//! of at most `max_variants` columns, and decoding the records of a block with rayon, each into
+//! its own disjoint slice of the dosage matrix.
+//!
+//! Reading (BGZF inflation, splitting records) is sequential. With more than one thread it runs
+//! ahead on its own thread, so that inflating the next records overlaps decoding these and the
+//! caller's work on the block (compress's GEMM); with `--threads 1` it runs inline.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::thread::JoinHandle;
+
+use rayon::prelude::*;
+
+use super::dosage::{AltColumn, Field, SampleError, Site, SkipCounts};
+use super::stream::{RegionQuery, Stream};
+use super::{BlockReader, GenotypeBlock, Orientation, QcCounts, Region};
+use crate::error::{Error, Result};
+
+/// One record format of the VCF family.
+///
+/// The reading half (`read`) may run on a read-ahead thread while a clone decodes, so `read`
+/// may keep state (line numbers) but `decode` must depend only on what the header fixed.
+pub trait RecordFormat: Clone + Send + Sync + 'static {
+    /// One record's bytes and whatever `decode` needs to find its sample data.
+    type Record: Default + Send + Sync + 'static;
+
+    /// The format's name in the summary header (`"vcf"`, `"bcf"`).
+    const NAME: &'static str;
+
+    /// Reads the next record into `record` (reusing its buffers) and parses its fixed fields;
+    /// `None` at the end of input. Errors name `path` and the record.
+    fn read(
+        &mut self,
+        stream: &mut Stream,
+        path: &Path,
+        record: &mut Self::Record,
+    ) -> Result<Option<Site>>;
+
+    /// The size of the record in bytes, to size read-ahead batches.
+    fn size(record: &Self::Record) -> usize;
+
+    /// Whether the record carries the dosage field at all.
+    fn has_field(&self, record: &Self::Record) -> bool;
+
+    /// Decodes the sample fields of `record` into one column per tested ALT (`alts[k]` is the
+    /// allele number of `columns[k]`). Every dosage of every column must be written. Runs in
+    /// parallel over records.
+    fn decode(
+        &self,
+        record: &Self::Record,
+        alts: &[u32],
+        columns: &mut [AltColumn],
+    ) -> Result<(), SampleError>;
+
+    /// Where the record is, for errors: e.g. `"line 57 (1:5000)"`.
+    fn location(&self, record: &Self::Record, site: &Site) -> String;
+}
+
+/// A record read but not yet decoded.
+#[derive(Debug, Default)]
+struct Pending<R> {
+    site: Site,
+    alts: Vec<u32>,
+    record: R,
+}
+
+/// The sequential half: reads records from the stream, keeps those to test.
+struct Producer<F: RecordFormat> {
+    path: PathBuf,
+    stream: Stream,
+    format: F,
+    region: Option<Region>,
+    query: Option<RegionQuery>,
+    skipped: SkipCounts,
+}
+
+impl<F: RecordFormat> Producer<F> {
+    /// The next record with at least one tested ALT inside the region (reusing `slot`'s
+    /// buffers); `None` at the end, after checking that the file is complete.
+    fn next(&mut self, mut slot: Pending<F::Record>) -> Result<Option<Pending<F::Record>>> {
+        loop {
+            if let Some(query) = &mut self.query {
+                let more = query.advance(&mut self.stream).map_err(|e| {
+                    Error::input(&self.path, format!("cannot seek to the region: {e}"))
+                })?;
+                if !more {
+                    self.stream.check_complete(&self.path)?;
+                    return Ok(None);
+                }
+            }
+            let Some(site) = self
+                .format
+                .read(&mut self.stream, &self.path, &mut slot.record)?
+            else {
+                self.stream.check_complete(&self.path)?;
+                return Ok(None);
+            };
+            if let Some(region) = &self.region {
+                if !region.contains(&site.chrom, site.pos) {
+                    continue;
+                }
+            }
+            slot.alts = site.tested_alts(&mut self.skipped);
+            if slot.alts.is_empty() {
+                continue;
+            }
+            if !self.format.has_field(&slot.record) {
+                self.skipped.without_field += 1;
+            }
+            slot.site = site;
+            return Ok(Some(slot));
+        }
+    }
+}
+
+/// What the read-ahead thread sends.
+enum Message<R> {
+    Records(Vec<Pending<R>>),
+    End(SkipCounts),
+    Failed(Error),
+}
+
+/// Bytes of records the read-ahead thread sends at once, and batches it may run ahead.
+const BATCH_BYTES: usize = 4 << 20;
+const BATCHES_AHEAD: usize = 2;
+
+/// Where records come from.
+enum Source<F: RecordFormat> {
+    /// Read on the calling thread.
+    Inline(Producer<F>),
+    /// Read ahead on a thread of its own.
+    Thread {
+        records: Receiver<Message<F::Record>>,
+        recycle: Sender<Pending<F::Record>>,
+        handle: JoinHandle<()>,
+    },
+    /// Ended; the skip counts are final.
+    Done(SkipCounts),
+}
+
+/// The reader of a VCF-family file: a [`RecordFormat`] over a [`Stream`].
+pub struct RecordReader<F: RecordFormat> {
+    path: PathBuf,
+    /// The decoding half (the reading half may be on another thread).
+    format: F,
+    samples: Vec<String>,
+    field: Field,
+    source: Option<Source<F>>,
+    /// Records read and not yet put in a block.
+    queue: VecDeque<Pending<F::Record>>,
+    /// The records of the current block.
+    pending: Vec<Pending<F::Record>>,
+    /// Spent records, their buffers reused (inline reading).
+    pool: Vec<Pending<F::Record>>,
+}
+
+impl<F: RecordFormat> RecordReader<F> {
+    /// A reader positioned at the first record (after the header).
+    ///
+    /// With a `query`, only its chunks are read; with a `region`, records outside it are
+    /// dropped. Reading runs ahead on its own thread when rayon has more than one.
+    pub fn new(
+        path: PathBuf,
+        stream: Stream,
+        format: F,
+        samples: Vec<String>,
+        field: Field,
+        region: Option<Region>,
+        query: Option<RegionQuery>,
+    ) -> RecordReader<F> {
+        let producer = Producer {
+            path: path.clone(),
+            stream,
+            format: format.clone(),
+            region,
+            query,
+            skipped: SkipCounts::default(),
+        };
+        let source = if rayon::current_num_threads() > 1 {
+            spawn(producer)
+        } else {
+            Source::Inline(producer)
+        };
+        RecordReader {
+            path,
+            format,
+            samples,
+            field,
+            source: Some(source),
+            queue: VecDeque::new(),
+            pending: Vec::new(),
+            pool: Vec::new(),
+        }
+    }
+
+    /// Moves at least one more record into the queue; `false` at the end.
+    fn refill(&mut self) -> Result<bool> {
+        match self.source.as_mut().expect("source present") {
+            Source::Inline(producer) => {
+                let slot = self.pool.pop().unwrap_or_default();
+                match producer.next(slot)? {
+                    Some(record) => {
+                        self.queue.push_back(record);
+                        Ok(true)
+                    }
+                    None => {
+                        self.source = Some(Source::Done(producer.skipped));
+                        Ok(false)
+                    }
+                }
+            }
+            Source::Thread { records, .. } => match records.recv() {
+                Ok(Message::Records(batch)) => {
+                    self.queue.extend(batch);
+                    Ok(true)
+                }
+                Ok(Message::End(skipped)) => {
+                    self.finish_thread(skipped);
+                    Ok(false)
+                }
+                Ok(Message::Failed(error)) => {
+                    self.finish_thread(SkipCounts::default());
+                    Err(error)
+                }
+                Err(_) => Err(Error::input(&self.path, "the reading thread stopped")),
+            },
+            Source::Done(_) => Ok(false),
+        }
+    }
+
+    fn finish_thread(&mut self, skipped: SkipCounts) {
+        if let Some(Source::Thread { handle, .. }) = self.source.replace(Source::Done(skipped)) {
+            let _ = handle.join();
+        }
+    }
+
+    /// Returns spent records for reuse.
+    fn recycle(&mut self) {
+        match self.source.as_ref() {
+            Some(Source::Thread { recycle, .. }) => {
+                for record in self.pending.drain(..) {
+                    let _ = recycle.send(record);
+                }
+            }
+            _ => self.pool.append(&mut self.pending),
+        }
+    }
+}
+
+/// Starts the read-ahead thread.
+fn spawn<F: RecordFormat>(mut producer: Producer<F>) -> Source<F> {
+    let (send, records) = sync_channel(BATCHES_AHEAD);
+    let (recycle, spent) = channel::<Pending<F::Record>>();
+    let handle = std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        loop {
+            let slot = spent.try_recv().unwrap_or_default();
+            let message = match producer.next(slot) {
+                Ok(Some(record)) => {
+                    bytes += F::size(&record.record);
+                    batch.push(record);
+                    if bytes < BATCH_BYTES {
+                        continue;
+                    }
+                    bytes = 0;
+                    Message::Records(std::mem::take(&mut batch))
+                }
+                Ok(None) => {
+                    if !batch.is_empty() && send.send(Message::Records(batch)).is_err() {
+                        return;
+                    }
+                    let _ = send.send(Message::End(producer.skipped));
+                    return;
+                }
+                Err(error) => {
+                    // Records read before the error are still delivered, in order.
+                    if !batch.is_empty() && send.send(Message::Records(batch)).is_err() {
+                        return;
+                    }
+                    let _ = send.send(Message::Failed(error));
+                    return;
+                }
+            };
+            // The receiver is gone when the reader was dropped early: stop.
+            if send.send(message).is_err() {
+                return;
+            }
+        }
+    });
+    Source::Thread {
+        records,
+        recycle,
+        handle,
+    }
+}
+
+impl<F: RecordFormat> Drop for RecordReader<F> {
+    fn drop(&mut self) {
+        if let Some(Source::Thread {
+            records,
+            recycle,
+            handle,
+        }) = self.source.take()
+        {
+            // Closing the channels ends the thread at its next send.
+            drop(records);
+            drop(recycle);
+            let _ = handle.join();
+        }
+    }
+}
+
+impl<F: RecordFormat> BlockReader for RecordReader<F> {
+    fn samples(&self) -> &[String] {
+        &self.samples
+    }
+
+    fn variant_count_hint(&self) -> Option<u64> {
+        None
+    }
+
+    fn orientation(&self) -> Orientation {
+        Orientation::Reference
+    }
+
+    fn format_name(&self) -> &'static str {
+        F::NAME
+    }
+
+    fn dosage_field(&self) -> &str {
+        self.field.key()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        match &self.source {
+            Some(Source::Done(skipped)) => skipped.notes(self.field),
+            Some(Source::Inline(producer)) => producer.skipped.notes(self.field),
+            _ => Vec::new(),
+        }
+    }
+
+    fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool> {
+        self.recycle();
+        let mut width = 0;
+        loop {
+            if self.queue.is_empty() && !self.refill()? {
+                break;
+            }
+            let next = self.queue.front().expect("refilled").alts.len();
+            // A record's ALT alleles stay in one block; a block holds at least one record.
+            if width > 0 && width + next > max_variants {
+                break;
+            }
+            width += next;
+            self.pending.push(self.queue.pop_front().expect("refilled"));
+            if width >= max_variants {
+                break;
+            }
+        }
+        if self.pending.is_empty() {
+            block.clear();
+            return Ok(false);
+        }
+        let format = &self.format;
+        decode_batch(&self.pending, self.samples.len(), block, |p, columns| {
+            if format.has_field(&p.record) {
+                format.decode(&p.record, &p.alts, columns)
+            } else {
+                columns.iter_mut().for_each(AltColumn::all_missing);
+                Ok(())
+            }
+        })
+        .map_err(|(index, error)| {
+            let p = &self.pending[index];
+            Error::input(&self.path, error.describe(&self.samples))
+                .at(self.format.location(&p.record, &p.site))
+        })?;
+        Ok(true)
+    }
+}
+
+/// One record's columns, decoded: the missing samples and QC counts of each.
+type Decoded = Result<Vec<(Vec<u32>, QcCounts)>, SampleError>;
+
+/// Decodes a batch of records into `block`, in parallel over records.
+///
+/// On failure returns the index of the first failing record (in file order) with its error; the
+/// block is then unusable.
+fn decode_batch<R, D>(
+    records: &[Pending<R>],
+    n_samples: usize,
+    block: &mut GenotypeBlock,
+    decode: D,
+) -> Result<(), (usize, SampleError)>
+where
+    R: Sync,
+    D: Fn(&Pending<R>, &mut [AltColumn]) -> Result<(), SampleError> + Sync,
+{
+    // Decoders write every dosage, so the matrix is resized without clearing: zero-filling
+    // ~30 MB per block would cost a sixth of the decoding time.
+    let mut dosages = std::mem::take(&mut block.dosages);
+    block.clear();
+    let width: usize = records.iter().map(|r| r.alts.len()).sum();
+    dosages.resize(width * n_samples, 0.0);
+
+    // One disjoint slice of the matrix per record, so records decode independently.
+    let mut slices = Vec::with_capacity(records.len());
+    let mut rest = dosages.as_mut_slice();
+    for record in records {
+        let (head, tail) = rest.split_at_mut(record.alts.len() * n_samples);
+        slices.push(head);
+        rest = tail;
+    }
+    // A record of few samples costs less than a task hand-off: give each task ~64k genotypes.
+    let min_len = ((1 << 16) / n_samples.max(1)).max(1);
+    let results: Vec<Decoded> = records
+        .par_iter()
+        .zip(slices)
+        .with_min_len(min_len)
+        .map(|(record, slice)| {
+            let mut columns: Vec<AltColumn> = slice
+                .chunks_exact_mut(n_samples.max(1))
+                .map(AltColumn::new)
+                .collect();
+            decode(record, &mut columns)?;
+            Ok(columns.into_iter().map(|c| (c.missing, c.qc)).collect())
+        })
+        .collect();
+    block.dosages = dosages;
+
+    for (index, (record, result)) in records.iter().zip(results).enumerate() {
+        let columns = result.map_err(|e| (index, e))?;
+        for (&alt, (missing, qc)) in record.alts.iter().zip(columns) {
+            block.variants.push(record.site.variant(alt));
+            block.missing.push(missing);
+            block.qc.push(qc);
+        }
+    }
+    Ok(())
+}

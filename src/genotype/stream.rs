@@ -1,0 +1,335 @@
+//! The byte stream under a VCF or BCF reader: BGZF or plain, read whole or by index query.
+//!
+//! * Compression is detected from the first bytes, not the name: BGZF (gzip with the `BC` extra
+//!   field) or uncompressed. Plain gzip is refused — it cannot be indexed; `bgzip` rewrites it.
+//! * A BGZF file must end with the 28-byte end-of-file block that `bgzip`, `bcftools` and htslib
+//!   write. A file cut at a block boundary still inflates cleanly; the missing marker is the
+//!   only sign it was truncated, so [`Stream::check_complete`] reports it.
+//! * `--region` reads only the BGZF chunks that a `.tbi` or `.csi` index lists for the region
+//!   ([`RegionQuery`]); the reader still filters each record by chromosome and position, since
+//!   index bins are coarser than the region.
+//!
+//! ```no_run
+//! use dash::genotype::stream::Stream;
+//! let mut stream = Stream::open("cohort.vcf.gz".as_ref())?;
+//! assert!(stream.is_bgzf());
+//! # Ok::<(), dash::error::Error>(())
+//! ```
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use noodles_bgzf as bgzf;
+use noodles_core::{region::Interval, Position};
+use noodles_csi::binning_index::{index::reference_sequence::bin::Chunk, merge_chunks};
+use noodles_csi::BinningIndex;
+
+use super::Region;
+use crate::chrom;
+use crate::error::{Error, IoResultExt, Result};
+
+/// The end-of-file block of a BGZF file (an empty deflate block), SAM spec §4.1.2.
+const BGZF_EOF: [u8; 28] = [
+    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
+    0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// A BGZF or plain input, readable as bytes.
+pub enum Stream {
+    /// BGZF-compressed (`.vcf.gz`, `.bcf`); `eof_marker` tells whether the file ends properly.
+    Bgzf {
+        /// The decompressing reader.
+        reader: bgzf::io::Reader<File>,
+        /// Whether the file ends with the BGZF end-of-file block.
+        eof_marker: bool,
+    },
+    /// Uncompressed (`.vcf`, `bcftools view -Ou`).
+    Plain(BufReader<File>),
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stream::Bgzf { eof_marker, .. } => write!(f, "Stream::Bgzf(eof_marker: {eof_marker})"),
+            Stream::Plain(_) => f.write_str("Stream::Plain"),
+        }
+    }
+}
+
+impl Stream {
+    /// Opens `path`, detecting BGZF from its first bytes.
+    pub fn open(path: &Path) -> Result<Stream> {
+        let mut file = File::open(path).with_path(path)?;
+        let mut head = [0u8; 16];
+        let got = read_up_to(&mut file, &mut head).with_path(path)?;
+        file.seek(SeekFrom::Start(0)).with_path(path)?;
+        let gzip = got >= 2 && head[..2] == [0x1f, 0x8b];
+        if !gzip {
+            return Ok(Stream::Plain(BufReader::with_capacity(1 << 20, file)));
+        }
+        let bgzf = got == 16 && head[3] & 0x04 != 0 && head[12..14] == *b"BC";
+        if !bgzf {
+            return Err(Error::input(
+                path,
+                "gzip-compressed but not BGZF; recompress with `bgzip` (or `bcftools view -Oz`)",
+            ));
+        }
+        let size = file.metadata().with_path(path)?.len();
+        let mut tail = [0u8; 28];
+        let eof_marker = size >= 28 && {
+            file.seek(SeekFrom::End(-28)).with_path(path)?;
+            file.read_exact(&mut tail).with_path(path)?;
+            file.seek(SeekFrom::Start(0)).with_path(path)?;
+            tail == BGZF_EOF
+        };
+        Ok(Stream::Bgzf {
+            reader: bgzf::io::Reader::new(file),
+            eof_marker,
+        })
+    }
+
+    /// Whether the input is BGZF-compressed (and so can be indexed).
+    pub fn is_bgzf(&self) -> bool {
+        matches!(self, Stream::Bgzf { .. })
+    }
+
+    /// The BGZF virtual position of the next unread byte (`None` for plain input).
+    pub fn virtual_position(&self) -> Option<bgzf::VirtualPosition> {
+        match self {
+            Stream::Bgzf { reader, .. } => Some(reader.virtual_position()),
+            Stream::Plain(_) => None,
+        }
+    }
+
+    /// Errors when a BGZF file lacks its end-of-file block, i.e. was cut short.
+    pub fn check_complete(&self, path: &Path) -> Result<()> {
+        match self {
+            Stream::Bgzf {
+                eof_marker: false, ..
+            } => Err(Error::input(
+                path,
+                "truncated: the BGZF end-of-file block is missing (was the file copied completely?)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn seek(&mut self, position: bgzf::VirtualPosition) -> io::Result<()> {
+        match self {
+            Stream::Bgzf { reader, .. } => reader.seek(position).map(|_| ()),
+            Stream::Plain(_) => Err(io::Error::other("plain input cannot seek")),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Bgzf { reader, .. } => reader.read(buf),
+            Stream::Plain(reader) => reader.read(buf),
+        }
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        match self {
+            Stream::Bgzf { reader, .. } => reader.read_exact(buf),
+            Stream::Plain(reader) => reader.read_exact(buf),
+        }
+    }
+}
+
+impl BufRead for Stream {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Stream::Bgzf { reader, .. } => reader.fill_buf(),
+            Stream::Plain(reader) => reader.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        match self {
+            Stream::Bgzf { reader, .. } => reader.consume(amount),
+            Stream::Plain(reader) => reader.consume(amount),
+        }
+    }
+}
+
+/// Says what a failed read means, for an error naming the file and record.
+///
+/// ```
+/// use std::io;
+/// use dash::genotype::stream::read_error_message;
+/// let e = io::Error::from(io::ErrorKind::UnexpectedEof);
+/// assert!(read_error_message(&e).starts_with("truncated"));
+/// ```
+pub fn read_error_message(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::UnexpectedEof => {
+            "truncated: the file ends inside a BGZF block or record".to_string()
+        }
+        io::ErrorKind::InvalidData => format!("corrupt BGZF data: {error}"),
+        _ => format!("cannot read: {error}"),
+    }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+/// Which index files a format may have beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// `FILE.tbi` or `FILE.csi` (bgzipped VCF).
+    TabixOrCsi,
+    /// `FILE.csi` (BCF).
+    Csi,
+}
+
+/// A loaded `.tbi`/`.csi` index.
+pub struct LoadedIndex {
+    /// The index file read.
+    pub path: PathBuf,
+    index: Box<dyn BinningIndex>,
+}
+
+impl std::fmt::Debug for LoadedIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedIndex")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl LoadedIndex {
+    /// Loads the index beside `data` (`data.tbi`, then `data.csi`), or errors naming `data`.
+    pub fn load(data: &Path, kind: IndexKind) -> Result<LoadedIndex> {
+        let beside = |ext: &str| {
+            let mut name = data.as_os_str().to_owned();
+            name.push(ext);
+            PathBuf::from(name)
+        };
+        let (tbi, csi) = (beside(".tbi"), beside(".csi"));
+        if kind == IndexKind::TabixOrCsi && tbi.exists() {
+            let index = noodles_tabix::fs::read(&tbi)
+                .map_err(|e| Error::input(&tbi, format!("unreadable tabix index: {e}")))?;
+            return Ok(LoadedIndex {
+                path: tbi,
+                index: Box::new(index),
+            });
+        }
+        if csi.exists() {
+            let index = noodles_csi::fs::read(&csi)
+                .map_err(|e| Error::input(&csi, format!("unreadable CSI index: {e}")))?;
+            return Ok(LoadedIndex {
+                path: csi,
+                index: Box::new(index),
+            });
+        }
+        let wanted = match kind {
+            IndexKind::TabixOrCsi => "no .tbi or .csi index",
+            IndexKind::Csi => "no .csi index",
+        };
+        Err(Error::input(
+            data,
+            format!("--region needs an index, but there is {wanted} beside it; create one with `bcftools index`"),
+        ))
+    }
+
+    /// Reference sequence names stored in the index (tabix and VCF CSI), by index id.
+    pub fn names(&self) -> Option<Vec<String>> {
+        self.index.header().map(|h| {
+            h.reference_sequence_names()
+                .iter()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect()
+        })
+    }
+
+    /// The BGZF chunks holding records of `region`, sorted and disjoint; `names[id]` is the
+    /// file's spelling of reference sequence `id`.
+    pub fn chunks(&self, names: &[String], region: &Region) -> Result<Vec<Chunk>> {
+        // The largest position the index's bins can address.
+        let bits = u32::from(self.index.min_shift()) + 3 * u32::from(self.index.depth());
+        let max = (1u64 << bits.min(62)) - 1;
+        if region.start > max {
+            return Ok(Vec::new());
+        }
+        let start = to_position(region.start);
+        let interval: Interval = if region.end >= max {
+            (start..).into()
+        } else {
+            (start..=to_position(region.end)).into()
+        };
+        let count = self.index.reference_sequences().count();
+        let mut chunks = Vec::new();
+        for (id, name) in names.iter().enumerate().take(count) {
+            if chrom::normalize(name) != region.chrom {
+                continue;
+            }
+            let found = self
+                .index
+                .query(id, interval)
+                .map_err(|e| Error::input(&self.path, format!("index query failed: {e}")))?;
+            chunks.extend(found);
+        }
+        chunks.sort_by_key(|c| c.start());
+        Ok(merge_chunks(&chunks))
+    }
+}
+
+fn to_position(value: u64) -> Position {
+    Position::try_from(value as usize).unwrap_or(Position::MIN)
+}
+
+/// Walks the chunks of a region query, seeking the stream from one to the next.
+#[derive(Debug)]
+pub struct RegionQuery {
+    chunks: Vec<Chunk>,
+    next: usize,
+    end: Option<bgzf::VirtualPosition>,
+}
+
+impl RegionQuery {
+    /// A query over `chunks` (sorted, disjoint).
+    pub fn new(chunks: Vec<Chunk>) -> RegionQuery {
+        RegionQuery {
+            chunks,
+            next: 0,
+            end: None,
+        }
+    }
+
+    /// Positions `stream` at the next record inside the query's chunks; `false` when done.
+    ///
+    /// Never seeks backwards: a record that straddles a chunk end is read once, and a following
+    /// chunk that starts before the stream's position continues from there.
+    pub fn advance(&mut self, stream: &mut Stream) -> io::Result<bool> {
+        loop {
+            let here = stream.virtual_position().unwrap_or_default();
+            if let Some(end) = self.end {
+                if here < end {
+                    return Ok(true);
+                }
+            }
+            let Some(chunk) = self.chunks.get(self.next) else {
+                return Ok(false);
+            };
+            self.next += 1;
+            if chunk.end() <= here && self.end.is_some() {
+                continue;
+            }
+            if self.end.is_none() || chunk.start() > here {
+                stream.seek(chunk.start())?;
+            }
+            self.end = Some(chunk.end());
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! VCF text, plain (`.vcf`) or BGZF-compressed (`.vcf.gz`).
+//!
+//! The header is parsed by noodles (sample IDs, FORMAT declarations). Records are tab-separated
+//! lines; their sample columns are split by hand from the line bytes — `GT` and `DS` are the
+//! only fields read, and the typed per-sample API would parse every field of every sample.
+//! What a call or `DS` value means is in [`super::dosage`]; batching and parallel decoding in
+//! [`super::batch`].
+//!
+//! ```no_run
+//! use dash::genotype::{vcf, BlockReader, DosageField, GenotypeBlock};
+//! let mut reader = vcf::open("cohort.vcf.gz".as_ref(), None, DosageField::Auto)?;
+//! let mut block = GenotypeBlock::default();
+//! while reader.read_block(256, &mut block)? {
+//!     println!("{} ALT alleles from {}", block.len(), block.variants[0].chrom);
+//! }
+//! # Ok::<(), dash::error::Error>(())
+//! ```
+
+use std::io::BufRead;
+use std::path::Path;
+
+use memchr::memchr_iter;
+
+use super::batch::{RecordFormat, RecordReader};
+use super::dosage::{check_ds, put_call, AltColumn, Call, Field, SampleError, Site};
+use super::stream::{read_error_message, IndexKind, LoadedIndex, RegionQuery, Stream};
+use super::{DosageField, Region};
+use crate::chrom;
+use crate::error::{Error, Result};
+
+/// A VCF reader behind the block-reader interface.
+pub type VcfReader = RecordReader<Vcf>;
+
+/// Opens a VCF: parses the header, resolves the dosage field, and with `region` sets up the
+/// index query (`FILE.tbi` or `FILE.csi`; a plain `.vcf` cannot be queried, as in bcftools).
+pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Result<VcfReader> {
+    let mut stream = Stream::open(path)?;
+    if stream.fill_buf().is_ok_and(|head| head.starts_with(b"BCF")) {
+        return Err(Error::input(path, "this is a BCF file: name it .bcf").at("header"));
+    }
+    let (header, header_lines) = read_header(&mut stream, path)?;
+    let samples: Vec<String> = header.sample_names().iter().cloned().collect();
+    if samples.is_empty() {
+        return Err(Error::input(path, "the header names no sample").at("header"));
+    }
+    let field = Field::resolve(requested, |k| header.formats().contains_key(k), path)?;
+    let query = match region {
+        None => None,
+        Some(region) => {
+            if !stream.is_bgzf() {
+                return Err(Error::input(
+                    path,
+                    "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
+                ));
+            }
+            let index = LoadedIndex::load(path, IndexKind::TabixOrCsi)?;
+            let names = index.names().unwrap_or_else(|| {
+                header
+                    .contigs()
+                    .keys()
+                    .map(|name| name.to_string())
+                    .collect()
+            });
+            Some(RegionQuery::new(index.chunks(&names, region)?))
+        }
+    };
+    let format = Vcf {
+        n_samples: samples.len(),
+        field,
+        // Line numbers are known only when reading from the top.
+        line_no: if query.is_none() {
+            Some(header_lines)
+        } else {
+            None
+        },
+        last_chrom: (Vec::new(), String::new()),
+    };
+    Ok(RecordReader::new(
+        path.to_path_buf(),
+        stream,
+        format,
+        samples,
+        field,
+        region.cloned(),
+        query,
+    ))
+}
+
+/// Reads the `##` meta lines and the `#CHROM` line; returns the header and its line count.
+fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header, u64)> {
+    let mut parser = noodles_vcf::header::Parser::default();
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let got = stream.read_until(b'\n', &mut line).map_err(|e| {
+            Error::input(path, format!("bad header: {}", read_error_message(&e)))
+                .at(format!("line {}", line_no + 1))
+        })?;
+        line_no += 1;
+        let at = || format!("line {line_no}");
+        if got == 0 {
+            return Err(Error::input(path, "bad header: no #CHROM line").at(at()));
+        }
+        trim_newline(&mut line);
+        if !line.starts_with(b"#") {
+            return Err(Error::input(path, "bad header: a record before the #CHROM line").at(at()));
+        }
+        parser
+            .parse_partial(&line)
+            .map_err(|e| Error::input(path, format!("bad header: {e}")).at(at()))?;
+        if line.starts_with(b"#CHROM") {
+            break;
+        }
+    }
+    let header = parser
+        .finish()
+        .map_err(|e| Error::input(path, format!("bad header: {e}")).at("header"))?;
+    Ok((header, line_no))
+}
+
+fn trim_newline(line: &mut Vec<u8>) {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+}
+
+/// The VCF text record format.
+#[derive(Debug, Clone)]
+pub struct Vcf {
+    n_samples: usize,
+    field: Field,
+    /// Lines read so far, header included (`None` under a region query).
+    line_no: Option<u64>,
+    /// The last chromosome seen, raw and normalised: files are sorted, so this saves work.
+    last_chrom: (Vec<u8>, String),
+}
+
+/// One VCF line and where its parts are.
+#[derive(Debug, Default)]
+pub struct VcfRecord {
+    line: Vec<u8>,
+    /// Offset of the first sample column.
+    samples_at: usize,
+    /// Which `:`-separated subfield of a sample column holds the dosage field.
+    key: Option<usize>,
+    /// ALT alleles of the record (for checking GT allele numbers and DS counts).
+    n_alts: u32,
+    /// 1-based line number, when known.
+    line_no: Option<u64>,
+}
+
+impl RecordFormat for Vcf {
+    type Record = VcfRecord;
+    const NAME: &'static str = "vcf";
+
+    fn read(
+        &mut self,
+        stream: &mut Stream,
+        path: &Path,
+        record: &mut VcfRecord,
+    ) -> Result<Option<Site>> {
+        loop {
+            record.line.clear();
+            let next = self.line_no.map(|n| n + 1);
+            let at = || match next {
+                Some(n) => format!("line {n}"),
+                None => "a record in the region".to_string(),
+            };
+            let got = stream
+                .read_until(b'\n', &mut record.line)
+                .map_err(|e| Error::input(path, read_error_message(&e)).at(at()))?;
+            if got == 0 {
+                return Ok(None);
+            }
+            self.line_no = next;
+            record.line_no = next;
+            trim_newline(&mut record.line);
+            if record.line.is_empty() {
+                continue;
+            }
+            return self
+                .parse_fixed(record)
+                .map(Some)
+                .map_err(|message| Error::input(path, message).at(at()));
+        }
+    }
+
+    fn size(record: &VcfRecord) -> usize {
+        record.line.len()
+    }
+
+    fn has_field(&self, record: &VcfRecord) -> bool {
+        record.key.is_some()
+    }
+
+    fn decode(
+        &self,
+        record: &VcfRecord,
+        alts: &[u32],
+        columns: &mut [AltColumn],
+    ) -> Result<(), SampleError> {
+        let key = record.key.unwrap_or(0);
+        let data = &record.line[record.samples_at..];
+        let mut start = 0;
+        for sample in 0..self.n_samples {
+            if start > data.len() {
+                return Err(self.column_count_error(sample));
+            }
+            // Sample columns are short: a plain scan beats memchr's setup.
+            let end = data[start..]
+                .iter()
+                .position(|&b| b == b'\t')
+                .map_or(data.len(), |k| start + k);
+            // An empty value is missing, as htslib reads it (`bcftools norm -m-` writes them).
+            let value = subfield(&data[start..end], key).filter(|v| !v.is_empty());
+            match self.field {
+                Field::Gt => {
+                    let call = match value {
+                        None => Call::Missing,
+                        Some(text) => match parse_common_gt(text) {
+                            Some(call) => call,
+                            None => parse_gt(text).map_err(|m| SampleError::at(sample, m))?,
+                        },
+                    };
+                    if call.max_allele() > record.n_alts {
+                        return Err(SampleError::at(
+                            sample,
+                            format!(
+                                "GT allele {} but the record has {} ALT allele(s)",
+                                call.max_allele(),
+                                record.n_alts
+                            ),
+                        ));
+                    }
+                    match (&mut *columns, alts) {
+                        ([column], [alt]) => column.put_call(*alt, sample, call),
+                        (columns, alts) => put_call(columns, alts, sample, call),
+                    }
+                }
+                Field::Ds => put_ds(columns, alts, sample, value, record.n_alts)?,
+            }
+            start = end + 1;
+        }
+        if start <= data.len() {
+            return Err(self.column_count_error(memchr_iter(b'\t', data).count() + 1));
+        }
+        Ok(())
+    }
+
+    fn location(&self, record: &VcfRecord, site: &Site) -> String {
+        match record.line_no {
+            Some(n) => format!("line {n} ({}:{})", site.chrom, site.pos),
+            None => format!("record at {}:{}", site.chrom, site.pos),
+        }
+    }
+}
+
+impl Vcf {
+    fn column_count_error(&self, found: usize) -> SampleError {
+        SampleError::record(format!(
+            "{found} sample columns, but the header names {} samples",
+            self.n_samples
+        ))
+    }
+
+    /// Parses CHROM … FORMAT and finds the sample columns and the dosage subfield.
+    fn parse_fixed(&mut self, record: &mut VcfRecord) -> Result<Site, String> {
+        let line = &record.line;
+        // Offsets of the first nine tabs: the ends of CHROM … FORMAT.
+        let mut tabs = [0usize; 9];
+        let mut found = 0;
+        for (slot, at) in tabs.iter_mut().zip(memchr_iter(b'\t', line)) {
+            *slot = at;
+            found += 1;
+        }
+        if found < 9 {
+            return Err(if found >= 7 {
+                format!(
+                    "no sample columns, but the header names {} samples",
+                    self.n_samples
+                )
+            } else {
+                format!(
+                    "{} tab-separated columns; a VCF record has at least 8",
+                    found + 1
+                )
+            });
+        }
+        let column = |k: usize| {
+            let start = if k == 0 { 0 } else { tabs[k - 1] + 1 };
+            &line[start..tabs[k]]
+        };
+        let text = |k: usize| String::from_utf8_lossy(column(k)).into_owned();
+
+        let raw_chrom = column(0);
+        if self.last_chrom.0 != raw_chrom {
+            self.last_chrom = (
+                raw_chrom.to_vec(),
+                chrom::normalize(&String::from_utf8_lossy(raw_chrom)),
+            );
+        }
+        let pos = std::str::from_utf8(column(1))
+            .ok()
+            .and_then(|p| p.parse::<u64>().ok())
+            .ok_or_else(|| format!("POS '{}' is not a whole number", text(1)))?;
+        let alts: Vec<String> = column(4)
+            .split(|&b| b == b',')
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let site = Site {
+            chrom: self.last_chrom.1.clone(),
+            pos,
+            id: text(2),
+            ref_allele: text(3),
+            alts,
+        };
+        record.n_alts = if column(4) == b"." {
+            0
+        } else {
+            site.alts.len() as u32
+        };
+        let wanted = self.field.key().as_bytes();
+        record.key = column(8).split(|&b| b == b':').position(|k| k == wanted);
+        record.samples_at = tabs[8] + 1;
+        Ok(site)
+    }
+}
+
+/// The `key`-th `:`-separated subfield of a sample column; `None` when the column has fewer
+/// (VCF allows trailing subfields to be dropped).
+fn subfield(column: &[u8], key: usize) -> Option<&[u8]> {
+    if key == 0 {
+        // A plain scan: the field is a few bytes, shorter than memchr's setup.
+        let end = column
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(column.len());
+        return Some(&column[..end]);
+    }
+    column.split(|&b| b == b':').nth(key)
+}
+
+/// Parses a `GT` value: alleles separated by `/` or `|`, `.` for missing.
+///
+/// ```
+/// use dash::genotype::{dosage::Call, vcf::parse_gt};
+/// assert_eq!(parse_gt(b"0|1"), Ok(Call::Diploid(0, 1)));
+/// assert_eq!(parse_gt(b"./1"), Ok(Call::Missing));
+/// assert_eq!(parse_gt(b"2"), Ok(Call::Haploid(2)));
+/// assert!(parse_gt(b"0/x").is_err());
+/// ```
+pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
+    if let Some(call) = parse_common_gt(text) {
+        return Ok(call);
+    }
+    let bad = || format!("GT '{}' is not a genotype", String::from_utf8_lossy(text));
+    let mut alleles = [None; 3];
+    let mut count = 0;
+    for part in text.split(|&b| b == b'/' || b == b'|') {
+        let allele = match part {
+            b"." => None,
+            digits if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => Some(
+                std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|d| d.parse::<u32>().ok())
+                    .ok_or_else(bad)?,
+            ),
+            _ => return Err(bad()),
+        };
+        if count == alleles.len() {
+            return Err(format!(
+                "GT '{}': ploidy above 2 is not supported (dosages are 0–2)",
+                String::from_utf8_lossy(text)
+            ));
+        }
+        alleles[count] = allele;
+        count += 1;
+    }
+    Call::from_alleles(&alleles[..count])
+        .map_err(|m| format!("GT '{}': {m}", String::from_utf8_lossy(text)))
+}
+
+/// The common shapes of `GT` — `a/b`, `a|b`, `a` with one-digit alleles — or `None`.
+///
+/// Kept apart from [`parse_gt`] so that the hot loop handles no error value.
+#[inline(always)]
+fn parse_common_gt(text: &[u8]) -> Option<Call> {
+    let digit = |b: u8| b.wrapping_sub(b'0') < 10;
+    match *text {
+        [a, b'/' | b'|', b] if digit(a) && digit(b) => {
+            Some(Call::Diploid(u32::from(a - b'0'), u32::from(b - b'0')))
+        }
+        [a] if digit(a) => Some(Call::Haploid(u32::from(a - b'0'))),
+        _ => None,
+    }
+}
+
+/// Records one sample's `DS` value (`Number=A`: one value per ALT, `.` missing).
+fn put_ds(
+    columns: &mut [AltColumn],
+    alts: &[u32],
+    sample: usize,
+    value: Option<&[u8]>,
+    n_alts: u32,
+) -> Result<(), SampleError> {
+    let text = match value {
+        None | Some(b".") => {
+            columns.iter_mut().for_each(|c| c.put_missing(sample));
+            return Ok(());
+        }
+        Some(text) => text,
+    };
+    let count = text.split(|&b| b == b',').count();
+    if count != n_alts as usize {
+        return Err(SampleError::at(
+            sample,
+            format!(
+                "DS '{}' has {count} value(s), but the record has {n_alts} ALT allele(s)",
+                String::from_utf8_lossy(text)
+            ),
+        ));
+    }
+    for (column, &alt) in columns.iter_mut().zip(alts) {
+        // The ALT's value: the (alt − 1)-th comma-separated entry.
+        let entry = if n_alts == 1 {
+            text
+        } else {
+            text.split(|&b| b == b',')
+                .nth(alt as usize - 1)
+                .unwrap_or_default()
+        };
+        if entry == b"." || entry.is_empty() {
+            column.put_missing(sample);
+            continue;
+        }
+        let parsed = std::str::from_utf8(entry)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .ok_or_else(|| {
+                SampleError::at(
+                    sample,
+                    format!(
+                        "DS value '{}' is not a number",
+                        String::from_utf8_lossy(entry)
+                    ),
+                )
+            })?;
+        let dosage = check_ds(parsed).map_err(|m| SampleError::at(sample, m))?;
+        column.put_dosage(sample, dosage);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gt_shapes() {
+        assert_eq!(parse_gt(b"0/0"), Ok(Call::Diploid(0, 0)));
+        assert_eq!(parse_gt(b"1|0"), Ok(Call::Diploid(1, 0)));
+        assert_eq!(parse_gt(b"10/2"), Ok(Call::Diploid(10, 2)));
+        assert_eq!(parse_gt(b"./."), Ok(Call::Missing));
+        assert_eq!(parse_gt(b".|."), Ok(Call::Missing));
+        assert_eq!(parse_gt(b"."), Ok(Call::Missing));
+        assert_eq!(parse_gt(b"1/."), Ok(Call::Missing));
+        assert_eq!(parse_gt(b"1"), Ok(Call::Haploid(1)));
+        for bad in [&b""[..], b"0/", b"a", b"0-1", b"0//1", b"-1/0"] {
+            assert!(parse_gt(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert!(parse_gt(b"0/1/1").unwrap_err().contains("ploidy"));
+        assert!(parse_gt(b"0/1/1/1").unwrap_err().contains("ploidy"));
+    }
+
+    #[test]
+    fn subfields() {
+        assert_eq!(subfield(b"0/1:0.9:3", 0), Some(&b"0/1"[..]));
+        assert_eq!(subfield(b"0/1:0.9:3", 1), Some(&b"0.9"[..]));
+        assert_eq!(subfield(b"0/1", 1), None);
+        assert_eq!(subfield(b"", 0), Some(&b""[..]));
+    }
+
+    #[test]
+    fn ds_values_per_alt() {
+        let (mut d1, mut d2) = (vec![0.0; 2], vec![0.0; 2]);
+        let mut columns = [AltColumn::new(&mut d1), AltColumn::new(&mut d2)];
+        put_ds(&mut columns, &[1, 2], 0, Some(b"0.25,1.5"), 2).unwrap();
+        put_ds(&mut columns, &[1, 2], 1, Some(b".,0.5"), 2).unwrap();
+        assert_eq!(columns[0].dosages, &[0.25, 0.0]);
+        assert_eq!(columns[0].missing, &[1]);
+        assert_eq!(columns[1].dosages, &[1.5, 0.5]);
+        assert!(put_ds(&mut columns, &[1, 2], 0, Some(b"0.2"), 2).is_err());
+        assert!(put_ds(&mut columns, &[1, 2], 0, Some(b"0.2,2.5"), 2).is_err());
+        assert!(put_ds(&mut columns, &[1, 2], 0, Some(b"0.2,nan"), 2).is_err());
+        assert!(put_ds(&mut columns, &[1, 2], 0, Some(b"0.2,x"), 2).is_err());
+    }
+}
