@@ -413,9 +413,9 @@ fn multiallelic_sites_equal_the_bcftools_split_file() {
         assert_eq!(a.rows.len(), 24);
         assert_same_sums(&a, &b, 0.0);
         for line in [
-            "dash compress: 10 multi-allelic records split into one test per ALT allele",
+            "dash compress: 10 multi-allelic record(s) split into one test per ALT allele",
             "dash compress: skipped 2 symbolic and 2 '*' ALT alleles (not testable)",
-            "dash compress: skipped 1 records without an ALT allele ('.')",
+            "dash compress: skipped 1 record(s) without an ALT allele ('.')",
         ] {
             assert!(log.contains(line), "{field}: log lacks '{line}':\n{log}");
         }
@@ -609,9 +609,17 @@ fn region_on_a_bed_equals_the_vcf_region() {
         "bcf",
         &["--region", "chr7:1-80000000"],
     );
+    // The same query read inline (one thread), through the .tbi.
+    let vcf = compress_c(
+        d,
+        &vcf_dir().join("party_c.vcf.gz"),
+        "vcf",
+        &["--region", "7:1-80000000", "--threads", "1"],
+    );
     let (bed, bcf) = (read_summary(&bed).unwrap(), read_summary(&bcf).unwrap());
     assert!(!bed.rows.is_empty());
     assert_same_sums(&bcf, &bed, 1e-12);
+    assert_same_sums(&read_summary(&vcf).unwrap(), &bed, 1e-12);
 }
 
 // ------------------------------------------------------------------------------ bad input
@@ -868,4 +876,62 @@ fn ds_requested_but_not_declared() {
         &["--dosage-field", "DS"],
         &["gt_only.vcf.gz", "header", "no FORMAT/DS"],
     );
+}
+
+#[test]
+fn record_without_the_dosage_field_has_every_call_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = vcf_dir();
+    let text = fs::read_to_string(v.join("multi.vcf")).unwrap();
+    // m4 keeps GT only: with --dosage-field DS all its calls are missing.
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !l.contains("\tm4\t") {
+                return l.to_string();
+            }
+            let fields: Vec<String> = l
+                .split('\t')
+                .enumerate()
+                .map(|(i, f)| match i {
+                    8 => "GT".to_string(),
+                    i if i > 8 => f.split(':').next().unwrap().to_string(),
+                    _ => f.to_string(),
+                })
+                .collect();
+            fields.join("\t")
+        })
+        .collect();
+    let path = dir.path().join("no_ds.vcf");
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out.parquet");
+    let log = compress(
+        &path,
+        &v.join("multi.pheno"),
+        &v.join("multi.covar"),
+        "multi",
+        &out,
+        &["--dosage-field", "DS"],
+    );
+    assert!(
+        log.contains("dash compress: 1 record(s) without FORMAT/DS: all their calls are missing"),
+        "{log}"
+    );
+    let summary = read_summary(&out).unwrap();
+    let row = summary
+        .rows
+        .variants
+        .iter()
+        .position(|v| v.id == "m4")
+        .unwrap();
+    assert_eq!(summary.rows.qc[row].missing, 150);
+    assert_eq!(summary.rows.qc[row].dosage_sum, 0.0);
+}
+
+#[test]
+fn bcf_named_as_a_vcf() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("really_a_bcf.vcf.gz");
+    fs::copy(vcf_dir().join("party_c.bcf"), &path).unwrap();
+    expect_compress_error(&path, &[], &["really_a_bcf.vcf.gz", "BCF file"]);
 }

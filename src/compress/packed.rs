@@ -104,6 +104,8 @@ impl PackedKernel {
     fn totals_fixed<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
         debug_assert!(W <= MAX_SPECIALISED && W == self.width);
         let mut totals = vec![[0.0f64; W]; b];
+        // On the heap: up to 1 MiB for W = 64, too much for a worker's stack.
+        #[allow(clippy::useless_vec)]
         let mut tables = vec![[0.0f64; W]; CHUNK * 256];
         let mut halves = [[[0.0f64; W]; 16]; 2];
         for c in 0..chunks {

@@ -78,9 +78,18 @@ struct Producer<F: RecordFormat> {
     region: Option<Region>,
     query: Option<RegionQuery>,
     skipped: SkipCounts,
+    /// Records read, whether kept or not.
+    records: u64,
 }
 
 impl<F: RecordFormat> Producer<F> {
+    /// At the end of input: errors if the file was cut short.
+    fn finish(&self) -> Result<()> {
+        self.stream
+            .check_complete(&self.path)
+            .map_err(|e| e.at(format!("at the end, after {} records", self.records)))
+    }
+
     /// The next record with at least one tested ALT inside the region (reusing `slot`'s
     /// buffers); `None` at the end, after checking that the file is complete.
     fn next(&mut self, mut slot: Pending<F::Record>) -> Result<Option<Pending<F::Record>>> {
@@ -90,7 +99,7 @@ impl<F: RecordFormat> Producer<F> {
                     Error::input(&self.path, format!("cannot seek to the region: {e}"))
                 })?;
                 if !more {
-                    self.stream.check_complete(&self.path)?;
+                    self.finish()?;
                     return Ok(None);
                 }
             }
@@ -98,9 +107,10 @@ impl<F: RecordFormat> Producer<F> {
                 .format
                 .read(&mut self.stream, &self.path, &mut slot.record)?
             else {
-                self.stream.check_complete(&self.path)?;
+                self.finish()?;
                 return Ok(None);
             };
+            self.records += 1;
             if let Some(region) = &self.region {
                 if !region.contains(&site.chrom, site.pos) {
                     continue;
@@ -181,6 +191,7 @@ impl<F: RecordFormat> RecordReader<F> {
             region,
             query,
             skipped: SkipCounts::default(),
+            records: 0,
         };
         let source = if rayon::current_num_threads() > 1 {
             spawn(producer)
@@ -434,6 +445,7 @@ where
         })
         .collect();
     block.dosages = dosages;
+    block.n_samples = n_samples;
 
     for (index, (record, result)) in records.iter().zip(results).enumerate() {
         let columns = result.map_err(|e| (index, e))?;

@@ -414,6 +414,7 @@ impl Bcf {
         let chrom = usize::try_from(contig)
             .ok()
             .and_then(|c| self.normalized.get(c))
+            .filter(|c| !c.is_empty())
             .ok_or_else(|| format!("contig id {contig} is not in the header"))?;
         if n_sample != self.n_samples {
             return Err(format!(

@@ -142,7 +142,7 @@ impl SkipCounts {
         let mut notes = Vec::new();
         if self.multiallelic > 0 {
             notes.push(format!(
-                "{} multi-allelic records split into one test per ALT allele",
+                "{} multi-allelic record(s) split into one test per ALT allele",
                 self.multiallelic
             ));
         }
@@ -154,13 +154,13 @@ impl SkipCounts {
         }
         if self.no_alt > 0 {
             notes.push(format!(
-                "skipped {} records without an ALT allele ('.')",
+                "skipped {} record(s) without an ALT allele ('.')",
                 self.no_alt
             ));
         }
         if self.without_field > 0 {
             notes.push(format!(
-                "{} records have no FORMAT/{}: all their calls are missing",
+                "{} record(s) without FORMAT/{}: all their calls are missing",
                 self.without_field,
                 field.key()
             ));

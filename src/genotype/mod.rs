@@ -118,7 +118,8 @@ impl GenotypeBlock {
         self.missing.clear();
         for bytes in self.packed.chunks_exact(bpv).take(self.variants.len()) {
             let mut missing = Vec::new();
-            self.qc.push(plink_bed::scan_variant(bytes, n, &mut missing));
+            self.qc
+                .push(plink_bed::scan_variant(bytes, n, &mut missing));
             self.missing.push(missing);
         }
     }

@@ -270,8 +270,8 @@ impl PhenotypeLayout {
         for &global in set {
             let (layout, c) = self.component_gram_local(merged, global);
             n += c.n;
-            for a in 1..u {
-                target[a] += c.gram[a * u] + c.n * layout.shift[a];
+            for (a, t) in target.iter_mut().enumerate().skip(1) {
+                *t += c.gram[a * u] + c.n * layout.shift[a];
             }
         }
         for t in &mut target[1..] {
