@@ -35,6 +35,30 @@ impl AtomicFile {
         })
     }
 
+    /// Like [`AtomicFile::create`], but the file is readable by its owner only (mode 0600 on
+    /// Unix) from the moment it exists: for secret keys.
+    pub fn create_private(target: impl AsRef<Path>) -> Result<Self> {
+        let target = target.as_ref().to_path_buf();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".to_string());
+        let temp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&temp).with_path(&temp)?;
+        Ok(AtomicFile {
+            target,
+            temp,
+            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
     /// The final path.
     pub fn target(&self) -> &Path {
         &self.target

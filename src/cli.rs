@@ -32,6 +32,48 @@ enum Command {
     Merge(MergeArgs),
     /// Read and decode genotypes only, no math: the speed floor of compress.
     Decode(DecodeArgs),
+    /// Make a party's X25519 key pair for secure combine: NAME.key (secret, 0600) and NAME.pub.
+    Keygen(KeygenArgs),
+    /// Check and assemble the consortium roster from the parties' .pub files.
+    Roster(RosterArgs),
+    /// Build a variant manifest (the rows of secure summaries) from variant lists.
+    Manifest(ManifestArgs),
+}
+
+/// `dash keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Writes NAME.key (secret, mode 0600) and NAME.pub (the party's roster line).
+    #[arg(long, value_name = "NAME")]
+    out: PathBuf,
+    /// Party name in NAME.pub (default: the file name of NAME).
+    #[arg(long)]
+    party: Option<String>,
+}
+
+/// `dash roster`.
+#[derive(Debug, Args)]
+pub struct RosterArgs {
+    /// Parties' .pub files (or rosters) to combine.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the canonical roster here (default: print it on stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `dash manifest`.
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// Variant lists: PLINK .bim (or .bed), VCF/BCF (sites), or manifests.
+    #[arg(required = true)]
+    lists: Vec<PathBuf>,
+    /// Keep only variants in every list (default: the union).
+    #[arg(long)]
+    intersect: bool,
+    /// Output manifest.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 /// `dash decode`.
@@ -56,7 +98,7 @@ pub struct DecodeArgs {
 /// `dash compress`.
 #[derive(Debug, Args)]
 pub struct CompressArgs {
-    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it).
+    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz or .bcf.
     genotypes: PathBuf,
     /// Phenotype file (header `#FID IID …`, `FID IID …`, `#IID …` or `IID …`).
     #[arg(long)]
@@ -85,6 +127,21 @@ pub struct CompressArgs {
     /// Variants per block (default: sized to ~32 MiB of dosages).
     #[arg(long, hide = true)]
     block_size: Option<usize>,
+    /// Write a secure (masked) summary: needs --roster, --key and --manifest.
+    #[arg(long, requires_all = ["roster", "key", "manifest"])]
+    secure: bool,
+    /// Consortium roster (secure mode).
+    #[arg(long, requires = "secure")]
+    roster: Option<PathBuf>,
+    /// This party's secret key, from `dash keygen` (secure mode).
+    #[arg(long, requires = "secure")]
+    key: Option<PathBuf>,
+    /// Variant manifest: the rows of the secure summary (secure mode).
+    #[arg(long, requires = "secure")]
+    manifest: Option<PathBuf>,
+    /// Agreed levels of a categorical covariate, COVAR=L1,L2,… (secure mode; repeatable).
+    #[arg(long, requires = "secure", value_name = "COVAR=LEVELS")]
+    covar_levels: Vec<String>,
     /// Output summary (.parquet).
     #[arg(long)]
     out: PathBuf,
@@ -129,6 +186,9 @@ pub fn main() -> i32 {
         Command::Compress(args) => run_compress(args),
         Command::Merge(args) => run_merge(args),
         Command::Decode(args) => run_decode(args),
+        Command::Keygen(args) => run_keygen(args),
+        Command::Roster(args) => run_roster(args),
+        Command::Manifest(args) => run_manifest(args),
     };
     match result {
         Ok(()) => 0,
@@ -161,6 +221,18 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// The default party name: the genotype file name without its format extension, so the same
+/// cohort gets the same name (and component id) from `.bed` and `.vcf.gz`.
+fn party_from_file_name(name: &str) -> String {
+    [
+        ".vcf.bgz", ".vcf.gz", ".vcf", ".bcf", ".bed", ".bim", ".fam",
+    ]
+    .iter()
+    .find_map(|ext| name.strip_suffix(ext))
+    .unwrap_or(name)
+    .to_string()
+}
+
 fn run_compress(args: &CompressArgs) -> Result<()> {
     init_threads(args.threads)?;
     let started = Instant::now();
@@ -169,13 +241,39 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
     let mut reader = genotype::open(&args.genotypes, region.as_ref(), dosage_field)?;
     let pheno = Table::read(&args.pheno)?;
     let covar = args.covar.as_deref().map(Table::read).transpose()?;
-    let fields = SampleFields::build(
-        reader.samples(),
-        &pheno,
-        args.pheno_name.as_deref(),
-        covar.as_ref(),
-        args.covar_name.as_deref(),
-    )?;
+    if args.secure && region.is_some() {
+        return Err(Error::usage(
+            "--region cannot be used with --secure: the manifest fixes the rows (use one manifest per region instead)",
+        ));
+    }
+    let fields = if args.secure {
+        // The layout must not depend on file column order: names sorted.
+        let sorted = |names: Option<&[String]>, table: &Table| -> Vec<String> {
+            let mut names = names.map_or_else(|| table.columns().to_vec(), <[String]>::to_vec);
+            names.sort();
+            names
+        };
+        let pheno_names = sorted(args.pheno_name.as_deref(), &pheno);
+        let covar_names = covar
+            .as_ref()
+            .map(|table| sorted(args.covar_name.as_deref(), table));
+        SampleFields::build_with(
+            reader.samples(),
+            &pheno,
+            Some(&pheno_names),
+            covar.as_ref(),
+            covar_names.as_deref(),
+            &crate::secure::secure_field_options(crate::secure::parse_levels(&args.covar_levels)?),
+        )?
+    } else {
+        SampleFields::build(
+            reader.samples(),
+            &pheno,
+            args.pheno_name.as_deref(),
+            covar.as_ref(),
+            args.covar_name.as_deref(),
+        )?
+    };
     eprintln!("dash compress: {}", fields.report);
     for group in &fields.groups {
         eprintln!(
@@ -190,12 +288,50 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         party: args
             .party
             .clone()
-            .unwrap_or_else(|| stem.trim_end_matches(".bed").to_string()),
+            .unwrap_or_else(|| party_from_file_name(&stem)),
         source_file: stem,
         region: region.as_ref().map(|r| r.to_string()),
         block_size: args.block_size,
         progress: true,
     };
+    if args.secure {
+        let (roster, key, manifest) = (
+            args.roster.as_deref().expect("clap requires it"),
+            args.key.as_deref().expect("clap requires it"),
+            args.manifest.as_deref().expect("clap requires it"),
+        );
+        let setup = crate::secure::SecureSetup::load(roster, manifest, key, args.party.as_deref())?;
+        let options = CompressOptions {
+            party: setup.roster.name(setup.me).to_string(),
+            ..options
+        };
+        if setup.roster.len() == 1 {
+            eprintln!("dash compress: the roster has one party: nothing is masked");
+        }
+        let stats = crate::secure::compress::compress_secure(
+            reader.as_mut(),
+            &fields,
+            &options,
+            &setup,
+            &args.out,
+        )?;
+        for note in reader.notes() {
+            eprintln!("dash compress: {note}");
+        }
+        eprintln!(
+            "dash compress: secure summary of party '{}' masked against {} other roster parties; {} manifest rows ({} in the genotypes, {} of them flipped to the manifest's alleles, {} all missing); {} genotype variants not in the manifest skipped → {} in {:.2}s",
+            options.party,
+            stats.peers,
+            stats.rows,
+            stats.matched,
+            stats.flipped,
+            stats.rows - stats.matched,
+            stats.not_in_manifest,
+            args.out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let stats = compress(reader.as_mut(), &fields, &options, &args.out)?;
     for note in reader.notes() {
         eprintln!("dash compress: {note}");
@@ -235,6 +371,9 @@ fn run_decode(args: &DecodeArgs) -> Result<()> {
             Ok(())
         },
     )?;
+    for note in reader.notes() {
+        eprintln!("dash decode: {note}");
+    }
     let seconds = started.elapsed().as_secs_f64();
     let genotypes = variants as f64 * n as f64;
     println!(
@@ -259,7 +398,20 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         args.summaries.len()
     ));
     let merged = Merged::open(&args.summaries)?;
-    for summary in &merged.inputs {
+    if let Some(secure) = &merged.secure {
+        let c = &merged.inputs[0].header.components[0];
+        let n: Vec<String> = c.groups.iter().map(|g| g.n.to_string()).collect();
+        note(format!(
+            "secure merge of {} summaries: every roster party present ({}), masks cancelled (canary 0); roster {}…, manifest {}…; {} variants, pooled n per group {}",
+            secure.files.len(),
+            secure.parties.join(", "),
+            &secure.roster_hash[..16],
+            &secure.manifest_hash[..16],
+            merged.inputs[0].rows.len(),
+            n.join("/")
+        ));
+    }
+    for summary in merged.inputs.iter().filter(|_| merged.secure.is_none()) {
         let parties: Vec<String> = summary
             .header
             .components
@@ -276,11 +428,13 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             parties.join(", ")
         ));
     }
-    note(format!(
-        "{} distinct variants across {} parties",
-        merged.sites.len(),
-        merged.component_count()
-    ));
+    if merged.secure.is_none() {
+        note(format!(
+            "{} distinct variants across {} parties",
+            merged.sites.len(),
+            merged.component_count()
+        ));
+    }
 
     let options = MergeOptions {
         phenotypes: args.pheno.clone(),
@@ -288,6 +442,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         intercept: !args.no_intercept,
         per_party_intercept: args.per_party_intercept,
         min_parties: args.min_parties,
+        progress: true,
     };
     let phenotypes = options
         .phenotypes
@@ -358,5 +513,74 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
     }
     files.push(log_file);
     commit_all(files)?;
+    Ok(())
+}
+
+fn run_keygen(args: &KeygenArgs) -> Result<()> {
+    let party = match &args.party {
+        Some(p) => p.clone(),
+        None => file_name(&args.out),
+    };
+    let key = crate::secure::keys::SecretKey::generate()?;
+    let (key_path, pub_path) = key.write_pair(&args.out, &party)?;
+    eprintln!(
+        "dash keygen: party '{party}': secret key → {} (keep private), public key → {} (send to the consortium)",
+        key_path.display(),
+        pub_path.display()
+    );
+    Ok(())
+}
+
+fn run_roster(args: &RosterArgs) -> Result<()> {
+    let mut text = String::new();
+    for input in &args.inputs {
+        let part = std::fs::read_to_string(input).with_path(input)?;
+        // Each input must parse on its own, so errors name the right file.
+        crate::secure::keys::Roster::parse(&part, input)?;
+        text.push_str(&part);
+        text.push('\n');
+    }
+    let name = args.out.clone().unwrap_or_else(|| PathBuf::from("roster"));
+    let roster = crate::secure::keys::Roster::parse(&text, &name)?;
+    eprintln!(
+        "dash roster: {} parties ({}), fingerprint {}",
+        roster.len(),
+        roster.names().join(", "),
+        roster.hash()
+    );
+    match &args.out {
+        Some(out) => {
+            use std::io::Write;
+            let mut file = AtomicFile::create(out)?;
+            file.write_all(roster.canonical().as_bytes())
+                .with_path(out)?;
+            file.commit()?;
+        }
+        None => print!("{}", roster.canonical()),
+    }
+    Ok(())
+}
+
+fn run_manifest(args: &ManifestArgs) -> Result<()> {
+    let lists: Vec<&Path> = args.lists.iter().map(PathBuf::as_path).collect();
+    let manifest = crate::secure::manifest::Manifest::build(&lists, args.intersect)?;
+    if manifest.is_empty() {
+        return Err(Error::usage(
+            "the manifest would be empty (no variant is in every list)",
+        ));
+    }
+    manifest.write(&args.out)?;
+    eprintln!(
+        "dash manifest: {} variants ({} of {} lists) → {}, fingerprint {}",
+        manifest.len(),
+        if args.intersect {
+            "intersection"
+        } else {
+            "union"
+        },
+        lists.len(),
+        args.out.display(),
+        manifest.hash()
+    );
     Ok(())
 }

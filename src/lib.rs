@@ -13,7 +13,9 @@
 //! * [`summary`] — the Parquet summary file, the contract between parties and mergers;
 //! * [`merge`] — join by variant, harmonise alleles, pool sums, impute;
 //! * [`regression`] — the projection math; [`pvalue`] — log-space Student-t tails;
-//! * [`output`] — GWAS-SSF, metadata, skipped list.
+//! * [`output`] — GWAS-SSF, metadata, skipped list;
+//! * [`secure`] — keys, roster, manifest, fixed-point ring encoding and pairwise masks for
+//!   secure combine (`--secure`).
 
 pub mod atomic_file;
 pub mod chrom;
@@ -26,4 +28,5 @@ pub mod output;
 pub mod pvalue;
 pub mod regression;
 pub mod samples;
+pub mod secure;
 pub mod summary;

@@ -124,6 +124,7 @@ pub fn single_party_header(
         }],
         groups: layouts,
         region: options.region.clone(),
+        secure: None,
     }
 }
 
@@ -151,6 +152,32 @@ fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &GenotypeBlo
         }
     }
     rows
+}
+
+/// The per-block kernel of [`compress`], for other drivers (secure compress): sums one decoded
+/// block into summary rows (one component, the party's own orientation).
+pub struct BlockSummer {
+    stacked: StackedFields,
+    kernel: PackedKernel,
+}
+
+impl BlockSummer {
+    /// Prepares the kernels for these sample fields.
+    pub fn new(fields: &SampleFields) -> BlockSummer {
+        let stacked = StackedFields::new(fields);
+        let kernel = PackedKernel::new(&stacked);
+        BlockSummer { stacked, kernel }
+    }
+
+    /// Genotype samples (rows of the stacked fields).
+    pub fn n_samples(&self) -> usize {
+        self.stacked.n
+    }
+
+    /// The rows of one block; call [`GenotypeBlock::finish_decoding`] first.
+    pub fn rows(&self, block: &GenotypeBlock) -> Rows {
+        block_rows(&self.stacked, &self.kernel, block)
+    }
 }
 
 /// Runs compress: reads every block of `reader`, writes the summary to `out`.

@@ -7,8 +7,10 @@
 //! the regression is fitted with one projection per set of components ([`model`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
+use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::chrom;
@@ -37,6 +39,8 @@ pub struct MergeOptions {
     pub per_party_intercept: bool,
     /// Test only variants held by at least this many parties.
     pub min_parties: usize,
+    /// Show a progress bar on stderr (indicatif hides it when stderr is not a terminal).
+    pub progress: bool,
 }
 
 impl Default for MergeOptions {
@@ -47,6 +51,7 @@ impl Default for MergeOptions {
             intercept: true,
             per_party_intercept: false,
             min_parties: 1,
+            progress: false,
         }
     }
 }
@@ -89,6 +94,8 @@ pub struct Merged {
     pub(crate) components: Vec<GlobalComponent>,
     /// Per input, local component index → global index.
     pub(crate) component_map: Vec<Vec<u32>>,
+    /// Set when the inputs were secure summaries, pooled into the one input.
+    pub secure: Option<crate::secure::combine::SecureInfo>,
 }
 
 /// Per-variant results of one phenotype.
@@ -121,6 +128,26 @@ impl Merged {
     /// Reads every summary and joins their variants.
     pub fn open(paths: &[PathBuf]) -> Result<Merged> {
         check_distinct_paths(paths)?;
+        // Secure summaries are pooled first (all or none of the inputs).
+        let secure: Vec<bool> = paths
+            .par_iter()
+            .map(|p| Ok(crate::summary::read::read_header(p)?.secure.is_some()))
+            .collect::<Result<_>>()?;
+        if let Some(s) = secure.iter().position(|&s| s) {
+            if let Some(p) = secure.iter().position(|&s| !s) {
+                return Err(Error::input(
+                    &paths[p],
+                    format!(
+                        "a plaintext summary cannot be merged with secure summaries ({}); merge the secure set on its own",
+                        paths[s].display()
+                    ),
+                ));
+            }
+            let (pooled, info) = crate::secure::combine::combine(paths)?;
+            let mut merged = Merged::from_summaries(vec![pooled])?;
+            merged.secure = Some(info);
+            return Ok(merged);
+        }
         let inputs: Vec<Summary> = paths
             .par_iter()
             .map(|p| read_summary(p))
@@ -198,6 +225,7 @@ impl Merged {
             sites,
             components,
             component_map,
+            secure: None,
         })
     }
 
@@ -227,6 +255,18 @@ impl Merged {
         phenotype: &str,
         options: &MergeOptions,
     ) -> Result<PhenotypeResults> {
+        if self.secure.is_some() {
+            if options.per_party_intercept {
+                return Err(Error::usage(
+                    "--per-party-intercept needs each party's own sums, which secure summaries do not reveal",
+                ));
+            }
+            if options.min_parties > 1 {
+                return Err(Error::usage(
+                    "--min-parties does not apply to secure summaries: every variant has every roster party (absent calls count as missing)",
+                ));
+            }
+        }
         let layout = PhenotypeLayout::new(self, phenotype, options)?;
 
         // The component set of each site, and one model per distinct set that is tested.
@@ -243,10 +283,22 @@ impl Merged {
             }
         }
 
+        let progress = if options.progress {
+            ProgressBar::new(self.sites.len() as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        progress.set_style(
+            ProgressStyle::with_template(&format!(
+                "merge {phenotype} {{bar:40}} {{pos}}/{{len}} variants {{per_sec}} eta {{eta}}"
+            ))
+            .expect("valid template"),
+        );
         let results = self
             .sites
             .par_iter()
             .zip(&site_sets)
+            .progress_with(progress.clone())
             .map(|(site, set)| match &models[distinct[set.as_slice()]] {
                 Some(model) => model.test(&layout, self, site),
                 None => Ok(VariantResult {
@@ -257,6 +309,7 @@ impl Merged {
                 }),
             })
             .collect::<Result<Vec<_>>>()?;
+        progress.finish_and_clear();
         let largest = models.iter().flatten().max_by(|a, b| a.n.total_cmp(&b.n));
         Ok(PhenotypeResults {
             phenotype: phenotype.to_string(),
@@ -315,15 +368,47 @@ fn check_distinct_paths(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-type SiteKey = (String, u64, String, String);
+/// A variant's join key, borrowed from the summaries: chromosome, position, allele pair.
+type SiteKey<'a> = (&'a str, u64, &'a str, &'a str);
 
-fn site_key(v: &Variant) -> SiteKey {
+/// The multiply-rotate hash of rustc (FxHash): variant keys are not adversarial, and SipHash
+/// showed up in merge profiles.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+fn site_key(v: &Variant) -> SiteKey<'_> {
     let (a, b) = if v.ref_allele <= v.alt_allele {
         (&v.ref_allele, &v.alt_allele)
     } else {
         (&v.alt_allele, &v.ref_allele)
     };
-    (v.chrom.clone(), v.pos, a.clone(), b.clone())
+    (&v.chrom, v.pos, a, b)
 }
 
 fn join_sites(
@@ -331,7 +416,7 @@ fn join_sites(
     component_map: &[Vec<u32>],
     components: &[GlobalComponent],
 ) -> Result<Vec<Site>> {
-    let mut index: HashMap<SiteKey, usize> = HashMap::new();
+    let mut index: HashMap<SiteKey<'_>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
     let mut sites: Vec<Site> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let reference = input

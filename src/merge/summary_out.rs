@@ -80,6 +80,7 @@ pub fn write(
             .collect(),
         components,
         region: None,
+        secure: None,
     };
 
     let mut writer = SummaryWriter::create(path, &header)?;

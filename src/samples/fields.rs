@@ -6,7 +6,7 @@
 //! field per level; the merge step drops the reference level (the first in sorted order among the
 //! levels present), so parties that saw different levels still line up by field name.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -112,7 +112,10 @@ impl Group {
     /// Sums of centred fields keep their digits: `yᵀx` of a phenotype in real units (height in
     /// cm) against a dosage is dominated by mean(y)·Σx, and the association lives in what is left
     /// after subtracting it. Merge re-centres exactly (see `crate::merge`).
-    fn centre(&mut self) {
+    ///
+    /// With `bits`, each mean is rounded to a multiple of 2^−bits (secure mode), and a mean of
+    /// magnitude 2^31 or more is not subtracted (shift 0).
+    fn centre_rounded(&mut self, bits: Option<u32>) {
         let j = self.fields.len();
         let mut means = vec![NeumaierSum::default(); j];
         for row in self.rows.chunks_exact(j) {
@@ -123,6 +126,16 @@ impl Group {
         let n = self.samples.len() as f64;
         self.shift = means.iter().map(|m| m.value() / n).collect();
         self.shift[0] = 0.0;
+        if let Some(bits) = bits {
+            let scale = (2.0f64).powi(bits as i32);
+            for s in &mut self.shift {
+                *s = if s.abs() < 2f64.powi(31) {
+                    (*s * scale).round() / scale
+                } else {
+                    0.0
+                };
+            }
+        }
         for row in self.rows.chunks_exact_mut(j) {
             for (v, s) in row.iter_mut().zip(&self.shift) {
                 *v -= s;
@@ -218,6 +231,21 @@ pub struct SampleFields {
     pub n_genotype_samples: usize,
 }
 
+/// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
+/// `dash compress` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// One group per phenotype (intercept, covariates, that phenotype), whatever the
+    /// missingness: the layout then depends only on the column names, as secure mode needs.
+    pub group_per_phenotype: bool,
+    /// Centre each field on its group mean rounded to a multiple of 2^−bits (a short dyadic
+    /// number), so that secure mode can undo the centring exactly in fixed point.
+    pub shift_bits: Option<u32>,
+    /// Fixed level sets of categorical covariates, by covariate column name: the column is
+    /// categorical with exactly these levels (sorted), and a value outside them is an error.
+    pub levels: BTreeMap<String, Vec<String>>,
+}
+
 /// A covariate column decoded for the matched samples.
 enum CovariateColumn {
     Numeric(Vec<Option<f64>>),
@@ -237,6 +265,25 @@ impl SampleFields {
         pheno_names: Option<&[String]>,
         covar: Option<&Table>,
         covar_names: Option<&[String]>,
+    ) -> Result<SampleFields> {
+        SampleFields::build_with(
+            genotype_samples,
+            pheno,
+            pheno_names,
+            covar,
+            covar_names,
+            &BuildOptions::default(),
+        )
+    }
+
+    /// [`SampleFields::build`] with a choice of layout ([`BuildOptions`]).
+    pub fn build_with(
+        genotype_samples: &[String],
+        pheno: &Table,
+        pheno_names: Option<&[String]>,
+        covar: Option<&Table>,
+        covar_names: Option<&[String]>,
+        options: &BuildOptions,
     ) -> Result<SampleFields> {
         let n = genotype_samples.len();
         let sample_index: HashMap<&str, usize> = genotype_samples
@@ -309,11 +356,28 @@ impl SampleFields {
             ));
         }
 
+        for name in options.levels.keys() {
+            let selected = covar
+                .is_some_and(|table| covar_columns.iter().any(|&c| &table.columns()[c] == name));
+            if !selected {
+                return Err(Error::usage(format!(
+                    "levels are given for '{name}', which is not a selected covariate"
+                )));
+            }
+        }
+
         // Covariates, decoded over usable samples; a missing one drops the sample.
         let mut columns = Vec::new();
         if let (Some(table), Some(rows)) = (covar, covar_rows.as_ref()) {
             for &c in &covar_columns {
-                columns.push(decode_covariate(table, c, rows, &usable));
+                let fixed = options.levels.get(&table.columns()[c]);
+                columns.push(decode_covariate(
+                    table,
+                    c,
+                    rows,
+                    &usable,
+                    fixed.map(Vec::as_slice),
+                )?);
             }
         }
         for (i, ok) in usable.iter_mut().enumerate() {
@@ -391,7 +455,11 @@ impl SampleFields {
                     format!("phenotype '{name}' has no matched sample with a value and complete covariates"),
                 ));
             }
-            match group_of_pattern.get(&samples) {
+            let shared = match options.group_per_phenotype {
+                true => None,
+                false => group_of_pattern.get(&samples),
+            };
+            match shared {
                 Some(&g) => groups[g].phenotypes.push(name.clone()),
                 None => {
                     group_of_pattern.insert(samples.clone(), groups.len());
@@ -436,7 +504,7 @@ impl SampleFields {
                 }
             }
             group.rows = rows;
-            group.centre();
+            group.centre_rounded(options.shift_bits);
         }
 
         Ok(SampleFields {
@@ -486,12 +554,14 @@ fn col_is_missing(column: &CovariateColumn, i: usize) -> bool {
 
 /// Decodes one covariate column over the usable samples: numeric when every present value is a
 /// number, else categorical with its levels sorted (so every party orders them the same way).
+/// With `fixed` levels, categorical with exactly those (sorted); a value outside is an error.
 fn decode_covariate(
     table: &Table,
     column: usize,
     rows: &[Option<usize>],
     usable: &[bool],
-) -> CovariateColumn {
+    fixed: Option<&[String]>,
+) -> Result<CovariateColumn> {
     let texts: Vec<Option<&str>> = rows
         .iter()
         .zip(usable)
@@ -500,8 +570,40 @@ fn decode_covariate(
             _ => None,
         })
         .collect();
+    if let Some(fixed) = fixed {
+        let levels: Vec<String> = fixed
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut values = Vec::with_capacity(texts.len());
+        for (t, row) in texts.iter().zip(rows) {
+            values.push(match t {
+                None => None,
+                Some(t) => Some(
+                    levels
+                        .binary_search_by(|l| l.as_str().cmp(t))
+                        .map_err(|_| {
+                            Error::input(
+                                table.path(),
+                                format!(
+                            "covariate '{}' has level '{t}', not among the agreed levels {}",
+                            table.columns()[column],
+                            levels.join(",")
+                        ),
+                            )
+                            .at(format!("line {}", table.line(row.expect("present value"))))
+                        })?,
+                ),
+            });
+        }
+        return Ok(CovariateColumn::Categorical { levels, values });
+    }
     if texts.iter().flatten().all(|t| parse_number(t).is_some()) {
-        return CovariateColumn::Numeric(texts.iter().map(|t| t.and_then(parse_number)).collect());
+        return Ok(CovariateColumn::Numeric(
+            texts.iter().map(|t| t.and_then(parse_number)).collect(),
+        ));
     }
     let levels: Vec<String> = texts
         .iter()
@@ -520,7 +622,7 @@ fn decode_covariate(
             })
         })
         .collect();
-    CovariateColumn::Categorical { levels, values }
+    Ok(CovariateColumn::Categorical { levels, values })
 }
 
 #[cfg(test)]
@@ -585,7 +687,7 @@ mod tests {
         };
         assert_eq!(group.gram(), vec![3.0, 9.0, 9.0, 29.0]);
         let mut centred = group.clone();
-        centred.centre();
+        centred.centre_rounded(None);
         assert_eq!(centred.shift, vec![0.0, 3.0]);
         assert_eq!(centred.gram(), vec![3.0, 0.0, 0.0, 2.0]);
     }

@@ -6,5 +6,5 @@
 pub mod fields;
 pub mod table;
 
-pub use fields::{Field, FieldKind, Group, MatchReport, SampleFields};
+pub use fields::{BuildOptions, Field, FieldKind, Group, MatchReport, SampleFields};
 pub use table::Table;

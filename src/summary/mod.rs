@@ -13,6 +13,7 @@
 
 pub mod read;
 pub mod schema;
+pub mod secure;
 pub mod write;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ use crate::genotype::{QcCounts, Variant};
 use crate::samples::Field;
 
 pub use read::read_summary;
+pub use secure::SecureSection;
 pub use write::SummaryWriter;
 
 /// Key of the footer metadata entry holding the [`Header`] JSON.
@@ -46,6 +48,10 @@ pub struct Header {
     /// `--region` the file was restricted to, when it is a shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Present only in a secure (masked) summary: what binds its masks and its masked n and G
+    /// (the component then lists no groups). See [`secure`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure: Option<SecureSection>,
 }
 
 /// The fields of one group of the file (the columns of its `A`).

@@ -13,8 +13,10 @@ use crate::error::{Error, IoResultExt, Result};
 use crate::genotype::{QcCounts, Variant};
 use crate::samples::FieldKind;
 
-/// Reads a whole summary, checking its header and columns against the contract.
-pub fn read_summary(path: &Path) -> Result<Summary> {
+/// Opens a summary and parses its footer header (not yet validated).
+pub(crate) fn open_with_header(
+    path: &Path,
+) -> Result<(ParquetRecordBatchReaderBuilder<File>, Header)> {
     let file = File::open(path).with_path(path)?;
     let not_parquet = |e: parquet::errors::ParquetError| {
         Error::input(path, format!("not a readable Parquet summary ({e})"))
@@ -34,6 +36,28 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
         })?;
     let header: Header = serde_json::from_str(&json)
         .map_err(|e| Error::input(path, format!("invalid '{METADATA_KEY}' header: {e}")))?;
+    Ok((builder, header))
+}
+
+/// Reads only the footer header of a summary (plaintext or secure), checking its format version.
+pub fn read_header(path: &Path) -> Result<Header> {
+    let (_, header) = open_with_header(path)?;
+    check_format(path, &header)?;
+    Ok(header)
+}
+
+/// Reads a whole summary, checking its header and columns against the contract.
+///
+/// A secure (masked) summary is refused: its sums are only meaningful added up with every other
+/// roster party's (see [`crate::secure`]).
+pub fn read_summary(path: &Path) -> Result<Summary> {
+    let (builder, header) = open_with_header(path)?;
+    if header.secure.is_some() {
+        return Err(Error::input(
+            path,
+            "is a secure (masked) summary: it can only be merged with the secure summaries of every other roster party",
+        ));
+    }
     validate_header(path, &header)?;
 
     let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
@@ -78,7 +102,8 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
     })
 }
 
-fn validate_header(path: &Path, header: &Header) -> Result<()> {
+/// Checks the format name and version.
+pub(crate) fn check_format(path: &Path, header: &Header) -> Result<()> {
     let bad = |message: String| Err(Error::input(path, message));
     if header.format != FORMAT_NAME {
         return bad(format!(
@@ -92,6 +117,12 @@ fn validate_header(path: &Path, header: &Header) -> Result<()> {
             header.format_version
         ));
     }
+    Ok(())
+}
+
+fn validate_header(path: &Path, header: &Header) -> Result<()> {
+    check_format(path, header)?;
+    let bad = |message: String| Err(Error::input(path, message));
     if header.components.is_empty() {
         return bad("header lists no components".to_string());
     }

@@ -1,0 +1,338 @@
+//! Merging secure summaries: check they belong together, add them mod 2^128, check the canary,
+//! decode into one pooled plaintext [`Summary`].
+//!
+//! The result has one component (the pooled roster) with n and G per group and one row per
+//! manifest variant holding the pooled sums; the ordinary merge then tests it as any summary.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::keys::hex;
+use super::ring::{decode, recentre_gram, recentre_vector, round_shift, shift_numerator};
+use crate::error::{Error, Result};
+use crate::genotype::{QcCounts, Variant};
+use crate::summary::secure::{for_each_batch, read_secure_header, word_from_hex};
+use crate::summary::{Component, ComponentGroup, GroupLayout, Header, Rows, Source, Summary};
+
+/// What a secure merge pooled.
+#[derive(Debug, Clone)]
+pub struct SecureInfo {
+    /// Every roster party (all present).
+    pub parties: Vec<String>,
+    /// The roster fingerprint.
+    pub roster_hash: String,
+    /// The manifest fingerprint.
+    pub manifest_hash: String,
+    /// The secure files, in argument order.
+    pub files: Vec<PathBuf>,
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(16)]
+}
+
+/// Checks that the secure summaries at `paths` are one complete set and returns their decoded
+/// pooled sums.
+pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
+    let headers: Vec<Header> = paths
+        .par_iter()
+        .map(|p| read_secure_header(p))
+        .collect::<Result<_>>()?;
+    let first = headers[0].secure.as_ref().expect("validated");
+    let (first_path, first_header) = (&paths[0], &headers[0]);
+    for (path, header) in paths.iter().zip(&headers).skip(1) {
+        let section = header.secure.as_ref().expect("validated");
+        let differs = |what: &str, a: &str, b: &str| {
+            Error::input(
+                path,
+                format!(
+                    "made for another {what} than {} (fingerprint {}… vs {}…); every party must use the same roster, manifest and field layout",
+                    first_path.display(),
+                    short(a),
+                    short(b)
+                ),
+            )
+        };
+        if section.roster_hash != first.roster_hash {
+            return Err(differs("roster", &section.roster_hash, &first.roster_hash));
+        }
+        if section.manifest_hash != first.manifest_hash {
+            return Err(differs(
+                "manifest",
+                &section.manifest_hash,
+                &first.manifest_hash,
+            ));
+        }
+        if section.layout_hash != first.layout_hash || header.groups != first_header.groups {
+            let names = |h: &Header| -> String {
+                h.groups
+                    .iter()
+                    .map(|g| {
+                        g.fields
+                            .iter()
+                            .map(|f| f.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            return Err(Error::input(
+                path,
+                format!(
+                    "field layout [{}] differs from {}'s [{}]; every party must use the same phenotypes, covariates and --covar-levels",
+                    names(header),
+                    first_path.display(),
+                    names(first_header)
+                ),
+            ));
+        }
+    }
+
+    // Every roster party exactly once.
+    let mut present: Vec<(&str, &Path)> = Vec::new();
+    for (path, header) in paths.iter().zip(&headers) {
+        let party = header.secure.as_ref().expect("validated").party.as_str();
+        if let Some((_, other)) = present.iter().find(|(p, _)| *p == party) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "party '{party}' is also in {}; each roster party's summary may be given once",
+                    other.display()
+                ),
+            ));
+        }
+        present.push((party, path));
+    }
+    let have: BTreeSet<&str> = present.iter().map(|(p, _)| *p).collect();
+    let missing: Vec<&str> = first
+        .roster
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !have.contains(p))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::usage(format!(
+            "secure merge needs the summary of every roster party: missing {} (have {}); the masks cancel only over the whole roster",
+            missing.join(", "),
+            have.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+
+    // Add every file's words mod 2^128.
+    let width = first.words_per_row as usize;
+    let rows = first.manifest_rows as usize;
+    let mut variants: Vec<Variant> = Vec::with_capacity(rows);
+    let mut total: Vec<u128> = Vec::with_capacity(rows * width);
+    let mut header_total = vec![0u128; first.header_words.len()];
+    for (i, (path, header)) in paths.iter().zip(&headers).enumerate() {
+        let section = header.secure.as_ref().expect("validated");
+        for (t, w) in header_total.iter_mut().zip(&section.header_words) {
+            *t = t.wrapping_add(word_from_hex(w).expect("validated"));
+        }
+        let mut row = 0usize;
+        for_each_batch(path, |batch_variants, words| {
+            let count = batch_variants.len();
+            if row + count > rows {
+                return Err(Error::input(
+                    path,
+                    format!("has more rows than its manifest's {rows}"),
+                ));
+            }
+            if i == 0 {
+                variants.extend(batch_variants);
+                total.extend_from_slice(&words);
+            } else {
+                for (k, v) in batch_variants.iter().enumerate() {
+                    let want = &variants[row + k];
+                    if (&v.chrom, v.pos, &v.ref_allele, &v.alt_allele)
+                        != (&want.chrom, want.pos, &want.ref_allele, &want.alt_allele)
+                    {
+                        return Err(Error::input(
+                            path,
+                            format!(
+                                "row {} is {}:{} {}/{}, but {}:{} {}/{} in {}",
+                                row + k + 1,
+                                v.chrom,
+                                v.pos,
+                                v.ref_allele,
+                                v.alt_allele,
+                                want.chrom,
+                                want.pos,
+                                want.ref_allele,
+                                want.alt_allele,
+                                first_path.display()
+                            ),
+                        ));
+                    }
+                }
+                let slice = &mut total[row * width..(row + count) * width];
+                for (t, w) in slice.iter_mut().zip(&words) {
+                    *t = t.wrapping_add(*w);
+                }
+            }
+            row += count;
+            Ok(())
+        })?;
+        if row != rows {
+            return Err(Error::input(
+                path,
+                format!("has {row} rows, its manifest {rows}"),
+            ));
+        }
+    }
+
+    if header_total[0] != 0 {
+        return Err(Error::model(format!(
+            "secure merge: the masks did not cancel (the canary is not zero): a party compressed with a key other than its roster key, or a file was altered; files: {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+
+    let shifts = recentre(&headers[0], &mut total, &mut header_total);
+    let summary = decode_summary(paths, &headers, variants, &total, &header_total, shifts);
+    let info = SecureInfo {
+        parties: first.roster.clone(),
+        roster_hash: first.roster_hash.clone(),
+        manifest_hash: first.manifest_hash.clone(),
+        files: paths.to_vec(),
+    };
+    Ok((summary, info))
+}
+
+/// Centres the pooled (uncentred) totals on the pooled means rounded to multiples of
+/// 2^−SHIFT_BITS, exactly in the ring, so that decoding to f64 keeps the digits that matter
+/// (see [`crate::summary::GroupLayout::shift`]). Returns the shifts per group.
+fn recentre(header: &Header, total: &mut [u128], header_total: &mut [u128]) -> Vec<Vec<f64>> {
+    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+    let width: usize = widths.iter().map(|j| 2 * j + 1).sum::<usize>() + 5;
+    let mut shifts = Vec::new();
+    let mut numerators = Vec::new();
+    let mut at = 1;
+    for &j in &widths {
+        let gram = &mut header_total[at + 1..at + 1 + j * j];
+        let n = decode(gram[0]);
+        let shift: Vec<f64> = (0..j)
+            .map(|a| match a {
+                0 => 0.0,
+                _ if n > 0.0 => round_shift(decode(gram[a]) / n),
+                _ => 0.0,
+            })
+            .collect();
+        let d: Vec<i128> = shift.iter().map(|&s| -shift_numerator(s)).collect();
+        recentre_gram(gram, &d);
+        shifts.push(shift);
+        numerators.push(d);
+        at += 1 + j * j;
+    }
+    total.par_chunks_mut(width).for_each(|row| {
+        let mut at = 0;
+        for (d, &j) in numerators.iter().zip(&widths) {
+            recentre_vector(&mut row[at..at + j], d);
+            recentre_vector(&mut row[at + j..at + 2 * j], d);
+            at += 2 * j + 1;
+        }
+    });
+    shifts
+}
+
+/// The pooled plaintext summary of decoded totals.
+fn decode_summary(
+    paths: &[PathBuf],
+    headers: &[Header],
+    variants: Vec<Variant>,
+    total: &[u128],
+    header_total: &[u128],
+    shifts: Vec<Vec<f64>>,
+) -> Summary {
+    let first = &headers[0];
+    let section = first.secure.as_ref().expect("validated");
+    let widths: Vec<usize> = first.groups.iter().map(|g| g.fields.len()).collect();
+    let width = section.words_per_row as usize;
+
+    let mut groups = Vec::new();
+    let mut at = 1;
+    for &j in &widths {
+        let n = decode(header_total[at]).round().max(0.0) as u64;
+        let gram = header_total[at + 1..at + 1 + j * j]
+            .iter()
+            .map(|&w| decode(w))
+            .collect();
+        groups.push(ComponentGroup { n, gram });
+        at += 1 + j * j;
+    }
+
+    let mut rows = Rows::with_widths(widths.iter().copied());
+    for r in 0..variants.len() {
+        let words = &total[r * width..(r + 1) * width];
+        let mut at = 0;
+        for (sums, &j) in rows.groups.iter_mut().zip(&widths) {
+            sums.atx0
+                .extend(words[at..at + j].iter().map(|&w| decode(w)));
+            sums.atu
+                .extend(words[at + j..at + 2 * j].iter().map(|&w| decode(w)));
+            sums.x0x0.push(decode(words[at + 2 * j]));
+            at += 2 * j + 1;
+        }
+        let count = |w: u128| decode(w).round().max(0.0) as u64;
+        rows.qc.push(QcCounts {
+            hom_ref: count(words[at]),
+            het: count(words[at + 1]),
+            hom_alt: count(words[at + 2]),
+            missing: count(words[at + 3]),
+            dosage_sum: decode(words[at + 4]),
+        });
+    }
+    rows.components = vec![vec![0]; variants.len()];
+    rows.variants = variants;
+
+    let mut dosage_fields: Vec<String> = headers
+        .iter()
+        .map(|h| h.components[0].source.dosage_field.clone())
+        .collect();
+    dosage_fields.sort();
+    dosage_fields.dedup();
+    let id = Sha256::digest(
+        format!(
+            "{}|{}|{}",
+            section.roster_hash, section.manifest_hash, section.layout_hash
+        )
+        .as_bytes(),
+    );
+    let header = Header {
+        format: first.format.clone(),
+        format_version: first.format_version,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        groups: first
+            .groups
+            .iter()
+            .zip(shifts)
+            .map(|(g, shift)| GroupLayout { shift, ..g.clone() })
+            .collect(),
+        components: vec![Component {
+            id: hex(&id[..16]),
+            party: section.roster.join("+"),
+            source: Source {
+                format: "secure-sum".to_string(),
+                file: String::new(),
+                dosage_field: dosage_fields.join(","),
+                orientation: "manifest".to_string(),
+            },
+            groups,
+        }],
+        region: None,
+        secure: None,
+    };
+    Summary {
+        path: paths[0].clone(),
+        header,
+        rows,
+    }
+}

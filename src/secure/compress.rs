@@ -1,0 +1,433 @@
+//! `dash compress --secure`: one party's sums, in manifest order, encoded and masked.
+//!
+//! Blocks are summed by the ordinary kernel ([`BlockSummer`]); each variant is matched to its
+//! manifest row (flipped exactly when its alleles are the other way round), encoded
+//! ([`super::ring`]) and masked at its row's stream position — in the worker pool. Rows
+//! are written in manifest order; a manifest row the party lacks is written as all missing
+//! (`Aᵀx0 = 0`, `Aᵀu = Aᵀ1`, `x0·x0 = 0`, every call missing). The genotype file must list
+//! positions in manifest order (the ALTs of one position may come in any order); a variant the
+//! manifest lacks is skipped and counted.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use super::keys::hex;
+use super::mask::{Binding, Masks, MAX_WORDS};
+use super::ring::{self, FRACTION_BITS};
+use super::{layout_hash, SecureSetup, SCHEME};
+use crate::compress::{default_block_size, pipeline, BlockSummer, CompressOptions};
+use crate::error::{Error, Result};
+use crate::genotype::{BlockReader, Orientation, Variant};
+use crate::samples::SampleFields;
+use crate::summary::secure::{header_word_count, word_to_hex, words_per_row, SecureWriter};
+use crate::summary::{
+    Component, GroupLayout, Header, Rows, SecureSection, Source, FORMAT_NAME, FORMAT_VERSION,
+};
+
+/// What a secure compress run did.
+#[derive(Debug, Clone, Default)]
+pub struct SecureStats {
+    /// Rows written (= manifest rows).
+    pub rows: u64,
+    /// Manifest rows found in the genotypes.
+    pub matched: u64,
+    /// Of those, rows whose alleles were flipped to the manifest's orientation.
+    pub flipped: u64,
+    /// Genotype variants not in the manifest (skipped).
+    pub not_in_manifest: u64,
+    /// Samples per group.
+    pub group_sizes: Vec<usize>,
+    /// Peers whose masks were added.
+    pub peers: usize,
+}
+
+/// The party's constants that rows are built from.
+struct Frame {
+    widths: Vec<usize>,
+    /// Words per row.
+    width: usize,
+    /// Header words before row 0 in the streams.
+    header_words: u64,
+    /// Per group, `A'ᵀ1 = G'[:, 0]` of the centred fields (entry 0: n).
+    column_sums: Vec<Vec<f64>>,
+    n_samples: usize,
+    /// Per group and field, the party's centring shift over 2^−SHIFT_BITS.
+    shifts: Vec<Vec<i128>>,
+}
+
+impl Frame {
+    /// Values of one row, in word order.
+    fn values(&self, rows: &Rows, v: usize, flip: bool) -> Vec<f64> {
+        let mut values = Vec::with_capacity(self.width);
+        for (sums, ones) in rows.groups.iter().zip(&self.column_sums) {
+            let (atx0, atu, x0x0) = (sums.atx0(v), sums.atu(v), sums.x0x0[v]);
+            if flip {
+                // x' = 2 − x on observed calls (DESIGN §1), with G'[:, 0] = A'ᵀ1.
+                let n_obs = ones[0] - atu[0];
+                values.extend((0..sums.width).map(|a| 2.0 * (ones[a] - atu[a]) - atx0[a]));
+                values.extend_from_slice(atu);
+                values.push(x0x0 + 4.0 * n_obs - 4.0 * atx0[0]);
+            } else {
+                values.extend_from_slice(atx0);
+                values.extend_from_slice(atu);
+                values.push(x0x0);
+            }
+        }
+        let mut qc = rows.qc[v];
+        if flip {
+            let observed = (qc.hom_ref + qc.het + qc.hom_alt) as f64;
+            std::mem::swap(&mut qc.hom_ref, &mut qc.hom_alt);
+            qc.dosage_sum = 2.0 * observed - qc.dosage_sum;
+        }
+        values.extend([
+            qc.hom_ref as f64,
+            qc.het as f64,
+            qc.hom_alt as f64,
+            qc.missing as f64,
+            qc.dosage_sum,
+        ]);
+        values
+    }
+
+    /// Encodes a row's (centred) values and undoes the centring in the ring.
+    fn encode_row(&self, values: &[f64], what: impl Fn() -> String) -> Result<Vec<u128>> {
+        let mut words = encode_all(values, what)?;
+        let mut at = 0;
+        for (shift, &j) in self.shifts.iter().zip(&self.widths) {
+            ring::recentre_vector(&mut words[at..at + j], shift);
+            ring::recentre_vector(&mut words[at + j..at + 2 * j], shift);
+            at += 2 * j + 1;
+        }
+        Ok(words)
+    }
+
+    /// Values of a row the party lacks: every call missing.
+    fn missing_values(&self) -> Vec<f64> {
+        let mut values = Vec::with_capacity(self.width);
+        for (ones, &j) in self.column_sums.iter().zip(&self.widths) {
+            values.extend(std::iter::repeat_n(0.0, j));
+            values.extend_from_slice(ones);
+            values.push(0.0);
+        }
+        values.extend([0.0, 0.0, 0.0, self.n_samples as f64, 0.0]);
+        values
+    }
+}
+
+fn encode_all(values: &[f64], what: impl Fn() -> String) -> Result<Vec<u128>> {
+    values
+        .iter()
+        .map(|&v| {
+            ring::encode(v).map_err(|_| {
+                Error::model(format!(
+                    "{}: the sum {v:e} is outside the secure encoding's range (|value| < 2^56); rescale the phenotype or covariate",
+                    what()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Runs secure compress; `fields` must be built with [`super::secure_field_options`].
+pub fn compress_secure(
+    reader: &mut dyn BlockReader,
+    fields: &SampleFields,
+    options: &CompressOptions,
+    setup: &SecureSetup,
+    out: &Path,
+) -> Result<SecureStats> {
+    // The words hold uncentred sums (the party's own centring is undone in the ring), so the
+    // published layout has shift 0 and reveals nothing of the party's means.
+    let layouts: Vec<GroupLayout> = fields
+        .groups
+        .iter()
+        .map(|g| GroupLayout {
+            phenotypes: g.phenotypes.clone(),
+            fields: g.fields.clone(),
+            shift: vec![0.0; g.fields.len()],
+        })
+        .collect();
+    let widths: Vec<usize> = layouts.iter().map(|l| l.fields.len()).collect();
+    let binding = Binding {
+        roster_hash: setup.roster.hash(),
+        manifest_hash: setup.manifest.hash(),
+        layout_hash: layout_hash(&layouts),
+    };
+    let names = setup.roster.names();
+    let publics: Vec<[u8; 32]> = (0..setup.roster.len())
+        .map(|i| *setup.roster.key(i))
+        .collect();
+    let masks = Masks::new(&setup.key, setup.me, &names, &publics, &binding)
+        .map_err(|m| Error::input(&setup.roster_path, m))?;
+    let party = setup.roster.name(setup.me).to_string();
+
+    let grams: Vec<Vec<f64>> = fields.groups.iter().map(|g| g.gram()).collect();
+    let frame = Frame {
+        width: words_per_row(&widths),
+        header_words: header_word_count(&widths) as u64,
+        column_sums: grams
+            .iter()
+            .zip(&widths)
+            .map(|(g, &j)| (0..j).map(|a| g[a * j]).collect())
+            .collect(),
+        widths: widths.clone(),
+        n_samples: fields.n_genotype_samples,
+        shifts: fields
+            .groups
+            .iter()
+            .map(|g| g.shift.iter().map(|&s| ring::shift_numerator(s)).collect())
+            .collect(),
+    };
+    let rows_total = setup.manifest.len() as u64;
+    if frame.header_words + rows_total * frame.width as u64 > MAX_WORDS {
+        return Err(Error::usage(format!(
+            "the manifest has too many rows for one secure summary with {} words per row; split it by chromosome",
+            frame.width
+        )));
+    }
+
+    // Header words: the zero canary, then per group n and G.
+    let mut header_values = vec![0.0];
+    for (group, gram) in fields.groups.iter().zip(&grams) {
+        header_values.push(group.n() as f64);
+        header_values.extend_from_slice(gram);
+    }
+    let mut header_words = encode_all(&header_values, || "the Gram matrix".to_string())?;
+    let mut at = 1;
+    for (shift, &j) in frame.shifts.iter().zip(&widths) {
+        ring::recentre_gram(&mut header_words[at + 1..at + 1 + j * j], shift);
+        at += 1 + j * j;
+    }
+    masks.apply(0, &mut header_words);
+    let id_digest = Sha256::digest(
+        format!(
+            "{}|{}|{}|{party}",
+            binding.roster_hash, binding.manifest_hash, binding.layout_hash
+        )
+        .as_bytes(),
+    );
+    let header = Header {
+        format: FORMAT_NAME.to_string(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        groups: layouts,
+        components: vec![Component {
+            id: hex(&id_digest[..16]),
+            party: party.clone(),
+            source: Source {
+                format: reader.format_name().to_string(),
+                file: options.source_file.clone(),
+                dosage_field: reader.dosage_field().to_string(),
+                orientation: match reader.orientation() {
+                    Orientation::Reference => "reference",
+                    Orientation::Plink1 => "plink1",
+                }
+                .to_string(),
+            },
+            groups: Vec::new(),
+        }],
+        region: None,
+        secure: Some(SecureSection {
+            scheme: SCHEME.to_string(),
+            party,
+            roster: names,
+            roster_hash: binding.roster_hash.clone(),
+            manifest_hash: binding.manifest_hash.clone(),
+            manifest_rows: rows_total,
+            layout_hash: binding.layout_hash.clone(),
+            fraction_bits: FRACTION_BITS,
+            words_per_row: frame.width as u32,
+            header_words: header_words.iter().map(|&w| word_to_hex(w)).collect(),
+        }),
+    };
+
+    let missing_words =
+        frame.encode_row(&frame.missing_values(), || "an all-missing row".to_string())?;
+    let summer = BlockSummer::new(fields);
+    let block_size = options
+        .block_size
+        .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));
+    let manifest = &setup.manifest;
+    let starts = manifest.position_starts();
+    let mut out_rows = OrderedRows {
+        writer: SecureWriter::create(out, &header)?,
+        source: &options.source_file,
+        manifest: manifest.rows(),
+        width: frame.width,
+        header_words: frame.header_words,
+        missing: &missing_words,
+        masks: &masks,
+        next: 0,
+        pending: BTreeMap::new(),
+        batch_start: 0,
+        batch_words: Vec::new(),
+    };
+    let progress = if options.progress {
+        ProgressBar::new(reader.variant_count_hint().unwrap_or(0))
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template(
+            "compress --secure {bar:40} {pos}/{len} variants {per_sec} eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    let mut stats = SecureStats {
+        rows: rows_total,
+        group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
+        peers: masks.peers(),
+        ..SecureStats::default()
+    };
+
+    pipeline::for_each_block(
+        reader,
+        block_size,
+        |block| -> Result<BlockOut> {
+            block.finish_decoding();
+            let rows = summer.rows(block);
+            let mut result = BlockOut::default();
+            for (v, variant) in rows.variants.iter().enumerate() {
+                let Some((row, flip)) = manifest.find(
+                    &variant.chrom,
+                    variant.pos,
+                    &variant.ref_allele,
+                    &variant.alt_allele,
+                ) else {
+                    result.not_in_manifest += 1;
+                    continue;
+                };
+                let describe = || {
+                    format!(
+                        "variant {}:{} {}/{}",
+                        variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele
+                    )
+                };
+                let words = frame.encode_row(&frame.values(&rows, v, flip), describe)?;
+                result.flipped += u64::from(flip);
+                result.rows.push((row, variant.clone(), words));
+            }
+            // Mask runs of consecutive manifest rows with one keystream pass each.
+            let mut start = 0;
+            while start < result.rows.len() {
+                let mut end = start + 1;
+                while end < result.rows.len() && result.rows[end].0 == result.rows[end - 1].0 + 1 {
+                    end += 1;
+                }
+                let mut run: Vec<u128> = result.rows[start..end]
+                    .iter()
+                    .flat_map(|(_, _, w)| w.iter().copied())
+                    .collect();
+                let first = result.rows[start].0 as u64;
+                masks.apply(frame.header_words + first * frame.width as u64, &mut run);
+                for (k, chunk) in run.chunks_exact(frame.width).enumerate() {
+                    result.rows[start + k].2.copy_from_slice(chunk);
+                }
+                start = end;
+            }
+            Ok(result)
+        },
+        |result| {
+            let result = result?;
+            progress.inc((result.rows.len() + result.not_in_manifest as usize) as u64);
+            stats.not_in_manifest += result.not_in_manifest;
+            stats.flipped += result.flipped;
+            stats.matched += result.rows.len() as u64;
+            for (row, variant, words) in result.rows {
+                out_rows.insert(row, starts[row], &variant, words)?;
+            }
+            Ok(())
+        },
+    )?;
+    progress.finish_and_clear();
+    out_rows.flush_until(manifest.len())?;
+    out_rows.write_batch()?;
+    out_rows.writer.finish()?;
+    Ok(stats)
+}
+
+/// One block's matched rows: (manifest row, the file's variant, masked words).
+#[derive(Default)]
+struct BlockOut {
+    rows: Vec<(usize, Variant, Vec<u128>)>,
+    not_in_manifest: u64,
+    flipped: u64,
+}
+
+/// Writes rows in manifest order, filling rows the party lacks.
+struct OrderedRows<'a> {
+    writer: SecureWriter,
+    /// The genotype file, for messages.
+    source: &'a str,
+    manifest: &'a [Variant],
+    width: usize,
+    header_words: u64,
+    missing: &'a [u128],
+    masks: &'a Masks,
+    /// Next manifest row to write.
+    next: usize,
+    pending: BTreeMap<usize, Vec<u128>>,
+    /// First manifest row of the batch being gathered (the batch ends at `next`).
+    batch_start: usize,
+    batch_words: Vec<u128>,
+}
+
+impl OrderedRows<'_> {
+    fn insert(
+        &mut self,
+        row: usize,
+        position_start: usize,
+        variant: &Variant,
+        words: Vec<u128>,
+    ) -> Result<()> {
+        if row < self.next || self.pending.contains_key(&row) {
+            let previous = &self.manifest[self.next.saturating_sub(1)];
+            return Err(Error::input(
+                self.source,
+                format!(
+                    "variant {}:{} {}/{} comes twice in the genotypes, or after {}:{} although the manifest lists it before; the genotypes must follow the manifest's order of positions",
+                    variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele, previous.chrom, previous.pos
+                ),
+            ));
+        }
+        self.flush_until(position_start)?;
+        self.pending.insert(row, words);
+        Ok(())
+    }
+
+    /// Writes every row before `limit`: pending ones, and the rest as all missing.
+    fn flush_until(&mut self, limit: usize) -> Result<()> {
+        while self.next < limit {
+            let words = match self.pending.remove(&self.next) {
+                Some(words) => words,
+                None => {
+                    let mut words = self.missing.to_vec();
+                    self.masks.apply(
+                        self.header_words + self.next as u64 * self.width as u64,
+                        &mut words,
+                    );
+                    words
+                }
+            };
+            self.batch_words.extend_from_slice(&words);
+            self.next += 1;
+            if self.next - self.batch_start >= 8192 {
+                self.write_batch()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self) -> Result<()> {
+        self.writer.write(
+            &self.manifest[self.batch_start..self.next],
+            &self.batch_words,
+        )?;
+        self.batch_start = self.next;
+        self.batch_words.clear();
+        Ok(())
+    }
+}

@@ -1,0 +1,307 @@
+//! The secure (masked) summary file: same footer key and header, different row columns.
+//!
+//! A secure summary (`dash compress --secure`, see [`crate::secure`]) has the plaintext
+//! [`Header`] with
+//!
+//! * `groups` — the agreed layout, every `shift` 0;
+//! * one component whose `groups` list is **empty**: its n and G are masked in
+//!   [`SecureSection::header_words`];
+//! * `secure` — a [`SecureSection`].
+//!
+//! and one row per manifest variant, in manifest order:
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `chrom`, `pos`, `id`, `ref`, `alt` | as in a plaintext summary | the manifest's variant |
+//! | `masked` | fixed_size_binary[16·W] | W masked words, each a little-endian u128 in Z/2^128 |
+//!
+//! The W words of a row are, per group k (J_k fields), `Aᵀx0` (J_k), `Aᵀu` (J_k), `x0·x0`, then
+//! `hom_ref`, `het`, `hom_alt`, `missing`, `dosage_sum`: W = Σ(2·J_k + 1) + 5.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
+use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray, UInt64Array};
+use arrow_buffer::Buffer;
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use serde::{Deserialize, Serialize};
+
+use super::read::{check_format, open_with_header};
+use super::{Header, METADATA_KEY};
+use crate::atomic_file::AtomicFile;
+use crate::error::{Error, Result};
+use crate::genotype::Variant;
+use crate::samples::FieldKind;
+
+/// Name of the column holding a row's masked words.
+pub const MASKED_COLUMN: &str = "masked";
+/// Bytes per word.
+pub const WORD_BYTES: usize = 16;
+/// Words per row after the groups' sums: the QC counts and the dosage sum.
+pub const QC_WORDS: usize = 5;
+/// Rows per Parquet row group.
+const ROW_GROUP_SIZE: usize = 16_384;
+
+/// The `secure` section of a masked summary's header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecureSection {
+    /// Protocol name and version, [`crate::secure::SCHEME`].
+    pub scheme: String,
+    /// The roster name of the party that wrote the file.
+    pub party: String,
+    /// Every roster party, sorted: merge needs all of them.
+    pub roster: Vec<String>,
+    /// SHA-256 (hex) of the canonical roster.
+    pub roster_hash: String,
+    /// SHA-256 (hex) of the canonical manifest.
+    pub manifest_hash: String,
+    /// Rows of the manifest (= rows of the file).
+    pub manifest_rows: u64,
+    /// SHA-256 (hex) of the field layout and encoding.
+    pub layout_hash: String,
+    /// Fixed-point fraction bits of the encoding ([`crate::secure::ring::FRACTION_BITS`]).
+    pub fraction_bits: u32,
+    /// Words per row, W.
+    pub words_per_row: u32,
+    /// Masked header words (32 hex digits each, big-endian text of the u128): the canary, then per
+    /// group n and G (J × J row-major).
+    pub header_words: Vec<String>,
+}
+
+/// Words per row for groups of the given widths: Σ(2·J + 1) + 5.
+pub fn words_per_row(widths: &[usize]) -> usize {
+    widths.iter().map(|j| 2 * j + 1).sum::<usize>() + QC_WORDS
+}
+
+/// Header words for groups of the given widths: the canary, then per group 1 + J².
+pub fn header_word_count(widths: &[usize]) -> usize {
+    1 + widths.iter().map(|j| 1 + j * j).sum::<usize>()
+}
+
+/// A u128 as 32 hex digits.
+pub fn word_to_hex(word: u128) -> String {
+    format!("{word:032x}")
+}
+
+/// Parses 32 hex digits.
+pub fn word_from_hex(text: &str) -> Option<u128> {
+    (text.len() == 32)
+        .then(|| u128::from_str_radix(text, 16).ok())
+        .flatten()
+}
+
+fn schema(width: usize) -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        ArrowField::new("chrom", DataType::Utf8, false),
+        ArrowField::new("pos", DataType::UInt64, false),
+        ArrowField::new("id", DataType::Utf8, false),
+        ArrowField::new("ref", DataType::Utf8, false),
+        ArrowField::new("alt", DataType::Utf8, false),
+        ArrowField::new(
+            MASKED_COLUMN,
+            DataType::FixedSizeBinary((width * WORD_BYTES) as i32),
+            false,
+        ),
+    ]))
+}
+
+/// Writes a secure summary under a temporary name; [`SecureWriter::finish`] puts it in place.
+pub struct SecureWriter {
+    writer: ArrowWriter<AtomicFile>,
+    schema: SchemaRef,
+    width: usize,
+    path: PathBuf,
+}
+
+impl SecureWriter {
+    /// Creates the file; `header.secure` must be set.
+    pub fn create(path: &Path, header: &Header) -> Result<SecureWriter> {
+        let section = header.secure.as_ref().expect("a secure header");
+        let width = section.words_per_row as usize;
+        let schema = schema(width);
+        let json = serde_json::to_string(header).expect("header serialises");
+        let masked = ColumnPath::from(MASKED_COLUMN);
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid level"),
+            ))
+            // Masked words are uniformly random: compressing them only costs time.
+            .set_column_compression(masked.clone(), Compression::UNCOMPRESSED)
+            .set_column_statistics_enabled(masked, EnabledStatistics::None)
+            .set_dictionary_enabled(false)
+            .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
+            .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), json)]))
+            .build();
+        let file = AtomicFile::create(path)?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        Ok(SecureWriter {
+            writer,
+            schema,
+            width,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Appends rows: `words` holds W words per variant.
+    pub fn write(&mut self, variants: &[Variant], words: &[u128]) -> Result<()> {
+        assert_eq!(words.len(), variants.len() * self.width);
+        if variants.is_empty() {
+            return Ok(());
+        }
+        let strings = |f: fn(&Variant) -> &str| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values(variants.iter().map(f)))
+        };
+        let mut bytes = Vec::with_capacity(words.len() * WORD_BYTES);
+        for w in words {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        let columns: Vec<ArrayRef> = vec![
+            strings(|v| &v.chrom),
+            Arc::new(UInt64Array::from_iter_values(
+                variants.iter().map(|v| v.pos),
+            )),
+            strings(|v| &v.id),
+            strings(|v| &v.ref_allele),
+            strings(|v| &v.alt_allele),
+            Arc::new(FixedSizeBinaryArray::new(
+                (self.width * WORD_BYTES) as i32,
+                Buffer::from_vec(bytes),
+                None,
+            )),
+        ];
+        let batch = RecordBatch::try_new(self.schema.clone(), columns).expect("schema matches");
+        self.writer
+            .write(&batch)
+            .map_err(|e| Error::input(&self.path, e.to_string()))
+    }
+
+    /// Writes the footer and renames the file into place.
+    pub fn finish(self) -> Result<()> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::input(&self.path, e.to_string()))?;
+        file.commit()?;
+        Ok(())
+    }
+}
+
+/// Reads and validates the header of a secure summary; refuses a plaintext one.
+pub fn read_secure_header(path: &Path) -> Result<Header> {
+    let (_, header) = open_with_header(path)?;
+    validate(path, &header)?;
+    Ok(header)
+}
+
+/// Reads a secure summary batch by batch: `each` gets the variants and their W words per row.
+pub fn for_each_batch(
+    path: &Path,
+    mut each: impl FnMut(Vec<Variant>, Vec<u128>) -> Result<()>,
+) -> Result<Header> {
+    let (builder, header) = open_with_header(path)?;
+    validate(path, &header)?;
+    let width = header.secure.as_ref().expect("validated").words_per_row as usize;
+    let expected = schema(width);
+    for field in expected.fields() {
+        match builder.schema().field_with_name(field.name()) {
+            Ok(found) if found.data_type() == field.data_type() => {}
+            _ => {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "column '{}' is missing or not of type {}",
+                        field.name(),
+                        field.data_type()
+                    ),
+                ))
+            }
+        }
+    }
+    let reader = builder
+        .with_batch_size(ROW_GROUP_SIZE)
+        .build()
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::input(path, format!("corrupt data: {e}")))?;
+        let column = |name: &str| batch.column_by_name(name).expect("schema checked");
+        let chrom = column("chrom").as_string::<i32>();
+        let pos = column("pos").as_primitive::<UInt64Type>();
+        let id = column("id").as_string::<i32>();
+        let ref_allele = column("ref").as_string::<i32>();
+        let alt = column("alt").as_string::<i32>();
+        let masked = column(MASKED_COLUMN).as_fixed_size_binary();
+        let rows = batch.num_rows();
+        let variants = (0..rows)
+            .map(|r| Variant {
+                chrom: chrom.value(r).to_string(),
+                pos: pos.value(r),
+                id: id.value(r).to_string(),
+                ref_allele: ref_allele.value(r).to_string(),
+                alt_allele: alt.value(r).to_string(),
+            })
+            .collect();
+        let mut words = Vec::with_capacity(rows * width);
+        for r in 0..rows {
+            for chunk in masked.value(r).chunks_exact(WORD_BYTES) {
+                words.push(u128::from_le_bytes(chunk.try_into().expect("16 bytes")));
+            }
+        }
+        each(variants, words)?;
+    }
+    Ok(header)
+}
+
+/// Checks a secure header against the contract.
+fn validate(path: &Path, header: &Header) -> Result<()> {
+    check_format(path, header)?;
+    let bad = |message: String| Err(Error::input(path, message));
+    let Some(section) = &header.secure else {
+        return bad("is a plaintext summary, not a secure one".to_string());
+    };
+    if section.scheme != crate::secure::SCHEME {
+        return bad(format!(
+            "secure scheme '{}' is not supported by this dash (reads '{}')",
+            section.scheme,
+            crate::secure::SCHEME
+        ));
+    }
+    if header.components.len() != 1 || !header.components[0].groups.is_empty() {
+        return bad("a secure summary must list one component without plaintext groups".into());
+    }
+    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+    for (k, group) in header.groups.iter().enumerate() {
+        if group.fields.first().map(|f| f.kind) != Some(FieldKind::Intercept)
+            || group.shift.len() != group.fields.len()
+            || group.shift.iter().any(|&s| s != 0.0)
+        {
+            return bad(format!(
+                "group {k}: a secure summary's fields start with the intercept and are uncentred"
+            ));
+        }
+    }
+    if section.words_per_row as usize != words_per_row(&widths)
+        || section.header_words.len() != header_word_count(&widths)
+        || section
+            .header_words
+            .iter()
+            .any(|w| word_from_hex(w).is_none())
+        || section.fraction_bits != crate::secure::ring::FRACTION_BITS
+    {
+        return bad("secure header does not match its field layout".into());
+    }
+    if !section.roster.contains(&section.party) {
+        return bad(format!(
+            "secure party '{}' is not in its roster",
+            section.party
+        ));
+    }
+    Ok(())
+}
