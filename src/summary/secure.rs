@@ -27,14 +27,13 @@ use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray, UInt
 use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::basic::Compression;
+use parquet::file::properties::EnabledStatistics;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use super::read::{check_format, open_with_header};
-use super::{Header, METADATA_KEY};
+use super::Header;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
 use crate::genotype::Variant;
@@ -126,22 +125,13 @@ impl SecureWriter {
         let section = header.secure.as_ref().expect("a secure header");
         let width = section.words_per_row as usize;
         let schema = schema(width);
-        let json = serde_json::to_string(header).expect("header serialises");
         let masked = ColumnPath::from(MASKED_COLUMN);
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid level"),
-            ))
+        let properties = super::write::properties(header)
             // Masked words are uniformly random: compressing them only costs time.
             .set_column_compression(masked.clone(), Compression::UNCOMPRESSED)
             .set_column_statistics_enabled(masked, EnabledStatistics::None)
-            .set_dictionary_enabled(false)
-            .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
-            .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), json)]))
             .build();
-        let file = AtomicFile::create(path)?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
-            .map_err(|e| Error::input(path, e.to_string()))?;
+        let writer = super::write::open_writer(path, &schema, properties)?;
         Ok(SecureWriter {
             writer,
             schema,

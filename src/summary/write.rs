@@ -12,7 +12,7 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 
 use super::{schema, Header, Rows, METADATA_KEY};
 use crate::atomic_file::AtomicFile;
@@ -43,18 +43,7 @@ impl SummaryWriter {
     pub fn create(path: &Path, header: &Header) -> Result<SummaryWriter> {
         let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
         let schema = schema::schema(&widths);
-        let json = serde_json::to_string(header).expect("header serialises");
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid level"),
-            ))
-            .set_dictionary_enabled(false)
-            .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
-            .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), json)]))
-            .build();
-        let file = AtomicFile::create(path)?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
-            .map_err(|e| Error::input(path, e.to_string()))?;
+        let writer = open_writer(path, &schema, properties(header).build())?;
         Ok(SummaryWriter {
             writer,
             schema,
@@ -90,6 +79,30 @@ impl SummaryWriter {
         file.commit()?;
         Ok(())
     }
+}
+
+/// Writer properties every summary shares: zstd, no dictionaries, bounded row groups, and the
+/// header as the `dash.summary` footer entry.
+pub(crate) fn properties(header: &Header) -> WriterPropertiesBuilder {
+    let json = serde_json::to_string(header).expect("header serialises");
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
+        .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), json)]))
+}
+
+/// An Arrow-to-Parquet writer into a temporary file beside `path`.
+pub(crate) fn open_writer(
+    path: &Path,
+    schema: &SchemaRef,
+    properties: WriterProperties,
+) -> Result<ArrowWriter<AtomicFile>> {
+    let file = AtomicFile::create(path)?;
+    ArrowWriter::try_new(file, schema.clone(), Some(properties))
+        .map_err(|e| Error::input(path, e.to_string()))
 }
 
 fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
