@@ -240,25 +240,7 @@ fn expect_merge_error(dir: &Path, inputs: &[&Path], extra: &[&str], needles: &[&
     args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
     args.extend(["--out", prefix.to_str().unwrap()]);
     args.extend(extra);
-    let out = dash(&args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "merge {args:?} succeeded");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("dash: error"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    for needle in needles {
-        assert!(
-            errors[0].contains(needle),
-            "'{needle}' not in: {}",
-            errors[0]
-        );
-    }
-    assert!(
-        files_starting_with(dir, "refused").is_empty(),
-        "output left behind"
-    );
+    expect_error(dir, &args, "refused", needles);
 }
 
 #[test]

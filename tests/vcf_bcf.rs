@@ -639,23 +639,7 @@ fn expect_compress_error(genotypes: &Path, extra: &[&str], needles: &[&str]) {
         s(&out),
     ];
     args.extend(extra);
-    let output = dash(&args);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "dash {args:?} succeeded");
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("dash: error"))
-        .collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
-    for needle in needles {
-        assert!(
-            lines[0].contains(needle),
-            "error line lacks '{needle}': {}",
-            lines[0]
-        );
-    }
-    let left = files_starting_with(dir, "out");
-    assert!(left.is_empty(), "output left behind: {left:?}");
+    expect_error(dir, &args, "out", needles);
 }
 
 /// Writes party_c.chr1-2.vcf into a temp dir with line `line_no` (1-based) rewritten.

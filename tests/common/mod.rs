@@ -286,3 +286,26 @@ pub fn assert_same_results(a: &str, b: &str, phenotype: &str, tolerance: f64) ->
     }
     worst
 }
+
+/// Runs dash, expects failure with one stderr line containing every `needles`, and no output
+/// starting with `out_name` in `dir`.
+pub fn expect_error<S: AsRef<str>>(dir: &Path, args: &[S], out_name: &str, needles: &[&str]) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let out = dash(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "dash {args:?} succeeded");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("dash: error"))
+        .collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "error line lacks '{needle}': {}",
+            lines[0]
+        );
+    }
+    let left = files_starting_with(dir, out_name);
+    assert!(left.is_empty(), "output left behind: {left:?}");
+}
