@@ -21,29 +21,14 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates the temporary file for `target`.
     pub fn create(target: impl AsRef<Path>) -> Result<Self> {
-        let target = target.as_ref().to_path_buf();
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".to_string());
-        let temp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let file = File::create(&temp).with_path(&temp)?;
-        Ok(AtomicFile {
-            target,
-            temp,
-            writer: Some(BufWriter::with_capacity(1 << 20, file)),
-        })
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        Self::open_with(target.as_ref(), &options)
     }
 
     /// Like [`AtomicFile::create`], but the file is readable by its owner only (mode 0600 on
     /// Unix) from the moment it exists: for secret keys.
     pub fn create_private(target: impl AsRef<Path>) -> Result<Self> {
-        let target = target.as_ref().to_path_buf();
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".to_string());
-        let temp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -51,9 +36,19 @@ impl AtomicFile {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
+        Self::open_with(target.as_ref(), &options)
+    }
+
+    /// Opens `.NAME.tmp-PID` beside `target` with `options`.
+    fn open_with(target: &Path, options: &std::fs::OpenOptions) -> Result<Self> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".to_string());
+        let temp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         let file = options.open(&temp).with_path(&temp)?;
         Ok(AtomicFile {
-            target,
+            target: target.to_path_buf(),
             temp,
             writer: Some(BufWriter::with_capacity(1 << 20, file)),
         })
