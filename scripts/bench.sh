@@ -40,23 +40,8 @@ echo "dash vs plink2 --glm: N=$N samples, M=$M variants, 10 covariates, threads=
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for kind in dense missing; do
   prefix="$dir/$kind"
-  if [ ! -f "$prefix.bed" ]; then
-    missing_freq=$([ "$kind" = dense ] && echo 0 || echo 0.01)
-    plink2 --dummy "$N" "$M" "$missing_freq" acgt scalar-pheno --seed 1 --threads "$THREADS" \
-      --make-bed --out "$prefix" >/dev/null
-    python3 - "$prefix" <<'PY'
-import random, sys
-prefix = sys.argv[1]
-rng = random.Random(7)
-with open(prefix + ".fam") as fam, open(prefix + ".pheno", "w") as ph, open(prefix + ".covar", "w") as cv:
-    ph.write("#FID\tIID\ty\n")
-    cv.write("#FID\tIID\t" + "\t".join(f"c{i}" for i in range(1, 11)) + "\n")
-    for line in fam:
-        fid, iid, *_rest, pheno = line.split()
-        ph.write(f"{fid}\t{iid}\t{pheno}\n")
-        cv.write(f"{fid}\t{iid}\t" + "\t".join(f"{rng.gauss(0, 1):.6f}" for _ in range(10)) + "\n")
-PY
-  fi
+  missing_freq=$([ "$kind" = dense ] && echo 0 || echo 0.01)
+  bash scripts/make_bench_data.sh "$prefix" "$N" "$M" "$missing_freq" "$THREADS"
   echo "--- $kind ($( [ "$kind" = dense ] && echo 'no missing calls' || echo '1% missing calls'))"
   time_run "$kind.decode" "$DASH_BIN" decode "$prefix.bed" --threads "$THREADS"
   time_run "$kind.compress" "$DASH_BIN" compress "$prefix.bed" --pheno "$prefix.pheno" \

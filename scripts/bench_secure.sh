@@ -23,22 +23,7 @@ fi
 command -v plink2 >/dev/null || { echo "bench_secure.sh: plink2 not found (apt-get install plink2)" >&2; exit 2; }
 
 prefix="$dir/data"
-if [ ! -f "$prefix.bed" ]; then
-  plink2 --dummy "$N" "$M" 0.01 acgt scalar-pheno --seed 1 --threads "$THREADS" \
-    --make-bed --out "$prefix" >/dev/null
-  python3 - "$prefix" <<'PY'
-import random, sys
-prefix = sys.argv[1]
-rng = random.Random(7)
-with open(prefix + ".fam") as fam, open(prefix + ".pheno", "w") as ph, open(prefix + ".covar", "w") as cv:
-    ph.write("#FID\tIID\ty\n")
-    cv.write("#FID\tIID\t" + "\t".join(f"c{i}" for i in range(1, 11)) + "\n")
-    for line in fam:
-        fid, iid, *_rest, pheno = line.split()
-        ph.write(f"{fid}\t{iid}\t{pheno}\n")
-        cv.write(f"{fid}\t{iid}\t" + "\t".join(f"{rng.gauss(0, 1):.6f}" for _ in range(10)) + "\n")
-PY
-fi
+bash scripts/make_bench_data.sh "$prefix" "$N" "$M" 0.01 "$THREADS"
 rm -f "$dir"/p*.key "$dir"/p*.pub
 pubs=()
 for i in $(seq 1 "$PARTIES"); do
