@@ -58,5 +58,5 @@ printf '%-8s %9s %9s %9s %9s %9s %14s %14s\n' data decode compress merge dash pl
 for kind in dense missing; do
   d=$(get "$kind.decode"); c=$(get "$kind.compress"); m=$(get "$kind.merge"); p=$(get "$kind.plink2")
   awk -v k="$kind" -v d="$d" -v c="$c" -v m="$m" -v p="${p:-0}" 'BEGIN {
-    t = c + m; printf "%-8s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %13.1fx %13.2fx\n", k, d, c, m, t, p, (p > 0 ? p / t : 0), c / d }'
+    t = c + m; printf "%-8s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %13.1fx %13.2fx\n", k, d, c, m, t, p, (p > 0 ? p / t : 0), (d > 0 ? c / d : 0) }'
 done

@@ -79,9 +79,16 @@ pub struct ManifestArgs {
 /// `dash decode`.
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// Genotypes, as for compress.
+    #[command(flatten)]
+    input: GenotypeInput,
+}
+
+/// The genotype source and how to read it; shared by `compress` and `decode`.
+#[derive(Debug, Args)]
+pub struct GenotypeInput {
+    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz or .bcf.
     genotypes: PathBuf,
-    /// Only variants in CHR or CHR:START-END.
+    /// Only variants in CHR or CHR:START-END (for compress: a shard of this party).
     #[arg(long)]
     region: Option<String>,
     /// Dosage field: GT (hard calls), DS, or auto.
@@ -90,16 +97,27 @@ pub struct DecodeArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Variants per block (default: sized to ~32 MiB of dosages).
-    #[arg(long)]
+    /// Variants per block (default: sized to ~32 MiB of genotypes).
+    #[arg(long, hide = true)]
     block_size: Option<usize>,
+}
+
+impl GenotypeInput {
+    /// Sets up the thread pool and opens the reader; returns it with the parsed region.
+    fn open(&self) -> Result<(Box<dyn genotype::BlockReader>, Option<Region>)> {
+        init_threads(self.threads)?;
+        let region = self.region.as_deref().map(Region::parse).transpose()?;
+        let dosage_field = DosageField::parse(&self.dosage_field)?;
+        let reader = genotype::open(&self.genotypes, region.as_ref(), dosage_field)?;
+        Ok((reader, region))
+    }
 }
 
 /// `dash compress`.
 #[derive(Debug, Args)]
 pub struct CompressArgs {
-    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz or .bcf.
-    genotypes: PathBuf,
+    #[command(flatten)]
+    input: GenotypeInput,
     /// Phenotype file (header `#FID IID …`, `FID IID …`, `#IID …` or `IID …`).
     #[arg(long)]
     pheno: PathBuf,
@@ -115,18 +133,6 @@ pub struct CompressArgs {
     /// Party name recorded in the summary (default: the genotype file's name).
     #[arg(long)]
     party: Option<String>,
-    /// Only variants in CHR or CHR:START-END (writes a shard of this party).
-    #[arg(long)]
-    region: Option<String>,
-    /// Dosage field: GT (hard calls), DS, or auto.
-    #[arg(long, default_value = "auto")]
-    dosage_field: String,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Variants per block (default: sized to ~32 MiB of dosages).
-    #[arg(long, hide = true)]
-    block_size: Option<usize>,
     /// Write a secure (masked) summary: needs --roster, --key and --manifest.
     #[arg(long, requires_all = ["roster", "key", "manifest"])]
     secure: bool,
@@ -234,11 +240,8 @@ fn party_from_file_name(name: &str) -> String {
 }
 
 fn run_compress(args: &CompressArgs) -> Result<()> {
-    init_threads(args.threads)?;
     let started = Instant::now();
-    let region = args.region.as_deref().map(Region::parse).transpose()?;
-    let dosage_field = DosageField::parse(&args.dosage_field)?;
-    let mut reader = genotype::open(&args.genotypes, region.as_ref(), dosage_field)?;
+    let (mut reader, region) = args.input.open()?;
     let pheno = Table::read(&args.pheno)?;
     let covar = args.covar.as_deref().map(Table::read).transpose()?;
     if args.secure && region.is_some() {
@@ -283,7 +286,7 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
             group.fields.len()
         );
     }
-    let stem = file_name(&args.genotypes);
+    let stem = file_name(&args.input.genotypes);
     let options = CompressOptions {
         party: args
             .party
@@ -291,7 +294,7 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
             .unwrap_or_else(|| party_from_file_name(&stem)),
         source_file: stem,
         region: region.as_ref().map(|r| r.to_string()),
-        block_size: args.block_size,
+        block_size: args.input.block_size,
         progress: true,
     };
     if args.secure {
@@ -346,13 +349,11 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
 }
 
 fn run_decode(args: &DecodeArgs) -> Result<()> {
-    init_threads(args.threads)?;
     let started = Instant::now();
-    let region = args.region.as_deref().map(Region::parse).transpose()?;
-    let dosage_field = DosageField::parse(&args.dosage_field)?;
-    let mut reader = genotype::open(&args.genotypes, region.as_ref(), dosage_field)?;
+    let (mut reader, _region) = args.input.open()?;
     let n = reader.samples().len();
     let block_size = args
+        .input
         .block_size
         .unwrap_or_else(|| crate::compress::default_block_size(n, reader.delivers_packed()));
     let (mut variants, mut checksum) = (0u64, 0.0f64);
