@@ -128,11 +128,15 @@ pub fn single_party_header(
     }
 }
 
-/// The per-variant sums of one decoded block, as summary rows.
-fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &GenotypeBlock) -> Rows {
+/// The per-variant sums of one block, as summary rows; completes the block's decoding (see
+/// [`GenotypeBlock::finish_decoding`]).
+fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut GenotypeBlock) -> Rows {
     let (product, squares) = if block.is_packed() {
-        kernel.sums(block)
+        let sums = kernel.sums(block);
+        block.finish_decoding_with(sums.qc);
+        (sums.product, sums.squares)
     } else {
+        block.finish_decoding();
         dense::sums(fields, block)
     };
     let missing_sums = fields.missing_sums(&block.missing);
@@ -174,8 +178,8 @@ impl BlockSummer {
         self.stacked.n
     }
 
-    /// The rows of one block; call [`GenotypeBlock::finish_decoding`] first.
-    pub fn rows(&self, block: &GenotypeBlock) -> Rows {
+    /// The rows of one block, as read (this completes its decoding).
+    pub fn rows(&self, block: &mut GenotypeBlock) -> Rows {
         block_rows(&self.stacked, &self.kernel, block)
     }
 }
@@ -212,10 +216,7 @@ pub fn compress(
     pipeline::for_each_block(
         reader,
         block_size,
-        |block| {
-            block.finish_decoding();
-            block_rows(&stacked, &kernel, block)
-        },
+        |block| block_rows(&stacked, &kernel, block),
         |rows| {
             writer.write(&rows)?;
             stats.variants += rows.len() as u64;

@@ -1,21 +1,51 @@
 //! Sums straight from packed hard calls, with no expansion to floats.
 //!
 //! A packed byte holds four samples' calls. For byte position k, the table
-//! `T_k[byte] = Σ_{j<4} d(code_j(byte))·w_{4k+j}` (w: a sample's row of the stacked fields, plus
-//! one `mask·d²` column per group for `x0·x0`) turns four genotypes into one lookup and one vector
-//! add. Tables depend only on the samples, so a chunk of positions is tabulated once per block and
+//! `T_k[byte] = Σ_{j<4} r(code_j(byte), 4k+j)` turns four genotypes into one lookup and one
+//! vector add, where a sample's row `r` for a call holds
+//!
+//! * its row of the stacked fields times the dosage d (`Aᵀx0`),
+//! * `mask·d²` per group (`x0·x0`),
+//! * three count lanes, 1 for a het, hom-ALT or missing call (the QC counts, over every sample of
+//!   the file: exact, since sums of small integers are exact in f64).
+//!
+//! Tables depend only on the samples, so a chunk of positions is tabulated once per block and
 //! reused by every variant of the block while it sits in cache: 256 vector adds per position,
-//! shared by thousands of variants, against one vector add per byte per variant.
+//! shared by thousands of variants, against one vector add per byte per variant. The counts come
+//! with the sums, so a variant's calls are scanned again only to list its missing samples, and
+//! only when it has some.
+
+use std::cell::RefCell;
 
 use super::fields::StackedFields;
-use crate::genotype::GenotypeBlock;
+use crate::genotype::{GenotypeBlock, QcCounts};
 
-/// Byte positions tabulated together (8 × 256 entries × W floats: 256 KiB for W = 16), and the
-/// bytes per variant the kernel reads at once (one u64).
+/// Byte positions tabulated together (8 × 256 entries × W floats: 256 KiB for W = 16, in L2),
+/// and the bytes per variant the kernel reads at once (one u64). Measured against 16-entry
+/// tables per half-byte (32 KiB, in L1): twice the loads and adds cost more than L2 latency.
 const CHUNK: usize = 8;
 
-/// Widest table (fields + one column per group, padded to 8) with a specialised kernel.
+/// Widest table (fields + one column per group + counts, padded to 8) with a specialised kernel.
 const MAX_SPECIALISED: usize = 64;
+
+/// Count lanes after the fields and group columns: het, hom-ALT, missing.
+const COUNT_LANES: usize = 3;
+
+thread_local! {
+    /// Each worker's chunk-major copy of the block it sums, kept between blocks: a fresh 30 MiB
+    /// buffer per block costs page faults and zero-filling on every block.
+    static CHUNK_MAJOR: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What the kernel gives for one block.
+pub(crate) struct PackedSums {
+    /// `Aᵀx0`, ΣJ per variant, variant-major.
+    pub product: Vec<f64>,
+    /// `x0·x0` per group, groups per variant.
+    pub squares: Vec<f64>,
+    /// Genotype counts over all samples of the file (dosage sum included), one per variant.
+    pub qc: Vec<QcCounts>,
+}
 
 /// The packed-call kernel of one party: per-sample rows for dosage 1 and 2.
 pub(crate) struct PackedKernel {
@@ -25,16 +55,18 @@ pub(crate) struct PackedKernel {
     groups: usize,
     /// Padded table width (multiple of 8).
     width: usize,
-    /// Per sample, `W` values: the row with its `mask·1²` columns (a het call's contribution).
+    /// Per sample, `W` values: the row with its `mask·1²` columns and a het count (a het call's
+    /// contribution).
     het: Vec<f64>,
-    /// Per sample: `2·row` and `mask·2²` (a hom-ALT call's contribution).
+    /// Per sample: `2·row`, `mask·2²` and a hom-ALT count (a hom-ALT call's contribution).
     hom_alt: Vec<f64>,
 }
 
 impl PackedKernel {
     pub fn new(fields: &StackedFields) -> PackedKernel {
         let groups = fields.groups.len();
-        let width = (fields.width + groups).div_ceil(8) * 8;
+        let counts = fields.width + groups;
+        let width = (counts + COUNT_LANES).div_ceil(8) * 8;
         let mut het = vec![0.0; fields.n * width];
         let mut hom_alt = vec![0.0; fields.n * width];
         for i in 0..fields.n {
@@ -48,6 +80,8 @@ impl PackedKernel {
                 h[fields.width + g] = row[offset];
                 a[fields.width + g] = 4.0 * row[offset];
             }
+            h[counts] = 1.0;
+            a[counts + 1] = 1.0;
         }
         PackedKernel {
             n: fields.n,
@@ -59,26 +93,46 @@ impl PackedKernel {
         }
     }
 
-    /// `Aᵀx0` (ΣJ per variant, variant-major) and `x0·x0` per group (groups per variant).
-    pub fn sums(&self, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
+    /// The sums and genotype counts of every variant of a packed block.
+    pub fn sums(&self, block: &GenotypeBlock) -> PackedSums {
         let (b, bpv, w) = (block.len(), block.bytes_per_variant, self.width);
-        let by_chunk = transpose(&block.packed, b, bpv);
-        let totals = self.totals(&by_chunk, b, bpv.div_ceil(CHUNK));
-        let mut product = Vec::with_capacity(b * self.fields_width);
-        let mut squares = Vec::with_capacity(b * self.groups);
+        let totals = CHUNK_MAJOR.with_borrow_mut(|by_chunk| {
+            transpose(&block.packed, b, bpv, by_chunk);
+            self.totals(by_chunk, b, bpv.div_ceil(CHUNK))
+        });
+        let counts = self.fields_width + self.groups;
+        let mut sums = PackedSums {
+            product: Vec::with_capacity(b * self.fields_width),
+            squares: Vec::with_capacity(b * self.groups),
+            qc: Vec::with_capacity(b),
+        };
         for total in totals.chunks_exact(w) {
-            product.extend_from_slice(&total[..self.fields_width]);
-            squares.extend_from_slice(&total[self.fields_width..self.fields_width + self.groups]);
+            sums.product.extend_from_slice(&total[..self.fields_width]);
+            sums.squares
+                .extend_from_slice(&total[self.fields_width..counts]);
+            let [het, hom_alt, missing] = [0, 1, 2].map(|lane| total[counts + lane] as u64);
+            sums.qc.push(QcCounts {
+                hom_ref: self.n as u64 - het - hom_alt - missing,
+                het,
+                hom_alt,
+                missing,
+                dosage_sum: (het + 2 * hom_alt) as f64,
+            });
         }
-        (product, squares)
+        sums
     }
 
-    /// Picks the width-specialised kernel, compiled for AVX2 when the CPU has it.
+    /// Picks the width-specialised kernel, compiled for the widest vectors the CPU has.
     fn totals(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
         macro_rules! dispatch {
             ($($w:literal)*) => {
                 match self.width {
                     $($w => {
+                        #[cfg(target_arch = "x86_64")]
+                        if std::arch::is_x86_feature_detected!("avx512f") {
+                            // SAFETY: the CPU supports AVX-512F, checked just above.
+                            return unsafe { self.totals_avx512::<$w>(by_chunk, b, chunks) };
+                        }
                         #[cfg(target_arch = "x86_64")]
                         if std::arch::is_x86_feature_detected!("avx2") {
                             // SAFETY: the CPU supports AVX2, checked just above.
@@ -94,35 +148,57 @@ impl PackedKernel {
     }
 
     #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn totals_avx512<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
+        self.totals_fixed::<W>(by_chunk, b, chunks)
+    }
+
+    #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn totals_avx2<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
         self.totals_fixed::<W>(by_chunk, b, chunks)
     }
 
     /// The kernel for a compile-time width: tabulate a chunk, add its entries to every variant.
+    ///
+    /// Its shape is tuned by measurement (`kernel_throughput` below): building the tables through
+    /// a helper that took the half-byte tables as an array made LLVM spill the table pointer in
+    /// the variant loop and halved throughput. Re-measure after any edit.
     #[inline(always)]
     fn totals_fixed<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
         debug_assert!(W <= MAX_SPECIALISED && W == self.width);
         let mut totals = vec![[0.0f64; W]; b];
         // On the heap: up to 1 MiB for W = 64, too much for a worker's stack.
         #[allow(clippy::useless_vec)]
+        let mut halves = vec![[0.0f64; W]; 32];
+        #[allow(clippy::useless_vec)]
         let mut tables = vec![[0.0f64; W]; CHUNK * 256];
-        let mut halves = [[[0.0f64; W]; 16]; 2];
         for c in 0..chunks {
             for kk in 0..CHUNK {
-                self.tabulate::<W>(
-                    c * CHUNK + kk,
-                    &mut halves,
-                    &mut tables[kk * 256..(kk + 1) * 256],
-                );
+                let k = c * CHUNK + kk;
+                self.tabulate_half::<W>(4 * k, &mut halves[..16]);
+                self.tabulate_half::<W>(4 * k + 2, &mut halves[16..]);
+                for (byte, entry) in tables[kk * 256..(kk + 1) * 256].iter_mut().enumerate() {
+                    let (l, h) = (&halves[byte & 15], &halves[16 + (byte >> 4)]);
+                    for ((e, x), y) in entry.iter_mut().zip(l).zip(h) {
+                        *e = x + y;
+                    }
+                }
             }
             for (word, total) in by_chunk[c * b..(c + 1) * b].iter().zip(&mut totals) {
-                let mut sum = *total;
-                for (kk, byte) in word.to_le_bytes().into_iter().enumerate() {
-                    let entry = &tables[kk * 256 + byte as usize];
-                    for (s, e) in sum.iter_mut().zip(entry) {
-                        *s += e;
+                let entry = |kk: usize| &tables[kk * 256 + ((word >> (8 * kk)) & 0xff) as usize];
+                // Summed as a tree, not as a chain of eight dependent adds, and with plain
+                // indexed loops over W lanes, which compile to whole-vector adds.
+                let mut pairs = [[0.0f64; W]; CHUNK / 2];
+                for (q, pair) in pairs.iter_mut().enumerate() {
+                    let (x, y) = (entry(2 * q), entry(2 * q + 1));
+                    for l in 0..W {
+                        pair[l] = x[l] + y[l];
                     }
+                }
+                let ([p0, p1, p2, p3], mut sum) = (&pairs, *total);
+                for l in 0..W {
+                    sum[l] += (p0[l] + p1[l]) + (p2[l] + p3[l]);
                 }
                 *total = sum;
             }
@@ -130,45 +206,34 @@ impl PackedKernel {
         totals.into_iter().flatten().collect()
     }
 
-    /// `T_k` for position k from two 16-entry half-byte tables (samples 4k, 4k+1 and 4k+2,
-    /// 4k+3), each entry a sum of precomputed rows.
+    /// A sample's contribution for one 2-bit call: `00` hom-ALT, `01` missing, `10` het, `11`
+    /// hom-REF; nothing past the last sample (the padding bits of a variant's last byte).
     #[inline(always)]
-    fn tabulate<const W: usize>(
-        &self,
-        k: usize,
-        halves: &mut [[[f64; W]; 16]; 2],
-        table: &mut [[f64; W]],
-    ) {
-        for (half, pair) in halves.iter_mut().enumerate() {
-            let first = 4 * k + 2 * half;
-            let term = |i: usize, code: usize| -> [f64; W] {
-                // 00 hom-ALT, 01 missing, 10 het, 11 hom-REF; no sample past n (padding).
-                let rows = match code {
-                    0b00 => &self.hom_alt,
-                    0b10 => &self.het,
-                    _ => return [0.0; W],
-                };
-                if i >= self.n {
-                    return [0.0; W];
-                }
-                rows[i * W..(i + 1) * W].try_into().expect("W values")
-            };
-            for c0 in 0..4 {
-                let a = term(first, c0);
-                for c1 in 0..4 {
-                    let b = term(first + 1, c1);
-                    let entry = &mut pair[c0 | (c1 << 2)];
-                    for ((e, x), y) in entry.iter_mut().zip(&a).zip(&b) {
-                        *e = x + y;
-                    }
-                }
+    fn call_row<const W: usize>(&self, i: usize, code: usize) -> [f64; W] {
+        let rows = match code {
+            0b00 if i < self.n => &self.hom_alt,
+            0b10 if i < self.n => &self.het,
+            0b01 if i < self.n => {
+                let mut missing = [0.0; W];
+                missing[self.fields_width + self.groups + 2] = 1.0;
+                return missing;
             }
-        }
-        let [low, high] = &*halves;
-        for (byte, entry) in table.iter_mut().enumerate() {
-            let (l, h) = (&low[byte & 15], &high[byte >> 4]);
-            for ((e, x), y) in entry.iter_mut().zip(l).zip(h) {
-                *e = x + y;
+            _ => return [0.0; W],
+        };
+        rows[i * W..(i + 1) * W].try_into().expect("W values")
+    }
+
+    /// The table of one half-byte: for samples `first` and `first + 1`, entry `c0 | c1 << 2` is
+    /// the sum of their call rows for calls `c0` and `c1`.
+    #[inline(always)]
+    fn tabulate_half<const W: usize>(&self, first: usize, table: &mut [[f64; W]]) {
+        for c0 in 0..4 {
+            let a = self.call_row::<W>(first, c0);
+            for c1 in 0..4 {
+                let b = self.call_row::<W>(first + 1, c1);
+                for ((e, x), y) in table[c0 | (c1 << 2)].iter_mut().zip(&a).zip(&b) {
+                    *e = x + y;
+                }
             }
         }
     }
@@ -176,6 +241,7 @@ impl PackedKernel {
     /// Any width: the same computation with runtime-length rows.
     fn totals_any(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
         let w = self.width;
+        let missing_lane = self.fields_width + self.groups + 2;
         let mut totals = vec![0.0; b * w];
         for c in 0..chunks {
             for (word, total) in by_chunk[c * b..(c + 1) * b]
@@ -185,15 +251,20 @@ impl PackedKernel {
                 for (kk, byte) in word.to_le_bytes().into_iter().enumerate() {
                     for q in 0..4 {
                         let i = 4 * (c * CHUNK + kk) + q;
+                        if i >= self.n {
+                            break;
+                        }
                         let rows = match (byte >> (2 * q)) & 3 {
                             0b00 => &self.hom_alt,
                             0b10 => &self.het,
+                            0b01 => {
+                                total[missing_lane] += 1.0;
+                                continue;
+                            }
                             _ => continue,
                         };
-                        if i < self.n {
-                            for (t, v) in total.iter_mut().zip(&rows[i * w..(i + 1) * w]) {
-                                *t += v;
-                            }
+                        for (t, v) in total.iter_mut().zip(&rows[i * w..(i + 1) * w]) {
+                            *t += v;
                         }
                     }
                 }
@@ -203,33 +274,36 @@ impl PackedKernel {
     }
 }
 
-/// Regroups a block's bytes chunk-major, one u64 per (chunk, variant): the kernel then streams
-/// each chunk's words instead of striding through the block one page per variant (a TLB miss per
-/// read). Copies tiles of 64 variants × 64 chunks so both sides stay in cache. Trailing bytes
-/// past a variant's end are 0, and tables of positions past the last sample are 0.
-fn transpose(packed: &[u8], b: usize, bpv: usize) -> Vec<u64> {
+/// Regroups a block's bytes chunk-major into `out`, one u64 per (chunk, variant): the kernel then
+/// streams each chunk's words instead of striding through the block one page per variant (a TLB
+/// miss per read). Copies tiles of 64 variants × 64 chunks so both sides stay in cache. Trailing
+/// bytes past a variant's end are 0, and tables of positions past the last sample are 0.
+fn transpose(packed: &[u8], b: usize, bpv: usize, out: &mut Vec<u64>) {
     const TILE: usize = 64;
     let chunks = bpv.div_ceil(CHUNK);
-    let mut out = vec![0u64; chunks * b];
+    let full = bpv / CHUNK;
+    // Every word is written below, so the buffer is resized without clearing it first.
+    out.resize(chunks * b, 0);
     for v0 in (0..b).step_by(TILE) {
-        for c0 in (0..chunks).step_by(TILE) {
-            for v in v0..(v0 + TILE).min(b) {
-                let row = &packed[v * bpv..(v + 1) * bpv];
-                for c in c0..(c0 + TILE).min(chunks) {
-                    let start = c * CHUNK;
-                    out[c * b + v] = match row.get(start..start + CHUNK) {
-                        Some(bytes) => u64::from_le_bytes(bytes.try_into().expect("CHUNK bytes")),
-                        None => {
-                            let mut last = [0u8; CHUNK];
-                            last[..bpv - start].copy_from_slice(&row[start..]);
-                            u64::from_le_bytes(last)
-                        }
-                    };
+        for c0 in (0..full).step_by(TILE) {
+            for c in c0..(c0 + TILE).min(full) {
+                let column = &mut out[c * b + v0..c * b + (v0 + TILE).min(b)];
+                for (k, word) in column.iter_mut().enumerate() {
+                    let start = (v0 + k) * bpv + c * CHUNK;
+                    let bytes = &packed[start..start + CHUNK];
+                    *word = u64::from_le_bytes(bytes.try_into().expect("CHUNK bytes"));
                 }
             }
         }
     }
-    out
+    if full < chunks {
+        for v in 0..b {
+            let mut last = [0u8; CHUNK];
+            last[..bpv - full * CHUNK]
+                .copy_from_slice(&packed[v * bpv + full * CHUNK..(v + 1) * bpv]);
+            out[full * b + v] = u64::from_le_bytes(last);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -283,21 +357,85 @@ mod tests {
                 };
                 variants
             ];
-            let (product, squares) = kernel.sums(&block);
+            let sums = kernel.sums(&block);
             for v in 0..variants {
+                let bytes = &block.packed[v * bpv..(v + 1) * bpv];
+                let (mut listed, mut scanned) = (Vec::new(), Vec::new());
+                assert_eq!(sums.qc[v], plink_bed::scan_variant(bytes, n, &mut scanned));
+                plink_bed::list_missing(bytes, n, &mut listed);
+                assert_eq!(listed, scanned);
                 let mut x = vec![0.0; n];
                 plink_bed::unpack(&block.packed[v * bpv..(v + 1) * bpv], &mut x);
                 for c in 0..width {
                     let direct: f64 = (0..n).map(|i| fields.row(i)[c] * x[i]).sum();
-                    let got = product[v * width + c];
+                    let got = sums.product[v * width + c];
                     assert!(
                         (got - direct).abs() <= 1e-12 * (1.0 + direct.abs()),
                         "n={n} w={width} v={v} c={c}"
                     );
                 }
                 let direct: f64 = x.iter().map(|d| d * d).sum();
-                assert!((squares[v] - direct).abs() <= 1e-12 * (1.0 + direct));
+                assert!((sums.squares[v] - direct).abs() <= 1e-12 * (1.0 + direct));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    /// Throughput of the transpose and the table kernel on one block of random calls (N =
+    /// 20,000, 6,000 variants, W = 16); a measurement, not a check:
+    /// `cargo test --release --lib kernel_throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn kernel_throughput() {
+        let (n, width, b) = (20_000usize, 12usize, 6_000usize);
+        let by_row: Vec<f64> = (0..n * width).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut by_column = vec![0.0; n * width];
+        for i in 0..n {
+            for c in 0..width {
+                by_column[c * n + i] = by_row[i * width + c];
+            }
+        }
+        let fields = StackedFields {
+            n,
+            width,
+            by_column,
+            by_row,
+            groups: vec![(0, width)],
+        };
+        let kernel = PackedKernel::new(&fields);
+        let bpv = n.div_ceil(4);
+        let mut state = 0x9e3779b97f4a7c15u64;
+        let packed: Vec<u8> = (0..b * bpv)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        let mut by_chunk = Vec::new();
+        let (mut best_t, mut best_k) = (f64::MAX, f64::MAX);
+        for _ in 0..12 {
+            let t = std::time::Instant::now();
+            transpose(&packed, b, bpv, &mut by_chunk);
+            let t1 = t.elapsed().as_secs_f64();
+            let totals = kernel.totals(&by_chunk, b, bpv.div_ceil(CHUNK));
+            let t2 = t.elapsed().as_secs_f64() - t1;
+            best_t = best_t.min(t1);
+            best_k = best_k.min(t2);
+            std::hint::black_box(&totals);
+        }
+        let bytes = (b * bpv) as f64;
+        println!(
+            "best: transpose {:.1} ms ({:.2} GB/s), kernel {:.1} ms ({:.2} ns/byte)",
+            best_t * 1e3,
+            bytes / best_t / 1e9,
+            best_k * 1e3,
+            best_k / bytes * 1e9,
+        );
     }
 }

@@ -5,6 +5,8 @@
 //! soon as it arrives, with a bounded number in flight so memory stays O(N × block); results are
 //! consumed on the calling thread in file order. Keeping CPU-heavy decoding out of the reading
 //! thread matters: a reader that waits for pool work queued behind long tasks starves the pool.
+//! Finished blocks go back to the reader to be filled again: their buffers are tens of MiB, and a
+//! fresh allocation per block costs page faults and zero-filling.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, sync_channel};
@@ -28,8 +30,9 @@ where
     let in_flight_limit = 2 * rayon::current_num_threads().max(1);
     std::thread::scope(|scope| -> Result<()> {
         let (block_sender, blocks) = sync_channel::<Result<GenotypeBlock>>(in_flight_limit);
+        let (recycle, recycled) = channel::<GenotypeBlock>();
         scope.spawn(move || loop {
-            let mut block = GenotypeBlock::default();
+            let mut block = recycled.try_recv().unwrap_or_default();
             let message = match reader.read_block(block_size, &mut block) {
                 Ok(true) => Ok(block),
                 Ok(false) => break,
@@ -51,8 +54,11 @@ where
                         Ok(block) => {
                             let mut block = block?;
                             let (sender, index) = (result_sender.clone(), started);
+                            let recycle = recycle.clone();
                             pool.spawn(move |_| {
-                                let _ = sender.send((index, work(&mut block)));
+                                let result = work(&mut block);
+                                let _ = recycle.send(block);
+                                let _ = sender.send((index, result));
                             });
                             started += 1;
                         }

@@ -97,7 +97,6 @@ pub struct BedReader {
     bytes_per_variant: usize,
     /// File offset the reader is positioned at, to skip needless seeks.
     position: u64,
-    raw: Vec<u8>,
 }
 
 impl BedReader {
@@ -161,7 +160,6 @@ impl BedReader {
             next: 0,
             bytes_per_variant,
             position: 3,
-            raw: Vec::new(),
         })
     }
 
@@ -170,11 +168,13 @@ impl BedReader {
         &self.paths
     }
 
-    /// Reads the raw bytes of `count` selected variants starting at `self.next` into `self.raw`,
-    /// one contiguous read per run of adjacent variants.
-    fn read_raw(&mut self, count: usize) -> Result<()> {
+    /// Reads the raw bytes of `count` selected variants starting at `self.next` into `raw`, one
+    /// contiguous read per run of adjacent variants.
+    fn read_raw(&mut self, count: usize, raw: &mut Vec<u8>) -> Result<()> {
         let bpv = self.bytes_per_variant;
-        self.raw.resize(count * bpv, 0);
+        // Every byte is read over, so a recycled buffer is not cleared first (zero-filling 30 MiB
+        // per block costs more than the read's own copy).
+        raw.resize(count * bpv, 0);
         let mut k = 0;
         while k < count {
             let first = self.selected[self.next + k];
@@ -189,7 +189,7 @@ impl BedReader {
                     .with_path(&self.paths.bed)?;
             }
             self.file
-                .read_exact(&mut self.raw[k * bpv..(k + run) * bpv])
+                .read_exact(&mut raw[k * bpv..(k + run) * bpv])
                 .map_err(|e| Error::io(&self.paths.bed, e).at(format!("variant {}", first + 1)))?;
             self.position = offset + (run * bpv) as u64;
             k += run;
@@ -235,16 +235,17 @@ impl BlockReader for BedReader {
     }
 
     fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool> {
+        // The raw bytes are the packed calls: read them straight into the block's buffer.
+        let mut raw = std::mem::take(&mut block.packed);
         block.clear();
         let count = max_variants.min(self.selected.len() - self.next);
         if count == 0 {
             return Ok(false);
         }
-        self.read_raw(count)?;
+        self.read_raw(count, &mut raw)?;
         let n = self.samples.len();
         let bpv = self.bytes_per_variant;
-        // The raw bytes are the packed calls: hand them over as they are.
-        std::mem::swap(&mut block.packed, &mut self.raw);
+        block.packed = raw;
         block.bytes_per_variant = bpv;
         block.n_samples = n;
         let selected = &self.selected[self.next..self.next + count];
@@ -278,46 +279,62 @@ pub fn decode_variant(bytes: &[u8], dosages: &mut [f64], missing: &mut Vec<u32>)
     scan_variant(bytes, dosages.len(), missing)
 }
 
-/// Counts one variant's genotypes over `n` samples and lists its missing calls.
-///
-/// Works on 64-bit words (32 samples) with popcounts: per 2-bit code, low bit `lo`, high bit
-/// `hi`; `00` hom-ALT, `01` missing, `10` het, `11` hom-REF. Padding bits past `n` are masked.
-pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts {
-    const LOW_BITS: u64 = 0x5555_5555_5555_5555;
-    let (mut hom_alt, mut het, mut missing_count) = (0u64, 0u64, 0u64);
-    let mut count_word = |word: u64, valid: u64, base: usize, missing: &mut Vec<u32>| {
-        let lo = word & LOW_BITS;
-        let hi = (word >> 1) & LOW_BITS;
-        hom_alt += u64::from((!lo & !hi & valid).count_ones());
-        het += u64::from((!lo & hi & valid).count_ones());
-        let mut is_missing = lo & !hi & valid;
-        missing_count += u64::from(is_missing.count_ones());
-        while is_missing != 0 {
-            let bit = is_missing.trailing_zeros() as usize;
-            missing.push((base + bit / 2) as u32);
-            is_missing &= is_missing - 1;
-        }
-    };
-    let words = bytes.len() / 8;
-    for (w, chunk) in bytes[..words * 8].chunks_exact(8).enumerate() {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let base = w * 32;
+/// Low bit of every 2-bit call in a 64-bit word.
+const LOW_BITS: u64 = 0x5555_5555_5555_5555;
+
+/// Walks one variant's calls 32 at a time: `visit(lo, hi, valid, base)` gets, for the samples
+/// `base..base + 32`, the low and high bit of each 2-bit call at its low-bit position (`00`
+/// hom-ALT, `01` missing, `10` het, `11` hom-REF), masked by `valid`, the low bits of the
+/// samples before `n` (the last byte's padding is not a call).
+#[inline(always)]
+fn for_each_word(bytes: &[u8], n: usize, mut visit: impl FnMut(u64, u64, u64, usize)) {
+    let mut visit_word = |word: u64, base: usize| {
         let valid = if base + 32 <= n {
             LOW_BITS
         } else {
             LOW_BITS & ((1u64 << (2 * (n - base))) - 1)
         };
-        count_word(word, valid, base, missing);
+        visit(word & valid, (word >> 1) & valid, valid, base);
+    };
+    let words = bytes.len() / 8;
+    for (w, chunk) in bytes[..words * 8].chunks_exact(8).enumerate() {
+        visit_word(
+            u64::from_le_bytes(chunk.try_into().expect("8 bytes")),
+            w * 32,
+        );
     }
     let rest = &bytes[words * 8..];
     if !rest.is_empty() {
         let mut buffer = [0u8; 8];
         buffer[..rest.len()].copy_from_slice(rest);
-        let base = words * 32;
-        let samples = n - base; // < 32 here
-        let valid = LOW_BITS & ((1u64 << (2 * samples)) - 1);
-        count_word(u64::from_le_bytes(buffer), valid, base, missing);
+        visit_word(u64::from_le_bytes(buffer), words * 32);
     }
+}
+
+/// Appends the samples of the missing calls (`lo & !hi`) in one word to `missing`; returns
+/// their number.
+#[inline(always)]
+fn push_missing(lo: u64, hi: u64, base: usize, missing: &mut Vec<u32>) -> u64 {
+    let mut is_missing = lo & !hi;
+    let count = u64::from(is_missing.count_ones());
+    while is_missing != 0 {
+        let bit = is_missing.trailing_zeros() as usize;
+        missing.push((base + bit / 2) as u32);
+        is_missing &= is_missing - 1;
+    }
+    count
+}
+
+/// Counts one variant's genotypes over `n` samples and lists its missing calls.
+///
+/// Works on 64-bit words (32 samples) with popcounts.
+pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts {
+    let (mut hom_alt, mut het, mut missing_count) = (0u64, 0u64, 0u64);
+    for_each_word(bytes, n, |lo, hi, valid, base| {
+        hom_alt += u64::from((!lo & !hi & valid).count_ones());
+        het += u64::from((!lo & hi).count_ones());
+        missing_count += push_missing(lo, hi, base, missing);
+    });
     let hom_ref = n as u64 - hom_alt - het - missing_count;
     QcCounts {
         hom_ref,
@@ -326,6 +343,16 @@ pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts 
         missing: missing_count,
         dosage_sum: (2 * hom_alt + het) as f64,
     }
+}
+
+/// Lists one variant's missing calls (sample indices, ascending), for callers that have the
+/// counts already.
+pub fn list_missing(bytes: &[u8], n: usize, missing: &mut Vec<u32>) {
+    for_each_word(bytes, n, |lo, hi, _valid, base| {
+        if lo & !hi != 0 {
+            push_missing(lo, hi, base, missing);
+        }
+    });
 }
 
 fn read_lines(path: &Path) -> Result<impl Iterator<Item = (usize, Result<String>)> + '_> {

@@ -287,7 +287,6 @@ pub fn compress_secure(
         reader,
         block_size,
         |block| -> Result<BlockOut> {
-            block.finish_decoding();
             let rows = summer.rows(block);
             let mut result = BlockOut::default();
             for (v, variant) in rows.variants.iter().enumerate() {
