@@ -129,7 +129,7 @@ pub fn single_party_header(
 }
 
 /// The per-variant sums of one block, as summary rows; completes the block's decoding (see
-/// [`GenotypeBlock::finish_decoding`]).
+/// [`GenotypeBlock::finish_decoding`]) and moves its variants and counts into the rows.
 fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut GenotypeBlock) -> Rows {
     let (product, squares) = if block.is_packed() {
         let sums = kernel.sums(block);
@@ -142,9 +142,9 @@ fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut Genotyp
     let missing_sums = fields.missing_sums(&block.missing);
     let (b, width, groups) = (block.len(), fields.width, fields.groups.len());
     let mut rows = Rows::with_widths(fields.groups.iter().map(|&(_, j)| j));
-    rows.variants = block.variants.clone();
+    rows.variants = std::mem::take(&mut block.variants);
     rows.components = vec![vec![0]; b];
-    rows.qc = block.qc.clone();
+    rows.qc = std::mem::take(&mut block.qc);
     for (g, (sums, &(offset, j))) in rows.groups.iter_mut().zip(&fields.groups).enumerate() {
         sums.atx0.reserve(b * j);
         sums.atu.reserve(b * j);
@@ -178,7 +178,8 @@ impl BlockSummer {
         self.stacked.n
     }
 
-    /// The rows of one block, as read (this completes its decoding).
+    /// The rows of one block, as read (this completes its decoding and moves its variants and
+    /// counts into the rows).
     pub fn rows(&self, block: &mut GenotypeBlock) -> Rows {
         block_rows(&self.stacked, &self.kernel, block)
     }

@@ -138,7 +138,7 @@ impl PackedKernel {
                             // SAFETY: the CPU supports AVX2, checked just above.
                             return unsafe { self.totals_avx2::<$w>(by_chunk, b, chunks) };
                         }
-                        self.totals_fixed::<$w>(by_chunk, b, chunks)
+                        self.totals_fixed::<$w, false>(by_chunk, b, chunks)
                     })*
                     _ => self.totals_any(by_chunk, b, chunks),
                 }
@@ -150,22 +150,25 @@ impl PackedKernel {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     fn totals_avx512<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
-        self.totals_fixed::<W>(by_chunk, b, chunks)
+        self.totals_fixed::<W, true>(by_chunk, b, chunks)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn totals_avx2<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
-        self.totals_fixed::<W>(by_chunk, b, chunks)
+        self.totals_fixed::<W, false>(by_chunk, b, chunks)
     }
 
     /// The kernel for a compile-time width: tabulate a chunk, add its entries to every variant.
     ///
-    /// Its shape is tuned by measurement (`kernel_throughput` below): building the tables through
-    /// a helper that took the half-byte tables as an array made LLVM spill the table pointer in
-    /// the variant loop and halved throughput. Re-measure after any edit.
+    /// Measure any change with `kernel_throughput` below.
     #[inline(always)]
-    fn totals_fixed<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
+    fn totals_fixed<const W: usize, const AVX512: bool>(
+        &self,
+        by_chunk: &[u64],
+        b: usize,
+        chunks: usize,
+    ) -> Vec<f64> {
         debug_assert!(W <= MAX_SPECIALISED && W == self.width);
         let mut totals = vec![[0.0f64; W]; b];
         // On the heap: up to 1 MiB for W = 64, too much for a worker's stack.
@@ -185,23 +188,14 @@ impl PackedKernel {
                     }
                 }
             }
-            for (word, total) in by_chunk[c * b..(c + 1) * b].iter().zip(&mut totals) {
-                let entry = |kk: usize| &tables[kk * 256 + ((word >> (8 * kk)) & 0xff) as usize];
-                // Summed as a tree, not as a chain of eight dependent adds, and with plain
-                // indexed loops over W lanes, which compile to whole-vector adds.
-                let mut pairs = [[0.0f64; W]; CHUNK / 2];
-                for (q, pair) in pairs.iter_mut().enumerate() {
-                    let (x, y) = (entry(2 * q), entry(2 * q + 1));
-                    for l in 0..W {
-                        pair[l] = x[l] + y[l];
-                    }
-                }
-                let ([p0, p1, p2, p3], mut sum) = (&pairs, *total);
-                for l in 0..W {
-                    sum[l] += (p0[l] + p1[l]) + (p2[l] + p3[l]);
-                }
-                *total = sum;
+            let words = &by_chunk[c * b..(c + 1) * b];
+            #[cfg(target_arch = "x86_64")]
+            if AVX512 {
+                // SAFETY: AVX512 is set only by `totals_avx512`, on CPUs with AVX-512F.
+                unsafe { add_chunk_avx512::<W>(&tables, words, &mut totals) };
+                continue;
             }
+            add_chunk::<W>(&tables, words, &mut totals);
         }
         totals.into_iter().flatten().collect()
     }
@@ -271,6 +265,64 @@ impl PackedKernel {
             }
         }
         totals
+    }
+}
+
+/// Adds, for each variant, the table entries of the eight bytes of its word to its total.
+///
+/// Summed as a tree, not as a chain of eight dependent adds, with plain indexed loops over the
+/// W lanes, which compile to whole-vector adds.
+#[inline(always)]
+fn add_chunk<const W: usize>(tables: &[[f64; W]], words: &[u64], totals: &mut [[f64; W]]) {
+    for (word, total) in words.iter().zip(totals) {
+        let entry = |kk: usize| &tables[kk * 256 + ((word >> (8 * kk)) & 0xff) as usize];
+        let mut pairs = [[0.0f64; W]; CHUNK / 2];
+        for (q, pair) in pairs.iter_mut().enumerate() {
+            let (x, y) = (entry(2 * q), entry(2 * q + 1));
+            for l in 0..W {
+                pair[l] = x[l] + y[l];
+            }
+        }
+        let ([p0, p1, p2, p3], mut sum) = (&pairs, *total);
+        for l in 0..W {
+            sum[l] += (p0[l] + p1[l]) + (p2[l] + p3[l]);
+        }
+        *total = sum;
+    }
+}
+
+/// [`add_chunk`] with explicit AVX-512 adds, the same tree in the same order (so the same
+/// results to the bit). Written out because the compiler's choice for the plain loop is
+/// fragile here: small changes around it turned it into gathers across variants, or spilled
+/// the table pointer, each at half the speed or worse.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn add_chunk_avx512<const W: usize>(
+    tables: &[[f64; W]],
+    words: &[u64],
+    totals: &mut [[f64; W]],
+) {
+    use std::arch::x86_64::{__m512d, _mm512_add_pd, _mm512_loadu_pd, _mm512_storeu_pd};
+    assert!(W.is_multiple_of(8) && tables.len() >= CHUNK * 256);
+    let base = tables.as_ptr().cast::<f64>();
+    for (word, total) in words.iter().zip(totals) {
+        let offsets: [usize; CHUNK] =
+            std::array::from_fn(|kk| (kk * 256 + ((word >> (8 * kk)) & 0xff) as usize) * W);
+        for lane in (0..W).step_by(8) {
+            // SAFETY: every offset is below CHUNK * 256 * W (a byte is at most 255) and lane + 8
+            // <= W, so each load of 8 f64 stays inside `tables`; `total` holds W f64.
+            unsafe {
+                let entry =
+                    |kk: usize| -> __m512d { _mm512_loadu_pd(base.add(offsets[kk] + lane)) };
+                let p0 = _mm512_add_pd(entry(0), entry(1));
+                let p1 = _mm512_add_pd(entry(2), entry(3));
+                let p2 = _mm512_add_pd(entry(4), entry(5));
+                let p3 = _mm512_add_pd(entry(6), entry(7));
+                let sum = _mm512_add_pd(_mm512_add_pd(p0, p1), _mm512_add_pd(p2, p3));
+                let t = total.as_mut_ptr().add(lane);
+                _mm512_storeu_pd(t, _mm512_add_pd(_mm512_loadu_pd(t), sum));
+            }
+        }
     }
 }
 
@@ -377,6 +429,38 @@ mod tests {
                 let direct: f64 = x.iter().map(|d| d * d).sum();
                 assert!((sums.squares[v] - direct).abs() <= 1e-12 * (1.0 + direct));
             }
+        }
+    }
+
+    /// Every kernel variant (plain, AVX2, AVX-512) gives the same totals to the bit: same tree,
+    /// same order.
+    #[test]
+    fn kernel_variants_agree_to_the_bit() {
+        let (n, width, b) = (301usize, 11usize, 9usize);
+        let by_row: Vec<f64> = (0..n * width).map(|i| (i as f64 * 0.61).cos()).collect();
+        let by_column = (0..n * width)
+            .map(|i| by_row[(i % n) * width + i / n])
+            .collect();
+        let groups = vec![(0, width)];
+        let fields = StackedFields {
+            n,
+            width,
+            by_column,
+            by_row,
+            groups,
+        };
+        let kernel = PackedKernel::new(&fields);
+        assert_eq!(kernel.width, 16);
+        let bpv = n.div_ceil(4);
+        let packed: Vec<u8> = (0..b * bpv).map(|i| (i * 131 % 251) as u8).collect();
+        let mut by_chunk = Vec::new();
+        transpose(&packed, b, bpv, &mut by_chunk);
+        let chunks = bpv.div_ceil(CHUNK);
+        let plain = kernel.totals_fixed::<16, false>(&by_chunk, b, chunks);
+        assert_eq!(kernel.totals(&by_chunk, b, chunks), plain);
+        let any = kernel.totals_any(&by_chunk, b, chunks);
+        for (x, y) in any.iter().zip(&plain) {
+            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()));
         }
     }
 }

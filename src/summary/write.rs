@@ -87,7 +87,7 @@ pub(crate) fn properties(header: &Header) -> WriterPropertiesBuilder {
     let json = serde_json::to_string(header).expect("header serialises");
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid level"),
+            ZstdLevel::try_new(1).expect("valid level"),
         ))
         .set_dictionary_enabled(false)
         .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
