@@ -131,20 +131,26 @@ pub fn single_party_header(
 /// The per-variant sums of one block, as summary rows; completes the block's decoding (see
 /// [`GenotypeBlock::finish_decoding`]) and moves its variants and counts into the rows.
 fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut GenotypeBlock) -> Rows {
-    let (product, squares) = if block.is_packed() {
+    let (product, squares, missing_sums, qc) = if block.is_packed() {
+        // The kernel counts the calls and sums the missing ones itself: no per-variant scan.
         let sums = kernel.sums(block);
-        block.finish_decoding_with(sums.qc);
-        (sums.product, sums.squares)
+        (sums.product, sums.squares, sums.atu, sums.qc)
     } else {
         block.finish_decoding();
-        dense::sums(fields, block)
+        let (product, squares) = dense::sums(fields, block);
+        let missing_sums = fields.missing_sums(&block.missing);
+        (
+            product,
+            squares,
+            missing_sums,
+            std::mem::take(&mut block.qc),
+        )
     };
-    let missing_sums = fields.missing_sums(&block.missing);
     let (b, width, groups) = (block.len(), fields.width, fields.groups.len());
     let mut rows = Rows::with_widths(fields.groups.iter().map(|&(_, j)| j));
     rows.variants = std::mem::take(&mut block.variants);
     rows.components = vec![vec![0]; b];
-    rows.qc = std::mem::take(&mut block.qc);
+    rows.qc = qc;
     for (g, (sums, &(offset, j))) in rows.groups.iter_mut().zip(&fields.groups).enumerate() {
         sums.atx0.reserve(b * j);
         sums.atu.reserve(b * j);

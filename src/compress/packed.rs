@@ -12,8 +12,8 @@
 //! Tables depend only on the samples, so a chunk of positions is tabulated once per block and
 //! reused by every variant of the block while it sits in cache: 256 vector adds per position,
 //! shared by thousands of variants, against one vector add per byte per variant. The counts come
-//! with the sums, so a variant's calls are scanned again only to list its missing samples, and
-//! only when it has some.
+//! with the sums; `Aᵀu` (the rows at missing calls) comes from one more pass over the same
+//! words, only when the block has missing calls.
 
 use std::cell::RefCell;
 
@@ -43,6 +43,8 @@ pub(crate) struct PackedSums {
     pub product: Vec<f64>,
     /// `x0·x0` per group, groups per variant.
     pub squares: Vec<f64>,
+    /// `Aᵀu`: the sum of the rows at a variant's missing calls, ΣJ per variant.
+    pub atu: Vec<f64>,
     /// Genotype counts over all samples of the file (dosage sum included), one per variant.
     pub qc: Vec<QcCounts>,
 }
@@ -96,14 +98,23 @@ impl PackedKernel {
     /// The sums and genotype counts of every variant of a packed block.
     pub fn sums(&self, block: &GenotypeBlock) -> PackedSums {
         let (b, bpv, w) = (block.len(), block.bytes_per_variant, self.width);
-        let totals = CHUNK_MAJOR.with_borrow_mut(|by_chunk| {
-            transpose(&block.packed, b, bpv, by_chunk);
-            self.totals(by_chunk, b, bpv.div_ceil(CHUNK))
-        });
         let counts = self.fields_width + self.groups;
+        let (totals, atu) = CHUNK_MAJOR.with_borrow_mut(|by_chunk| {
+            let chunks = bpv.div_ceil(CHUNK);
+            transpose(&block.packed, b, bpv, by_chunk);
+            let totals = self.totals(by_chunk, b, chunks);
+            let any_missing = totals.chunks_exact(w).any(|t| t[counts + 2] > 0.0);
+            let atu = if any_missing {
+                self.missing_sums(by_chunk, b, chunks)
+            } else {
+                vec![0.0; b * self.fields_width]
+            };
+            (totals, atu)
+        });
         let mut sums = PackedSums {
             product: Vec::with_capacity(b * self.fields_width),
             squares: Vec::with_capacity(b * self.groups),
+            atu,
             qc: Vec::with_capacity(b),
         };
         for total in totals.chunks_exact(w) {
@@ -120,6 +131,41 @@ impl PackedKernel {
             });
         }
         sums
+    }
+
+    /// `Aᵀu` of every variant from the chunk-major words: the rows of the samples with a missing
+    /// call (`01`), added in ascending sample order.
+    ///
+    /// Missing calls are sparse, so each chunk's words are first filtered without a branch
+    /// (every word is written, the count advances only past words with a missing call), and
+    /// only those words are walked bit by bit.
+    fn missing_sums(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
+        const LOW_BITS: u64 = 0x5555_5555_5555_5555;
+        let (fw, w) = (self.fields_width, self.width);
+        let mut atu = vec![0.0; b * fw];
+        let mut flagged = vec![(0usize, 0u64); b];
+        for c in 0..chunks {
+            let mut count = 0;
+            for (v, &word) in by_chunk[c * b..(c + 1) * b].iter().enumerate() {
+                let is_missing = word & !(word >> 1) & LOW_BITS;
+                flagged[count] = (v, is_missing);
+                count += usize::from(is_missing != 0);
+            }
+            for &(v, mut is_missing) in &flagged[..count] {
+                let out = &mut atu[v * fw..(v + 1) * fw];
+                while is_missing != 0 {
+                    let i = 4 * CHUNK * c + is_missing.trailing_zeros() as usize / 2;
+                    if i < self.n {
+                        // A het call's row starts with the sample's row of the stacked fields.
+                        for (o, x) in out.iter_mut().zip(&self.het[i * w..i * w + fw]) {
+                            *o += x;
+                        }
+                    }
+                    is_missing &= is_missing - 1;
+                }
+            }
+        }
+        atu
     }
 
     /// Picks the width-specialised kernel, compiled for the widest vectors the CPU has.
@@ -412,10 +458,11 @@ mod tests {
             let sums = kernel.sums(&block);
             for v in 0..variants {
                 let bytes = &block.packed[v * bpv..(v + 1) * bpv];
-                let (mut listed, mut scanned) = (Vec::new(), Vec::new());
-                assert_eq!(sums.qc[v], plink_bed::scan_variant(bytes, n, &mut scanned));
-                plink_bed::list_missing(bytes, n, &mut listed);
-                assert_eq!(listed, scanned);
+                let mut missing = Vec::new();
+                assert_eq!(sums.qc[v], plink_bed::scan_variant(bytes, n, &mut missing));
+                // Aᵀu to the bit: the same rows added in the same (ascending) order.
+                let atu = fields.missing_sums(&[missing]);
+                assert_eq!(&sums.atu[v * width..(v + 1) * width], &atu[..]);
                 let mut x = vec![0.0; n];
                 plink_bed::unpack(&block.packed[v * bpv..(v + 1) * bpv], &mut x);
                 for c in 0..width {

@@ -124,23 +124,6 @@ impl GenotypeBlock {
         }
     }
 
-    /// Completes decoding of packed calls whose counts are known already (the sums kernel counts
-    /// them): only variants with missing calls are scanned, to list them.
-    pub fn finish_decoding_with(&mut self, qc: Vec<QcCounts>) {
-        debug_assert!(self.is_packed() && qc.len() == self.variants.len());
-        let (n, bpv) = (self.n_samples, self.bytes_per_variant);
-        self.missing.clear();
-        for (bytes, counts) in self.packed.chunks_exact(bpv).zip(&qc) {
-            let mut missing = Vec::new();
-            if counts.missing > 0 {
-                missing.reserve_exact(counts.missing as usize);
-                plink_bed::list_missing(bytes, n, &mut missing);
-            }
-            self.missing.push(missing);
-        }
-        self.qc = qc;
-    }
-
     /// Whether the calls are packed (see [`GenotypeBlock::packed`]) rather than dosages.
     pub fn is_packed(&self) -> bool {
         !self.packed.is_empty()

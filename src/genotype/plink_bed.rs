@@ -345,16 +345,6 @@ pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts 
     }
 }
 
-/// Lists one variant's missing calls (sample indices, ascending), for callers that have the
-/// counts already.
-pub fn list_missing(bytes: &[u8], n: usize, missing: &mut Vec<u32>) {
-    for_each_word(bytes, n, |lo, hi, _valid, base| {
-        if lo & !hi != 0 {
-            push_missing(lo, hi, base, missing);
-        }
-    });
-}
-
 fn read_lines(path: &Path) -> Result<impl Iterator<Item = (usize, Result<String>)> + '_> {
     let file = File::open(path).with_path(path)?;
     Ok(BufReader::new(file)
