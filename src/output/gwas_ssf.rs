@@ -14,7 +14,7 @@ use super::MISSING;
 use crate::atomic_file::AtomicFile;
 use crate::chrom;
 use crate::error::{IoResultExt, Result};
-use crate::merge::{Site, VariantResult};
+use crate::merge::{Merged, VariantResult};
 use crate::pvalue;
 use crate::regression::Outcome;
 
@@ -47,7 +47,7 @@ pub struct Written {
 /// Writes the tested variants of one phenotype; returns the uncommitted file and counts.
 pub fn write(
     path: &Path,
-    sites: &[Site],
+    merged: &Merged,
     results: &[VariantResult],
 ) -> Result<(AtomicFile, Written)> {
     let file = AtomicFile::create(path)?;
@@ -60,11 +60,11 @@ pub fn write(
     let mut line = String::with_capacity(1 << 16);
     line.push_str(&COLUMNS.join("\t"));
     line.push('\n');
-    for (site, result) in sites.iter().zip(results) {
+    for (site, result) in merged.sites.iter().zip(results) {
         let Outcome::Tested(association) = result.outcome else {
             continue;
         };
-        let v = &site.variant;
+        let v = merged.variant(site);
         let Some(code) = chrom::gwas_ssf_code(&v.chrom) else {
             continue;
         };
