@@ -6,7 +6,6 @@
 //! the components holding the variant, missing calls are mean-imputed with the pooled mean, and
 //! the regression is fitted with one projection per set of components ([`model`]).
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -410,38 +409,54 @@ fn check_distinct_paths(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// A row's join key, borrowed from its summary: chromosome, position, allele pair (in byte
-/// order, so either orientation gives the same key). It leads with the chromosome's output rank
-/// so that rows sorted by it are already almost in output order.
-type JoinKey<'a> = ((u32, &'a str), &'a str, u64, &'a str, &'a str);
-
-fn join_key(v: &Variant) -> JoinKey<'_> {
-    let (a, b) = if v.ref_allele <= v.alt_allele {
-        (&v.ref_allele, &v.alt_allele)
-    } else {
-        (&v.alt_allele, &v.ref_allele)
-    };
-    (chrom::order(&v.chrom), &v.chrom, v.pos, a, b)
+/// The chromosome names of all inputs, numbered once so that sorting rows compares integers
+/// rather than text.
+struct Chromosomes<'a> {
+    /// Name → rank in (output order, name) order: equal ranks are equal names.
+    rank: HashMap<&'a str, u32>,
+    /// Per rank, the rank of its output order alone: names that order alike (`1` and `01`, say)
+    /// share it.
+    order: Vec<u32>,
 }
 
-/// Output order of sites: chromosome, position, REF, ALT of the reported variant; sites equal
-/// in all of these (chromosome spellings that rank alike) keep the order of their first row.
-fn output_order(merged_rows: &[Summary], members: &[Member], a: &Site, b: &Site) -> Ordering {
-    let key = |site: &Site| {
-        let first = members[site.start as usize];
-        let m = members[site.reported as usize];
-        let v = &merged_rows[m.input as usize].rows.variants[m.row as usize];
-        (
-            chrom::order(&v.chrom),
-            v.pos,
-            &v.ref_allele,
-            &v.alt_allele,
-            first.input,
-            first.row,
-        )
-    };
-    key(a).cmp(&key(b))
+impl<'a> Chromosomes<'a> {
+    fn new(inputs: &'a [Summary]) -> Chromosomes<'a> {
+        let mut names: Vec<&str> = Vec::new();
+        for input in inputs {
+            let mut last = None;
+            for v in &input.rows.variants {
+                if last != Some(v.chrom.as_str()) {
+                    last = Some(v.chrom.as_str());
+                    names.push(&v.chrom);
+                }
+            }
+        }
+        names.sort_unstable_by(|a, b| (chrom::order(a), a).cmp(&(chrom::order(b), b)));
+        names.dedup();
+        let mut order: Vec<u32> = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            order.push(match i.checked_sub(1) {
+                Some(p) if chrom::order(names[p]) == chrom::order(name) => order[p],
+                _ => i as u32,
+            });
+        }
+        let rank = names
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (n, i as u32))
+            .collect();
+        Chromosomes { rank, order }
+    }
 }
+
+/// A row's join key: chromosome rank, position, allele pair (in byte order, so either
+/// orientation gives the same key), borrowed from its summary. Rows sorted by it are already
+/// almost in output order.
+type JoinKey<'a> = (u32, u64, &'a str, &'a str);
+
+/// A site's output order: chromosome, position, REF, ALT of the reported variant, then (for
+/// chromosome spellings that order alike) its first row, i.e. order of first appearance.
+type OutputKey<'a> = (u32, u64, &'a str, &'a str, u32, u32);
 
 /// Joins the rows of all inputs into sites, in output order, with their members.
 ///
@@ -463,23 +478,38 @@ fn join_sites(
                 .any(|c| c.source.orientation == "reference")
         })
         .collect();
+    let chromosomes = Chromosomes::new(inputs);
     let total: usize = inputs.iter().map(|input| input.rows.len()).sum();
     let mut rows: Vec<(JoinKey<'_>, Member)> = Vec::with_capacity(total);
     for (i, input) in inputs.iter().enumerate() {
-        rows.extend(input.rows.variants.iter().enumerate().map(|(r, variant)| {
+        let mut last: Option<(&str, u32)> = None;
+        for (r, v) in input.rows.variants.iter().enumerate() {
+            let rank = match last {
+                Some((name, rank)) if name == v.chrom => rank,
+                _ => {
+                    let rank = chromosomes.rank[v.chrom.as_str()];
+                    last = Some((&v.chrom, rank));
+                    rank
+                }
+            };
+            let (a, b) = if v.ref_allele <= v.alt_allele {
+                (&v.ref_allele, &v.alt_allele)
+            } else {
+                (&v.alt_allele, &v.ref_allele)
+            };
             let member = Member {
                 input: i as u32,
                 row: r as u32,
                 flipped: false,
             };
-            (join_key(variant), member)
-        }));
+            rows.push(((rank, v.pos, a, b), member));
+        }
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
 
     let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
     let mut members: Vec<Member> = Vec::with_capacity(total);
-    let mut sites: Vec<Site> = Vec::new();
+    let mut sites: Vec<(OutputKey<'_>, Site)> = Vec::new();
     // The double count met first in argument and row order, as a row-by-row join would report.
     let mut conflict: Option<(Member, Error)> = None;
     for run in rows.chunk_by(|a, b| a.0 == b.0) {
@@ -508,21 +538,32 @@ fn join_sites(
                 reported = k;
             }
         }
-        let alt = &variant(&site[reported]).alt_allele;
+        let v = variant(&site[reported]);
         for m in site.iter_mut() {
-            m.flipped = variant(m).alt_allele != *alt;
+            m.flipped = variant(m).alt_allele != v.alt_allele;
         }
-        sites.push(Site {
+        let rank = chromosomes.order[run[0].0 .0 as usize];
+        let first = site[0];
+        let key = (
+            rank,
+            v.pos,
+            v.ref_allele.as_str(),
+            v.alt_allele.as_str(),
+            first.input,
+            first.row,
+        );
+        let site = Site {
             start: start as u32,
             end: members.len() as u32,
             reported: (start + reported) as u32,
-        });
+        };
+        sites.push((key, site));
     }
     if let Some((_, error)) = conflict {
         return Err(error);
     }
-    sites.sort_by(|a, b| output_order(inputs, &members, a, b));
-    Ok((sites, members))
+    sites.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((sites.into_iter().map(|(_, site)| site).collect(), members))
 }
 
 /// A component may hold a variant once: two rows of it (one summary given twice under two
