@@ -460,10 +460,6 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         let skipped_path = PathBuf::from(format!("{prefix}.{phenotype}.skipped.tsv"));
         let (skipped, skipped_count) =
             output::skipped::write(&skipped_path, &merged, &results.results)?;
-        // The checksum is of the complete data file, read back from its temporary name.
-        let mut tsv = tsv;
-        std::io::Write::flush(&mut tsv).with_path(&tsv_path)?;
-        let md5 = output::meta::md5_file(tsv.temp_path())?;
         let meta_path = PathBuf::from(format!("{prefix}.{phenotype}.tsv.gz-meta.yaml"));
         let adjusted: Vec<String> = results
             .covariate_columns
@@ -481,7 +477,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
                 covariates: &adjusted,
                 parties: &parties,
             },
-            &md5,
+            &written.md5,
         )?;
         note(format!(
             "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",
