@@ -456,14 +456,10 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
     for phenotype in &phenotypes {
         let results = merged.test_phenotype(phenotype, &options)?;
         let tsv_path = PathBuf::from(format!("{prefix}.{phenotype}.tsv.gz"));
-        let (tsv, written) = output::gwas_ssf::write(&tsv_path, &merged.sites, &results.results)?;
+        let (tsv, written) = output::gwas_ssf::write(&tsv_path, &merged, &results.results)?;
         let skipped_path = PathBuf::from(format!("{prefix}.{phenotype}.skipped.tsv"));
         let (skipped, skipped_count) =
-            output::skipped::write(&skipped_path, &merged.sites, &results.results)?;
-        // The checksum is of the complete data file, read back from its temporary name.
-        let mut tsv = tsv;
-        std::io::Write::flush(&mut tsv).with_path(&tsv_path)?;
-        let md5 = output::meta::md5_file(tsv.temp_path())?;
+            output::skipped::write(&skipped_path, &merged, &results.results)?;
         let meta_path = PathBuf::from(format!("{prefix}.{phenotype}.tsv.gz-meta.yaml"));
         let adjusted: Vec<String> = results
             .covariate_columns
@@ -481,7 +477,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
                 covariates: &adjusted,
                 parties: &parties,
             },
-            &md5,
+            &written.md5,
         )?;
         note(format!(
             "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",

@@ -86,30 +86,45 @@ pub fn neg_log10_p(ln_p: f64) -> f64 {
 /// ```
 #[must_use]
 pub fn format_p_value(ln_p: f64) -> String {
+    let mut text = String::new();
+    push_p_value(&mut text, ln_p);
+    text
+}
+
+/// Appends [`format_p_value`]'s text to `out`, allocating nothing: output writes it once per
+/// variant.
+pub fn push_p_value(out: &mut String, ln_p: f64) {
+    use std::fmt::Write as _;
     if ln_p.is_nan() {
-        return "NaN".to_string();
+        out.push_str("NaN");
+        return;
     }
     if ln_p == f64::NEG_INFINITY {
-        return "0e0".to_string();
+        out.push_str("0e0");
+        return;
     }
     if ln_p == f64::INFINITY {
-        return "inf".to_string();
+        out.push_str("inf");
+        return;
     }
     let log10_p = ln_p / LN_10;
     let mut exponent = log10_p.floor();
     let mantissa = 10f64.powf(log10_p - exponent); // in [1, 10) up to rounding
-    let mut digits = format!("{mantissa:.9}");
-    if digits.starts_with("10") {
+    let start = out.len();
+    let _ = write!(out, "{mantissa:.9}");
+    if out[start..].starts_with("10") {
         // frac(log10 p) was within rounding of 1: 9.9999999999 -> 1e(k+1).
         exponent += 1.0;
-        digits = "1".to_string();
+        out.truncate(start);
+        out.push('1');
     } else {
-        digits = digits
+        let digits = out[start..]
             .trim_end_matches('0')
             .trim_end_matches('.')
-            .to_string();
+            .len();
+        out.truncate(start + digits);
     }
-    format!("{digits}e{}", exponent as i64)
+    let _ = write!(out, "e{}", exponent as i64);
 }
 
 /// Cap on continued-fraction iterations. Measured need is at most 61

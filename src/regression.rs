@@ -176,13 +176,18 @@ impl Projection {
     /// `Qᵀv = R⁻ᵀCᵀv` for `ctv = Cᵀv`: forward substitution with the equilibrated factor,
     /// since `R = R_s·S⁻¹` gives `R⁻ᵀ = R_s⁻ᵀ·S`.
     pub fn project(&self, ctv: &[f64]) -> Vec<f64> {
+        let mut q = vec![0.0; self.k];
+        self.project_into(ctv, &mut q);
+        q
+    }
+
+    /// [`Projection::project`] into `q` (k entries; each is written before it is read).
+    fn project_into(&self, ctv: &[f64], q: &mut [f64]) {
         let k = self.k;
-        let mut q = vec![0.0; k];
         for i in 0..k {
             let solved: f64 = (0..i).map(|l| self.r[l * k + i] * q[l]).sum();
             q[i] = (ctv[i] * self.scale[i] - solved) / self.r[i * k + i];
         }
-        q
     }
 
     /// Tests one variant from `Cᵀx`, `yᵀx` and `x·x` (after imputation).
@@ -191,12 +196,22 @@ impl Projection {
         if df < 1.0 {
             return Outcome::Skipped(SkipReason::NoDegreesOfFreedom);
         }
-        let qtx = self.project(ctx);
-        let xx_resid = xx - dot(&qtx, &qtx);
+        // Qᵀx on the stack for the usual handful of covariates: this runs once per variant.
+        let mut stack = [0.0; 32];
+        let mut heap = Vec::new();
+        let qtx = if self.k <= stack.len() {
+            &mut stack[..self.k]
+        } else {
+            heap.resize(self.k, 0.0);
+            &mut heap[..]
+        };
+        self.project_into(ctx, qtx);
+        let qtx = &*qtx;
+        let xx_resid = xx - dot(qtx, qtx);
         if xx_resid.is_nan() || xx_resid <= XX_TOLERANCE * xx {
             return Outcome::Skipped(SkipReason::ConstantOrCollinear);
         }
-        let xy_resid = ytx - dot(&qtx, &self.qty);
+        let xy_resid = ytx - dot(qtx, &self.qty);
         let beta = xy_resid / xx_resid;
         let residual = self.yy_resid / xx_resid - beta * beta;
         if residual.is_nan() || residual <= 0.0 {

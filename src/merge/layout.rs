@@ -35,12 +35,9 @@ pub(crate) struct InputLayout {
 }
 
 impl InputLayout {
-    /// Maps a local vector onto the union layout, absent fields 0.
-    fn to_union(&self, local: &[f64]) -> Vec<f64> {
-        self.local
-            .iter()
-            .map(|l| l.map_or(0.0, |i| local[i]))
-            .collect()
+    /// Union field `a` of a local vector (0 where the input lacks the field).
+    fn union_value(&self, local: &[f64], a: usize) -> f64 {
+        self.local[a].map_or(0.0, |i| local[i])
     }
 }
 
@@ -63,6 +60,9 @@ impl ComponentGram {
 }
 
 /// Pooled per-variant sums of one site in the union layout.
+///
+/// Filled by [`PhenotypeLayout::site_sums`] and reused from site to site, so pooling allocates
+/// nothing per site.
 pub(crate) struct SiteSums {
     /// Σ `Aᵀx0` over the site's rows.
     pub atx0: Vec<f64>,
@@ -73,6 +73,24 @@ pub(crate) struct SiteSums {
     /// Per single-component row: (global component, Σx0, missing count) — what per-party
     /// intercepts need; empty unless asked for.
     pub per_component: Vec<(u32, f64, f64)>,
+    /// A flipped row's `Aᵀx0` and its components' `G[:, 0]`, in the row's own layout.
+    flipped_atx0: Vec<f64>,
+    column_sums: Vec<f64>,
+}
+
+impl SiteSums {
+    /// Empty sums for a layout.
+    pub fn new(layout: &PhenotypeLayout) -> SiteSums {
+        let u = layout.width();
+        SiteSums {
+            atx0: vec![0.0; u],
+            atu: vec![0.0; u],
+            x0x0: 0.0,
+            per_component: Vec::new(),
+            flipped_atx0: Vec::new(),
+            column_sums: Vec::new(),
+        }
+    }
 }
 
 impl PhenotypeLayout {
@@ -313,36 +331,39 @@ impl PhenotypeLayout {
     }
 
     /// Pools one site's rows (flipping those the other way round) in the union layout, centred
-    /// on `target`. With `per_component`, also returns each row's Σx0 and missing count, which
-    /// requires every row to hold a single component.
+    /// on `target`, into `sums`. With `per_component`, also gives each row's Σx0 and missing
+    /// count, which requires every row to hold a single component.
     pub fn site_sums(
         &self,
         merged: &Merged,
         site: &Site,
         target: &[f64],
         per_component: bool,
-    ) -> Result<SiteSums> {
+        sums: &mut SiteSums,
+    ) -> Result<()> {
         let u = self.width();
-        let mut sums = SiteSums {
-            atx0: vec![0.0; u],
-            atu: vec![0.0; u],
-            x0x0: 0.0,
-            per_component: Vec::new(),
-        };
-        for m in &site.members {
+        sums.atx0.clear();
+        sums.atx0.resize(u, 0.0);
+        sums.atu.clear();
+        sums.atu.resize(u, 0.0);
+        sums.x0x0 = 0.0;
+        sums.per_component.clear();
+        for m in merged.members(site) {
             let input = &merged.inputs[m.input as usize];
             let layout = &self.inputs[m.input as usize];
             let group = layout.group;
             let rows = &input.rows.groups[group];
             let row = m.row as usize;
-            let (mut local_atx0, local_atu) = (rows.atx0(row).to_vec(), rows.atu(row));
+            let (mut local_atx0, local_atu) = (rows.atx0(row), rows.atu(row));
             let mut local_x0x0 = rows.x0x0[row];
             let components = &input.rows.components[row];
             if m.flipped {
                 // x' = 2 − x on observed calls: Aᵀx0' = 2(G[:,1] − Aᵀu) − Aᵀx0,
                 // x0'·x0' = 4·n_obs − 4Σx0 + x0·x0 (DESIGN §1), G and n over the row's components.
                 let j = rows.width;
-                let mut column_sums = vec![0.0; j];
+                let column_sums = &mut sums.column_sums;
+                column_sums.clear();
+                column_sums.resize(j, 0.0);
                 let mut n_row = 0.0;
                 for &c in components {
                     let g = &input.header.components[c as usize].groups[group];
@@ -353,9 +374,10 @@ impl PhenotypeLayout {
                 }
                 let n_obs = n_row - local_atu[0];
                 let sum_x0 = local_atx0[0];
-                for a in 0..j {
-                    local_atx0[a] = 2.0 * (column_sums[a] - local_atu[a]) - local_atx0[a];
-                }
+                sums.flipped_atx0.clear();
+                sums.flipped_atx0
+                    .extend((0..j).map(|a| 2.0 * (column_sums[a] - local_atu[a]) - local_atx0[a]));
+                local_atx0 = &sums.flipped_atx0;
                 local_x0x0 += 4.0 * n_obs - 4.0 * sum_x0;
             }
             if per_component {
@@ -371,14 +393,17 @@ impl PhenotypeLayout {
                     .push((global, local_atx0[0], local_atu[0]));
             }
             // Re-centre onto the target: A''ᵀv = A'ᵀv + d·(1ᵀv).
-            let (atx0, atu) = (layout.to_union(&local_atx0), layout.to_union(local_atu));
-            for a in 0..u {
-                let d = layout.shift[a] - target[a];
-                sums.atx0[a] += atx0[a] + d * atx0[0];
-                sums.atu[a] += atu[a] + d * atu[0];
-            }
+            let recentre = |pooled: &mut [f64], local: &[f64]| {
+                let ones = layout.union_value(local, 0);
+                let shifts = layout.shift.iter().zip(target);
+                for (a, (total, (s, t))) in pooled.iter_mut().zip(shifts).enumerate() {
+                    *total += layout.union_value(local, a) + (s - t) * ones;
+                }
+            };
+            recentre(&mut sums.atx0, local_atx0);
+            recentre(&mut sums.atu, local_atu);
             sums.x0x0 += local_x0x0;
         }
-        Ok(sums)
+        Ok(())
     }
 }

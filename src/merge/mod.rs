@@ -7,10 +7,9 @@
 //! the regression is fitted with one projection per set of components ([`model`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::chrom;
@@ -24,7 +23,10 @@ mod model;
 pub mod summary_out;
 
 use layout::PhenotypeLayout;
-use model::Model;
+use model::{Model, Scratch};
+
+/// Sites per unit of parallel work when testing.
+const TEST_CHUNK: usize = 2048;
 
 /// The model chosen at merge time.
 #[derive(Debug, Clone)]
@@ -66,13 +68,20 @@ pub(crate) struct Member {
 }
 
 /// A variant across summaries, in its reported orientation.
-#[derive(Debug, Clone)]
+///
+/// It borrows nothing and owns nothing: its rows are a run of [`Merged`]'s members (one flat
+/// vector rather than a vector per site, which dominated the join's cost), and its variant is
+/// one of those rows' (see [`Merged::variant`]).
+#[derive(Debug, Clone, Copy)]
 pub struct Site {
-    /// The reported variant (effect allele = ALT).
-    pub variant: Variant,
-    pub(crate) members: Vec<Member>,
-    /// Whether the reported orientation comes from a reference-aware source.
-    reference_oriented: bool,
+    /// Its members: `Merged::members[start..end]`, in argument and row order.
+    start: u32,
+    end: u32,
+    /// The member whose variant is reported (effect allele = its ALT): the first from a
+    /// reference-aware source, else the first.
+    reported: u32,
+    /// The output rank of its chromosome, for sorting sites.
+    chrom: u32,
 }
 
 /// A party across inputs (shards of one party share it).
@@ -91,6 +100,8 @@ pub struct Merged {
     pub inputs: Vec<Summary>,
     /// Variants in output order (chromosome, position, alleles).
     pub sites: Vec<Site>,
+    /// The rows of every site, site by site (in join order, not output order).
+    pub(crate) members: Vec<Member>,
     pub(crate) components: Vec<GlobalComponent>,
     /// Per input, local component index → global index.
     pub(crate) component_map: Vec<Vec<u32>>,
@@ -219,14 +230,26 @@ impl Merged {
             component_map.push(map);
         }
 
-        let sites = join_sites(&inputs, &component_map, &components)?;
+        let (sites, members) = join_sites(&inputs, &component_map, &components)?;
         Ok(Merged {
             inputs,
             sites,
+            members,
             components,
             component_map,
             secure: None,
         })
+    }
+
+    /// The reported variant of a site (effect allele = ALT).
+    pub fn variant(&self, site: &Site) -> &Variant {
+        let m = self.members[site.reported as usize];
+        &self.inputs[m.input as usize].rows.variants[m.row as usize]
+    }
+
+    /// The summary rows holding a site.
+    pub(crate) fn members(&self, site: &Site) -> &[Member] {
+        &self.members[site.start as usize..site.end as usize]
     }
 
     /// Number of distinct parties (components).
@@ -269,15 +292,29 @@ impl Merged {
         }
         let layout = PhenotypeLayout::new(self, phenotype, options)?;
 
-        // The component set of each site, and one model per distinct set that is tested.
-        let site_sets: Vec<Vec<u32>> = self.sites.iter().map(|s| self.component_set(s)).collect();
-        let mut distinct: BTreeMap<&[u32], usize> = BTreeMap::new();
-        for set in &site_sets {
-            let next = distinct.len();
-            distinct.entry(set.as_slice()).or_insert(next);
+        // The component set of each site, as an index into the distinct sets (numbered in order
+        // of first appearance), and one model per distinct set that is tested. Neighbouring sites
+        // mostly share a set, so no set is looked up, let alone stored, per site.
+        let mut distinct: BTreeMap<Vec<u32>, usize> = BTreeMap::new();
+        let mut site_sets: Vec<usize> = Vec::with_capacity(self.sites.len());
+        let (mut set, mut previous) = (Vec::new(), Vec::new());
+        for site in &self.sites {
+            self.component_set(site, &mut set);
+            let index = match site_sets.last() {
+                Some(&index) if set == previous => index,
+                _ => {
+                    let next = distinct.len();
+                    let index = *distinct.entry(set.clone()).or_insert(next);
+                    std::mem::swap(&mut set, &mut previous);
+                    index
+                }
+            };
+            site_sets.push(index);
         }
+        let mut sets: Vec<&[u32]> = vec![&[]; distinct.len()];
         let mut models: Vec<Option<Model>> = (0..distinct.len()).map(|_| None).collect();
         for (set, &index) in &distinct {
+            sets[index] = set;
             if set.len() >= options.min_parties {
                 models[index] = Some(Model::fit(&layout, self, set, options)?);
             }
@@ -294,21 +331,34 @@ impl Merged {
             ))
             .expect("valid template"),
         );
-        let results = self
-            .sites
-            .par_iter()
-            .zip(&site_sets)
-            .progress_with(progress.clone())
-            .map(|(site, set)| match &models[distinct[set.as_slice()]] {
-                Some(model) => model.test(&layout, self, site),
-                None => Ok(VariantResult {
-                    n: layout.set_size(self, set) as u64,
-                    eaf: f64::NAN,
-                    n_missing: f64::NAN,
-                    outcome: Outcome::Skipped(SkipReason::TooFewParties),
-                }),
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // Chunks of sites: each worker reuses one scratch per chunk, and the bar moves per chunk
+        // (per site, its bookkeeping was a visible share of merge time). Results are written in
+        // place: every slot of the placeholder vector is overwritten.
+        let placeholder = VariantResult {
+            n: 0,
+            eaf: f64::NAN,
+            n_missing: f64::NAN,
+            outcome: Outcome::Skipped(SkipReason::TooFewParties),
+        };
+        let mut results = vec![placeholder; self.sites.len()];
+        results
+            .par_chunks_mut(TEST_CHUNK)
+            .zip(self.sites.par_chunks(TEST_CHUNK))
+            .zip(site_sets.par_chunks(TEST_CHUNK))
+            .try_for_each(|((results, sites), site_sets)| -> Result<()> {
+                let mut scratch = Scratch::new(&layout);
+                for ((result, site), &set) in results.iter_mut().zip(sites).zip(site_sets) {
+                    *result = match &models[set] {
+                        Some(model) => model.test(&layout, self, site, &mut scratch)?,
+                        None => VariantResult {
+                            n: layout.set_size(self, sets[set]) as u64,
+                            ..placeholder
+                        },
+                    };
+                }
+                progress.inc(sites.len() as u64);
+                Ok(())
+            })?;
         progress.finish_and_clear();
         let largest = models.iter().flatten().max_by(|a, b| a.n.total_cmp(&b.n));
         Ok(PhenotypeResults {
@@ -319,26 +369,21 @@ impl Merged {
         })
     }
 
-    /// Sorted global component indices holding `site`.
-    fn component_set(&self, site: &Site) -> Vec<u32> {
-        let mut set: Vec<u32> = site
-            .members
-            .iter()
-            .flat_map(|m| {
-                let map = &self.component_map[m.input as usize];
-                self.inputs[m.input as usize].rows.components[m.row as usize]
-                    .iter()
-                    .map(move |&c| map[c as usize])
-            })
-            .collect();
+    /// The sorted global component indices holding `site`, into `set`.
+    pub(crate) fn component_set(&self, site: &Site, set: &mut Vec<u32>) {
+        set.clear();
+        for m in self.members(site) {
+            let map = &self.component_map[m.input as usize];
+            let held = &self.inputs[m.input as usize].rows.components[m.row as usize];
+            set.extend(held.iter().map(|&c| map[c as usize]));
+        }
         set.sort_unstable();
-        set
     }
 
     /// Pooled QC counts of a site, in its reported orientation.
     pub fn qc(&self, site: &Site) -> QcCounts {
         let mut total = QcCounts::default();
-        for m in &site.members {
+        for m in self.members(site) {
             let mut qc = self.inputs[m.input as usize].rows.qc[m.row as usize];
             if m.flipped {
                 let observed = (qc.hom_ref + qc.het + qc.hom_alt) as f64;
@@ -368,134 +413,204 @@ fn check_distinct_paths(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// A variant's join key, borrowed from the summaries: chromosome, position, allele pair.
-type SiteKey<'a> = (&'a str, u64, &'a str, &'a str);
+/// The chromosome names of all inputs, numbered once so that sorting rows compares integers
+/// rather than text.
+struct Chromosomes<'a> {
+    /// Name → rank in (output order, name) order: equal ranks are equal names.
+    rank: HashMap<&'a str, u32>,
+    /// Per rank, the rank of its output order alone: names that order alike (`1` and `01`, say)
+    /// share it.
+    order: Vec<u32>,
+}
 
-/// The multiply-rotate hash of rustc (FxHash): variant keys are not adversarial, and SipHash
-/// showed up in merge profiles.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
+impl<'a> Chromosomes<'a> {
+    fn new(inputs: &'a [Summary]) -> Chromosomes<'a> {
+        let mut names: Vec<&str> = Vec::new();
+        for input in inputs {
+            let mut last = None;
+            for v in &input.rows.variants {
+                if last != Some(v.chrom.as_str()) {
+                    last = Some(v.chrom.as_str());
+                    names.push(&v.chrom);
+                }
+            }
         }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
+        names.sort_unstable_by(|a, b| (chrom::order(a), a).cmp(&(chrom::order(b), b)));
+        names.dedup();
+        let mut order: Vec<u32> = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            order.push(match i.checked_sub(1) {
+                Some(p) if chrom::order(names[p]) == chrom::order(name) => order[p],
+                _ => i as u32,
+            });
+        }
+        let rank = names
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (n, i as u32))
+            .collect();
+        Chromosomes { rank, order }
     }
 }
 
-fn site_key(v: &Variant) -> SiteKey<'_> {
-    let (a, b) = if v.ref_allele <= v.alt_allele {
-        (&v.ref_allele, &v.alt_allele)
-    } else {
-        (&v.alt_allele, &v.ref_allele)
-    };
-    (&v.chrom, v.pos, a, b)
+/// A row of an input in the join: the leading parts of its join key (chromosome rank,
+/// position; the allele pair is looked up when these tie) and the row.
+#[derive(Clone, Copy)]
+struct JoinRow {
+    pos: u64,
+    chrom: u32,
+    member: Member,
 }
 
+/// Joins the rows of all inputs into sites, in output order, with their members.
+///
+/// Rows join on (chromosome, position, allele pair in byte order, so either orientation gives
+/// the same key). They are sorted by that key rather than hashed: each site's rows then lie
+/// side by side (so members are one flat vector), and as the sort is stable they stay in
+/// argument and row order, which decides the reported orientation and the row a double-count
+/// error names.
 fn join_sites(
     inputs: &[Summary],
     component_map: &[Vec<u32>],
     components: &[GlobalComponent],
-) -> Result<Vec<Site>> {
-    let mut index: HashMap<SiteKey<'_>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
-    let mut sites: Vec<Site> = Vec::new();
+) -> Result<(Vec<Site>, Vec<Member>)> {
+    let reference: Vec<bool> = inputs
+        .iter()
+        .map(|input| {
+            input
+                .header
+                .components
+                .iter()
+                .any(|c| c.source.orientation == "reference")
+        })
+        .collect();
+    let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
+    let alleles = |m: &Member| {
+        let v = variant(m);
+        if v.ref_allele <= v.alt_allele {
+            (&v.ref_allele, &v.alt_allele)
+        } else {
+            (&v.alt_allele, &v.ref_allele)
+        }
+    };
+    let join_order = |a: &JoinRow, b: &JoinRow| {
+        (a.chrom, a.pos)
+            .cmp(&(b.chrom, b.pos))
+            .then_with(|| alleles(&a.member).cmp(&alleles(&b.member)))
+    };
+
+    let chromosomes = Chromosomes::new(inputs);
+    let total: usize = inputs.iter().map(|input| input.rows.len()).sum();
+    let mut rows: Vec<JoinRow> = Vec::with_capacity(total);
     for (i, input) in inputs.iter().enumerate() {
-        let reference = input
-            .header
-            .components
-            .iter()
-            .any(|c| c.source.orientation == "reference");
-        for (r, variant) in input.rows.variants.iter().enumerate() {
+        let mut last: Option<(&str, u32)> = None;
+        for (r, v) in input.rows.variants.iter().enumerate() {
+            let chrom = match last {
+                Some((name, rank)) if name == v.chrom => rank,
+                _ => {
+                    let rank = chromosomes.rank[v.chrom.as_str()];
+                    last = Some((&v.chrom, rank));
+                    rank
+                }
+            };
             let member = Member {
                 input: i as u32,
                 row: r as u32,
                 flipped: false,
             };
-            let key = site_key(variant);
-            match index.get(&key) {
-                None => {
-                    index.insert(key, sites.len());
-                    sites.push(Site {
-                        variant: variant.clone(),
-                        members: vec![member],
-                        reference_oriented: reference,
-                    });
-                }
-                Some(&s) => {
-                    let site = &mut sites[s];
-                    check_no_double_count(inputs, component_map, components, site, i, r)?;
-                    if reference && !site.reference_oriented {
-                        site.variant = variant.clone();
-                        site.reference_oriented = true;
-                    }
-                    site.members.push(member);
+            rows.push(JoinRow {
+                pos: v.pos,
+                chrom,
+                member,
+            });
+        }
+    }
+    // A sorted summary needs no sort, whose scratch space alone cost more than this check.
+    if !rows.is_sorted_by(|a, b| join_order(a, b).is_le()) {
+        rows.sort_by(join_order);
+    }
+
+    let mut members: Vec<Member> = rows.iter().map(|r| r.member).collect();
+    let mut sites: Vec<Site> = Vec::with_capacity(total);
+    // The double count met first in argument and row order, as a row-by-row join would report.
+    let mut conflict: Option<(Member, Error)> = None;
+    let mut start = 0;
+    for run in rows.chunk_by(|a, b| join_order(a, b).is_eq()) {
+        let site = &mut members[start..start + run.len()];
+        let mut reported = 0;
+        for k in 1..site.len() {
+            if conflict
+                .as_ref()
+                .is_none_or(|(first, _)| (site[k].input, site[k].row) < (first.input, first.row))
+            {
+                let reported_variant = variant(&site[reported]);
+                if let Err(e) = check_no_double_count(
+                    inputs,
+                    component_map,
+                    components,
+                    &site[..k],
+                    reported_variant,
+                    site[k],
+                ) {
+                    conflict = Some((site[k], e));
                 }
             }
+            if reference[site[k].input as usize] && !reference[site[reported].input as usize] {
+                reported = k;
+            }
         }
-    }
-    for site in &mut sites {
-        for m in &mut site.members {
-            let v = &inputs[m.input as usize].rows.variants[m.row as usize];
-            m.flipped = v.alt_allele != site.variant.alt_allele;
+        let alt = &variant(&site[reported]).alt_allele;
+        for m in site.iter_mut() {
+            m.flipped = variant(m).alt_allele != *alt;
         }
+        sites.push(Site {
+            start: start as u32,
+            end: (start + run.len()) as u32,
+            reported: (start + reported) as u32,
+            chrom: chromosomes.order[run[0].chrom as usize],
+        });
+        start += run.len();
     }
-    sites.sort_by(|a, b| {
-        let (va, vb) = (&a.variant, &b.variant);
-        (
-            chrom::order(&va.chrom),
-            va.pos,
-            &va.ref_allele,
-            &va.alt_allele,
-        )
-            .cmp(&(
-                chrom::order(&vb.chrom),
-                vb.pos,
-                &vb.ref_allele,
-                &vb.alt_allele,
-            ))
-    });
-    Ok(sites)
+    if let Some((_, error)) = conflict {
+        return Err(error);
+    }
+
+    // Output order: chromosome, position, REF, ALT of the reported variant, then (for
+    // chromosome spellings that order alike) the first row, i.e. order of first appearance.
+    let key = |site: &Site| {
+        let first = members[site.start as usize];
+        let v = variant(&members[site.reported as usize]);
+        let alleles = (&v.ref_allele, &v.alt_allele);
+        (site.chrom, v.pos, alleles, first.input, first.row)
+    };
+    if !sites.is_sorted_by_key(key) {
+        sites.sort_by(|a, b| key(a).cmp(&key(b)));
+    }
+    Ok((sites, members))
 }
 
 /// A component may hold a variant once: two rows of it (one summary given twice under two
 /// names, overlapping shards, a merged summary with one of its own parts) would double count.
+/// `earlier` are the site's rows before `new`, `v` the variant reported so far.
 fn check_no_double_count(
     inputs: &[Summary],
     component_map: &[Vec<u32>],
     components: &[GlobalComponent],
-    site: &Site,
-    input: usize,
-    row: usize,
+    earlier: &[Member],
+    v: &Variant,
+    new: Member,
 ) -> Result<()> {
-    let new: Vec<u32> = inputs[input].rows.components[row]
-        .iter()
-        .map(|&c| component_map[input][c as usize])
-        .collect();
-    for m in &site.members {
+    let (input, row) = (new.input as usize, new.row as usize);
+    let new_global = |global: u32| {
+        inputs[input].rows.components[row]
+            .iter()
+            .any(|&c| component_map[input][c as usize] == global)
+    };
+    for m in earlier {
         let held = &inputs[m.input as usize].rows.components[m.row as usize];
         for &c in held {
             let global = component_map[m.input as usize][c as usize];
-            if new.contains(&global) {
-                let v = &site.variant;
+            if new_global(global) {
                 return Err(Error::input(
                     &inputs[input].path,
                     format!(

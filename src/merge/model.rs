@@ -148,12 +148,15 @@ impl Model {
         layout: &PhenotypeLayout,
         merged: &Merged,
         site: &Site,
+        scratch: &mut Scratch,
     ) -> Result<VariantResult> {
-        let sums = layout.site_sums(merged, site, &self.target, !self.party_columns.is_empty())?;
-        Ok(self.test_sums(layout, &sums))
+        let per_component = !self.party_columns.is_empty();
+        layout.site_sums(merged, site, &self.target, per_component, &mut scratch.sums)?;
+        Ok(self.test_sums(layout, scratch))
     }
 
-    fn test_sums(&self, layout: &PhenotypeLayout, sums: &SiteSums) -> VariantResult {
+    fn test_sums(&self, layout: &PhenotypeLayout, scratch: &mut Scratch) -> VariantResult {
+        let sums = &scratch.sums;
         let n = self.n;
         let n_missing = sums.atu[0];
         let n_observed = n - n_missing;
@@ -168,14 +171,13 @@ impl Model {
         }
         // Mean imputation with the pooled mean of observed calls (DESIGN §1 step 2).
         let mean = sums.atx0[0] / n_observed;
-        let atx: Vec<f64> = sums
-            .atx0
-            .iter()
-            .zip(&sums.atu)
-            .map(|(a, m)| a + mean * m)
-            .collect();
+        let atx = &mut scratch.atx;
+        atx.clear();
+        atx.extend(sums.atx0.iter().zip(&sums.atu).map(|(a, m)| a + mean * m));
         let xx = sums.x0x0 + mean * mean * n_missing;
-        let mut ctx: Vec<f64> = self.columns.iter().map(|&c| atx[c]).collect();
+        let ctx = &mut scratch.ctx;
+        ctx.clear();
+        ctx.extend(self.columns.iter().map(|&c| atx[c]));
         for &party in &self.party_columns {
             let (_, sum_x0, missing) = sums
                 .per_component
@@ -185,7 +187,28 @@ impl Model {
                 .expect("every party of the set has a row");
             ctx.push(sum_x0 + mean * missing);
         }
-        let outcome = self.projection.test(&ctx, atx[layout.y], xx);
+        let outcome = self.projection.test(ctx, atx[layout.y], xx);
         result(mean / 2.0, outcome)
+    }
+}
+
+/// What testing a site needs besides the model, kept by a worker from site to site so that a
+/// test allocates nothing.
+pub(crate) struct Scratch {
+    sums: SiteSums,
+    /// `Aᵀx` after imputation, union layout.
+    atx: Vec<f64>,
+    /// `Cᵀx`.
+    ctx: Vec<f64>,
+}
+
+impl Scratch {
+    /// Buffers for sites of one phenotype.
+    pub fn new(layout: &PhenotypeLayout) -> Scratch {
+        Scratch {
+            sums: SiteSums::new(layout),
+            atx: Vec::new(),
+            ctx: Vec::new(),
+        }
     }
 }

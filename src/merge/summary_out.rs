@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::layout::PhenotypeLayout;
+use super::layout::{PhenotypeLayout, SiteSums};
 use super::{MergeOptions, Merged};
 use crate::error::Result;
 use crate::summary::{
@@ -84,14 +84,22 @@ pub fn write(
     };
 
     let mut writer = SummaryWriter::create(path, &header)?;
+    let mut sums: Vec<SiteSums> = layouts.iter().map(SiteSums::new).collect();
     for chunk in merged.sites.chunks(BATCH) {
         let mut rows = Rows::with_widths(layouts.iter().map(PhenotypeLayout::width));
         for site in chunk {
-            rows.variants.push(site.variant.clone());
-            rows.components.push(merged.component_set(site));
+            rows.variants.push(merged.variant(site).clone());
+            let mut set = Vec::new();
+            merged.component_set(site, &mut set);
+            rows.components.push(set);
             rows.qc.push(merged.qc(site));
-            for ((layout, target), group) in layouts.iter().zip(&targets).zip(&mut rows.groups) {
-                let sums = layout.site_sums(merged, site, target, false)?;
+            for (((layout, target), group), sums) in layouts
+                .iter()
+                .zip(&targets)
+                .zip(&mut rows.groups)
+                .zip(&mut sums)
+            {
+                layout.site_sums(merged, site, target, false, sums)?;
                 group.atx0.extend_from_slice(&sums.atx0);
                 group.atu.extend_from_slice(&sums.atu);
                 group.x0x0.push(sums.x0x0);

@@ -6,15 +6,20 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::num::NonZero;
 use std::path::Path;
+use std::sync::mpsc;
 
 use noodles_bgzf::io::writer::CompressionLevel;
+use rayon::prelude::*;
 
+use super::float_text::push_f64;
+use super::meta::Md5Writer;
 use super::MISSING;
 use crate::atomic_file::AtomicFile;
 use crate::chrom;
 use crate::error::{IoResultExt, Result};
-use crate::merge::{Site, VariantResult};
+use crate::merge::{Merged, Site, VariantResult};
 use crate::pvalue;
 use crate::regression::Outcome;
 
@@ -42,29 +47,96 @@ pub struct Written {
     pub rows: u64,
     /// Largest n among the rows.
     pub max_n: u64,
+    /// MD5 (hex) of the compressed file.
+    pub md5: String,
 }
 
+/// Rows formatted as one unit of parallel work.
+const FORMAT_CHUNK: usize = 1024;
+
+/// Rows formatted before their text goes to the compressor: bounds the text held at once.
+const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
+
 /// Writes the tested variants of one phenotype; returns the uncommitted file and counts.
+///
+/// Rows are formatted in parallel chunks and BGZF blocks compressed on a pool of workers, both
+/// in file order, so the bytes are those of a sequential writer: blocks are cut at the same
+/// offsets of the text whatever the chunking.
 pub fn write(
     path: &Path,
-    sites: &[Site],
+    merged: &Merged,
     results: &[VariantResult],
 ) -> Result<(AtomicFile, Written)> {
-    let file = AtomicFile::create(path)?;
+    let file = Md5Writer::new(AtomicFile::create(path)?);
+    let workers = NonZero::new(rayon::current_num_threads()).unwrap_or(NonZero::<usize>::MIN);
     // The fastest level: summary statistics compress well anyway, and the default level took
     // a fifth of merge time.
-    let mut writer = noodles_bgzf::io::writer::Builder::default()
+    let mut writer = noodles_bgzf::io::multithreaded_writer::Builder::default()
         .set_compression_level(CompressionLevel::FAST)
+        .set_worker_count(workers)
         .build_from_writer(file);
-    let mut written = Written::default();
-    let mut line = String::with_capacity(1 << 16);
-    line.push_str(&COLUMNS.join("\t"));
-    line.push('\n');
+    let mut header = COLUMNS.join("\t");
+    header.push('\n');
+    writer.write_all(header.as_bytes()).with_path(path)?;
+
+    // Windows of rows go to a thread that feeds the compressor, so that formatting the next
+    // window overlaps compressing this one; at most one formatted window waits.
+    let (formatted, to_compress) = mpsc::sync_channel::<Vec<Lines>>(1);
+    let compressed = std::thread::scope(|scope| {
+        let compressor = scope.spawn(move || -> std::io::Result<_> {
+            let mut written = Written::default();
+            for window in to_compress {
+                for lines in window {
+                    writer.write_all(lines.text.as_bytes())?;
+                    written.rows += lines.rows;
+                    written.max_n = written.max_n.max(lines.max_n);
+                }
+            }
+            Ok((writer.finish()?, written))
+        });
+        for (sites, results) in merged
+            .sites
+            .chunks(FORMAT_WINDOW)
+            .zip(results.chunks(FORMAT_WINDOW))
+        {
+            let window = sites
+                .par_chunks(FORMAT_CHUNK)
+                .zip(results.par_chunks(FORMAT_CHUNK))
+                .map(|(sites, results)| format_rows(merged, sites, results))
+                .collect();
+            if formatted.send(window).is_err() {
+                break; // the compressor failed; its error follows
+            }
+        }
+        drop(formatted);
+        compressor
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    let (file, mut written) = compressed.with_path(path)?;
+    let (file, md5) = file.finish();
+    written.md5 = md5;
+    Ok((file, written))
+}
+
+/// Formatted lines of a run of sites.
+struct Lines {
+    text: String,
+    /// Lines (tested variants) in `text`.
+    rows: u64,
+    /// Their largest n.
+    max_n: u64,
+}
+
+/// The lines of the tested variants among `sites`.
+fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> Lines {
+    let mut line = String::with_capacity(sites.len() * 160);
+    let (mut rows, mut max_n) = (0, 0);
     for (site, result) in sites.iter().zip(results) {
         let Outcome::Tested(association) = result.outcome else {
             continue;
         };
-        let v = &site.variant;
+        let v = merged.variant(site);
         let Some(code) = chrom::gwas_ssf_code(&v.chrom) else {
             continue;
         };
@@ -73,43 +145,46 @@ pub fn write(
         } else {
             MISSING
         };
-        // Written field by field into one buffer: no String per value. `{:?}` is the shortest
-        // text that reads back to the same f64.
+        // Written field by field into one buffer: no String per value. Floats are the shortest
+        // text that reads back to the same f64 (as `{:?}` writes them).
         let _ = write!(
             line,
-            "{code}\t{pos}\t{alt}\t{reference}\t{beta:?}\t{se:?}\t",
+            "{code}\t{pos}\t{alt}\t{reference}\t",
             pos = v.pos,
             alt = v.alt_allele,
             reference = v.ref_allele,
-            beta = association.beta,
-            se = association.se,
         );
+        push_f64(&mut line, association.beta);
+        line.push('\t');
+        push_f64(&mut line, association.se);
+        line.push('\t');
         if result.eaf.is_finite() {
-            let _ = write!(line, "{:?}", result.eaf);
+            push_f64(&mut line, result.eaf);
         } else {
             line.push_str(MISSING);
         }
-        let _ = writeln!(
+        line.push('\t');
+        pvalue::push_p_value(&mut line, association.ln_p);
+        let _ = write!(
             line,
-            "\t{p}\t{code}_{pos}_{reference}_{alt}\t{rsid}\t{n}\t{t:?}\t{neg_log10:?}",
-            p = pvalue::format_p_value(association.ln_p),
+            "\t{code}_{pos}_{reference}_{alt}\t{rsid}\t{n}\t",
             pos = v.pos,
             reference = v.ref_allele,
             alt = v.alt_allele,
             n = result.n,
-            t = association.t,
-            neg_log10 = pvalue::neg_log10_p(association.ln_p),
         );
-        written.rows += 1;
-        written.max_n = written.max_n.max(result.n);
-        if line.len() > 60_000 {
-            writer.write_all(line.as_bytes()).with_path(path)?;
-            line.clear();
-        }
+        push_f64(&mut line, association.t);
+        line.push('\t');
+        push_f64(&mut line, pvalue::neg_log10_p(association.ln_p));
+        line.push('\n');
+        rows += 1;
+        max_n = max_n.max(result.n);
     }
-    writer.write_all(line.as_bytes()).with_path(path)?;
-    let file = writer.finish().with_path(path)?;
-    Ok((file, written))
+    Lines {
+        text: line,
+        rows,
+        max_n,
+    }
 }
 
 /// Whether an id is a dbSNP rsID (`rs` and digits).

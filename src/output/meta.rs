@@ -1,6 +1,6 @@
 //! The GWAS-SSF metadata file `PREFIX.<pheno>.tsv.gz-meta.yaml` that travels with each TSV.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use md5::{Digest, Md5};
@@ -25,23 +25,44 @@ pub struct Metadata<'a> {
     pub parties: &'a [&'a str],
 }
 
-/// The MD5 of a file, hex.
-pub fn md5_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).with_path(path)?;
-    let mut hasher = Md5::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer).with_path(path)?;
-        if n == 0 {
-            break;
+/// A writer that passes bytes through and keeps the MD5 of all of them: the data file's checksum
+/// comes out of writing it, without reading the file back.
+pub struct Md5Writer<W> {
+    inner: W,
+    hasher: Md5,
+}
+
+impl<W: Write> Md5Writer<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Md5Writer<W> {
+        Md5Writer {
+            inner,
+            hasher: Md5::new(),
         }
-        hasher.update(&buffer[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+
+    /// The inner writer and the MD5 (hex) of everything written through.
+    pub fn finish(self) -> (W, String) {
+        let md5 = self
+            .hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        (self.inner, md5)
+    }
+}
+
+impl<W: Write> Write for Md5Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Writes the metadata YAML; `md5` is the data file's checksum.

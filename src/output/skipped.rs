@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
-use crate::merge::{Site, VariantResult};
+use crate::merge::{Merged, VariantResult};
 use crate::regression::Outcome;
 
 /// Header of the skipped list.
@@ -24,19 +24,19 @@ pub const COLUMNS: [&str; 8] = [
 pub const NON_STANDARD_CHROMOSOME: &str = "non_standard_chromosome";
 
 /// Writes every untested variant with its reason; returns the uncommitted file and the count.
-pub fn write(path: &Path, sites: &[Site], results: &[VariantResult]) -> Result<(AtomicFile, u64)> {
+pub fn write(path: &Path, merged: &Merged, results: &[VariantResult]) -> Result<(AtomicFile, u64)> {
     let mut file = AtomicFile::create(path)?;
     writeln!(file, "{}", COLUMNS.join("\t")).with_path(path)?;
     let mut count = 0;
-    for (site, result) in sites.iter().zip(results) {
+    for (site, result) in merged.sites.iter().zip(results) {
+        let v = merged.variant(site);
         let reason = match result.outcome {
             Outcome::Skipped(reason) => reason.as_str(),
-            Outcome::Tested(_) if crate::chrom::gwas_ssf_code(&site.variant.chrom).is_none() => {
+            Outcome::Tested(_) if crate::chrom::gwas_ssf_code(&v.chrom).is_none() => {
                 NON_STANDARD_CHROMOSOME
             }
             Outcome::Tested(_) => continue,
         };
-        let v = &site.variant;
         writeln!(
             file,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
