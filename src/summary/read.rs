@@ -6,7 +6,9 @@ use std::path::Path;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
+use rayon::prelude::*;
 
 use super::{schema, Header, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
 use crate::error::{Error, IoResultExt, Result};
@@ -86,15 +88,7 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
         }
     }
 
-    let reader = builder
-        .with_batch_size(65_536)
-        .build()
-        .map_err(|e| Error::input(path, e.to_string()))?;
-    let mut rows = Rows::with_widths(widths.iter().copied());
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::input(path, format!("corrupt data: {e}")))?;
-        append_batch(path, &header, &batch, &mut rows)?;
-    }
+    let rows = read_rows(path, &header, &widths, builder)?;
     Ok(Summary {
         path: path.to_path_buf(),
         header,
@@ -165,25 +159,257 @@ fn validate_header(path: &Path, header: &Header) -> Result<()> {
     Ok(())
 }
 
-fn append_batch(path: &Path, header: &Header, batch: &RecordBatch, rows: &mut Rows) -> Result<()> {
+/// Rows per record batch.
+const BATCH_ROWS: usize = 65_536;
+
+/// The columns of a summary row other than the per-group sums.
+const VARIANT_COLUMNS: [&str; 11] = [
+    "chrom",
+    "pos",
+    "id",
+    "ref",
+    "alt",
+    "components",
+    "hom_ref",
+    "het",
+    "hom_alt",
+    "missing",
+    "dosage_sum",
+];
+
+/// One unit of parallel reading: some columns of one row group, and where in the row buffers
+/// their values go.
+struct Part<'a> {
+    row_group: usize,
+    /// The row group's first row in the file.
+    first_row: usize,
+    columns: Columns<'a>,
+}
+
+enum Columns<'a> {
+    /// The variants, their components and QC counts.
+    Variants {
+        variants: &'a mut [Variant],
+        components: &'a mut [Vec<u32>],
+        qc: &'a mut [QcCounts],
+    },
+    /// One sums column of file group `group`: a list of `width` values per row, or one value.
+    Sums {
+        group: usize,
+        name: String,
+        list: bool,
+        width: usize,
+        out: &'a mut [f64],
+    },
+}
+
+/// Where a read failed, in the order a sequential read meets failures: by batch (its first
+/// row), then (rank) decoding before checks, the variant columns before the sums, group by
+/// group.
+type FailedAt = (usize, usize);
+
+/// Reads every row. Each row group is read in parts, its variant columns and each sums column
+/// apart, and all parts are decoded in parallel straight into their place in the row buffers:
+/// reading was most of a merge's time on one core.
+fn read_rows(
+    path: &Path,
+    header: &Header,
+    widths: &[usize],
+    builder: ParquetRecordBatchReaderBuilder<File>,
+) -> Result<Rows> {
+    let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    drop(builder);
+    let sizes: Vec<usize> = metadata
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows() as usize)
+        .collect();
+    let total: usize = sizes.iter().sum();
+
+    let mut rows = Rows::with_widths(widths.iter().copied());
+    let empty = || Variant {
+        chrom: String::new(),
+        pos: 0,
+        id: String::new(),
+        ref_allele: String::new(),
+        alt_allele: String::new(),
+    };
+    rows.variants.resize_with(total, empty);
+    rows.components.resize_with(total, Vec::new);
+    rows.qc.resize(total, QcCounts::default());
+    for sums in &mut rows.groups {
+        sums.atx0 = vec![0.0; total * sums.width];
+        sums.atu = vec![0.0; total * sums.width];
+        sums.x0x0 = vec![0.0; total];
+    }
+
+    let mut variants = split(&mut rows.variants, &sizes, 1);
+    let mut components = split(&mut rows.components, &sizes, 1);
+    let mut qc = split(&mut rows.qc, &sizes, 1);
+    let mut sums = Vec::new();
+    for (k, group) in rows.groups.iter_mut().enumerate() {
+        let [atx0, atu, x0x0] = schema::group_columns(k);
+        let width = group.width;
+        sums.push((k, atx0, true, width, split(&mut group.atx0, &sizes, width)));
+        sums.push((k, atu, true, width, split(&mut group.atu, &sizes, width)));
+        sums.push((k, x0x0, false, 1, split(&mut group.x0x0, &sizes, 1)));
+    }
+    let mut parts = Vec::new();
+    let mut first_row = 0;
+    for (row_group, &size) in sizes.iter().enumerate() {
+        let part = |columns| Part {
+            row_group,
+            first_row,
+            columns,
+        };
+        parts.push(part(Columns::Variants {
+            variants: variants.next().expect("one per row group"),
+            components: components.next().expect("one per row group"),
+            qc: qc.next().expect("one per row group"),
+        }));
+        for (group, name, list, width, pieces) in &mut sums {
+            parts.push(part(Columns::Sums {
+                group: *group,
+                name: name.clone(),
+                list: *list,
+                width: *width,
+                out: pieces.next().expect("one per row group"),
+            }));
+        }
+        first_row += size;
+    }
+    let failed: Vec<(FailedAt, Error)> = parts
+        .into_par_iter()
+        .with_max_len(1)
+        .filter_map(|part| read_part(path, header, &metadata, part).err())
+        .collect();
+    match failed.into_iter().min_by_key(|(at, _)| *at) {
+        Some((_, error)) => Err(error),
+        None => Ok(rows),
+    }
+}
+
+/// `slice` cut into consecutive pieces of `sizes[i] * width` items.
+fn split<'a, T>(
+    mut slice: &'a mut [T],
+    sizes: &[usize],
+    width: usize,
+) -> std::vec::IntoIter<&'a mut [T]> {
+    let mut pieces = Vec::with_capacity(sizes.len());
+    for &size in sizes {
+        let (piece, rest) = std::mem::take(&mut slice).split_at_mut(size * width);
+        pieces.push(piece);
+        slice = rest;
+    }
+    pieces.into_iter()
+}
+
+/// Reads one part.
+fn read_part(
+    path: &Path,
+    header: &Header,
+    metadata: &ArrowReaderMetadata,
+    mut part: Part<'_>,
+) -> std::result::Result<(), (FailedAt, Error)> {
+    let names: Vec<&str> = match &part.columns {
+        Columns::Variants { .. } => VARIANT_COLUMNS.to_vec(),
+        Columns::Sums { name, .. } => vec![name],
+    };
+    let arrow_schema = metadata.schema();
+    let roots = names
+        .iter()
+        .map(|name| arrow_schema.index_of(name).expect("schema checked"));
+    let mask = ProjectionMask::roots(metadata.parquet_schema(), roots);
+    let at_start = |e: Error| ((part.first_row, 0), e);
+    // A file handle of its own: handles cloned from one share their read offset.
+    let file = File::open(path).with_path(path).map_err(at_start)?;
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+        .with_row_groups(vec![part.row_group])
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| at_start(Error::input(path, e.to_string())))?;
+    let mut offset = 0;
+    for batch in reader {
+        let first = part.first_row + offset;
+        let batch =
+            batch.map_err(|e| ((first, 0), Error::input(path, format!("corrupt data: {e}"))))?;
+        let n = batch.num_rows();
+        match &mut part.columns {
+            Columns::Variants {
+                variants,
+                components,
+                qc,
+            } => read_variants(
+                path,
+                header,
+                &batch,
+                first,
+                &mut variants[offset..],
+                &mut components[offset..],
+                &mut qc[offset..],
+            )
+            .map_err(|e| ((first, 1), e))?,
+            Columns::Sums {
+                group,
+                name,
+                list,
+                width,
+                out,
+            } => {
+                let column = batch.column_by_name(name).expect("schema checked");
+                let values = if *list {
+                    let list = column.as_fixed_size_list();
+                    let values = list.values().as_primitive::<Float64Type>().values();
+                    let start = list.offset() * *width;
+                    &values[start..start + n * *width]
+                } else {
+                    &column.as_primitive::<Float64Type>().values()[..]
+                };
+                if values.iter().any(|v| !v.is_finite()) {
+                    let message = format!("non-finite value in the sums of group {group}");
+                    let error =
+                        Error::input(path, message).at(format!("rows {}-{}", first + 1, first + n));
+                    return Err(((first, 2 + *group), error));
+                }
+                out[offset * *width..(offset + n) * *width].copy_from_slice(values);
+            }
+        }
+        offset += n;
+    }
+    Ok(())
+}
+
+/// The variant columns of one batch, whose first row is `first_row` of the file.
+fn read_variants(
+    path: &Path,
+    header: &Header,
+    batch: &RecordBatch,
+    first_row: usize,
+    variants: &mut [Variant],
+    components: &mut [Vec<u32>],
+    qc: &mut [QcCounts],
+) -> Result<()> {
     let column = |name: &str| batch.column_by_name(name).expect("schema checked");
     let chrom = column("chrom").as_string::<i32>();
     let pos = column("pos").as_primitive::<UInt64Type>();
     let id = column("id").as_string::<i32>();
     let ref_allele = column("ref").as_string::<i32>();
     let alt = column("alt").as_string::<i32>();
-    let components = column("components").as_list::<i32>();
-    let first_row = rows.len();
+    let lists = column("components").as_list::<i32>();
+    let offsets = lists.value_offsets();
+    let held = lists.values().as_primitive::<UInt32Type>().values();
     for r in 0..batch.num_rows() {
-        rows.variants.push(Variant {
+        variants[r] = Variant {
             chrom: chrom.value(r).to_string(),
             pos: pos.value(r),
             id: id.value(r).to_string(),
             ref_allele: ref_allele.value(r).to_string(),
             alt_allele: alt.value(r).to_string(),
-        });
-        let list = components.value(r);
-        let indices: Vec<u32> = list.as_primitive::<UInt32Type>().values().to_vec();
+        };
+        let indices = &held[offsets[r] as usize..offsets[r + 1] as usize];
         if indices.is_empty()
             || indices
                 .iter()
@@ -194,45 +420,21 @@ fn append_batch(path: &Path, header: &Header, batch: &RecordBatch, rows: &mut Ro
                     .at(format!("row {}", first_row + r + 1)),
             );
         }
-        rows.components.push(indices);
-    }
-    for (k, sums) in rows.groups.iter_mut().enumerate() {
-        let [atx0, atu, x0x0] = schema::group_columns(k);
-        let flat = |name: &str| -> &[f64] {
-            let list = column(name).as_fixed_size_list();
-            let values = list.values().as_primitive::<Float64Type>();
-            let start = list.offset() * sums.width;
-            &values.values()[start..start + list.len() * sums.width]
-        };
-        let (atx0, atu) = (flat(&atx0), flat(&atu));
-        let x0x0 = column(&x0x0).as_primitive::<Float64Type>().values();
-        if atx0
-            .iter()
-            .chain(atu)
-            .chain(x0x0.iter())
-            .any(|v| !v.is_finite())
-        {
-            return Err(
-                Error::input(path, format!("non-finite value in the sums of group {k}")).at(
-                    format!("rows {}-{}", first_row + 1, first_row + batch.num_rows()),
-                ),
-            );
-        }
-        sums.atx0.extend_from_slice(atx0);
-        sums.atu.extend_from_slice(atu);
-        sums.x0x0.extend_from_slice(x0x0);
+        components[r] = indices.to_vec();
     }
     let counts: Vec<&[u64]> = schema::QC_COUNT_COLUMNS
         .iter()
         .map(|name| &column(name).as_primitive::<UInt64Type>().values()[..])
         .collect();
     let dosage_sum = column("dosage_sum").as_primitive::<Float64Type>();
-    rows.qc.extend((0..batch.num_rows()).map(|r| QcCounts {
-        hom_ref: counts[0][r],
-        het: counts[1][r],
-        hom_alt: counts[2][r],
-        missing: counts[3][r],
-        dosage_sum: dosage_sum.value(r),
-    }));
+    for (r, qc) in qc.iter_mut().take(batch.num_rows()).enumerate() {
+        *qc = QcCounts {
+            hom_ref: counts[0][r],
+            het: counts[1][r],
+            hom_alt: counts[2][r],
+            missing: counts[3][r],
+            dosage_sum: dosage_sum.value(r),
+        };
+    }
     Ok(())
 }
