@@ -80,6 +80,8 @@ pub struct Site {
     /// The member whose variant is reported (effect allele = its ALT): the first from a
     /// reference-aware source, else the first.
     reported: u32,
+    /// The output rank of its chromosome, for sorting sites.
+    chrom: u32,
 }
 
 /// A party across inputs (shards of one party share it).
@@ -449,20 +451,22 @@ impl<'a> Chromosomes<'a> {
     }
 }
 
-/// A row's join key: chromosome rank, position, allele pair (in byte order, so either
-/// orientation gives the same key), borrowed from its summary. Rows sorted by it are already
-/// almost in output order.
-type JoinKey<'a> = (u32, u64, &'a str, &'a str);
-
-/// A site's output order: chromosome, position, REF, ALT of the reported variant, then (for
-/// chromosome spellings that order alike) its first row, i.e. order of first appearance.
-type OutputKey<'a> = (u32, u64, &'a str, &'a str, u32, u32);
+/// A row of an input in the join: the leading parts of its join key (chromosome rank,
+/// position; the allele pair is looked up when these tie) and the row.
+#[derive(Clone, Copy)]
+struct JoinRow {
+    pos: u64,
+    chrom: u32,
+    member: Member,
+}
 
 /// Joins the rows of all inputs into sites, in output order, with their members.
 ///
-/// The rows are sorted by join key rather than hashed: each site's rows then lie side by side
-/// (so members are one flat vector), and as the sort is stable they stay in argument and row
-/// order, which decides the reported orientation and the row a double-count error names.
+/// Rows join on (chromosome, position, allele pair in byte order, so either orientation gives
+/// the same key). They are sorted by that key rather than hashed: each site's rows then lie
+/// side by side (so members are one flat vector), and as the sort is stable they stay in
+/// argument and row order, which decides the reported orientation and the row a double-count
+/// error names.
 fn join_sites(
     inputs: &[Summary],
     component_map: &[Vec<u32>],
@@ -478,13 +482,28 @@ fn join_sites(
                 .any(|c| c.source.orientation == "reference")
         })
         .collect();
+    let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
+    let alleles = |m: &Member| {
+        let v = variant(m);
+        if v.ref_allele <= v.alt_allele {
+            (&v.ref_allele, &v.alt_allele)
+        } else {
+            (&v.alt_allele, &v.ref_allele)
+        }
+    };
+    let join_order = |a: &JoinRow, b: &JoinRow| {
+        (a.chrom, a.pos)
+            .cmp(&(b.chrom, b.pos))
+            .then_with(|| alleles(&a.member).cmp(&alleles(&b.member)))
+    };
+
     let chromosomes = Chromosomes::new(inputs);
     let total: usize = inputs.iter().map(|input| input.rows.len()).sum();
-    let mut rows: Vec<(JoinKey<'_>, Member)> = Vec::with_capacity(total);
+    let mut rows: Vec<JoinRow> = Vec::with_capacity(total);
     for (i, input) in inputs.iter().enumerate() {
         let mut last: Option<(&str, u32)> = None;
         for (r, v) in input.rows.variants.iter().enumerate() {
-            let rank = match last {
+            let chrom = match last {
                 Some((name, rank)) if name == v.chrom => rank,
                 _ => {
                     let rank = chromosomes.rank[v.chrom.as_str()];
@@ -492,30 +511,30 @@ fn join_sites(
                     rank
                 }
             };
-            let (a, b) = if v.ref_allele <= v.alt_allele {
-                (&v.ref_allele, &v.alt_allele)
-            } else {
-                (&v.alt_allele, &v.ref_allele)
-            };
             let member = Member {
                 input: i as u32,
                 row: r as u32,
                 flipped: false,
             };
-            rows.push(((rank, v.pos, a, b), member));
+            rows.push(JoinRow {
+                pos: v.pos,
+                chrom,
+                member,
+            });
         }
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    // A sorted summary needs no sort, whose scratch space alone cost more than this check.
+    if !rows.is_sorted_by(|a, b| join_order(a, b).is_le()) {
+        rows.sort_by(join_order);
+    }
 
-    let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
-    let mut members: Vec<Member> = Vec::with_capacity(total);
-    let mut sites: Vec<(OutputKey<'_>, Site)> = Vec::new();
+    let mut members: Vec<Member> = rows.iter().map(|r| r.member).collect();
+    let mut sites: Vec<Site> = Vec::with_capacity(total);
     // The double count met first in argument and row order, as a row-by-row join would report.
     let mut conflict: Option<(Member, Error)> = None;
-    for run in rows.chunk_by(|a, b| a.0 == b.0) {
-        let start = members.len();
-        members.extend(run.iter().map(|(_, m)| *m));
-        let site = &mut members[start..];
+    let mut start = 0;
+    for run in rows.chunk_by(|a, b| join_order(a, b).is_eq()) {
+        let site = &mut members[start..start + run.len()];
         let mut reported = 0;
         for k in 1..site.len() {
             if conflict
@@ -538,32 +557,34 @@ fn join_sites(
                 reported = k;
             }
         }
-        let v = variant(&site[reported]);
+        let alt = &variant(&site[reported]).alt_allele;
         for m in site.iter_mut() {
-            m.flipped = variant(m).alt_allele != v.alt_allele;
+            m.flipped = variant(m).alt_allele != *alt;
         }
-        let rank = chromosomes.order[run[0].0 .0 as usize];
-        let first = site[0];
-        let key = (
-            rank,
-            v.pos,
-            v.ref_allele.as_str(),
-            v.alt_allele.as_str(),
-            first.input,
-            first.row,
-        );
-        let site = Site {
+        sites.push(Site {
             start: start as u32,
-            end: members.len() as u32,
+            end: (start + run.len()) as u32,
             reported: (start + reported) as u32,
-        };
-        sites.push((key, site));
+            chrom: chromosomes.order[run[0].chrom as usize],
+        });
+        start += run.len();
     }
     if let Some((_, error)) = conflict {
         return Err(error);
     }
-    sites.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok((sites.into_iter().map(|(_, site)| site).collect(), members))
+
+    // Output order: chromosome, position, REF, ALT of the reported variant, then (for
+    // chromosome spellings that order alike) the first row, i.e. order of first appearance.
+    let key = |site: &Site| {
+        let first = members[site.start as usize];
+        let v = variant(&members[site.reported as usize]);
+        let alleles = (&v.ref_allele, &v.alt_allele);
+        (site.chrom, v.pos, alleles, first.input, first.row)
+    };
+    if !sites.is_sorted_by_key(key) {
+        sites.sort_by(|a, b| key(a).cmp(&key(b)));
+    }
+    Ok((sites, members))
 }
 
 /// A component may hold a variant once: two rows of it (one summary given twice under two
