@@ -12,6 +12,7 @@ use std::path::Path;
 use noodles_bgzf::io::writer::CompressionLevel;
 use rayon::prelude::*;
 
+use super::float_text::push_f64;
 use super::meta::Md5Writer;
 use super::MISSING;
 use crate::atomic_file::AtomicFile;
@@ -115,34 +116,38 @@ fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> (S
         } else {
             MISSING
         };
-        // Written field by field into one buffer: no String per value. `{:?}` is the shortest
-        // text that reads back to the same f64.
+        // Written field by field into one buffer: no String per value. Floats are the shortest
+        // text that reads back to the same f64 (as `{:?}` writes them).
         let _ = write!(
             line,
-            "{code}\t{pos}\t{alt}\t{reference}\t{beta:?}\t{se:?}\t",
+            "{code}\t{pos}\t{alt}\t{reference}\t",
             pos = v.pos,
             alt = v.alt_allele,
             reference = v.ref_allele,
-            beta = association.beta,
-            se = association.se,
         );
+        push_f64(&mut line, association.beta);
+        line.push('\t');
+        push_f64(&mut line, association.se);
+        line.push('\t');
         if result.eaf.is_finite() {
-            let _ = write!(line, "{:?}", result.eaf);
+            push_f64(&mut line, result.eaf);
         } else {
             line.push_str(MISSING);
         }
         line.push('\t');
         pvalue::push_p_value(&mut line, association.ln_p);
-        let _ = writeln!(
+        let _ = write!(
             line,
-            "\t{code}_{pos}_{reference}_{alt}\t{rsid}\t{n}\t{t:?}\t{neg_log10:?}",
+            "\t{code}_{pos}_{reference}_{alt}\t{rsid}\t{n}\t",
             pos = v.pos,
             reference = v.ref_allele,
             alt = v.alt_allele,
             n = result.n,
-            t = association.t,
-            neg_log10 = pvalue::neg_log10_p(association.ln_p),
         );
+        push_f64(&mut line, association.t);
+        line.push('\t');
+        push_f64(&mut line, pvalue::neg_log10_p(association.ln_p));
+        line.push('\n');
         rows += 1;
         max_n = max_n.max(result.n);
     }
