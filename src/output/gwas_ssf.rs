@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::num::NonZero;
 use std::path::Path;
+use std::sync::mpsc;
 
 use noodles_bgzf::io::writer::CompressionLevel;
 use rayon::prelude::*;
@@ -54,7 +55,7 @@ pub struct Written {
 const FORMAT_CHUNK: usize = 1024;
 
 /// Rows formatted before their text goes to the compressor: bounds the text held at once.
-const FORMAT_WINDOW: usize = 64 * FORMAT_CHUNK;
+const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 
 /// Writes the tested variants of one phenotype; returns the uncommitted file and counts.
 ///
@@ -74,33 +75,61 @@ pub fn write(
         .set_compression_level(CompressionLevel::FAST)
         .set_worker_count(workers)
         .build_from_writer(file);
-    let mut written = Written::default();
     let mut header = COLUMNS.join("\t");
     header.push('\n');
     writer.write_all(header.as_bytes()).with_path(path)?;
-    for (sites, results) in merged
-        .sites
-        .chunks(FORMAT_WINDOW)
-        .zip(results.chunks(FORMAT_WINDOW))
-    {
-        let chunks: Vec<(String, u64, u64)> = sites
-            .par_chunks(FORMAT_CHUNK)
-            .zip(results.par_chunks(FORMAT_CHUNK))
-            .map(|(sites, results)| format_rows(merged, sites, results))
-            .collect();
-        for (text, rows, max_n) in chunks {
-            writer.write_all(text.as_bytes()).with_path(path)?;
-            written.rows += rows;
-            written.max_n = written.max_n.max(max_n);
+
+    // Windows of rows go to a thread that feeds the compressor, so that formatting the next
+    // window overlaps compressing this one; at most one formatted window waits.
+    let (formatted, to_compress) = mpsc::sync_channel::<Vec<Lines>>(1);
+    let compressed = std::thread::scope(|scope| {
+        let compressor = scope.spawn(move || -> std::io::Result<_> {
+            let mut written = Written::default();
+            for window in to_compress {
+                for lines in window {
+                    writer.write_all(lines.text.as_bytes())?;
+                    written.rows += lines.rows;
+                    written.max_n = written.max_n.max(lines.max_n);
+                }
+            }
+            Ok((writer.finish()?, written))
+        });
+        for (sites, results) in merged
+            .sites
+            .chunks(FORMAT_WINDOW)
+            .zip(results.chunks(FORMAT_WINDOW))
+        {
+            let window = sites
+                .par_chunks(FORMAT_CHUNK)
+                .zip(results.par_chunks(FORMAT_CHUNK))
+                .map(|(sites, results)| format_rows(merged, sites, results))
+                .collect();
+            if formatted.send(window).is_err() {
+                break; // the compressor failed; its error follows
+            }
         }
-    }
-    let (file, md5) = writer.finish().with_path(path)?.finish();
+        drop(formatted);
+        compressor
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    let (file, mut written) = compressed.with_path(path)?;
+    let (file, md5) = file.finish();
     written.md5 = md5;
     Ok((file, written))
 }
 
-/// The lines of the tested variants among `sites`, their count and largest n.
-fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> (String, u64, u64) {
+/// Formatted lines of a run of sites.
+struct Lines {
+    text: String,
+    /// Lines (tested variants) in `text`.
+    rows: u64,
+    /// Their largest n.
+    max_n: u64,
+}
+
+/// The lines of the tested variants among `sites`.
+fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> Lines {
     let mut line = String::with_capacity(sites.len() * 160);
     let (mut rows, mut max_n) = (0, 0);
     for (site, result) in sites.iter().zip(results) {
@@ -151,7 +180,11 @@ fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> (S
         rows += 1;
         max_n = max_n.max(result.n);
     }
-    (line, rows, max_n)
+    Lines {
+        text: line,
+        rows,
+        max_n,
+    }
 }
 
 /// Whether an id is a dbSNP rsID (`rs` and digits).
