@@ -332,31 +332,33 @@ impl Merged {
             .expect("valid template"),
         );
         // Chunks of sites: each worker reuses one scratch per chunk, and the bar moves per chunk
-        // (per site, its bookkeeping was a visible share of merge time).
-        let results = self
-            .sites
-            .par_chunks(TEST_CHUNK)
+        // (per site, its bookkeeping was a visible share of merge time). Results are written in
+        // place: every slot of the placeholder vector is overwritten.
+        let placeholder = VariantResult {
+            n: 0,
+            eaf: f64::NAN,
+            n_missing: f64::NAN,
+            outcome: Outcome::Skipped(SkipReason::TooFewParties),
+        };
+        let mut results = vec![placeholder; self.sites.len()];
+        results
+            .par_chunks_mut(TEST_CHUNK)
+            .zip(self.sites.par_chunks(TEST_CHUNK))
             .zip(site_sets.par_chunks(TEST_CHUNK))
-            .map(|(sites, site_sets)| {
+            .try_for_each(|((results, sites), site_sets)| -> Result<()> {
                 let mut scratch = Scratch::new(&layout);
-                let results = sites
-                    .iter()
-                    .zip(site_sets)
-                    .map(|(site, &set)| match &models[set] {
-                        Some(model) => model.test(&layout, self, site, &mut scratch),
-                        None => Ok(VariantResult {
+                for ((result, site), &set) in results.iter_mut().zip(sites).zip(site_sets) {
+                    *result = match &models[set] {
+                        Some(model) => model.test(&layout, self, site, &mut scratch)?,
+                        None => VariantResult {
                             n: layout.set_size(self, sets[set]) as u64,
-                            eaf: f64::NAN,
-                            n_missing: f64::NAN,
-                            outcome: Outcome::Skipped(SkipReason::TooFewParties),
-                        }),
-                    })
-                    .collect::<Result<Vec<_>>>();
+                            ..placeholder
+                        },
+                    };
+                }
                 progress.inc(sites.len() as u64);
-                results
-            })
-            .collect::<Result<Vec<_>>>()?
-            .concat();
+                Ok(())
+            })?;
         progress.finish_and_clear();
         let largest = models.iter().flatten().max_by(|a, b| a.n.total_cmp(&b.n));
         Ok(PhenotypeResults {
