@@ -246,9 +246,16 @@ fn read_rows(
         ref_allele: String::new(),
         alt_allele: String::new(),
     };
-    rows.variants.resize_with(total, empty);
-    rows.components.resize_with(total, Vec::new);
-    rows.qc.resize(total, QcCounts::default());
+    // Filled in parallel too: first touching this much memory takes a while.
+    (0..total)
+        .into_par_iter()
+        .map(|_| empty())
+        .collect_into_vec(&mut rows.variants);
+    (0..total)
+        .into_par_iter()
+        .map(|_| Vec::new())
+        .collect_into_vec(&mut rows.components);
+    rows.qc = vec![QcCounts::default(); total];
     for sums in &mut rows.groups {
         sums.atx0 = vec![0.0; total * sums.width];
         sums.atu = vec![0.0; total * sums.width];
