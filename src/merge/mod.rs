@@ -559,9 +559,12 @@ fn join_sites(
                 reported = k;
             }
         }
-        let alt = &variant(&site[reported]).alt_allele;
-        for m in site.iter_mut() {
-            m.flipped = variant(m).alt_allele != *alt;
+        // A site of one row is never flipped (most sites, when one summary is merged).
+        if site.len() > 1 {
+            let alt = &variant(&site[reported]).alt_allele;
+            for m in site.iter_mut() {
+                m.flipped = variant(m).alt_allele != *alt;
+            }
         }
         sites.push(Site {
             start: start as u32,
