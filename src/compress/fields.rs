@@ -43,6 +43,22 @@ impl StackedFields {
         }
     }
 
+    /// Fields from a row-major matrix, for tests of the kernels.
+    #[cfg(test)]
+    pub fn from_rows(n: usize, by_row: Vec<f64>, groups: Vec<(usize, usize)>) -> StackedFields {
+        let width = by_row.len() / n.max(1);
+        let by_column = (0..n * width)
+            .map(|k| by_row[(k % n) * width + k / n])
+            .collect();
+        StackedFields {
+            n,
+            width,
+            by_column,
+            by_row,
+            groups,
+        }
+    }
+
     /// Row `i` (one sample's fields over all groups).
     pub fn row(&self, i: usize) -> &[f64] {
         &self.by_row[i * self.width..(i + 1) * self.width]

@@ -423,19 +423,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let mut by_column = vec![0.0; n * width];
-            for i in 0..n {
-                for c in 0..width {
-                    by_column[c * n + i] = by_row[i * width + c];
-                }
-            }
-            let fields = StackedFields {
-                n,
-                width,
-                by_column,
-                by_row,
-                groups,
-            };
+            let fields = StackedFields::from_rows(n, by_row, groups);
             let kernel = PackedKernel::new(&fields);
             let bpv = n.div_ceil(4);
             let variants = 5;
@@ -485,17 +473,7 @@ mod tests {
     fn kernel_variants_agree_to_the_bit() {
         let (n, width, b) = (301usize, 11usize, 9usize);
         let by_row: Vec<f64> = (0..n * width).map(|i| (i as f64 * 0.61).cos()).collect();
-        let by_column = (0..n * width)
-            .map(|i| by_row[(i % n) * width + i / n])
-            .collect();
-        let groups = vec![(0, width)];
-        let fields = StackedFields {
-            n,
-            width,
-            by_column,
-            by_row,
-            groups,
-        };
+        let fields = StackedFields::from_rows(n, by_row, vec![(0, width)]);
         let kernel = PackedKernel::new(&fields);
         assert_eq!(kernel.width, 16);
         let bpv = n.div_ceil(4);
@@ -524,19 +502,7 @@ mod speed {
     fn kernel_throughput() {
         let (n, width, b) = (20_000usize, 12usize, 6_000usize);
         let by_row: Vec<f64> = (0..n * width).map(|i| (i as f64 * 0.37).sin()).collect();
-        let mut by_column = vec![0.0; n * width];
-        for i in 0..n {
-            for c in 0..width {
-                by_column[c * n + i] = by_row[i * width + c];
-            }
-        }
-        let fields = StackedFields {
-            n,
-            width,
-            by_column,
-            by_row,
-            groups: vec![(0, width)],
-        };
+        let fields = StackedFields::from_rows(n, by_row, vec![(0, width)]);
         let kernel = PackedKernel::new(&fields);
         let bpv = n.div_ceil(4);
         let mut state = 0x9e3779b97f4a7c15u64;
