@@ -175,12 +175,7 @@ impl SecureWriter {
 
     /// Writes the footer and renames the file into place.
     pub fn finish(self) -> Result<()> {
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| Error::input(&self.path, e.to_string()))?;
-        file.commit()?;
-        Ok(())
+        super::write::close_writer(self.writer, &self.path)
     }
 }
 

@@ -72,12 +72,7 @@ impl SummaryWriter {
 
     /// Writes the footer and renames the file into place.
     pub fn finish(self) -> Result<()> {
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| Error::input(&self.path, e.to_string()))?;
-        file.commit()?;
-        Ok(())
+        close_writer(self.writer, &self.path)
     }
 }
 
@@ -103,6 +98,15 @@ pub(crate) fn open_writer(
     let file = AtomicFile::create(path)?;
     ArrowWriter::try_new(file, schema.clone(), Some(properties))
         .map_err(|e| Error::input(path, e.to_string()))
+}
+
+/// Writes the Parquet footer of a writer from [`open_writer`] and renames its file into place.
+pub(crate) fn close_writer(writer: ArrowWriter<AtomicFile>, path: &Path) -> Result<()> {
+    let file = writer
+        .into_inner()
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    file.commit()?;
+    Ok(())
 }
 
 fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
