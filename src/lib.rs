@@ -15,11 +15,12 @@
 //! * [`regression`] — the projection math; [`pvalue`] — log-space Student-t tails;
 //! * [`output`] — GWAS-SSF, metadata, skipped list;
 //! * [`secure`] — keys, roster, manifest, fixed-point ring encoding and pairwise masks for
-//!   secure combine (`--secure`).
+//!   secure combine (`--secure`): a sink on the compress side, an input kind on the merge side;
+//! * [`run`] — the jobs behind the commands (compress, merge, decode) with typed options; the
+//!   command line (`src/cli/`, in the binary) only parses and prints.
 
 pub mod atomic_file;
 pub mod chrom;
-pub mod cli;
 pub mod compress;
 pub mod error;
 pub mod genotype;
@@ -27,6 +28,7 @@ pub mod merge;
 pub mod output;
 pub mod pvalue;
 pub mod regression;
+pub mod run;
 pub mod samples;
 pub mod secure;
 pub mod summary;

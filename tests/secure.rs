@@ -581,8 +581,7 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         block_size: None,
         progress: false,
     };
-    dash::secure::compress::compress_secure(reader.as_mut(), &fields, &options, &setup, &out_path)
-        .unwrap();
+    dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &out_path).unwrap();
     let a = secure_party(&c, "a");
     let b = secure_party(&c, "b");
     let prefix = c.path("out");

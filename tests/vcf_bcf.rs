@@ -184,7 +184,7 @@ fn bed_vcf_gz_and_bcf_give_identical_summaries_and_merges() {
             (source.format.as_str(), source.dosage_field.as_str()),
             (format, "GT")
         );
-        assert_eq!(source.orientation, "reference");
+        assert_eq!(source.orientation, dash::summary::Orientation::Reference);
     }
 
     // Merged with parties a and b (from .bed): the same results whichever form c came in.

@@ -16,18 +16,20 @@ mod dense;
 mod fields;
 mod packed;
 pub mod pipeline;
+pub mod sink;
 
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::Result;
-use crate::genotype::{BlockReader, GenotypeBlock, Orientation};
+use crate::genotype::{BlockReader, GenotypeBlock};
 use crate::samples::SampleFields;
-use crate::summary::{Component, ComponentGroup, GroupLayout, Header, Rows, Source, SummaryWriter};
+use crate::summary::{Component, ComponentGroup, GroupLayout, Header, Rows, Source};
 
 use fields::StackedFields;
 use packed::PackedKernel;
+pub use sink::{PlainSink, Sink};
 
 /// Options of one compress run.
 #[derive(Debug, Clone)]
@@ -67,17 +69,15 @@ pub fn default_block_size(n_samples: usize, packed: bool) -> usize {
     (BLOCK_BYTES / per_variant.max(1)).clamp(8, 4096)
 }
 
-/// The component id of a party: 128 bits (hex) digested from its aggregate content — party
-/// name, group layouts, n and G per group.
+/// The component id of a party, digested ([`crate::summary::id::component_id`]) from its
+/// aggregate content — party name, group layouts, n and G per group.
 ///
 /// Every `--region` shard compressed from the same party data gets the same id, so merge can
 /// union shards and refuse double counts; G over thousands of samples makes ids of different
 /// parties distinct. Only aggregates enter the digest, never a sample ID.
 pub fn component_id(party: &str, layouts: &[GroupLayout], groups: &[ComponentGroup]) -> String {
-    use md5::{Digest, Md5};
     let content = serde_json::json!({ "party": party, "layouts": layouts, "groups": groups });
-    let digest = Md5::digest(content.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::summary::id::component_id(content.to_string().as_bytes())
 }
 
 /// Builds the summary header of a single-party file.
@@ -86,10 +86,6 @@ pub fn single_party_header(
     reader: &dyn BlockReader,
     options: &CompressOptions,
 ) -> Header {
-    let orientation = match reader.orientation() {
-        Orientation::Reference => "reference",
-        Orientation::Plink1 => "plink1",
-    };
     let layouts: Vec<GroupLayout> = fields
         .groups
         .iter()
@@ -118,7 +114,7 @@ pub fn single_party_header(
                 format: reader.format_name().to_string(),
                 file: options.source_file.clone(),
                 dosage_field: reader.dosage_field().to_string(),
-                orientation: orientation.to_string(),
+                orientation: reader.orientation(),
             },
             groups,
         }],
@@ -164,8 +160,8 @@ fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut Genotyp
     rows
 }
 
-/// The per-block kernel of [`compress`], for other drivers (secure compress): sums one decoded
-/// block into summary rows (one component, the party's own orientation).
+/// The per-block kernel of every compress: sums one decoded block into summary rows (one
+/// component, the party's own orientation).
 pub struct BlockSummer {
     stacked: StackedFields,
     kernel: PackedKernel,
@@ -191,7 +187,7 @@ impl BlockSummer {
     }
 }
 
-/// Runs compress: reads every block of `reader`, writes the summary to `out`.
+/// Runs compress: reads every block of `reader`, writes the plaintext summary to `out`.
 pub fn compress(
     reader: &mut dyn BlockReader,
     fields: &SampleFields,
@@ -199,39 +195,48 @@ pub fn compress(
     out: &Path,
 ) -> Result<CompressStats> {
     let header = single_party_header(fields, reader, options);
-    let stacked = StackedFields::new(fields);
-    let kernel = PackedKernel::new(&stacked);
+    let sink = PlainSink::create(out, &header)?;
+    let variants = compress_into(reader, fields, options, &(), sink)?;
+    Ok(CompressStats {
+        variants,
+        group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
+    })
+}
+
+/// The compress driver: reads every block of `reader`, sums it in the worker pool, encodes it
+/// with `encoder` and hands it to `sink` in file order; returns the sink's stats.
+pub fn compress_into<S: Sink>(
+    reader: &mut dyn BlockReader,
+    fields: &SampleFields,
+    options: &CompressOptions,
+    encoder: &S::Encoder,
+    mut sink: S,
+) -> Result<S::Stats> {
+    let summer = BlockSummer::new(fields);
     let block_size = options
         .block_size
-        .unwrap_or_else(|| default_block_size(stacked.n, reader.delivers_packed()));
-    let mut writer = SummaryWriter::create(out, &header)?;
-
+        .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));
     let progress = if options.progress {
         ProgressBar::new(reader.variant_count_hint().unwrap_or(0))
     } else {
         ProgressBar::hidden()
     };
     progress.set_style(
-        ProgressStyle::with_template("compress {bar:40} {pos}/{len} variants {per_sec} eta {eta}")
-            .expect("valid template"),
+        ProgressStyle::with_template(&format!(
+            "{} {{bar:40}} {{pos}}/{{len}} variants {{per_sec}} eta {{eta}}",
+            S::LABEL
+        ))
+        .expect("valid template"),
     );
-    let mut stats = CompressStats {
-        variants: 0,
-        group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
-    };
-
     pipeline::for_each_block(
         reader,
         block_size,
-        |block| block_rows(&stacked, &kernel, block),
-        |rows| {
-            writer.write(&rows)?;
-            stats.variants += rows.len() as u64;
-            progress.inc(rows.len() as u64);
+        |block| S::encode(encoder, summer.rows(block)),
+        |block| {
+            progress.inc(sink.write(block?)?);
             Ok(())
         },
     )?;
     progress.finish_and_clear();
-    writer.finish()?;
-    Ok(stats)
+    sink.finish()
 }

@@ -16,57 +16,7 @@ pub mod vcf;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-
-/// One tested allele at one site: the effect allele is `alt`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variant {
-    /// Normalised chromosome name (see [`crate::chrom::normalize`]).
-    pub chrom: String,
-    /// 1-based position.
-    pub pos: u64,
-    /// The source's variant identifier (`.` when none).
-    pub id: String,
-    /// Reference (other) allele.
-    pub ref_allele: String,
-    /// Alternate (effect) allele.
-    pub alt_allele: String,
-}
-
-/// Hard-call genotype counts and the dosage sum of one variant, over all samples of the file.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct QcCounts {
-    /// Samples homozygous for the reference allele.
-    pub hom_ref: u64,
-    /// Heterozygous samples.
-    pub het: u64,
-    /// Samples homozygous for the alternate allele.
-    pub hom_alt: u64,
-    /// Samples with a missing call.
-    pub missing: u64,
-    /// Sum of alternate-allele dosages over observed calls.
-    pub dosage_sum: f64,
-}
-
-impl QcCounts {
-    /// Adds another set of counts (pooling parties).
-    pub fn add(&mut self, other: &QcCounts) {
-        self.hom_ref += other.hom_ref;
-        self.het += other.het;
-        self.hom_alt += other.hom_alt;
-        self.missing += other.missing;
-        self.dosage_sum += other.dosage_sum;
-    }
-}
-
-/// Where a source's allele orientation comes from; decides which file sets the reported
-/// orientation at merge (DESIGN §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Orientation {
-    /// The source knows the reference allele (VCF, BCF, BGEN, pgen).
-    Reference,
-    /// PLINK 1: A1/A2 may be in minor/major order, not REF/ALT.
-    Plink1,
-}
+pub use crate::summary::{Orientation, QcCounts, Variant};
 
 /// A block of consecutive variants, decoded.
 #[derive(Debug, Default)]

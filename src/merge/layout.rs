@@ -13,6 +13,7 @@
 use super::{MergeOptions, Merged, Site};
 use crate::error::{Error, Result};
 use crate::samples::{Field, FieldKind};
+use crate::summary::GroupLayout;
 
 /// The union layout of one phenotype and where its fields sit in every input.
 pub(crate) struct PhenotypeLayout {
@@ -35,10 +36,134 @@ pub(crate) struct InputLayout {
 }
 
 impl InputLayout {
+    /// Where the union `fields` sit in one input's `group` (index `group`).
+    fn new(fields: &[Field], layout: &GroupLayout, group: usize) -> InputLayout {
+        let local: Vec<Option<usize>> = fields
+            .iter()
+            .map(|f| {
+                layout
+                    .fields
+                    .iter()
+                    .position(|l| l.name == f.name && l.kind == f.kind)
+            })
+            .collect();
+        let shift = local
+            .iter()
+            .map(|l| l.map_or(0.0, |i| layout.shift[i]))
+            .collect();
+        InputLayout {
+            group,
+            local,
+            shift,
+        }
+    }
+
     /// Union field `a` of a local vector (0 where the input lacks the field).
     fn union_value(&self, local: &[f64], a: usize) -> f64 {
         self.local[a].map_or(0.0, |i| local[i])
     }
+}
+
+/// Per input, the group holding `phenotype`; an error listing every input that lacks it.
+fn phenotype_groups(merged: &Merged, phenotype: &str) -> Result<Vec<usize>> {
+    let mut groups = Vec::new();
+    let mut lacking = Vec::new();
+    for summary in &merged.inputs {
+        let group = summary
+            .header
+            .groups
+            .iter()
+            .position(|g| g.phenotypes.iter().any(|p| p == phenotype));
+        match group {
+            Some(g) => groups.push(g),
+            None => {
+                let has: Vec<String> = summary
+                    .header
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.phenotypes.clone())
+                    .collect();
+                lacking.push(format!(
+                    "{} (has {})",
+                    summary.path.display(),
+                    has.join(", ")
+                ));
+            }
+        }
+    }
+    if !lacking.is_empty() {
+        return Err(Error::usage(format!(
+            "phenotype '{phenotype}' is missing from {}; choose phenotypes every party has with --pheno",
+            lacking.join("; ")
+        )));
+    }
+    Ok(groups)
+}
+
+/// The covariates of a group's fields, by covariate name (a categorical one once), in order.
+fn covariate_names(fields: &[Field]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for f in fields.iter().filter(|f| f.kind == FieldKind::Covariate) {
+        let name = f.covariate.clone().unwrap_or_else(|| f.name.clone());
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The union fields of covariate `name` over every input's group: itself when numeric, one
+/// indicator per level any input saw (sorted) when categorical. Inputs lacking it are added to
+/// `lacking`.
+fn union_covariate_fields(
+    merged: &Merged,
+    groups: &[usize],
+    name: &str,
+    lacking: &mut Vec<String>,
+) -> Result<Vec<Field>> {
+    let mut numeric = None;
+    let mut levels: Vec<String> = Vec::new();
+    for (summary, &g) in merged.inputs.iter().zip(groups) {
+        let of_covariate: Vec<&Field> = summary.header.groups[g]
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Covariate && f.covariate.as_deref() == Some(name))
+            .collect();
+        if of_covariate.is_empty() {
+            lacking.push(format!("{} lacks '{name}'", summary.path.display()));
+            continue;
+        }
+        let is_numeric = of_covariate[0].level.is_none();
+        if *numeric.get_or_insert(is_numeric) != is_numeric {
+            return Err(Error::input(
+                &summary.path,
+                format!("covariate '{name}' is numeric in one summary and categorical in another"),
+            ));
+        }
+        levels.extend(of_covariate.iter().filter_map(|f| f.level.clone()));
+    }
+    Ok(match numeric {
+        Some(true) => vec![Field {
+            name: name.to_string(),
+            kind: FieldKind::Covariate,
+            covariate: Some(name.to_string()),
+            level: None,
+        }],
+        Some(false) => {
+            levels.sort();
+            levels.dedup();
+            levels
+                .into_iter()
+                .map(|level| Field {
+                    name: format!("{name}={level}"),
+                    kind: FieldKind::Covariate,
+                    covariate: Some(name.to_string()),
+                    level: Some(level),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    })
 }
 
 /// One component's n and Gram matrix in the union layout, at some centring.
@@ -100,100 +225,16 @@ impl PhenotypeLayout {
         phenotype: &str,
         options: &MergeOptions,
     ) -> Result<PhenotypeLayout> {
-        let mut groups = Vec::new();
-        let mut lacking = Vec::new();
-        for summary in &merged.inputs {
-            let group = summary
-                .header
-                .groups
-                .iter()
-                .position(|g| g.phenotypes.iter().any(|p| p == phenotype));
-            match group {
-                Some(g) => groups.push(g),
-                None => {
-                    let has: Vec<String> = summary
-                        .header
-                        .groups
-                        .iter()
-                        .flat_map(|g| g.phenotypes.clone())
-                        .collect();
-                    lacking.push(format!(
-                        "{} (has {})",
-                        summary.path.display(),
-                        has.join(", ")
-                    ));
-                }
-            }
-        }
-        if !lacking.is_empty() {
-            return Err(Error::usage(format!(
-                "phenotype '{phenotype}' is missing from {}; choose phenotypes every party has with --pheno",
-                lacking.join("; ")
-            )));
-        }
-
+        let groups = phenotype_groups(merged, phenotype)?;
         // Covariates: chosen by name, default those of the first summary.
-        let first = &merged.inputs[0].header.groups[groups[0]].fields;
-        let wanted: Vec<String> = match &options.covariates {
+        let wanted = match &options.covariates {
             Some(list) => list.clone(),
-            None => {
-                let mut names: Vec<String> = Vec::new();
-                for f in first.iter().filter(|f| f.kind == FieldKind::Covariate) {
-                    let name = f.covariate.clone().unwrap_or_else(|| f.name.clone());
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
-                names
-            }
+            None => covariate_names(&merged.inputs[0].header.groups[groups[0]].fields),
         };
         let mut fields = vec![Field::intercept()];
         let mut lacking: Vec<String> = Vec::new();
         for name in &wanted {
-            let mut numeric = None;
-            let mut levels: Vec<String> = Vec::new();
-            for (summary, &g) in merged.inputs.iter().zip(&groups) {
-                let of_covariate: Vec<&Field> = summary.header.groups[g]
-                    .fields
-                    .iter()
-                    .filter(|f| {
-                        f.kind == FieldKind::Covariate && f.covariate.as_deref() == Some(name)
-                    })
-                    .collect();
-                if of_covariate.is_empty() {
-                    lacking.push(format!("{} lacks '{name}'", summary.path.display()));
-                    continue;
-                }
-                let is_numeric = of_covariate[0].level.is_none();
-                if *numeric.get_or_insert(is_numeric) != is_numeric {
-                    return Err(Error::input(
-                        &summary.path,
-                        format!("covariate '{name}' is numeric in one summary and categorical in another"),
-                    ));
-                }
-                levels.extend(of_covariate.iter().filter_map(|f| f.level.clone()));
-            }
-            match numeric {
-                Some(true) => fields.push(Field {
-                    name: name.clone(),
-                    kind: FieldKind::Covariate,
-                    covariate: Some(name.clone()),
-                    level: None,
-                }),
-                Some(false) => {
-                    levels.sort();
-                    levels.dedup();
-                    for level in levels {
-                        fields.push(Field {
-                            name: format!("{name}={level}"),
-                            kind: FieldKind::Covariate,
-                            covariate: Some(name.clone()),
-                            level: Some(level),
-                        });
-                    }
-                }
-                None => {}
-            }
+            fields.extend(union_covariate_fields(merged, &groups, name, &mut lacking)?);
         }
         if !lacking.is_empty() {
             return Err(Error::usage(format!(
@@ -208,32 +249,11 @@ impl PhenotypeLayout {
             covariate: None,
             level: None,
         });
-
         let inputs = merged
             .inputs
             .iter()
             .zip(groups)
-            .map(|(summary, group)| {
-                let layout = &summary.header.groups[group];
-                let local: Vec<Option<usize>> = fields
-                    .iter()
-                    .map(|f| {
-                        layout
-                            .fields
-                            .iter()
-                            .position(|l| l.name == f.name && l.kind == f.kind)
-                    })
-                    .collect();
-                let shift = local
-                    .iter()
-                    .map(|l| l.map_or(0.0, |i| layout.shift[i]))
-                    .collect();
-                InputLayout {
-                    group,
-                    local,
-                    shift,
-                }
-            })
+            .map(|(summary, group)| InputLayout::new(&fields, &summary.header.groups[group], group))
             .collect();
         Ok(PhenotypeLayout { fields, y, inputs })
     }

@@ -8,14 +8,15 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
-use super::keys::hex;
 use super::ring::{decode, recentre_gram, recentre_vector, round_shift, shift_numerator};
 use crate::error::{Error, Result};
 use crate::genotype::{QcCounts, Variant};
-use crate::summary::secure::{for_each_batch, read_secure_header, word_from_hex};
-use crate::summary::{Component, ComponentGroup, GroupLayout, Header, Rows, Source, Summary};
+use crate::summary::id::{component_id, short};
+use crate::summary::secure::{for_each_batch, read_secure_header, word_from_hex, words_per_row};
+use crate::summary::{
+    Component, ComponentGroup, GroupLayout, Header, Orientation, Rows, Source, Summary,
+};
 
 /// What a secure merge pooled.
 #[derive(Debug, Clone)]
@@ -30,10 +31,6 @@ pub struct SecureInfo {
     pub files: Vec<PathBuf>,
 }
 
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(16)]
-}
-
 /// Checks that the secure summaries at `paths` are one complete set and returns their decoded
 /// pooled sums.
 pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
@@ -41,9 +38,37 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
         .par_iter()
         .map(|p| read_secure_header(p))
         .collect::<Result<_>>()?;
+    check_one_set(paths, &headers)?;
+    check_every_party(paths, &headers)?;
+    let first = headers[0].secure.as_ref().expect("validated");
+    let (variants, mut total, mut header_total) = add_words(paths, &headers)?;
+    if header_total[0] != 0 {
+        return Err(Error::model(format!(
+            "secure merge: the masks did not cancel (the canary is not zero): a party compressed with a key other than its roster key, or a file was altered; files: {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+
+    let shifts = recentre(&headers[0], &mut total, &mut header_total);
+    let summary = decode_summary(paths, &headers, variants, &total, &header_total, shifts);
+    let info = SecureInfo {
+        parties: first.roster.clone(),
+        roster_hash: first.roster_hash.clone(),
+        manifest_hash: first.manifest_hash.clone(),
+        files: paths.to_vec(),
+    };
+    Ok((summary, info))
+}
+
+/// Every file was made for the first one's roster, manifest and field layout.
+fn check_one_set(paths: &[PathBuf], headers: &[Header]) -> Result<()> {
     let first = headers[0].secure.as_ref().expect("validated");
     let (first_path, first_header) = (&paths[0], &headers[0]);
-    for (path, header) in paths.iter().zip(&headers).skip(1) {
+    for (path, header) in paths.iter().zip(headers).skip(1) {
         let section = header.secure.as_ref().expect("validated");
         let differs = |what: &str, a: &str, b: &str| {
             Error::input(
@@ -92,9 +117,14 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
         }
     }
 
-    // Every roster party exactly once.
+    Ok(())
+}
+
+/// Every roster party's file, each once.
+fn check_every_party(paths: &[PathBuf], headers: &[Header]) -> Result<()> {
+    let first = headers[0].secure.as_ref().expect("validated");
     let mut present: Vec<(&str, &Path)> = Vec::new();
-    for (path, header) in paths.iter().zip(&headers) {
+    for (path, header) in paths.iter().zip(headers) {
         let party = header.secure.as_ref().expect("validated").party.as_str();
         if let Some((_, other)) = present.iter().find(|(p, _)| *p == party) {
             return Err(Error::input(
@@ -122,13 +152,23 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
         )));
     }
 
-    // Add every file's words mod 2^128.
+    Ok(())
+}
+
+/// The rows' variants (checked alike in every file) and the sums mod 2^128 of every file's row
+/// words and header words.
+fn add_words(
+    paths: &[PathBuf],
+    headers: &[Header],
+) -> Result<(Vec<Variant>, Vec<u128>, Vec<u128>)> {
+    let first = headers[0].secure.as_ref().expect("validated");
+    let first_path = &paths[0];
     let width = first.words_per_row as usize;
     let rows = first.manifest_rows as usize;
     let mut variants: Vec<Variant> = Vec::with_capacity(rows);
     let mut total: Vec<u128> = Vec::with_capacity(rows * width);
     let mut header_total = vec![0u128; first.header_words.len()];
-    for (i, (path, header)) in paths.iter().zip(&headers).enumerate() {
+    for (i, (path, header)) in paths.iter().zip(headers).enumerate() {
         let section = header.secure.as_ref().expect("validated");
         for (t, w) in header_total.iter_mut().zip(&section.header_words) {
             *t = t.wrapping_add(word_from_hex(w).expect("validated"));
@@ -185,26 +225,7 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
         }
     }
 
-    if header_total[0] != 0 {
-        return Err(Error::model(format!(
-            "secure merge: the masks did not cancel (the canary is not zero): a party compressed with a key other than its roster key, or a file was altered; files: {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-
-    let shifts = recentre(&headers[0], &mut total, &mut header_total);
-    let summary = decode_summary(paths, &headers, variants, &total, &header_total, shifts);
-    let info = SecureInfo {
-        parties: first.roster.clone(),
-        roster_hash: first.roster_hash.clone(),
-        manifest_hash: first.manifest_hash.clone(),
-        files: paths.to_vec(),
-    };
-    Ok((summary, info))
+    Ok((variants, total, header_total))
 }
 
 /// Centres the pooled (uncentred) totals on the pooled means rounded to multiples of
@@ -212,7 +233,7 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
 /// (see [`crate::summary::GroupLayout::shift`]). Returns the shifts per group.
 fn recentre(header: &Header, total: &mut [u128], header_total: &mut [u128]) -> Vec<Vec<f64>> {
     let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
-    let width: usize = widths.iter().map(|j| 2 * j + 1).sum::<usize>() + 5;
+    let width = words_per_row(&widths);
     let mut shifts = Vec::new();
     let mut numerators = Vec::new();
     let mut at = 1;
@@ -299,7 +320,7 @@ fn decode_summary(
         .collect();
     dosage_fields.sort();
     dosage_fields.dedup();
-    let id = Sha256::digest(
+    let id = component_id(
         format!(
             "{}|{}|{}",
             section.roster_hash, section.manifest_hash, section.layout_hash
@@ -317,13 +338,13 @@ fn decode_summary(
             .map(|(g, shift)| GroupLayout { shift, ..g.clone() })
             .collect(),
         components: vec![Component {
-            id: hex(&id[..16]),
+            id,
             party: section.roster.join("+"),
             source: Source {
                 format: "secure-sum".to_string(),
                 file: String::new(),
                 dosage_field: dosage_fields.join(","),
-                orientation: "manifest".to_string(),
+                orientation: Orientation::Manifest,
             },
             groups,
         }],

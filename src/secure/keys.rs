@@ -120,10 +120,7 @@ fn with_suffix(out: &Path, suffix: &str) -> std::path::PathBuf {
     name.into()
 }
 
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::summary::id::hex;
 
 fn parse_hex32(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 || !text.is_ascii() {

@@ -24,7 +24,9 @@
 //! only the roster, which every party has before compressing.
 
 pub mod combine;
-pub mod compress;
+pub mod sink;
+
+pub use sink::compress_secure;
 pub mod keys;
 pub mod manifest;
 pub mod mask;
@@ -42,8 +44,8 @@ use crate::summary::GroupLayout;
 use keys::{Roster, SecretKey};
 use manifest::Manifest;
 
-/// Protocol name and version written into every secure summary.
-pub const SCHEME: &str = "dash-secure-v1";
+/// Protocol name and version written into every secure summary (fixed by the summary contract).
+pub use crate::summary::secure::SCHEME;
 
 /// The [`BuildOptions`] of secure mode: one group per phenotype, centred on dyadic-rounded
 /// means, with the agreed categorical levels (`COVAR` → levels).

@@ -24,8 +24,8 @@
 /// inside the ring: a shift is a multiple of 2^−12 with |shift| < 2^31.
 pub const SHIFT_BITS: u32 = 12;
 
-/// Fraction bits of the fixed-point encoding.
-pub const FRACTION_BITS: u32 = 64;
+/// Fraction bits of the fixed-point encoding (fixed by the summary contract).
+pub use crate::summary::secure::FRACTION_BITS;
 /// Largest |value| a party may encode: 2^56.
 pub const MAX_MAGNITUDE: f64 = (1u64 << 56) as f64;
 const SCALE: f64 = 18_446_744_073_709_551_616.0; // 2^64

@@ -11,18 +11,20 @@
 //!
 //! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads and validates one.
 
+pub mod id;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod variant;
 pub mod write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::genotype::{QcCounts, Variant};
 use crate::samples::Field;
 
 pub use read::read_summary;
 pub use secure::SecureSection;
+pub use variant::{Orientation, QcCounts, Variant};
 pub use write::SummaryWriter;
 
 /// Key of the footer metadata entry holding the [`Header`] JSON.
@@ -69,7 +71,8 @@ pub struct GroupLayout {
 /// One party's contribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Component {
-    /// Random 128-bit id (hex), shared by all shards compressed from one party's data.
+    /// 128-bit id (32 hex digits) digested from the party's name and aggregates, shared by all
+    /// shards compressed from one party's data (see `compress::component_id`).
     pub id: String,
     /// The party's name (`--party`).
     pub party: String,
@@ -88,8 +91,8 @@ pub struct Source {
     pub file: String,
     /// Dosage field (`GT` for hard calls, `DS`).
     pub dosage_field: String,
-    /// Whether REF/ALT are reference-based (`reference`) or PLINK 1 A2/A1 (`plink1`).
-    pub orientation: String,
+    /// Whether REF/ALT are reference-based, PLINK 1 A2/A1, or a secure set's manifest alleles.
+    pub orientation: Orientation,
 }
 
 /// n and Gram matrix of one group of one component.

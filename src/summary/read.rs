@@ -11,8 +11,8 @@ use parquet::arrow::ProjectionMask;
 use rayon::prelude::*;
 
 use super::{schema, Header, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
+use super::{QcCounts, Variant};
 use crate::error::{Error, IoResultExt, Result};
-use crate::genotype::{QcCounts, Variant};
 use crate::samples::FieldKind;
 
 /// Opens a summary and parses its footer header (not yet validated).

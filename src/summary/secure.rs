@@ -34,10 +34,16 @@ use serde::{Deserialize, Serialize};
 
 use super::read::{check_format, open_with_header};
 use super::Header;
+use super::Variant;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
-use crate::genotype::Variant;
 use crate::samples::FieldKind;
+
+/// Protocol name and version of the masking scheme this contract describes.
+pub const SCHEME: &str = "dash-secure-v1";
+/// Fraction bits of the fixed-point encoding of every word: a value v is `round(v · 2^64)` in
+/// Z/2^128.
+pub const FRACTION_BITS: u32 = 64;
 
 /// Name of the column holding a row's masked words.
 pub const MASKED_COLUMN: &str = "masked";
@@ -51,7 +57,7 @@ const ROW_GROUP_SIZE: usize = 16_384;
 /// The `secure` section of a masked summary's header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecureSection {
-    /// Protocol name and version, [`crate::secure::SCHEME`].
+    /// Protocol name and version, [`SCHEME`].
     pub scheme: String,
     /// The roster name of the party that wrote the file.
     pub party: String,
@@ -65,7 +71,7 @@ pub struct SecureSection {
     pub manifest_rows: u64,
     /// SHA-256 (hex) of the field layout and encoding.
     pub layout_hash: String,
-    /// Fixed-point fraction bits of the encoding ([`crate::secure::ring::FRACTION_BITS`]).
+    /// Fixed-point fraction bits of the encoding ([`FRACTION_BITS`]).
     pub fraction_bits: u32,
     /// Words per row, W.
     pub words_per_row: u32,
@@ -251,11 +257,10 @@ fn validate(path: &Path, header: &Header) -> Result<()> {
     let Some(section) = &header.secure else {
         return bad("is a plaintext summary, not a secure one".to_string());
     };
-    if section.scheme != crate::secure::SCHEME {
+    if section.scheme != SCHEME {
         return bad(format!(
             "secure scheme '{}' is not supported by this dash (reads '{}')",
-            section.scheme,
-            crate::secure::SCHEME
+            section.scheme, SCHEME
         ));
     }
     if header.components.len() != 1 || !header.components[0].groups.is_empty() {
@@ -278,7 +283,7 @@ fn validate(path: &Path, header: &Header) -> Result<()> {
             .header_words
             .iter()
             .any(|w| word_from_hex(w).is_none())
-        || section.fraction_bits != crate::secure::ring::FRACTION_BITS
+        || section.fraction_bits != FRACTION_BITS
     {
         return bad("secure header does not match its field layout".into());
     }

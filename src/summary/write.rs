@@ -110,7 +110,7 @@ pub(crate) fn close_writer(writer: ArrowWriter<AtomicFile>, path: &Path) -> Resu
 }
 
 fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
-    let strings = |f: fn(&crate::genotype::Variant) -> &str| -> ArrayRef {
+    let strings = |f: fn(&super::Variant) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.variants.iter().map(f)))
     };
     let mut columns: Vec<ArrayRef> = vec![
@@ -143,7 +143,7 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
         columns.push(list(&group.atu));
         columns.push(Arc::new(Float64Array::from(group.x0x0.clone())));
     }
-    let counts: [fn(&crate::genotype::QcCounts) -> u64; 4] =
+    let counts: [fn(&super::QcCounts) -> u64; 4] =
         [|q| q.hom_ref, |q| q.het, |q| q.hom_alt, |q| q.missing];
     for count in counts {
         columns.push(Arc::new(UInt64Array::from_iter_values(

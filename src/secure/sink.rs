@@ -1,6 +1,8 @@
-//! `dash compress --secure`: one party's sums, in manifest order, encoded and masked.
+//! `dash compress --secure`: the masked sink — one party's sums, in manifest order, encoded and
+//! masked.
 //!
-//! Blocks are summed by the ordinary kernel ([`BlockSummer`]); each variant is matched to its
+//! Blocks are summed by the ordinary compress driver ([`compress_into`]); this
+//! [`Sink`] matches each variant is matched to its
 //! manifest row (flipped exactly when its alleles are the other way round), encoded
 //! ([`super::ring`]) and masked at its row's stream position — in the worker pool. Rows
 //! are written in manifest order; a manifest row the party lacks is written as all missing
@@ -11,17 +13,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use sha2::{Digest, Sha256};
-
-use super::keys::hex;
+use super::manifest::Manifest;
 use super::mask::{Binding, Masks, MAX_WORDS};
 use super::ring::{self, FRACTION_BITS};
 use super::{layout_hash, SecureSetup, SCHEME};
-use crate::compress::{default_block_size, pipeline, BlockSummer, CompressOptions};
+use crate::compress::{compress_into, CompressOptions, Sink};
 use crate::error::{Error, Result};
-use crate::genotype::{BlockReader, Orientation, Variant};
+use crate::genotype::{BlockReader, Variant};
 use crate::samples::SampleFields;
+use crate::summary::id::component_id;
 use crate::summary::secure::{header_word_count, word_to_hex, words_per_row, SecureWriter};
 use crate::summary::{
     Component, GroupLayout, Header, Rows, SecureSection, Source, FORMAT_NAME, FORMAT_VERSION,
@@ -76,12 +76,11 @@ impl Frame {
                 values.push(x0x0);
             }
         }
-        let mut qc = rows.qc[v];
-        if flip {
-            let observed = (qc.hom_ref + qc.het + qc.hom_alt) as f64;
-            std::mem::swap(&mut qc.hom_ref, &mut qc.hom_alt);
-            qc.dosage_sum = 2.0 * observed - qc.dosage_sum;
-        }
+        let qc = if flip {
+            rows.qc[v].flipped()
+        } else {
+            rows.qc[v]
+        };
         values.extend([
             qc.hom_ref as f64,
             qc.het as f64,
@@ -150,7 +149,6 @@ pub fn compress_secure(
             shift: vec![0.0; g.fields.len()],
         })
         .collect();
-    let widths: Vec<usize> = layouts.iter().map(|l| l.fields.len()).collect();
     let binding = Binding {
         roster_hash: setup.roster.hash(),
         manifest_hash: setup.manifest.hash(),
@@ -162,70 +160,126 @@ pub fn compress_secure(
         .collect();
     let masks = Masks::new(&setup.key, setup.me, &names, &publics, &binding)
         .map_err(|m| Error::input(&setup.roster_path, m))?;
-    let party = setup.roster.name(setup.me).to_string();
-
-    let grams: Vec<Vec<f64>> = fields.groups.iter().map(|g| g.gram()).collect();
-    let frame = Frame {
-        width: words_per_row(&widths),
-        header_words: header_word_count(&widths) as u64,
-        column_sums: grams
-            .iter()
-            .zip(&widths)
-            .map(|(g, &j)| (0..j).map(|a| g[a * j]).collect())
-            .collect(),
-        widths: widths.clone(),
-        n_samples: fields.n_genotype_samples,
-        shifts: fields
-            .groups
-            .iter()
-            .map(|g| g.shift.iter().map(|&s| ring::shift_numerator(s)).collect())
-            .collect(),
-    };
-    let rows_total = setup.manifest.len() as u64;
-    if frame.header_words + rows_total * frame.width as u64 > MAX_WORDS {
+    let frame = Frame::new(fields, &layouts);
+    if frame.header_words + setup.manifest.len() as u64 * frame.width as u64 > MAX_WORDS {
         return Err(Error::usage(format!(
             "the manifest has too many rows for one secure summary with {} words per row; split it by chromosome",
             frame.width
         )));
     }
+    let header_words = frame.masked_header_words(fields, &masks)?;
+    let header = masked_header(
+        reader,
+        options,
+        setup,
+        &binding,
+        layouts,
+        &frame,
+        header_words,
+    );
 
-    // Header words: the zero canary, then per group n and G.
-    let mut header_values = vec![0.0];
-    for (group, gram) in fields.groups.iter().zip(&grams) {
-        header_values.push(group.n() as f64);
-        header_values.extend_from_slice(gram);
+    let encoder = MaskedEncoder {
+        missing: frame.encode_row(&frame.missing_values(), || "an all-missing row".to_string())?,
+        frame,
+        masks,
+        manifest: &setup.manifest,
+    };
+    let sink = MaskedSink {
+        writer: SecureWriter::create(out, &header)?,
+        source: &options.source_file,
+        encoder: &encoder,
+        starts: setup.manifest.position_starts(),
+        next: 0,
+        pending: BTreeMap::new(),
+        batch_start: 0,
+        batch_words: Vec::new(),
+        stats: SecureStats {
+            rows: setup.manifest.len() as u64,
+            group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
+            peers: encoder.masks.peers(),
+            ..SecureStats::default()
+        },
+    };
+    compress_into(reader, fields, options, &encoder, sink)
+}
+
+impl Frame {
+    /// The constants of a party's rows for these fields and (uncentred) layouts.
+    fn new(fields: &SampleFields, layouts: &[GroupLayout]) -> Frame {
+        let widths: Vec<usize> = layouts.iter().map(|l| l.fields.len()).collect();
+        Frame {
+            width: words_per_row(&widths),
+            header_words: header_word_count(&widths) as u64,
+            column_sums: fields
+                .groups
+                .iter()
+                .zip(&widths)
+                .map(|(g, &j)| {
+                    let gram = g.gram();
+                    (0..j).map(|a| gram[a * j]).collect()
+                })
+                .collect(),
+            widths,
+            n_samples: fields.n_genotype_samples,
+            shifts: fields
+                .groups
+                .iter()
+                .map(|g| g.shift.iter().map(|&s| ring::shift_numerator(s)).collect())
+                .collect(),
+        }
     }
-    let mut header_words = encode_all(&header_values, || "the Gram matrix".to_string())?;
-    let mut at = 1;
-    for (shift, &j) in frame.shifts.iter().zip(&widths) {
-        ring::recentre_gram(&mut header_words[at + 1..at + 1 + j * j], shift);
-        at += 1 + j * j;
+
+    /// The header words, masked: the zero canary, then per group n and G (uncentred in the
+    /// ring).
+    fn masked_header_words(&self, fields: &SampleFields, masks: &Masks) -> Result<Vec<u128>> {
+        let mut values = vec![0.0];
+        for group in &fields.groups {
+            values.push(group.n() as f64);
+            values.extend_from_slice(&group.gram());
+        }
+        let mut words = encode_all(&values, || "the Gram matrix".to_string())?;
+        let mut at = 1;
+        for (shift, &j) in self.shifts.iter().zip(&self.widths) {
+            ring::recentre_gram(&mut words[at + 1..at + 1 + j * j], shift);
+            at += 1 + j * j;
+        }
+        masks.apply(0, &mut words);
+        Ok(words)
     }
-    masks.apply(0, &mut header_words);
-    let id_digest = Sha256::digest(
+}
+
+/// The header of a party's secure summary: one component without plaintext groups, and the
+/// `secure` section binding its masks.
+fn masked_header(
+    reader: &dyn BlockReader,
+    options: &CompressOptions,
+    setup: &SecureSetup,
+    binding: &Binding,
+    layouts: Vec<GroupLayout>,
+    frame: &Frame,
+    header_words: Vec<u128>,
+) -> Header {
+    let party = setup.roster.name(setup.me).to_string();
+    let id = component_id(
         format!(
             "{}|{}|{}|{party}",
             binding.roster_hash, binding.manifest_hash, binding.layout_hash
         )
         .as_bytes(),
     );
-    let header = Header {
+    Header {
         format: FORMAT_NAME.to_string(),
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         groups: layouts,
         components: vec![Component {
-            id: hex(&id_digest[..16]),
+            id,
             party: party.clone(),
             source: Source {
                 format: reader.format_name().to_string(),
                 file: options.source_file.clone(),
                 dosage_field: reader.dosage_field().to_string(),
-                orientation: match reader.orientation() {
-                    Orientation::Reference => "reference",
-                    Orientation::Plink1 => "plink1",
-                }
-                .to_string(),
+                orientation: reader.orientation(),
             },
             groups: Vec::new(),
         }],
@@ -233,148 +287,140 @@ pub fn compress_secure(
         secure: Some(SecureSection {
             scheme: SCHEME.to_string(),
             party,
-            roster: names,
+            roster: setup.roster.names(),
             roster_hash: binding.roster_hash.clone(),
             manifest_hash: binding.manifest_hash.clone(),
-            manifest_rows: rows_total,
+            manifest_rows: setup.manifest.len() as u64,
             layout_hash: binding.layout_hash.clone(),
             fraction_bits: FRACTION_BITS,
             words_per_row: frame.width as u32,
             header_words: header_words.iter().map(|&w| word_to_hex(w)).collect(),
         }),
-    };
+    }
+}
 
-    let missing_words =
-        frame.encode_row(&frame.missing_values(), || "an all-missing row".to_string())?;
-    let summer = BlockSummer::new(fields);
-    let block_size = options
-        .block_size
-        .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));
-    let manifest = &setup.manifest;
-    let starts = manifest.position_starts();
-    let mut out_rows = OrderedRows {
-        writer: SecureWriter::create(out, &header)?,
-        source: &options.source_file,
-        manifest: manifest.rows(),
-        width: frame.width,
-        header_words: frame.header_words,
-        missing: &missing_words,
-        masks: &masks,
-        next: 0,
-        pending: BTreeMap::new(),
-        batch_start: 0,
-        batch_words: Vec::new(),
-    };
-    let progress = if options.progress {
-        ProgressBar::new(reader.variant_count_hint().unwrap_or(0))
-    } else {
-        ProgressBar::hidden()
-    };
-    progress.set_style(
-        ProgressStyle::with_template(
-            "compress --secure {bar:40} {pos}/{len} variants {per_sec} eta {eta}",
-        )
-        .expect("valid template"),
-    );
-    let mut stats = SecureStats {
-        rows: rows_total,
-        group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
-        peers: masks.peers(),
-        ..SecureStats::default()
-    };
+/// The parallel half of the masked sink: matches a block's variants to manifest rows, encodes
+/// and masks them.
+pub struct MaskedEncoder<'a> {
+    frame: Frame,
+    masks: Masks,
+    manifest: &'a Manifest,
+    /// The encoded (unmasked) words of a row the party lacks.
+    missing: Vec<u128>,
+}
 
-    pipeline::for_each_block(
-        reader,
-        block_size,
-        |block| -> Result<BlockOut> {
-            let rows = summer.rows(block);
-            let mut result = BlockOut::default();
-            for (v, variant) in rows.variants.iter().enumerate() {
-                let Some((row, flip)) = manifest.find(
-                    &variant.chrom,
-                    variant.pos,
-                    &variant.ref_allele,
-                    &variant.alt_allele,
-                ) else {
-                    result.not_in_manifest += 1;
-                    continue;
-                };
-                let describe = || {
-                    format!(
-                        "variant {}:{} {}/{}",
-                        variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele
-                    )
-                };
-                let words = frame.encode_row(&frame.values(&rows, v, flip), describe)?;
-                result.flipped += u64::from(flip);
-                result.rows.push((row, variant.clone(), words));
+impl MaskedEncoder<'_> {
+    fn encode_block(&self, rows: Rows) -> Result<BlockOut> {
+        let frame = &self.frame;
+        let mut result = BlockOut::default();
+        for (v, variant) in rows.variants.iter().enumerate() {
+            let Some((row, flip)) = self.manifest.find(
+                &variant.chrom,
+                variant.pos,
+                &variant.ref_allele,
+                &variant.alt_allele,
+            ) else {
+                result.not_in_manifest += 1;
+                continue;
+            };
+            let describe = || {
+                format!(
+                    "variant {}:{} {}/{}",
+                    variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele
+                )
+            };
+            let words = frame.encode_row(&frame.values(&rows, v, flip), describe)?;
+            result.flipped += u64::from(flip);
+            result.rows.push((row, variant.clone(), words));
+        }
+        // Mask runs of consecutive manifest rows with one keystream pass each.
+        let mut start = 0;
+        while start < result.rows.len() {
+            let mut end = start + 1;
+            while end < result.rows.len() && result.rows[end].0 == result.rows[end - 1].0 + 1 {
+                end += 1;
             }
-            // Mask runs of consecutive manifest rows with one keystream pass each.
-            let mut start = 0;
-            while start < result.rows.len() {
-                let mut end = start + 1;
-                while end < result.rows.len() && result.rows[end].0 == result.rows[end - 1].0 + 1 {
-                    end += 1;
-                }
-                let mut run: Vec<u128> = result.rows[start..end]
-                    .iter()
-                    .flat_map(|(_, _, w)| w.iter().copied())
-                    .collect();
-                let first = result.rows[start].0 as u64;
-                masks.apply(frame.header_words + first * frame.width as u64, &mut run);
-                for (k, chunk) in run.chunks_exact(frame.width).enumerate() {
-                    result.rows[start + k].2.copy_from_slice(chunk);
-                }
-                start = end;
+            let mut run: Vec<u128> = result.rows[start..end]
+                .iter()
+                .flat_map(|(_, _, w)| w.iter().copied())
+                .collect();
+            let first = result.rows[start].0 as u64;
+            self.masks
+                .apply(frame.header_words + first * frame.width as u64, &mut run);
+            for (k, chunk) in run.chunks_exact(frame.width).enumerate() {
+                result.rows[start + k].2.copy_from_slice(chunk);
             }
-            Ok(result)
-        },
-        |result| {
-            let result = result?;
-            progress.inc((result.rows.len() + result.not_in_manifest as usize) as u64);
-            stats.not_in_manifest += result.not_in_manifest;
-            stats.flipped += result.flipped;
-            stats.matched += result.rows.len() as u64;
-            for (row, variant, words) in result.rows {
-                out_rows.insert(row, starts[row], &variant, words)?;
-            }
-            Ok(())
-        },
-    )?;
-    progress.finish_and_clear();
-    out_rows.flush_until(manifest.len())?;
-    out_rows.write_batch()?;
-    out_rows.writer.finish()?;
-    Ok(stats)
+            start = end;
+        }
+        Ok(result)
+    }
+
+    /// The masked words of manifest row `row` for a party that lacks it.
+    fn missing_row(&self, row: usize) -> Vec<u128> {
+        let mut words = self.missing.clone();
+        self.masks.apply(
+            self.frame.header_words + row as u64 * self.frame.width as u64,
+            &mut words,
+        );
+        words
+    }
 }
 
 /// One block's matched rows: (manifest row, the file's variant, masked words).
 #[derive(Default)]
-struct BlockOut {
+pub struct BlockOut {
     rows: Vec<(usize, Variant, Vec<u128>)>,
     not_in_manifest: u64,
     flipped: u64,
 }
 
-/// Writes rows in manifest order, filling rows the party lacks.
-struct OrderedRows<'a> {
+/// The masked summary: writes rows in manifest order, filling rows the party lacks.
+pub struct MaskedSink<'a> {
     writer: SecureWriter,
     /// The genotype file, for messages.
     source: &'a str,
-    manifest: &'a [Variant],
-    width: usize,
-    header_words: u64,
-    missing: &'a [u128],
-    masks: &'a Masks,
+    encoder: &'a MaskedEncoder<'a>,
+    /// Per manifest row, the first row at its position ([`Manifest::position_starts`]).
+    starts: Vec<usize>,
     /// Next manifest row to write.
     next: usize,
     pending: BTreeMap<usize, Vec<u128>>,
     /// First manifest row of the batch being gathered (the batch ends at `next`).
     batch_start: usize,
     batch_words: Vec<u128>,
+    stats: SecureStats,
 }
 
-impl OrderedRows<'_> {
+impl<'a> Sink for MaskedSink<'a> {
+    type Encoder = MaskedEncoder<'a>;
+    type Block = BlockOut;
+    type Stats = SecureStats;
+    const LABEL: &'static str = "compress --secure";
+
+    fn encode(encoder: &MaskedEncoder<'a>, rows: Rows) -> Result<BlockOut> {
+        encoder.encode_block(rows)
+    }
+
+    fn write(&mut self, block: BlockOut) -> Result<u64> {
+        self.stats.not_in_manifest += block.not_in_manifest;
+        self.stats.flipped += block.flipped;
+        self.stats.matched += block.rows.len() as u64;
+        let variants = (block.rows.len() as u64) + block.not_in_manifest;
+        for (row, variant, words) in block.rows {
+            self.insert(row, self.starts[row], &variant, words)?;
+        }
+        Ok(variants)
+    }
+
+    fn finish(mut self) -> Result<SecureStats> {
+        self.flush_until(self.encoder.manifest.len())?;
+        self.write_batch()?;
+        self.writer.finish()?;
+        Ok(self.stats)
+    }
+}
+
+impl MaskedSink<'_> {
     fn insert(
         &mut self,
         row: usize,
@@ -383,7 +429,7 @@ impl OrderedRows<'_> {
         words: Vec<u128>,
     ) -> Result<()> {
         if row < self.next || self.pending.contains_key(&row) {
-            let previous = &self.manifest[self.next.saturating_sub(1)];
+            let previous = &self.encoder.manifest.rows()[self.next.saturating_sub(1)];
             return Err(Error::input(
                 self.source,
                 format!(
@@ -402,14 +448,7 @@ impl OrderedRows<'_> {
         while self.next < limit {
             let words = match self.pending.remove(&self.next) {
                 Some(words) => words,
-                None => {
-                    let mut words = self.missing.to_vec();
-                    self.masks.apply(
-                        self.header_words + self.next as u64 * self.width as u64,
-                        &mut words,
-                    );
-                    words
-                }
+                None => self.encoder.missing_row(self.next),
             };
             self.batch_words.extend_from_slice(&words);
             self.next += 1;
@@ -422,7 +461,7 @@ impl OrderedRows<'_> {
 
     fn write_batch(&mut self) -> Result<()> {
         self.writer.write(
-            &self.manifest[self.batch_start..self.next],
+            &self.encoder.manifest.rows()[self.batch_start..self.next],
             &self.batch_words,
         )?;
         self.batch_start = self.next;

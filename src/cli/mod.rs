@@ -1,0 +1,359 @@
+//! The command line: parse, dispatch, report, exit codes.
+//!
+//! Each subcommand is a thin sequence of library calls; errors surface as one line on stderr and a
+//! non-zero exit, and nothing is left at the output paths.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use dash::atomic_file::AtomicFile;
+use dash::error::{Error, IoResultExt, Kind, Result};
+use dash::genotype::{DosageField, Region};
+use dash::merge::MergeOptions;
+use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob};
+
+/// dash: exact pooled GWAS from per-biobank summaries (compress within, combine across).
+#[derive(Debug, Parser)]
+#[command(name = "dash", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compress one party's genotypes, phenotypes and covariates into a summary of sums.
+    Compress(CompressArgs),
+    /// Merge summaries into GWAS summary statistics (GWAS-SSF).
+    Merge(MergeArgs),
+    /// Read and decode genotypes only, no math: the speed floor of compress.
+    Decode(DecodeArgs),
+    /// Make a party's X25519 key pair for secure combine: NAME.key (secret, 0600) and NAME.pub.
+    Keygen(KeygenArgs),
+    /// Check and assemble the consortium roster from the parties' .pub files.
+    Roster(RosterArgs),
+    /// Build a variant manifest (the rows of secure summaries) from variant lists.
+    Manifest(ManifestArgs),
+}
+
+/// `dash keygen`.
+#[derive(Debug, Args)]
+struct KeygenArgs {
+    /// Writes NAME.key (secret, mode 0600) and NAME.pub (the party's roster line).
+    #[arg(long, value_name = "NAME")]
+    out: PathBuf,
+    /// Party name in NAME.pub (default: the file name of NAME).
+    #[arg(long)]
+    party: Option<String>,
+}
+
+/// `dash roster`.
+#[derive(Debug, Args)]
+struct RosterArgs {
+    /// Parties' .pub files (or rosters) to combine.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the canonical roster here (default: print it on stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `dash manifest`.
+#[derive(Debug, Args)]
+struct ManifestArgs {
+    /// Variant lists: PLINK .bim (or .bed), VCF/BCF (sites), or manifests.
+    #[arg(required = true)]
+    lists: Vec<PathBuf>,
+    /// Keep only variants in every list (default: the union).
+    #[arg(long)]
+    intersect: bool,
+    /// Output manifest.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `dash decode`.
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    #[command(flatten)]
+    input: GenotypeInput,
+}
+
+/// The genotype source and how to read it; shared by `compress` and `decode`.
+#[derive(Debug, Args)]
+struct GenotypeInput {
+    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz or .bcf.
+    genotypes: PathBuf,
+    /// Only variants in CHR or CHR:START-END (for compress: a shard of this party).
+    #[arg(long)]
+    region: Option<String>,
+    /// Dosage field: GT (hard calls), DS, or auto.
+    #[arg(long, default_value = "auto")]
+    dosage_field: String,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Variants per block (default: sized to ~32 MiB of genotypes).
+    #[arg(long, hide = true)]
+    block_size: Option<usize>,
+}
+
+impl GenotypeInput {
+    /// Sets up the thread pool and parses the source's options.
+    fn source(&self) -> Result<GenotypeSource> {
+        init_threads(self.threads)?;
+        let region = self.region.as_deref().map(Region::parse).transpose()?;
+        let dosage_field = DosageField::parse(&self.dosage_field)?;
+        Ok(GenotypeSource {
+            path: self.genotypes.clone(),
+            region,
+            dosage_field,
+            block_size: self.block_size,
+        })
+    }
+}
+
+/// `dash compress`.
+#[derive(Debug, Args)]
+struct CompressArgs {
+    #[command(flatten)]
+    input: GenotypeInput,
+    /// Phenotype file (header `#FID IID …`, `FID IID …`, `#IID …` or `IID …`).
+    #[arg(long)]
+    pheno: PathBuf,
+    /// Phenotype columns to use, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pheno_name: Option<Vec<String>>,
+    /// Covariate file (same header forms).
+    #[arg(long)]
+    covar: Option<PathBuf>,
+    /// Covariate columns to use, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    covar_name: Option<Vec<String>>,
+    /// Party name recorded in the summary (default: the genotype file's name).
+    #[arg(long)]
+    party: Option<String>,
+    /// Write a secure (masked) summary: needs --roster, --key and --manifest.
+    #[arg(long, requires_all = ["roster", "key", "manifest"])]
+    secure: bool,
+    /// Consortium roster (secure mode).
+    #[arg(long, requires = "secure")]
+    roster: Option<PathBuf>,
+    /// This party's secret key, from `dash keygen` (secure mode).
+    #[arg(long, requires = "secure")]
+    key: Option<PathBuf>,
+    /// Variant manifest: the rows of the secure summary (secure mode).
+    #[arg(long, requires = "secure")]
+    manifest: Option<PathBuf>,
+    /// Agreed levels of a categorical covariate, COVAR=L1,L2,… (secure mode; repeatable).
+    #[arg(long, requires = "secure", value_name = "COVAR=LEVELS")]
+    covar_levels: Vec<String>,
+    /// Output summary (.parquet).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `dash merge`.
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Summaries to pool.
+    #[arg(required = true)]
+    summaries: Vec<PathBuf>,
+    /// Output prefix: writes PREFIX.<pheno>.tsv.gz, its -meta.yaml, PREFIX.<pheno>.skipped.tsv, PREFIX.log.
+    #[arg(long)]
+    out: PathBuf,
+    /// Phenotypes to test, comma-separated (default: all of the first summary).
+    #[arg(long, value_delimiter = ',')]
+    pheno: Option<Vec<String>>,
+    /// Covariates to adjust for, comma-separated (default: all compressed covariates).
+    #[arg(long, value_delimiter = ',')]
+    covar: Option<Vec<String>>,
+    /// Fit without an intercept.
+    #[arg(long)]
+    no_intercept: bool,
+    /// Add an intercept per party (an indicator column per party; single-party summaries only).
+    #[arg(long)]
+    per_party_intercept: bool,
+    /// Test only variants held by at least N parties (others go to the skipped list).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    min_parties: usize,
+    /// Also write the merged sums as a summary, to merge with later batches.
+    #[arg(long, value_name = "FILE.parquet")]
+    summary_out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Compress(args) => run_compress(args),
+        Command::Merge(args) => run_merge(args),
+        Command::Decode(args) => run_decode(args),
+        Command::Keygen(args) => run_keygen(args),
+        Command::Roster(args) => run_roster(args),
+        Command::Manifest(args) => run_manifest(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("dash: error: {error}");
+            match error.kind() {
+                Kind::Usage => 2,
+                _ => 1,
+            }
+        }
+    }
+}
+
+fn init_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(Error::usage("--threads must be at least 1"));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| Error::usage(format!("--threads: {e}")))?;
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn run_compress(args: &CompressArgs) -> Result<()> {
+    let genotypes = args.input.source()?;
+    let secure = if args.secure {
+        Some(SecureJob {
+            roster: args.roster.clone().expect("clap requires it"),
+            key: args.key.clone().expect("clap requires it"),
+            manifest: args.manifest.clone().expect("clap requires it"),
+            levels: dash::secure::parse_levels(&args.covar_levels)?,
+        })
+    } else {
+        None
+    };
+    let job = CompressJob {
+        genotypes,
+        pheno: args.pheno.clone(),
+        pheno_names: args.pheno_name.clone(),
+        covar: args.covar.clone(),
+        covar_names: args.covar_name.clone(),
+        party: args.party.clone(),
+        secure,
+        out: args.out.clone(),
+        progress: true,
+    };
+    run::compress(&job, &mut |line| eprintln!("dash compress: {line}"))
+}
+
+fn run_decode(args: &DecodeArgs) -> Result<()> {
+    let report = run::decode(&args.input.source()?)?;
+    for note in &report.notes {
+        eprintln!("dash decode: {note}");
+    }
+    let (variants, n, seconds) = (report.variants, report.samples, report.seconds);
+    let genotypes = variants as f64 * n as f64;
+    println!(
+        "decoded {variants} variants x {n} samples = {genotypes:.0} genotypes in {seconds:.3} s \
+         ({:.1} M genotypes/s; dosage sum {})",
+        genotypes / seconds / 1e6,
+        report.checksum
+    );
+    Ok(())
+}
+
+fn run_merge(args: &MergeArgs) -> Result<()> {
+    init_threads(args.threads)?;
+    let job = MergeJob {
+        summaries: args.summaries.clone(),
+        out: args.out.clone(),
+        options: MergeOptions {
+            phenotypes: args.pheno.clone(),
+            covariates: args.covar.clone(),
+            intercept: !args.no_intercept,
+            per_party_intercept: args.per_party_intercept,
+            min_parties: args.min_parties,
+            progress: true,
+        },
+        summary_out: args.summary_out.clone(),
+    };
+    run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
+    Ok(())
+}
+
+fn run_keygen(args: &KeygenArgs) -> Result<()> {
+    let party = match &args.party {
+        Some(p) => p.clone(),
+        None => file_name(&args.out),
+    };
+    let key = dash::secure::keys::SecretKey::generate()?;
+    let (key_path, pub_path) = key.write_pair(&args.out, &party)?;
+    eprintln!(
+        "dash keygen: party '{party}': secret key → {} (keep private), public key → {} (send to the consortium)",
+        key_path.display(),
+        pub_path.display()
+    );
+    Ok(())
+}
+
+fn run_roster(args: &RosterArgs) -> Result<()> {
+    let mut text = String::new();
+    for input in &args.inputs {
+        let part = std::fs::read_to_string(input).with_path(input)?;
+        // Each input must parse on its own, so errors name the right file.
+        dash::secure::keys::Roster::parse(&part, input)?;
+        text.push_str(&part);
+        text.push('\n');
+    }
+    let name = args.out.clone().unwrap_or_else(|| PathBuf::from("roster"));
+    let roster = dash::secure::keys::Roster::parse(&text, &name)?;
+    eprintln!(
+        "dash roster: {} parties ({}), fingerprint {}",
+        roster.len(),
+        roster.names().join(", "),
+        roster.hash()
+    );
+    match &args.out {
+        Some(out) => {
+            use std::io::Write;
+            let mut file = AtomicFile::create(out)?;
+            file.write_all(roster.canonical().as_bytes())
+                .with_path(out)?;
+            file.commit()?;
+        }
+        None => print!("{}", roster.canonical()),
+    }
+    Ok(())
+}
+
+fn run_manifest(args: &ManifestArgs) -> Result<()> {
+    let lists: Vec<&Path> = args.lists.iter().map(PathBuf::as_path).collect();
+    let manifest = dash::secure::manifest::Manifest::build(&lists, args.intersect)?;
+    if manifest.is_empty() {
+        return Err(Error::usage(
+            "the manifest would be empty (no variant is in every list)",
+        ));
+    }
+    manifest.write(&args.out)?;
+    eprintln!(
+        "dash manifest: {} variants ({} of {} lists) → {}, fingerprint {}",
+        manifest.len(),
+        if args.intersect {
+            "intersection"
+        } else {
+            "union"
+        },
+        lists.len(),
+        args.out.display(),
+        manifest.hash()
+    );
+    Ok(())
+}

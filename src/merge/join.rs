@@ -1,0 +1,266 @@
+//! The join: every input's rows matched by variant into sites, in output order.
+
+use std::collections::HashMap;
+
+use super::components::GlobalComponent;
+use crate::chrom;
+use crate::error::{Error, Result};
+use crate::summary::{Summary, Variant};
+
+/// One summary's row of one variant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member {
+    pub input: u32,
+    pub row: u32,
+    /// The row's ALT is the site's REF.
+    pub flipped: bool,
+}
+
+/// A variant across summaries, in its reported orientation.
+///
+/// It borrows nothing and owns nothing: its rows are a run of [`Merged`]'s members (one flat
+/// vector rather than a vector per site, which dominated the join's cost), and its variant is
+/// one of those rows' (see [`Merged::variant`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Site {
+    /// Its members: `Merged::members[start..end]`, in argument and row order.
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    /// The member whose variant is reported (effect allele = its ALT): the first from a
+    /// reference-aware source, else the first.
+    pub(crate) reported: u32,
+    /// The output rank of its chromosome, for sorting sites.
+    pub(crate) chrom: u32,
+}
+
+/// The chromosome names of all inputs, numbered once so that sorting rows compares integers
+/// rather than text.
+struct Chromosomes<'a> {
+    /// Name → rank in (output order, name) order: equal ranks are equal names.
+    rank: HashMap<&'a str, u32>,
+    /// Per rank, the rank of its output order alone: names that order alike (`1` and `01`, say)
+    /// share it.
+    order: Vec<u32>,
+}
+
+impl<'a> Chromosomes<'a> {
+    fn new(inputs: &'a [Summary]) -> Chromosomes<'a> {
+        let mut names: Vec<&str> = Vec::new();
+        for input in inputs {
+            let mut last = None;
+            for v in &input.rows.variants {
+                if last != Some(v.chrom.as_str()) {
+                    last = Some(v.chrom.as_str());
+                    names.push(&v.chrom);
+                }
+            }
+        }
+        names.sort_unstable_by(|a, b| (chrom::order(a), a).cmp(&(chrom::order(b), b)));
+        names.dedup();
+        let mut order: Vec<u32> = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            order.push(match i.checked_sub(1) {
+                Some(p) if chrom::order(names[p]) == chrom::order(name) => order[p],
+                _ => i as u32,
+            });
+        }
+        let rank = names
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (n, i as u32))
+            .collect();
+        Chromosomes { rank, order }
+    }
+}
+
+/// A row of an input in the join: the leading parts of its join key (chromosome rank,
+/// position; the allele pair is looked up when these tie) and the row.
+#[derive(Clone, Copy)]
+struct JoinRow {
+    pos: u64,
+    chrom: u32,
+    member: Member,
+}
+
+/// Joins the rows of all inputs into sites, in output order, with their members.
+///
+/// Rows join on (chromosome, position, allele pair in byte order, so either orientation gives
+/// the same key). They are sorted by that key rather than hashed: each site's rows then lie
+/// side by side (so members are one flat vector), and as the sort is stable they stay in
+/// argument and row order, which decides the reported orientation and the row a double-count
+/// error names.
+pub(crate) fn join_sites(
+    inputs: &[Summary],
+    component_map: &[Vec<u32>],
+    components: &[GlobalComponent],
+) -> Result<(Vec<Site>, Vec<Member>)> {
+    let reference: Vec<bool> = inputs
+        .iter()
+        .map(|input| {
+            input
+                .header
+                .components
+                .iter()
+                .any(|c| c.source.orientation.is_reference())
+        })
+        .collect();
+    let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
+    let alleles = |m: &Member| {
+        let v = variant(m);
+        if v.ref_allele <= v.alt_allele {
+            (&v.ref_allele, &v.alt_allele)
+        } else {
+            (&v.alt_allele, &v.ref_allele)
+        }
+    };
+    let join_order = |a: &JoinRow, b: &JoinRow| {
+        (a.chrom, a.pos)
+            .cmp(&(b.chrom, b.pos))
+            .then_with(|| alleles(&a.member).cmp(&alleles(&b.member)))
+    };
+
+    let chromosomes = Chromosomes::new(inputs);
+    let mut rows = join_rows(inputs, &chromosomes);
+    let total = rows.len();
+    // A sorted summary needs no sort, whose scratch space alone cost more than this check.
+    if !rows.is_sorted_by(|a, b| join_order(a, b).is_le()) {
+        rows.sort_by(join_order);
+    }
+
+    let mut members: Vec<Member> = rows.iter().map(|r| r.member).collect();
+    let mut sites: Vec<Site> = Vec::with_capacity(total);
+    // The double count met first in argument and row order, as a row-by-row join would report.
+    let mut conflict: Option<(Member, Error)> = None;
+    let mut start = 0;
+    for run in rows.chunk_by(|a, b| join_order(a, b).is_eq()) {
+        let site = &mut members[start..start + run.len()];
+        let mut reported = 0;
+        for k in 1..site.len() {
+            if conflict
+                .as_ref()
+                .is_none_or(|(first, _)| (site[k].input, site[k].row) < (first.input, first.row))
+            {
+                let reported_variant = variant(&site[reported]);
+                if let Err(e) = check_no_double_count(
+                    inputs,
+                    component_map,
+                    components,
+                    &site[..k],
+                    reported_variant,
+                    site[k],
+                ) {
+                    conflict = Some((site[k], e));
+                }
+            }
+            if reference[site[k].input as usize] && !reference[site[reported].input as usize] {
+                reported = k;
+            }
+        }
+        // A site of one row is never flipped (most sites, when one summary is merged).
+        if site.len() > 1 {
+            let alt = &variant(&site[reported]).alt_allele;
+            for m in site.iter_mut() {
+                m.flipped = variant(m).alt_allele != *alt;
+            }
+        }
+        sites.push(Site {
+            start: start as u32,
+            end: (start + run.len()) as u32,
+            reported: (start + reported) as u32,
+            chrom: chromosomes.order[run[0].chrom as usize],
+        });
+        start += run.len();
+    }
+    if let Some((_, error)) = conflict {
+        return Err(error);
+    }
+
+    sort_for_output(inputs, &members, &mut sites);
+    Ok((sites, members))
+}
+
+/// Sorts sites into output order: chromosome, position, REF, ALT of the reported variant, then
+/// (for chromosome spellings that order alike) the first row, i.e. order of first appearance.
+fn sort_for_output(inputs: &[Summary], members: &[Member], sites: &mut [Site]) {
+    let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
+    let key = |site: &Site| {
+        let first = members[site.start as usize];
+        let v = variant(&members[site.reported as usize]);
+        let alleles = (&v.ref_allele, &v.alt_allele);
+        (site.chrom, v.pos, alleles, first.input, first.row)
+    };
+    if !sites.is_sorted_by_key(key) {
+        sites.sort_by(|a, b| key(a).cmp(&key(b)));
+    }
+}
+
+/// Every row of every input as a [`JoinRow`], in argument and row order.
+fn join_rows(inputs: &[Summary], chromosomes: &Chromosomes) -> Vec<JoinRow> {
+    let total: usize = inputs.iter().map(|input| input.rows.len()).sum();
+    let mut rows: Vec<JoinRow> = Vec::with_capacity(total);
+    for (i, input) in inputs.iter().enumerate() {
+        let mut last: Option<(&str, u32)> = None;
+        for (r, v) in input.rows.variants.iter().enumerate() {
+            let chrom = match last {
+                Some((name, rank)) if name == v.chrom => rank,
+                _ => {
+                    let rank = chromosomes.rank[v.chrom.as_str()];
+                    last = Some((&v.chrom, rank));
+                    rank
+                }
+            };
+            let member = Member {
+                input: i as u32,
+                row: r as u32,
+                flipped: false,
+            };
+            rows.push(JoinRow {
+                pos: v.pos,
+                chrom,
+                member,
+            });
+        }
+    }
+    rows
+}
+
+/// A component may hold a variant once: two rows of it (one summary given twice under two
+/// names, overlapping shards, a merged summary with one of its own parts) would double count.
+/// `earlier` are the site's rows before `new`, `v` the variant reported so far.
+fn check_no_double_count(
+    inputs: &[Summary],
+    component_map: &[Vec<u32>],
+    components: &[GlobalComponent],
+    earlier: &[Member],
+    v: &Variant,
+    new: Member,
+) -> Result<()> {
+    let (input, row) = (new.input as usize, new.row as usize);
+    let new_global = |global: u32| {
+        inputs[input].rows.components[row]
+            .iter()
+            .any(|&c| component_map[input][c as usize] == global)
+    };
+    for m in earlier {
+        let held = &inputs[m.input as usize].rows.components[m.row as usize];
+        for &c in held {
+            let global = component_map[m.input as usize][c as usize];
+            if new_global(global) {
+                return Err(Error::input(
+                    &inputs[input].path,
+                    format!(
+                        "party '{}' (component {}) is also in {} at variant {}:{} {}/{}; merging both would count its samples twice",
+                        components[global as usize].party,
+                        components[global as usize].id,
+                        inputs[m.input as usize].path.display(),
+                        v.chrom,
+                        v.pos,
+                        v.ref_allele,
+                        v.alt_allele
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

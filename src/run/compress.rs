@@ -1,0 +1,175 @@
+//! `dash compress`: one party's genotypes and sample files → a summary (plaintext or masked).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{file_name, party_from_file_name};
+use crate::compress::{compress as compress_plain, CompressOptions};
+use crate::error::{Error, Result};
+use crate::genotype::{self, BlockReader, DosageField, Region};
+use crate::samples::{SampleFields, Table};
+use crate::secure::{self, SecureSetup};
+
+/// A genotype file and how to read it (shared by compress and decode).
+#[derive(Debug, Clone)]
+pub struct GenotypeSource {
+    /// `.bed` (or its prefix), `.vcf`, `.vcf.gz` or `.bcf`.
+    pub path: PathBuf,
+    /// Only variants in this region.
+    pub region: Option<Region>,
+    /// Which field gives the dosage.
+    pub dosage_field: DosageField,
+    /// Variants per block (`None`: sized from the sample count).
+    pub block_size: Option<usize>,
+}
+
+impl GenotypeSource {
+    /// Opens the reader.
+    pub fn open(&self) -> Result<Box<dyn BlockReader>> {
+        genotype::open(&self.path, self.region.as_ref(), self.dosage_field)
+    }
+}
+
+/// What secure mode needs (`--secure`).
+#[derive(Debug, Clone)]
+pub struct SecureJob {
+    /// The consortium roster.
+    pub roster: PathBuf,
+    /// This party's secret key.
+    pub key: PathBuf,
+    /// The variant manifest.
+    pub manifest: PathBuf,
+    /// Agreed levels of categorical covariates (`--covar-levels`).
+    pub levels: BTreeMap<String, Vec<String>>,
+}
+
+/// One compress run.
+#[derive(Debug, Clone)]
+pub struct CompressJob {
+    /// The genotypes.
+    pub genotypes: GenotypeSource,
+    /// Phenotype file.
+    pub pheno: PathBuf,
+    /// Phenotype columns (default: all).
+    pub pheno_names: Option<Vec<String>>,
+    /// Covariate file.
+    pub covar: Option<PathBuf>,
+    /// Covariate columns (default: all).
+    pub covar_names: Option<Vec<String>>,
+    /// Party name (default: from the genotype file name; in secure mode, the key's roster name).
+    pub party: Option<String>,
+    /// Write a masked summary instead of a plaintext one.
+    pub secure: Option<SecureJob>,
+    /// The summary to write.
+    pub out: PathBuf,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Runs compress; `note` gets the lines to show the user.
+pub fn compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
+    let started = Instant::now();
+    let mut reader = job.genotypes.open()?;
+    let pheno = Table::read(&job.pheno)?;
+    let covar = job.covar.as_deref().map(Table::read).transpose()?;
+    if job.secure.is_some() && job.genotypes.region.is_some() {
+        return Err(Error::usage(
+            "--region cannot be used with --secure: the manifest fixes the rows (use one manifest per region instead)",
+        ));
+    }
+    let fields = build_fields(job, reader.as_ref(), &pheno, covar.as_ref())?;
+    note(fields.report.to_string());
+    for group in &fields.groups {
+        note(format!(
+            "group [{}]: {} samples, {} fields",
+            group.phenotypes.join(", "),
+            group.n(),
+            group.fields.len()
+        ));
+    }
+    let stem = file_name(&job.genotypes.path);
+    let options = CompressOptions {
+        party: job
+            .party
+            .clone()
+            .unwrap_or_else(|| party_from_file_name(&stem)),
+        source_file: stem,
+        region: job.genotypes.region.as_ref().map(|r| r.to_string()),
+        block_size: job.genotypes.block_size,
+        progress: job.progress,
+    };
+    let Some(secure_job) = &job.secure else {
+        let stats = compress_plain(reader.as_mut(), &fields, &options, &job.out)?;
+        reader.notes().into_iter().for_each(&mut *note);
+        note(format!(
+            "{} variants → {} in {:.2}s",
+            stats.variants,
+            job.out.display(),
+            started.elapsed().as_secs_f64()
+        ));
+        return Ok(());
+    };
+    let setup = SecureSetup::load(
+        &secure_job.roster,
+        &secure_job.manifest,
+        &secure_job.key,
+        job.party.as_deref(),
+    )?;
+    let options = CompressOptions {
+        party: setup.roster.name(setup.me).to_string(),
+        ..options
+    };
+    if setup.roster.len() == 1 {
+        note("the roster has one party: nothing is masked".to_string());
+    }
+    let stats = secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &job.out)?;
+    reader.notes().into_iter().for_each(&mut *note);
+    note(format!(
+        "secure summary of party '{}' masked against {} other roster parties; {} manifest rows ({} in the genotypes, {} of them flipped to the manifest's alleles, {} all missing); {} genotype variants not in the manifest skipped → {} in {:.2}s",
+        options.party,
+        stats.peers,
+        stats.rows,
+        stats.matched,
+        stats.flipped,
+        stats.rows - stats.matched,
+        stats.not_in_manifest,
+        job.out.display(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// The sample fields: as the files give them, or in secure mode in the agreed layout (names
+/// sorted, so it does not depend on column order; levels fixed).
+fn build_fields(
+    job: &CompressJob,
+    reader: &dyn BlockReader,
+    pheno: &Table,
+    covar: Option<&Table>,
+) -> Result<SampleFields> {
+    let Some(secure_job) = &job.secure else {
+        return SampleFields::build(
+            reader.samples(),
+            pheno,
+            job.pheno_names.as_deref(),
+            covar,
+            job.covar_names.as_deref(),
+        );
+    };
+    let sorted = |names: Option<&[String]>, table: &Table| -> Vec<String> {
+        let mut names = names.map_or_else(|| table.columns().to_vec(), <[String]>::to_vec);
+        names.sort();
+        names
+    };
+    let pheno_names = sorted(job.pheno_names.as_deref(), pheno);
+    let covar_names = covar.map(|table| sorted(job.covar_names.as_deref(), table));
+    SampleFields::build_with(
+        reader.samples(),
+        pheno,
+        Some(&pheno_names),
+        covar,
+        covar_names.as_deref(),
+        &secure::secure_field_options(secure_job.levels.clone()),
+    )
+}

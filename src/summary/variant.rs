@@ -1,0 +1,78 @@
+//! The variant row key and its QC counts: what every summary row is about.
+
+use serde::{Deserialize, Serialize};
+
+/// One tested allele at one site: the effect allele is `alt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// Normalised chromosome name (see [`crate::chrom::normalize`]).
+    pub chrom: String,
+    /// 1-based position.
+    pub pos: u64,
+    /// The source's variant identifier (`.` when none).
+    pub id: String,
+    /// Reference (other) allele.
+    pub ref_allele: String,
+    /// Alternate (effect) allele.
+    pub alt_allele: String,
+}
+
+/// Hard-call genotype counts and the dosage sum of one variant, over all samples of the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QcCounts {
+    /// Samples homozygous for the reference allele.
+    pub hom_ref: u64,
+    /// Heterozygous samples.
+    pub het: u64,
+    /// Samples homozygous for the alternate allele.
+    pub hom_alt: u64,
+    /// Samples with a missing call.
+    pub missing: u64,
+    /// Sum of alternate-allele dosages over observed calls.
+    pub dosage_sum: f64,
+}
+
+impl QcCounts {
+    /// Adds another set of counts (pooling parties).
+    pub fn add(&mut self, other: &QcCounts) {
+        self.hom_ref += other.hom_ref;
+        self.het += other.het;
+        self.hom_alt += other.hom_alt;
+        self.missing += other.missing;
+        self.dosage_sum += other.dosage_sum;
+    }
+
+    /// The counts with REF and ALT swapped: hom-REF and hom-ALT trade places and the dosage sum
+    /// becomes `2·observed − sum` (x' = 2 − x on observed calls, DESIGN §1).
+    pub fn flipped(&self) -> QcCounts {
+        let observed = (self.hom_ref + self.het + self.hom_alt) as f64;
+        QcCounts {
+            hom_ref: self.hom_alt,
+            hom_alt: self.hom_ref,
+            dosage_sum: 2.0 * observed - self.dosage_sum,
+            ..*self
+        }
+    }
+}
+
+/// Where a source's allele orientation comes from; decides which file sets the reported
+/// orientation at merge (DESIGN §1). Written into the header as `reference`, `plink1` or
+/// `manifest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Orientation {
+    /// The source knows the reference allele (VCF, BCF, BGEN, pgen).
+    Reference,
+    /// PLINK 1: A1/A2 may be in minor/major order, not REF/ALT.
+    Plink1,
+    /// A pooled secure set: alleles as the consortium's variant manifest lists them.
+    Manifest,
+}
+
+impl Orientation {
+    /// Whether REF is known to be the reference allele: such a source decides the reported
+    /// orientation of a variant at merge.
+    pub fn is_reference(self) -> bool {
+        self == Orientation::Reference
+    }
+}
