@@ -37,7 +37,8 @@ use std::sync::OnceLock;
 
 use super::batch::{RecordFormat, RecordReader};
 use super::dosage::{check_ds, put_call, AltColumn, Call, Field, SampleError, Site};
-use super::stream::{read_error_message, IndexKind, LoadedIndex, RegionQuery, Stream};
+use super::io::{read_up_to, region_query};
+use super::stream::{read_error_message, IndexKind, Stream};
 use super::{DosageField, QcCounts, Region};
 use crate::chrom;
 use crate::error::{Error, Result};
@@ -92,20 +93,14 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         }
     }
 
-    let query = match region {
-        None => None,
-        Some(region) => {
-            if !stream.is_bgzf() {
-                return Err(Error::input(
-                    path,
-                    "--region needs a compressed, indexed BCF: `bcftools view -Ob`, then `bcftools index`",
-                ));
-            }
-            let index = LoadedIndex::load(path, IndexKind::Csi)?;
-            let names = index.names().unwrap_or_else(|| contig_names.clone());
-            Some(RegionQuery::new(index.chunks(&names, region)?))
-        }
-    };
+    let query = region_query(
+        path,
+        &stream,
+        region,
+        IndexKind::Csi,
+        "--region needs a compressed, indexed BCF: `bcftools view -Ob`, then `bcftools index`",
+        || contig_names.clone(),
+    )?;
     let format = Bcf {
         n_samples: samples.len(),
         field,
@@ -291,18 +286,6 @@ impl<'a> Cursor<'a> {
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
-}
-
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn read_up_to(stream: &mut Stream, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match stream.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 impl RecordFormat for Bcf {

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bcf;
 pub mod dosage;
+mod io;
 pub mod plink_bed;
 pub mod stream;
 pub mod vcf;

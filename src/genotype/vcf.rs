@@ -23,7 +23,8 @@ use memchr::memchr_iter;
 
 use super::batch::{RecordFormat, RecordReader};
 use super::dosage::{check_ds, put_call, AltColumn, Call, Field, SampleError, Site};
-use super::stream::{read_error_message, IndexKind, LoadedIndex, RegionQuery, Stream};
+use super::io::region_query;
+use super::stream::{read_error_message, IndexKind, Stream};
 use super::{DosageField, Region};
 use crate::chrom;
 use crate::error::{Error, Result};
@@ -44,26 +45,20 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         return Err(Error::input(path, "the header names no sample").at("header"));
     }
     let field = Field::resolve(requested, |k| header.formats().contains_key(k), path)?;
-    let query = match region {
-        None => None,
-        Some(region) => {
-            if !stream.is_bgzf() {
-                return Err(Error::input(
-                    path,
-                    "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
-                ));
-            }
-            let index = LoadedIndex::load(path, IndexKind::TabixOrCsi)?;
-            let names = index.names().unwrap_or_else(|| {
-                header
-                    .contigs()
-                    .keys()
-                    .map(|name| name.to_string())
-                    .collect()
-            });
-            Some(RegionQuery::new(index.chunks(&names, region)?))
-        }
-    };
+    let query = region_query(
+        path,
+        &stream,
+        region,
+        IndexKind::TabixOrCsi,
+        "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
+        || {
+            header
+                .contigs()
+                .keys()
+                .map(|name| name.to_string())
+                .collect()
+        },
+    )?;
     let format = Vcf {
         n_samples: samples.len(),
         field,
