@@ -36,7 +36,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use super::batch::{RecordFormat, RecordReader};
-use super::dosage::{check_ds, put_call, AltColumn, Call, Field, SampleError, Site};
+use super::dosage::{check_ds, put_call, AltColumn, Call, Field, RecordSite, SampleError};
 use super::io::{read_up_to, region_query};
 use super::stream::{read_error_message, IndexKind, Stream};
 use super::{DosageField, QcCounts, Region};
@@ -297,7 +297,7 @@ impl RecordFormat for Bcf {
         stream: &mut Stream,
         path: &Path,
         record: &mut BcfRecord,
-    ) -> Result<Option<Site>> {
+    ) -> Result<Option<RecordSite>> {
         let number = self.records_read + 1;
         let at = || {
             if self.numbered {
@@ -371,7 +371,7 @@ impl RecordFormat for Bcf {
         }
     }
 
-    fn location(&self, record: &BcfRecord, site: &Site) -> String {
+    fn location(&self, record: &BcfRecord, site: &RecordSite) -> String {
         match record.number {
             Some(n) => format!("record {n} ({}:{})", site.chrom, site.pos),
             None => format!("record at {}:{}", site.chrom, site.pos),
@@ -381,7 +381,7 @@ impl RecordFormat for Bcf {
 
 impl Bcf {
     /// Parses the shared part and locates the dosage field in the per-sample part.
-    fn parse(&self, record: &mut BcfRecord) -> Result<Site, String> {
+    fn parse(&self, record: &mut BcfRecord) -> Result<RecordSite, String> {
         let shared = &record.shared;
         if shared.len() < 24 {
             return Err(format!(
@@ -418,7 +418,7 @@ impl Bcf {
             alleles.push(cursor.string()?);
         }
         let ref_allele = alleles.remove(0);
-        let site = Site {
+        let site = RecordSite {
             chrom: chrom.clone(),
             pos: u64::try_from(i64::from(pos) + 1).map_err(|_| format!("negative POS {pos}"))?,
             id: if id.is_empty() { ".".to_string() } else { id },
