@@ -138,7 +138,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A typed string (`None` when missing).
+    /// A typed string, NUL padding dropped (empty when missing).
     pub(super) fn string(&mut self) -> Result<String, String> {
         let (ty, count) = self.descriptor()?;
         let bytes = self.take(count * ty.width())?;
