@@ -17,8 +17,11 @@
 
 use std::cell::RefCell;
 
+mod simd;
+
 use super::fields::StackedFields;
 use crate::genotype::{GenotypeBlock, QcCounts};
+use simd::{Avx2Token, Avx512Token};
 
 /// Byte positions tabulated together (8 × 256 entries × W floats: 256 KiB for W = 16, in L2),
 /// and the bytes per variant the kernel reads at once (one u64). Measured against 16-entry
@@ -65,6 +68,7 @@ pub(crate) struct PackedKernel {
 }
 
 impl PackedKernel {
+    /// The kernel of the samples of `fields`: their rows for a het and a hom-ALT call.
     pub fn new(fields: &StackedFields) -> PackedKernel {
         let groups = fields.groups.len();
         let counts = fields.width + groups;
@@ -174,17 +178,13 @@ impl PackedKernel {
             ($($w:literal)*) => {
                 match self.width {
                     $($w => {
-                        #[cfg(target_arch = "x86_64")]
-                        if std::arch::is_x86_feature_detected!("avx512f") {
-                            // SAFETY: the CPU supports AVX-512F, checked just above.
-                            return unsafe { self.totals_avx512::<$w>(by_chunk, b, chunks) };
+                        if let Some(token) = Avx512Token::detect() {
+                            return simd::totals_avx512::<$w>(token, self, by_chunk, b, chunks);
                         }
-                        #[cfg(target_arch = "x86_64")]
-                        if std::arch::is_x86_feature_detected!("avx2") {
-                            // SAFETY: the CPU supports AVX2, checked just above.
-                            return unsafe { self.totals_avx2::<$w>(by_chunk, b, chunks) };
+                        if let Some(token) = Avx2Token::detect() {
+                            return simd::totals_avx2::<$w>(token, self, by_chunk, b, chunks);
                         }
-                        self.totals_fixed::<$w, false>(by_chunk, b, chunks)
+                        self.totals_fixed::<$w, _>(PlainAdd, by_chunk, b, chunks)
                     })*
                     _ => self.totals_any(by_chunk, b, chunks),
                 }
@@ -193,24 +193,15 @@ impl PackedKernel {
         dispatch!(8 16 24 32 40 48 56 64)
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn totals_avx512<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
-        self.totals_fixed::<W, true>(by_chunk, b, chunks)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn totals_avx2<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
-        self.totals_fixed::<W, false>(by_chunk, b, chunks)
-    }
-
-    /// The kernel for a compile-time width: tabulate a chunk, add its entries to every variant.
+    /// The kernel for a compile-time width: tabulate a chunk, add its entries to every variant
+    /// with `add`. Compiled once per path: inlined into the plain dispatcher and into each
+    /// SIMD path's `#[target_feature]` function.
     ///
     /// Measure any change with `kernel_throughput` below.
     #[inline(always)]
-    fn totals_fixed<const W: usize, const AVX512: bool>(
+    fn totals_fixed<const W: usize, A: AddChunk>(
         &self,
+        add: A,
         by_chunk: &[u64],
         b: usize,
         chunks: usize,
@@ -234,14 +225,7 @@ impl PackedKernel {
                     }
                 }
             }
-            let words = &by_chunk[c * b..(c + 1) * b];
-            #[cfg(target_arch = "x86_64")]
-            if AVX512 {
-                // SAFETY: AVX512 is set only by `totals_avx512`, on CPUs with AVX-512F.
-                unsafe { add_chunk_avx512::<W>(&tables, words, &mut totals) };
-                continue;
-            }
-            add_chunk::<W>(&tables, words, &mut totals);
+            add.add_chunk::<W>(&tables, &by_chunk[c * b..(c + 1) * b], &mut totals);
         }
         totals.into_iter().flatten().collect()
     }
@@ -314,6 +298,28 @@ impl PackedKernel {
     }
 }
 
+/// How [`PackedKernel::totals_fixed`] adds one chunk's table entries to the variants' totals.
+trait AddChunk: Copy {
+    /// For each variant, adds the table entries of the eight bytes of its word to its total.
+    fn add_chunk<const W: usize>(self, tables: &[[f64; W]], words: &[u64], totals: &mut [[f64; W]]);
+}
+
+/// Plain loops ([`add_chunk`]), compiled for whatever instructions the caller enables.
+#[derive(Debug, Clone, Copy)]
+struct PlainAdd;
+
+impl AddChunk for PlainAdd {
+    #[inline(always)]
+    fn add_chunk<const W: usize>(
+        self,
+        tables: &[[f64; W]],
+        words: &[u64],
+        totals: &mut [[f64; W]],
+    ) {
+        add_chunk::<W>(tables, words, totals);
+    }
+}
+
 /// Adds, for each variant, the table entries of the eight bytes of its word to its total.
 ///
 /// Summed as a tree, not as a chain of eight dependent adds, with plain indexed loops over the
@@ -334,41 +340,6 @@ fn add_chunk<const W: usize>(tables: &[[f64; W]], words: &[u64], totals: &mut [[
             sum[l] += (p0[l] + p1[l]) + (p2[l] + p3[l]);
         }
         *total = sum;
-    }
-}
-
-/// [`add_chunk`] with explicit AVX-512 adds, the same tree in the same order (so the same
-/// results to the bit). Written out because the compiler's choice for the plain loop is
-/// fragile here: small changes around it turned it into gathers across variants, or spilled
-/// the table pointer, each at half the speed or worse.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn add_chunk_avx512<const W: usize>(
-    tables: &[[f64; W]],
-    words: &[u64],
-    totals: &mut [[f64; W]],
-) {
-    use std::arch::x86_64::{__m512d, _mm512_add_pd, _mm512_loadu_pd, _mm512_storeu_pd};
-    assert!(W.is_multiple_of(8) && tables.len() >= CHUNK * 256);
-    let base = tables.as_ptr().cast::<f64>();
-    for (word, total) in words.iter().zip(totals) {
-        let offsets: [usize; CHUNK] =
-            std::array::from_fn(|kk| (kk * 256 + ((word >> (8 * kk)) & 0xff) as usize) * W);
-        for lane in (0..W).step_by(8) {
-            // SAFETY: every offset is below CHUNK * 256 * W (a byte is at most 255) and lane + 8
-            // <= W, so each load of 8 f64 stays inside `tables`; `total` holds W f64.
-            unsafe {
-                let entry =
-                    |kk: usize| -> __m512d { _mm512_loadu_pd(base.add(offsets[kk] + lane)) };
-                let p0 = _mm512_add_pd(entry(0), entry(1));
-                let p1 = _mm512_add_pd(entry(2), entry(3));
-                let p2 = _mm512_add_pd(entry(4), entry(5));
-                let p3 = _mm512_add_pd(entry(6), entry(7));
-                let sum = _mm512_add_pd(_mm512_add_pd(p0, p1), _mm512_add_pd(p2, p3));
-                let t = total.as_mut_ptr().add(lane);
-                _mm512_storeu_pd(t, _mm512_add_pd(_mm512_loadu_pd(t), sum));
-            }
-        }
     }
 }
 
@@ -481,7 +452,7 @@ mod tests {
         let mut by_chunk = Vec::new();
         transpose(&packed, b, bpv, &mut by_chunk);
         let chunks = bpv.div_ceil(CHUNK);
-        let plain = kernel.totals_fixed::<16, false>(&by_chunk, b, chunks);
+        let plain = kernel.totals_fixed::<16, _>(PlainAdd, &by_chunk, b, chunks);
         assert_eq!(kernel.totals(&by_chunk, b, chunks), plain);
         let any = kernel.totals_any(&by_chunk, b, chunks);
         for (x, y) in any.iter().zip(&plain) {
