@@ -14,11 +14,18 @@
 //! shared by thousands of variants, against one vector add per byte per variant. The counts come
 //! with the sums; `Aᵀu` (the rows at missing calls) comes from one more pass over the same
 //! words, only when the block has missing calls.
+//!
+//! The width-specialised kernel is compiled once per `KernelPath` — plain, AVX2, AVX-512 — all
+//! giving the same sums to the bit; `sums` takes the fastest the CPU has. The feature-enabled
+//! code, and with it all the `unsafe` of the kernel, is in the `simd` submodule.
 
 use std::cell::RefCell;
 
+mod simd;
+
 use super::fields::StackedFields;
 use crate::genotype::{GenotypeBlock, QcCounts};
+use simd::{Avx2Token, Avx512Token};
 
 /// Byte positions tabulated together (8 × 256 entries × W floats: 256 KiB for W = 16, in L2),
 /// and the bytes per variant the kernel reads at once (one u64). Measured against 16-entry
@@ -35,6 +42,41 @@ thread_local! {
     /// Each worker's chunk-major copy of the block it sums, kept between blocks: a fresh 30 MiB
     /// buffer per block costs page faults and zero-filling on every block.
     static CHUNK_MAJOR: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Which compiled variant of the width-specialised kernel runs. Every path gives the same sums
+/// to the bit (the same adds in the same order); the SIMD paths hold the token that proves this
+/// CPU has their instructions, so a path can only be one the CPU runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KernelPath {
+    /// Compiled for the baseline target.
+    Plain,
+    /// The plain code compiled with AVX2.
+    Avx2(Avx2Token),
+    /// Compiled with AVX-512F, chunks added with explicit AVX-512 adds.
+    Avx512(Avx512Token),
+}
+
+impl KernelPath {
+    /// The fastest path this CPU runs: AVX-512, else AVX2, else plain.
+    pub(crate) fn best() -> KernelPath {
+        if let Some(token) = Avx512Token::detect() {
+            return KernelPath::Avx512(token);
+        }
+        if let Some(token) = Avx2Token::detect() {
+            return KernelPath::Avx2(token);
+        }
+        KernelPath::Plain
+    }
+
+    /// Every path this CPU runs, plain first (for tests and measurements).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<KernelPath> {
+        let mut paths = vec![KernelPath::Plain];
+        paths.extend(Avx2Token::detect().map(KernelPath::Avx2));
+        paths.extend(Avx512Token::detect().map(KernelPath::Avx512));
+        paths
+    }
 }
 
 /// What the kernel gives for one block.
@@ -65,6 +107,7 @@ pub(crate) struct PackedKernel {
 }
 
 impl PackedKernel {
+    /// The kernel of the samples of `fields`: their rows for a het and a hom-ALT call.
     pub fn new(fields: &StackedFields) -> PackedKernel {
         let groups = fields.groups.len();
         let counts = fields.width + groups;
@@ -95,14 +138,20 @@ impl PackedKernel {
         }
     }
 
-    /// The sums and genotype counts of every variant of a packed block.
+    /// The sums and genotype counts of every variant of a packed block, on the fastest kernel
+    /// path this CPU runs.
     pub fn sums(&self, block: &GenotypeBlock) -> PackedSums {
+        self.sums_with(KernelPath::best(), block)
+    }
+
+    /// [`PackedKernel::sums`] on a given kernel path.
+    pub fn sums_with(&self, path: KernelPath, block: &GenotypeBlock) -> PackedSums {
         let (b, bpv, w) = (block.len(), block.bytes_per_variant, self.width);
         let counts = self.fields_width + self.groups;
         let (totals, atu) = CHUNK_MAJOR.with_borrow_mut(|by_chunk| {
             let chunks = bpv.div_ceil(CHUNK);
             transpose(&block.packed, b, bpv, by_chunk);
-            let totals = self.totals(by_chunk, b, chunks);
+            let totals = self.totals(path, by_chunk, b, chunks);
             let any_missing = totals.chunks_exact(w).any(|t| t[counts + 2] > 0.0);
             let atu = if any_missing {
                 self.missing_sums(by_chunk, b, chunks)
@@ -168,24 +217,20 @@ impl PackedKernel {
         atu
     }
 
-    /// Picks the width-specialised kernel, compiled for the widest vectors the CPU has.
-    fn totals(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
+    /// Runs the width-specialised kernel on `path`; widths without one take [`Self::totals_any`].
+    fn totals(&self, path: KernelPath, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
         macro_rules! dispatch {
             ($($w:literal)*) => {
                 match self.width {
-                    $($w => {
-                        #[cfg(target_arch = "x86_64")]
-                        if std::arch::is_x86_feature_detected!("avx512f") {
-                            // SAFETY: the CPU supports AVX-512F, checked just above.
-                            return unsafe { self.totals_avx512::<$w>(by_chunk, b, chunks) };
+                    $($w => match path {
+                        KernelPath::Plain => self.totals_fixed::<$w, _>(PlainAdd, by_chunk, b, chunks),
+                        KernelPath::Avx2(token) => {
+                            simd::totals_avx2::<$w>(token, self, by_chunk, b, chunks)
                         }
-                        #[cfg(target_arch = "x86_64")]
-                        if std::arch::is_x86_feature_detected!("avx2") {
-                            // SAFETY: the CPU supports AVX2, checked just above.
-                            return unsafe { self.totals_avx2::<$w>(by_chunk, b, chunks) };
+                        KernelPath::Avx512(token) => {
+                            simd::totals_avx512::<$w>(token, self, by_chunk, b, chunks)
                         }
-                        self.totals_fixed::<$w, false>(by_chunk, b, chunks)
-                    })*
+                    },)*
                     _ => self.totals_any(by_chunk, b, chunks),
                 }
             };
@@ -193,24 +238,15 @@ impl PackedKernel {
         dispatch!(8 16 24 32 40 48 56 64)
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn totals_avx512<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
-        self.totals_fixed::<W, true>(by_chunk, b, chunks)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn totals_avx2<const W: usize>(&self, by_chunk: &[u64], b: usize, chunks: usize) -> Vec<f64> {
-        self.totals_fixed::<W, false>(by_chunk, b, chunks)
-    }
-
-    /// The kernel for a compile-time width: tabulate a chunk, add its entries to every variant.
+    /// The kernel for a compile-time width: tabulate a chunk, add its entries to every variant
+    /// with `add`. Compiled once per path: inlined into the plain dispatcher and into each
+    /// SIMD path's `#[target_feature]` function.
     ///
     /// Measure any change with `kernel_throughput` below.
     #[inline(always)]
-    fn totals_fixed<const W: usize, const AVX512: bool>(
+    fn totals_fixed<const W: usize, A: AddChunk>(
         &self,
+        add: A,
         by_chunk: &[u64],
         b: usize,
         chunks: usize,
@@ -234,14 +270,7 @@ impl PackedKernel {
                     }
                 }
             }
-            let words = &by_chunk[c * b..(c + 1) * b];
-            #[cfg(target_arch = "x86_64")]
-            if AVX512 {
-                // SAFETY: AVX512 is set only by `totals_avx512`, on CPUs with AVX-512F.
-                unsafe { add_chunk_avx512::<W>(&tables, words, &mut totals) };
-                continue;
-            }
-            add_chunk::<W>(&tables, words, &mut totals);
+            add.add_chunk::<W>(&tables, &by_chunk[c * b..(c + 1) * b], &mut totals);
         }
         totals.into_iter().flatten().collect()
     }
@@ -314,6 +343,28 @@ impl PackedKernel {
     }
 }
 
+/// How [`PackedKernel::totals_fixed`] adds one chunk's table entries to the variants' totals.
+trait AddChunk: Copy {
+    /// For each variant, adds the table entries of the eight bytes of its word to its total.
+    fn add_chunk<const W: usize>(self, tables: &[[f64; W]], words: &[u64], totals: &mut [[f64; W]]);
+}
+
+/// Plain loops ([`add_chunk`]), compiled for whatever instructions the caller enables.
+#[derive(Debug, Clone, Copy)]
+struct PlainAdd;
+
+impl AddChunk for PlainAdd {
+    #[inline(always)]
+    fn add_chunk<const W: usize>(
+        self,
+        tables: &[[f64; W]],
+        words: &[u64],
+        totals: &mut [[f64; W]],
+    ) {
+        add_chunk::<W>(tables, words, totals);
+    }
+}
+
 /// Adds, for each variant, the table entries of the eight bytes of its word to its total.
 ///
 /// Summed as a tree, not as a chain of eight dependent adds, with plain indexed loops over the
@@ -334,41 +385,6 @@ fn add_chunk<const W: usize>(tables: &[[f64; W]], words: &[u64], totals: &mut [[
             sum[l] += (p0[l] + p1[l]) + (p2[l] + p3[l]);
         }
         *total = sum;
-    }
-}
-
-/// [`add_chunk`] with explicit AVX-512 adds, the same tree in the same order (so the same
-/// results to the bit). Written out because the compiler's choice for the plain loop is
-/// fragile here: small changes around it turned it into gathers across variants, or spilled
-/// the table pointer, each at half the speed or worse.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn add_chunk_avx512<const W: usize>(
-    tables: &[[f64; W]],
-    words: &[u64],
-    totals: &mut [[f64; W]],
-) {
-    use std::arch::x86_64::{__m512d, _mm512_add_pd, _mm512_loadu_pd, _mm512_storeu_pd};
-    assert!(W.is_multiple_of(8) && tables.len() >= CHUNK * 256);
-    let base = tables.as_ptr().cast::<f64>();
-    for (word, total) in words.iter().zip(totals) {
-        let offsets: [usize; CHUNK] =
-            std::array::from_fn(|kk| (kk * 256 + ((word >> (8 * kk)) & 0xff) as usize) * W);
-        for lane in (0..W).step_by(8) {
-            // SAFETY: every offset is below CHUNK * 256 * W (a byte is at most 255) and lane + 8
-            // <= W, so each load of 8 f64 stays inside `tables`; `total` holds W f64.
-            unsafe {
-                let entry =
-                    |kk: usize| -> __m512d { _mm512_loadu_pd(base.add(offsets[kk] + lane)) };
-                let p0 = _mm512_add_pd(entry(0), entry(1));
-                let p1 = _mm512_add_pd(entry(2), entry(3));
-                let p2 = _mm512_add_pd(entry(4), entry(5));
-                let p3 = _mm512_add_pd(entry(6), entry(7));
-                let sum = _mm512_add_pd(_mm512_add_pd(p0, p1), _mm512_add_pd(p2, p3));
-                let t = total.as_mut_ptr().add(lane);
-                _mm512_storeu_pd(t, _mm512_add_pd(_mm512_loadu_pd(t), sum));
-            }
-        }
     }
 }
 
@@ -427,22 +443,7 @@ mod tests {
             let kernel = PackedKernel::new(&fields);
             let bpv = n.div_ceil(4);
             let variants = 5;
-            let mut block = GenotypeBlock {
-                packed: (0..variants * bpv).map(|i| (i * 97 % 256) as u8).collect(),
-                bytes_per_variant: bpv,
-                n_samples: n,
-                ..GenotypeBlock::default()
-            };
-            block.variants = vec![
-                crate::genotype::Variant {
-                    chrom: "1".into(),
-                    pos: 1,
-                    id: ".".into(),
-                    ref_allele: "A".into(),
-                    alt_allele: "C".into()
-                };
-                variants
-            ];
+            let block = packed_block(n, variants, |i| (i * 97 % 256) as u8);
             let sums = kernel.sums(&block);
             for v in 0..variants {
                 let bytes = &block.packed[v * bpv..(v + 1) * bpv];
@@ -467,25 +468,82 @@ mod tests {
         }
     }
 
-    /// Every kernel variant (plain, AVX2, AVX-512) gives the same totals to the bit: same tree,
-    /// same order.
-    #[test]
-    fn kernel_variants_agree_to_the_bit() {
-        let (n, width, b) = (301usize, 11usize, 9usize);
-        let by_row: Vec<f64> = (0..n * width).map(|i| (i as f64 * 0.61).cos()).collect();
-        let fields = StackedFields::from_rows(n, by_row, vec![(0, width)]);
-        let kernel = PackedKernel::new(&fields);
-        assert_eq!(kernel.width, 16);
+    /// A packed block of `variants` variants over `n` samples, byte `i` of the calls `byte(i)`.
+    fn packed_block(n: usize, variants: usize, byte: impl Fn(usize) -> u8) -> GenotypeBlock {
         let bpv = n.div_ceil(4);
-        let packed: Vec<u8> = (0..b * bpv).map(|i| (i * 131 % 251) as u8).collect();
-        let mut by_chunk = Vec::new();
-        transpose(&packed, b, bpv, &mut by_chunk);
-        let chunks = bpv.div_ceil(CHUNK);
-        let plain = kernel.totals_fixed::<16, false>(&by_chunk, b, chunks);
-        assert_eq!(kernel.totals(&by_chunk, b, chunks), plain);
-        let any = kernel.totals_any(&by_chunk, b, chunks);
-        for (x, y) in any.iter().zip(&plain) {
-            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()));
+        GenotypeBlock {
+            packed: (0..variants * bpv).map(byte).collect(),
+            bytes_per_variant: bpv,
+            n_samples: n,
+            variants: vec![
+                crate::genotype::Variant {
+                    chrom: "1".into(),
+                    pos: 1,
+                    id: ".".into(),
+                    ref_allele: "A".into(),
+                    alt_allele: "C".into()
+                };
+                variants
+            ],
+            ..GenotypeBlock::default()
+        }
+    }
+
+    /// Every kernel path this CPU runs — plain always, AVX2 and AVX-512 when the CPU has them —
+    /// gives the same sums to the bit (same tree, same order), at table widths that take the
+    /// specialised kernels and one that does not. `--nocapture` shows the paths run.
+    #[test]
+    fn kernel_paths_agree_to_the_bit() {
+        let paths = KernelPath::available();
+        println!("kernel paths run: {paths:?}");
+        assert_eq!(paths[0], KernelPath::Plain);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let has = |want: fn(&KernelPath) -> bool| paths.iter().any(want);
+            assert_eq!(
+                has(|p| matches!(p, KernelPath::Avx2(_))),
+                std::arch::is_x86_feature_detected!("avx2")
+            );
+            assert_eq!(
+                has(|p| matches!(p, KernelPath::Avx512(_))),
+                std::arch::is_x86_feature_detected!("avx512f")
+            );
+        }
+        assert!(paths.contains(&KernelPath::best()));
+        let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let b = 9;
+        for (n, fields_width, width) in [
+            (301usize, 11usize, 16usize),
+            (37, 3, 8),
+            (130, 60, 64),
+            (50, 70, 80),
+        ] {
+            let by_row: Vec<f64> = (0..n * fields_width)
+                .map(|i| (i as f64 * 0.61).cos())
+                .collect();
+            let fields = StackedFields::from_rows(n, by_row, vec![(0, fields_width)]);
+            let kernel = PackedKernel::new(&fields);
+            assert_eq!(kernel.width, width);
+            let block = packed_block(n, b, |i| (i * 131 % 251) as u8);
+            let plain = kernel.sums_with(KernelPath::Plain, &block);
+            for &path in &paths {
+                let got = kernel.sums_with(path, &block);
+                let at = format!("{path:?}, width {width}");
+                assert_eq!(bits(&got.product), bits(&plain.product), "{at}");
+                assert_eq!(bits(&got.squares), bits(&plain.squares), "{at}");
+                assert_eq!(bits(&got.atu), bits(&plain.atu), "{at}");
+                assert_eq!(got.qc, plain.qc, "{at}");
+            }
+
+            // The runtime-width kernel gives the same totals, to rounding.
+            let bpv = block.bytes_per_variant;
+            let (mut by_chunk, chunks) = (Vec::new(), bpv.div_ceil(CHUNK));
+            transpose(&block.packed, b, bpv, &mut by_chunk);
+            let fixed = kernel.totals(KernelPath::Plain, &by_chunk, b, chunks);
+            let any = kernel.totals_any(&by_chunk, b, chunks);
+            for (x, y) in any.iter().zip(&fixed) {
+                assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "width {width}");
+            }
         }
     }
 }
@@ -494,8 +552,9 @@ mod tests {
 mod speed {
     use super::*;
 
-    /// Throughput of the transpose and the table kernel on one block of random calls (N =
-    /// 20,000, 6,000 variants, W = 16); a measurement, not a check:
+    /// Throughput of the transpose and the table kernel, on each kernel path this CPU runs, on
+    /// one block of random calls (N = 20,000, 6,000 variants, W = 16); a measurement, not a
+    /// check:
     /// `cargo test --release --lib kernel_throughput -- --ignored --nocapture`
     #[test]
     #[ignore]
@@ -515,24 +574,27 @@ mod speed {
             })
             .collect();
         let mut by_chunk = Vec::new();
-        let (mut best_t, mut best_k) = (f64::MAX, f64::MAX);
-        for _ in 0..12 {
-            let t = std::time::Instant::now();
-            transpose(&packed, b, bpv, &mut by_chunk);
-            let t1 = t.elapsed().as_secs_f64();
-            let totals = kernel.totals(&by_chunk, b, bpv.div_ceil(CHUNK));
-            let t2 = t.elapsed().as_secs_f64() - t1;
-            best_t = best_t.min(t1);
-            best_k = best_k.min(t2);
-            std::hint::black_box(&totals);
-        }
+        let chunks = bpv.div_ceil(CHUNK);
         let bytes = (b * bpv) as f64;
-        println!(
-            "best: transpose {:.1} ms ({:.2} GB/s), kernel {:.1} ms ({:.2} ns/byte)",
-            best_t * 1e3,
-            bytes / best_t / 1e9,
-            best_k * 1e3,
-            best_k / bytes * 1e9,
-        );
+        for path in KernelPath::available() {
+            let (mut best_t, mut best_k) = (f64::MAX, f64::MAX);
+            for _ in 0..12 {
+                let t = std::time::Instant::now();
+                transpose(&packed, b, bpv, &mut by_chunk);
+                let t1 = t.elapsed().as_secs_f64();
+                let totals = kernel.totals(path, &by_chunk, b, chunks);
+                let t2 = t.elapsed().as_secs_f64() - t1;
+                best_t = best_t.min(t1);
+                best_k = best_k.min(t2);
+                std::hint::black_box(&totals);
+            }
+            println!(
+                "{path:?} best: transpose {:.1} ms ({:.2} GB/s), kernel {:.1} ms ({:.2} ns/byte)",
+                best_t * 1e3,
+                bytes / best_t / 1e9,
+                best_k * 1e3,
+                best_k / bytes * 1e9,
+            );
+        }
     }
 }

@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
-use super::dosage::{AltColumn, Field, SampleError, Site, SkipCounts};
+use super::dosage::{AltColumn, Field, RecordSite, SampleError, SkipCounts};
 use super::stream::{RegionQuery, Stream};
 use super::{BlockReader, GenotypeBlock, Orientation, QcCounts, Region};
 use crate::error::{Error, Result};
@@ -40,7 +40,7 @@ pub trait RecordFormat: Clone + Send + Sync + 'static {
         stream: &mut Stream,
         path: &Path,
         record: &mut Self::Record,
-    ) -> Result<Option<Site>>;
+    ) -> Result<Option<RecordSite>>;
 
     /// The size of the record in bytes, to size read-ahead batches.
     fn size(record: &Self::Record) -> usize;
@@ -59,13 +59,13 @@ pub trait RecordFormat: Clone + Send + Sync + 'static {
     ) -> Result<(), SampleError>;
 
     /// Where the record is, for errors: e.g. `"line 57 (1:5000)"`.
-    fn location(&self, record: &Self::Record, site: &Site) -> String;
+    fn location(&self, record: &Self::Record, site: &RecordSite) -> String;
 }
 
 /// A record read but not yet decoded.
 #[derive(Debug, Default)]
 struct Pending<R> {
-    site: Site,
+    site: RecordSite,
     alts: Vec<u32>,
     record: R,
 }

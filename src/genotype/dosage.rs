@@ -169,9 +169,10 @@ impl SkipCounts {
     }
 }
 
-/// The fixed fields of one record, as read from the file.
+/// A VCF/BCF record's site fields (CHROM, POS, ID, REF, ALT), as read from the file, before the
+/// record is split into one [`Variant`] per tested ALT allele.
 #[derive(Debug, Clone, Default)]
-pub struct Site {
+pub struct RecordSite {
     /// Normalised chromosome.
     pub chrom: String,
     /// 1-based position.
@@ -184,7 +185,7 @@ pub struct Site {
     pub alts: Vec<String>,
 }
 
-impl Site {
+impl RecordSite {
     /// The allele numbers (1-based) of the testable ALT alleles, counting what is skipped.
     pub fn tested_alts(&self, skipped: &mut SkipCounts) -> Vec<u32> {
         let mut tested = Vec::with_capacity(self.alts.len());
@@ -388,8 +389,8 @@ impl SampleError {
 mod tests {
     use super::*;
 
-    fn site(alts: &[&str]) -> Site {
-        Site {
+    fn site(alts: &[&str]) -> RecordSite {
+        RecordSite {
             chrom: "1".into(),
             pos: 10,
             id: ".".into(),

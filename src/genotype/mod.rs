@@ -1,14 +1,15 @@
 //! Genotype sources behind one block reader.
 //!
-//! Every format (PLINK 1 `.bed` now; VCF/BCF, BGEN and pgen later) yields the same thing:
-//! blocks of variants, each a [`GenotypeBlock`] holding the variant records, a dense
-//! samples × variants dosage matrix with missing calls set to 0 (`x0` in DESIGN §1), and the list
-//! of missing calls per variant (the sparse indicator `u`). The compress step never sees a
-//! format.
+//! Every format (PLINK 1 `.bed`, VCF and BCF; BGEN and pgen are not supported yet) yields the
+//! same thing: blocks of variants, each a [`GenotypeBlock`] holding the variant records, their
+//! calls — a dense samples × variants dosage matrix with missing calls set to 0 (`x0` in
+//! DESIGN §1), or packed 2-bit hard calls (PLINK 1) — and the list of missing calls per variant
+//! (the sparse indicator `u`). The compress step never sees a format.
 
 pub mod batch;
 pub mod bcf;
 pub mod dosage;
+mod io;
 pub mod plink_bed;
 pub mod stream;
 pub mod vcf;

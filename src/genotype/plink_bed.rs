@@ -25,6 +25,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::io::read_up_to;
 use super::{BlockReader, GenotypeBlock, Orientation, QcCounts, Region, Variant};
 use crate::chrom;
 use crate::error::{Error, IoResultExt, Result};
@@ -196,17 +197,6 @@ impl BedReader {
         }
         Ok(())
     }
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 impl BlockReader for BedReader {

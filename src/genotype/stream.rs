@@ -25,6 +25,7 @@ use noodles_core::{region::Interval, Position};
 use noodles_csi::binning_index::{index::reference_sequence::bin::Chunk, merge_chunks};
 use noodles_csi::BinningIndex;
 
+use super::io::read_up_to;
 use super::Region;
 use crate::chrom;
 use crate::error::{Error, IoResultExt, Result};
@@ -171,17 +172,6 @@ pub fn read_error_message(error: &io::Error) -> String {
         io::ErrorKind::InvalidData => format!("corrupt BGZF data: {error}"),
         _ => format!("cannot read: {error}"),
     }
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 /// Which index files a format may have beside it.

@@ -22,8 +22,9 @@ use std::path::Path;
 use memchr::memchr_iter;
 
 use super::batch::{RecordFormat, RecordReader};
-use super::dosage::{check_ds, put_call, AltColumn, Call, Field, SampleError, Site};
-use super::stream::{read_error_message, IndexKind, LoadedIndex, RegionQuery, Stream};
+use super::dosage::{check_ds, put_call, AltColumn, Call, Field, RecordSite, SampleError};
+use super::io::region_query;
+use super::stream::{read_error_message, IndexKind, Stream};
 use super::{DosageField, Region};
 use crate::chrom;
 use crate::error::{Error, Result};
@@ -44,26 +45,20 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         return Err(Error::input(path, "the header names no sample").at("header"));
     }
     let field = Field::resolve(requested, |k| header.formats().contains_key(k), path)?;
-    let query = match region {
-        None => None,
-        Some(region) => {
-            if !stream.is_bgzf() {
-                return Err(Error::input(
-                    path,
-                    "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
-                ));
-            }
-            let index = LoadedIndex::load(path, IndexKind::TabixOrCsi)?;
-            let names = index.names().unwrap_or_else(|| {
-                header
-                    .contigs()
-                    .keys()
-                    .map(|name| name.to_string())
-                    .collect()
-            });
-            Some(RegionQuery::new(index.chunks(&names, region)?))
-        }
-    };
+    let query = region_query(
+        path,
+        &stream,
+        region,
+        IndexKind::TabixOrCsi,
+        "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
+        || {
+            header
+                .contigs()
+                .keys()
+                .map(|name| name.to_string())
+                .collect()
+        },
+    )?;
     let format = Vcf {
         n_samples: samples.len(),
         field,
@@ -162,7 +157,7 @@ impl RecordFormat for Vcf {
         stream: &mut Stream,
         path: &Path,
         record: &mut VcfRecord,
-    ) -> Result<Option<Site>> {
+    ) -> Result<Option<RecordSite>> {
         loop {
             record.line.clear();
             let next = self.line_no.map(|n| n + 1);
@@ -251,7 +246,7 @@ impl RecordFormat for Vcf {
         Ok(())
     }
 
-    fn location(&self, record: &VcfRecord, site: &Site) -> String {
+    fn location(&self, record: &VcfRecord, site: &RecordSite) -> String {
         match record.line_no {
             Some(n) => format!("line {n} ({}:{})", site.chrom, site.pos),
             None => format!("record at {}:{}", site.chrom, site.pos),
@@ -268,7 +263,7 @@ impl Vcf {
     }
 
     /// Parses CHROM … FORMAT and finds the sample columns and the dosage subfield.
-    fn parse_fixed(&mut self, record: &mut VcfRecord) -> Result<Site, String> {
+    fn parse_fixed(&mut self, record: &mut VcfRecord) -> Result<RecordSite, String> {
         let line = &record.line;
         // Offsets of the first nine tabs: the ends of CHROM … FORMAT.
         let mut tabs = [0usize; 9];
@@ -311,7 +306,7 @@ impl Vcf {
             .split(|&b| b == b',')
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        let site = Site {
+        let site = RecordSite {
             chrom: self.last_chrom.1.clone(),
             pos,
             id: text(2),
