@@ -12,12 +12,12 @@
 
 use super::{MergeOptions, Merged, Site};
 use crate::error::{Error, Result};
-use crate::samples::{Field, FieldKind};
+use crate::summary::{FieldKind, SampleField};
 
 /// The union layout of one phenotype and where its fields sit in every input.
 pub(crate) struct PhenotypeLayout {
     /// Intercept, covariate fields, y.
-    pub fields: Vec<Field>,
+    pub fields: Vec<SampleField>,
     /// Index of y in `fields`.
     pub y: usize,
     /// Per input (argument order).
@@ -147,13 +147,13 @@ impl PhenotypeLayout {
                 names
             }
         };
-        let mut fields = vec![Field::intercept()];
+        let mut fields = vec![SampleField::intercept()];
         let mut lacking: Vec<String> = Vec::new();
         for name in &wanted {
             let mut numeric = None;
             let mut levels: Vec<String> = Vec::new();
             for (summary, &g) in merged.inputs.iter().zip(&groups) {
-                let of_covariate: Vec<&Field> = summary.header.groups[g]
+                let of_covariate: Vec<&SampleField> = summary.header.groups[g]
                     .fields
                     .iter()
                     .filter(|f| {
@@ -174,7 +174,7 @@ impl PhenotypeLayout {
                 levels.extend(of_covariate.iter().filter_map(|f| f.level.clone()));
             }
             match numeric {
-                Some(true) => fields.push(Field {
+                Some(true) => fields.push(SampleField {
                     name: name.clone(),
                     kind: FieldKind::Covariate,
                     covariate: Some(name.clone()),
@@ -184,7 +184,7 @@ impl PhenotypeLayout {
                     levels.sort();
                     levels.dedup();
                     for level in levels {
-                        fields.push(Field {
+                        fields.push(SampleField {
                             name: format!("{name}={level}"),
                             kind: FieldKind::Covariate,
                             covariate: Some(name.clone()),
@@ -202,7 +202,7 @@ impl PhenotypeLayout {
             )));
         }
         let y = fields.len();
-        fields.push(Field {
+        fields.push(SampleField {
             name: phenotype.to_string(),
             kind: FieldKind::Phenotype,
             covariate: None,

@@ -9,58 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::table::{is_missing, parse_number, Table};
 use crate::error::{Error, Result};
-
-/// What a sample field is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldKind {
-    /// The constant 1.
-    Intercept,
-    /// A numeric covariate or one level indicator of a categorical covariate.
-    Covariate,
-    /// A phenotype.
-    Phenotype,
-}
-
-/// One column of `A`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Field {
-    /// Unique name: the column name, `COVAR=LEVEL` for an indicator, `intercept`.
-    pub name: String,
-    /// Its kind.
-    pub kind: FieldKind,
-    /// For covariates: the covariate column it comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub covariate: Option<String>,
-    /// For categorical covariates: the level this field indicates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
-}
-
-impl Field {
-    /// The intercept field.
-    pub fn intercept() -> Field {
-        Field {
-            name: "intercept".to_string(),
-            kind: FieldKind::Intercept,
-            covariate: None,
-            level: None,
-        }
-    }
-
-    fn phenotype(name: &str) -> Field {
-        Field {
-            name: name.to_string(),
-            kind: FieldKind::Phenotype,
-            covariate: None,
-            level: None,
-        }
-    }
-}
+use crate::summary::{FieldKind, SampleField};
 
 /// One phenotype group of one party.
 #[derive(Debug, Clone)]
@@ -68,7 +19,7 @@ pub struct Group {
     /// The phenotypes sharing this sample set.
     pub phenotypes: Vec<String>,
     /// The columns of `A`: intercept, covariates, phenotypes.
-    pub fields: Vec<Field>,
+    pub fields: Vec<SampleField>,
     /// Genotype-file sample indices of the group's samples, ascending.
     pub samples: Vec<u32>,
     /// Per field, the value subtracted from it: the group mean (0 for the intercept).
@@ -224,7 +175,7 @@ pub struct SampleFields {
     /// The groups, in order of their first phenotype.
     pub groups: Vec<Group>,
     /// The covariate fields shared by every group (after the intercept).
-    pub covariate_fields: Vec<Field>,
+    pub covariate_fields: Vec<SampleField>,
     /// Matching counts.
     pub report: MatchReport,
     /// Number of genotype samples (rows of the stacked matrix).
@@ -391,7 +342,7 @@ impl SampleFields {
             for (col, &c) in columns.iter().zip(&covar_columns) {
                 let name = &table.columns()[c];
                 match col {
-                    CovariateColumn::Numeric(_) => covariate_fields.push(Field {
+                    CovariateColumn::Numeric(_) => covariate_fields.push(SampleField {
                         name: name.clone(),
                         kind: FieldKind::Covariate,
                         covariate: Some(name.clone()),
@@ -399,7 +350,7 @@ impl SampleFields {
                     }),
                     CovariateColumn::Categorical { levels, .. } => {
                         for level in levels {
-                            covariate_fields.push(Field {
+                            covariate_fields.push(SampleField {
                                 name: format!("{name}={level}"),
                                 kind: FieldKind::Covariate,
                                 covariate: Some(name.clone()),
@@ -479,9 +430,9 @@ impl SampleFields {
             .map(|(k, &p)| (pheno.columns()[p].as_str(), k))
             .collect();
         for group in &mut groups {
-            group.fields = std::iter::once(Field::intercept())
+            group.fields = std::iter::once(SampleField::intercept())
                 .chain(covariate_fields.iter().cloned())
-                .chain(group.phenotypes.iter().map(|p| Field::phenotype(p)))
+                .chain(group.phenotypes.iter().map(|p| SampleField::phenotype(p)))
                 .collect();
             let j = group.fields.len();
             let mut rows = Vec::with_capacity(group.samples.len() * j);
@@ -680,7 +631,7 @@ mod tests {
     fn gram_is_exact_on_integers() {
         let group = Group {
             phenotypes: vec!["y".into()],
-            fields: vec![Field::intercept(), Field::phenotype("y")],
+            fields: vec![SampleField::intercept(), SampleField::phenotype("y")],
             samples: vec![0, 1, 2],
             shift: vec![0.0, 0.0],
             rows: vec![1.0, 2.0, 1.0, 3.0, 1.0, 4.0],

@@ -6,5 +6,9 @@
 pub mod fields;
 pub mod table;
 
-pub use fields::{BuildOptions, Field, FieldKind, Group, MatchReport, SampleFields};
+/// Transitional alias of [`SampleField`] under its old name, so that code written against
+/// `samples::Field` still compiles; new code names `crate::summary::SampleField`.
+pub use crate::summary::SampleField as Field;
+pub use crate::summary::{FieldKind, SampleField};
+pub use fields::{BuildOptions, Group, MatchReport, SampleFields};
 pub use table::Table;

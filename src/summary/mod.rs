@@ -11,6 +11,7 @@
 //!
 //! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads and validates one.
 
+pub mod field;
 pub mod read;
 pub mod schema;
 pub mod secure;
@@ -19,8 +20,8 @@ pub mod write;
 use serde::{Deserialize, Serialize};
 
 use crate::genotype::{QcCounts, Variant};
-use crate::samples::Field;
 
+pub use field::{FieldKind, SampleField};
 pub use read::read_summary;
 pub use secure::SecureSection;
 pub use write::SummaryWriter;
@@ -60,7 +61,7 @@ pub struct GroupLayout {
     /// Phenotypes sharing the group's samples.
     pub phenotypes: Vec<String>,
     /// Field 0 is always the intercept.
-    pub fields: Vec<Field>,
+    pub fields: Vec<SampleField>,
     /// Per field, the constant subtracted from it before any sum was taken (0 for the
     /// intercept): every G and per-variant sum of this group is of `A − 1·shiftᵀ`.
     pub shift: Vec<f64>,

@@ -37,7 +37,7 @@ use super::Header;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
 use crate::genotype::Variant;
-use crate::samples::FieldKind;
+use crate::summary::FieldKind;
 
 /// Name of the column holding a row's masked words.
 pub const MASKED_COLUMN: &str = "masked";
