@@ -170,18 +170,3 @@ impl Table {
         })
     }
 }
-
-/// Missing-value codes: `NA`, `nan`, `.`, empty; for phenotypes also `-9`, as PLINK.
-pub fn is_missing(text: &str, phenotype: bool) -> bool {
-    matches!(text, "" | "." | "NA" | "na" | "NaN" | "nan" | "NAN")
-        || (phenotype && is_minus_nine(text))
-}
-
-fn is_minus_nine(text: &str) -> bool {
-    text.parse::<f64>().is_ok_and(|v| v == -9.0)
-}
-
-/// Parses a finite number; `None` when the text is not one.
-pub fn parse_number(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
-}
