@@ -27,11 +27,12 @@ pub use groups::Group;
 pub use matching::MatchReport;
 pub use table::Table;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use covariates::{col_is_missing, decode_covariate, CovariateColumn};
-use numeric::{is_missing, parse_number};
+use covariates::Covariates;
+use groups::{form_groups, Phenotypes};
+use matching::Matching;
 
 /// The sample fields of one party: all its groups, over the genotype file's samples.
 #[derive(Debug, Clone)]
@@ -83,6 +84,9 @@ impl SampleFields {
     }
 
     /// [`SampleFields::build`] with a choice of layout ([`BuildOptions`]).
+    ///
+    /// The steps, and so the checks, run in a fixed order: the column selection, then the
+    /// matching, covariate values, phenotype values, and last the groups.
     pub fn build_with(
         genotype_samples: &[String],
         pheno: &Table,
@@ -91,233 +95,35 @@ impl SampleFields {
         covar_names: Option<&[String]>,
         options: &BuildOptions,
     ) -> Result<SampleFields> {
-        let n = genotype_samples.len();
-        let sample_index: HashMap<&str, usize> = genotype_samples
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.as_str(), i))
-            .collect();
-        let mut report = MatchReport {
-            genotype_samples: n,
-            ..MatchReport::default()
-        };
+        // The selection first: its errors are about the command line, whatever the data.
+        let pheno_columns = select_phenotypes(pheno, pheno_names)?;
+        let covar_columns = select_covariates(covar, covar_names, pheno, &pheno_columns)?;
 
-        // Row of each genotype sample in each table.
-        let locate = |table: &Table, unmatched: &mut usize| -> Vec<Option<usize>> {
-            let mut rows = vec![None; n];
-            for (row, iid) in table.iids().iter().enumerate() {
-                match sample_index.get(iid.as_str()) {
-                    Some(&i) => rows[i] = Some(row),
-                    None => *unmatched += 1,
-                }
-            }
-            rows
-        };
-        let pheno_rows = locate(pheno, &mut report.unmatched_pheno_rows);
-        let covar_rows = covar.map(|table| locate(table, &mut report.unmatched_covar_rows));
+        // Which genotype samples have the rows they need; a sample missing a covariate is
+        // dropped, so every usable sample has a complete row of covariate fields.
+        let mut matching = Matching::new(genotype_samples, pheno, covar)?;
+        let covariates = Covariates::decode(covar, &covar_columns, &matching, &options.levels)?;
+        matching.drop_missing_covariates(|i| covariates.any_missing(i));
 
-        let pheno_columns = select_columns(pheno, pheno_names)?;
-        if pheno_columns.is_empty() {
-            return Err(Error::input(pheno.path(), "no phenotype columns"));
-        }
-        let covar_columns = match covar {
-            Some(table) => select_columns(table, covar_names)?,
-            None if covar_names.is_some_and(|c| !c.is_empty()) => {
-                return Err(Error::usage("--covar-name given without --covar"))
-            }
-            None => Vec::new(),
-        };
-        if let Some(table) = covar {
-            for &c in &covar_columns {
-                let name = &table.columns()[c];
-                if pheno_columns.iter().any(|&p| &pheno.columns()[p] == name) {
-                    return Err(Error::usage(format!(
-                        "'{name}' is selected both as a phenotype and as a covariate"
-                    )));
-                }
-            }
-        }
+        let phenotypes = Phenotypes::read(pheno, &pheno_columns, &matching)?;
+        matching.count_no_phenotype_value(|i| phenotypes.any_value(i));
 
-        // Which genotype samples have both rows.
-        let mut usable = vec![false; n];
-        for i in 0..n {
-            let has_pheno = pheno_rows[i].is_some();
-            let has_covar = covar_rows.as_ref().is_none_or(|rows| rows[i].is_some());
-            match (has_pheno, has_covar) {
-                (true, true) => {
-                    report.matched += 1;
-                    usable[i] = true;
-                }
-                (false, _) => report.no_pheno_row += 1,
-                (true, false) => report.no_covar_row += 1,
-            }
-        }
-
-        if report.matched == 0 {
-            return Err(Error::input(
-                pheno.path(),
-                format!(
-                    "no sample in common with the {n} genotype samples (samples are matched by IID)"
-                ),
-            ));
-        }
-
-        for name in options.levels.keys() {
-            let selected = covar
-                .is_some_and(|table| covar_columns.iter().any(|&c| &table.columns()[c] == name));
-            if !selected {
-                return Err(Error::usage(format!(
-                    "levels are given for '{name}', which is not a selected covariate"
-                )));
-            }
-        }
-
-        // Covariates, decoded over usable samples; a missing one drops the sample.
-        let mut columns = Vec::new();
-        if let (Some(table), Some(rows)) = (covar, covar_rows.as_ref()) {
-            for &c in &covar_columns {
-                let fixed = options.levels.get(&table.columns()[c]);
-                columns.push(decode_covariate(
-                    table,
-                    c,
-                    rows,
-                    &usable,
-                    fixed.map(Vec::as_slice),
-                )?);
-            }
-        }
-        for (i, ok) in usable.iter_mut().enumerate() {
-            if *ok && columns.iter().any(|col| col_is_missing(col, i)) {
-                *ok = false;
-                report.missing_covariate += 1;
-            }
-        }
-        let mut covariate_fields = Vec::new();
-        if let Some(table) = covar {
-            for (col, &c) in columns.iter().zip(&covar_columns) {
-                let name = &table.columns()[c];
-                match col {
-                    CovariateColumn::Numeric(_) => covariate_fields.push(SampleField {
-                        name: name.clone(),
-                        kind: FieldKind::Covariate,
-                        covariate: Some(name.clone()),
-                        level: None,
-                    }),
-                    CovariateColumn::Categorical { levels, .. } => {
-                        for level in levels {
-                            covariate_fields.push(SampleField {
-                                name: format!("{name}={level}"),
-                                kind: FieldKind::Covariate,
-                                covariate: Some(name.clone()),
-                                level: Some(level.clone()),
-                            })
-                        }
-                    }
-                }
-            }
-        }
-
-        // Phenotype values; non-numeric is an error naming the line.
-        let mut phenotypes: Vec<Vec<Option<f64>>> = Vec::new();
-        for &p in &pheno_columns {
-            let name = &pheno.columns()[p];
-            let mut values = vec![None; n];
-            for i in 0..n {
-                let Some(row) = pheno_rows[i] else { continue };
-                let text = pheno.value(row, p);
-                if is_missing(text, true) {
-                    continue;
-                }
-                let value = parse_number(text).ok_or_else(|| {
-                    Error::input(
-                        pheno.path(),
-                        format!("non-numeric value '{text}' in phenotype column '{name}'"),
-                    )
-                    .at(format!("line {}", pheno.line(row)))
-                })?;
-                if usable[i] {
-                    values[i] = Some(value);
-                }
-            }
-            phenotypes.push(values);
-        }
-        for i in 0..n {
-            if usable[i] && phenotypes.iter().all(|v| v[i].is_none()) {
-                report.no_phenotype_value += 1;
-            }
-        }
-
-        // Groups: phenotypes with identical present-sample sets.
-        let mut groups: Vec<Group> = Vec::new();
-        let mut group_of_pattern: HashMap<Vec<u32>, usize> = HashMap::new();
-        for (k, &p) in pheno_columns.iter().enumerate() {
-            let name = &pheno.columns()[p];
-            let samples: Vec<u32> = (0..n as u32)
-                .filter(|&i| phenotypes[k][i as usize].is_some())
-                .collect();
-            if samples.is_empty() {
-                return Err(Error::input(
-                    pheno.path(),
-                    format!("phenotype '{name}' has no matched sample with a value and complete covariates"),
-                ));
-            }
-            let shared = match options.group_per_phenotype {
-                true => None,
-                false => group_of_pattern.get(&samples),
-            };
-            match shared {
-                Some(&g) => groups[g].phenotypes.push(name.clone()),
-                None => {
-                    group_of_pattern.insert(samples.clone(), groups.len());
-                    groups.push(Group {
-                        phenotypes: vec![name.clone()],
-                        fields: Vec::new(),
-                        samples,
-                        shift: Vec::new(),
-                        rows: Vec::new(),
-                    });
-                }
-            }
-        }
-        let phenotype_of: HashMap<&str, usize> = pheno_columns
-            .iter()
-            .enumerate()
-            .map(|(k, &p)| (pheno.columns()[p].as_str(), k))
-            .collect();
+        // The groups; every group has the same covariate fields, after the intercept.
+        let covariate_fields = covariates.fields();
+        let mut groups = form_groups(pheno.path(), &phenotypes, options.group_per_phenotype)?;
         for group in &mut groups {
-            group.fields = std::iter::once(SampleField::intercept())
-                .chain(covariate_fields.iter().cloned())
-                .chain(group.phenotypes.iter().map(|p| SampleField::phenotype(p)))
-                .collect();
-            let j = group.fields.len();
-            let mut rows = Vec::with_capacity(group.samples.len() * j);
-            for &i in &group.samples {
-                let i = i as usize;
-                rows.push(1.0);
-                for col in &columns {
-                    match col {
-                        CovariateColumn::Numeric(v) => rows.push(v[i].expect("usable sample")),
-                        CovariateColumn::Categorical { levels, values } => {
-                            let level = values[i].expect("usable sample");
-                            rows.extend(
-                                (0..levels.len()).map(|l| if l == level { 1.0 } else { 0.0 }),
-                            );
-                        }
-                    }
-                }
-                for p in &group.phenotypes {
-                    rows.push(phenotypes[phenotype_of[p.as_str()]][i].expect("group sample"));
-                }
-            }
-            group.rows = rows;
-            group.centre_rounded(options.shift_bits);
+            group.fill(
+                &covariate_fields,
+                &covariates,
+                &phenotypes,
+                options.shift_bits,
+            );
         }
-
         Ok(SampleFields {
             groups,
             covariate_fields,
-            report,
-            n_genotype_samples: n,
+            report: matching.report,
+            n_genotype_samples: genotype_samples.len(),
         })
     }
 
@@ -344,6 +150,42 @@ impl SampleFields {
     }
 }
 
+/// The phenotype columns selected by `names` (default: all); there must be at least one.
+fn select_phenotypes(pheno: &Table, names: Option<&[String]>) -> Result<Vec<usize>> {
+    let columns = select_columns(pheno, names)?;
+    if columns.is_empty() {
+        return Err(Error::input(pheno.path(), "no phenotype columns"));
+    }
+    Ok(columns)
+}
+
+/// The covariate columns selected by `names` (default: all; none without a covariate file).
+/// A column may not be both a phenotype and a covariate.
+fn select_covariates(
+    covar: Option<&Table>,
+    names: Option<&[String]>,
+    pheno: &Table,
+    pheno_columns: &[usize],
+) -> Result<Vec<usize>> {
+    let Some(table) = covar else {
+        if names.is_some_and(|c| !c.is_empty()) {
+            return Err(Error::usage("--covar-name given without --covar"));
+        }
+        return Ok(Vec::new());
+    };
+    let columns = select_columns(table, names)?;
+    for &c in &columns {
+        let name = &table.columns()[c];
+        if pheno_columns.iter().any(|&p| &pheno.columns()[p] == name) {
+            return Err(Error::usage(format!(
+                "'{name}' is selected both as a phenotype and as a covariate"
+            )));
+        }
+    }
+    Ok(columns)
+}
+
+/// The columns of `table` named by `names` (default: all), or an error naming a missing one.
 fn select_columns(table: &Table, names: Option<&[String]>) -> Result<Vec<usize>> {
     match names {
         None => Ok((0..table.columns().len()).collect()),
