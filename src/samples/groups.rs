@@ -135,9 +135,9 @@ pub(super) struct Phenotypes {
 }
 
 impl Phenotypes {
-    /// Reads the `selected` columns of `pheno` for the matched genotype samples, keeping the
-    /// values of the usable ones. A non-numeric value is an error naming its line, even in a row
-    /// whose sample is not usable (a missing covariate): the file is malformed either way.
+    /// Reads the `selected` columns of `pheno` in the rows of genotype samples, keeping the
+    /// values of the usable samples. A non-numeric value in any of these rows is an error naming
+    /// its line, whether or not its sample is usable; rows of other IIDs are not read.
     pub(super) fn read(
         pheno: &Table,
         selected: &[usize],
@@ -151,7 +151,7 @@ impl Phenotypes {
         for &p in selected {
             let name = &pheno.columns()[p];
             let mut values = vec![None; n];
-            for i in 0..n {
+            for (i, slot) in values.iter_mut().enumerate() {
                 let Some(row) = matching.pheno_rows[i] else {
                     continue;
                 };
@@ -167,7 +167,7 @@ impl Phenotypes {
                     .at(format!("line {}", pheno.line(row)))
                 })?;
                 if matching.usable[i] {
-                    values[i] = Some(value);
+                    *slot = Some(value);
                 }
             }
             phenotypes.names.push(name.clone());

@@ -136,8 +136,8 @@ impl Matching {
     /// Counts the usable samples `i` without `has_value(i)`: with no phenotype value, they enter
     /// no group.
     pub(super) fn count_no_phenotype_value(&mut self, has_value: impl Fn(usize) -> bool) {
-        for i in 0..self.usable.len() {
-            if self.usable[i] && !has_value(i) {
+        for (i, &ok) in self.usable.iter().enumerate() {
+            if ok && !has_value(i) {
                 self.report.no_phenotype_value += 1;
             }
         }
