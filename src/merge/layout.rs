@@ -12,13 +12,12 @@
 
 use super::{MergeOptions, Merged, Site};
 use crate::error::{Error, Result};
-use crate::samples::{Field, FieldKind};
-use crate::summary::GroupLayout;
+use crate::summary::{FieldKind, GroupLayout, SampleField};
 
 /// The union layout of one phenotype and where its fields sit in every input.
 pub(crate) struct PhenotypeLayout {
     /// Intercept, covariate fields, y.
-    pub fields: Vec<Field>,
+    pub fields: Vec<SampleField>,
     /// Index of y in `fields`.
     pub y: usize,
     /// Per input (argument order).
@@ -37,7 +36,7 @@ pub(crate) struct InputLayout {
 
 impl InputLayout {
     /// Where the union `fields` sit in one input's `group` (index `group`).
-    fn new(fields: &[Field], layout: &GroupLayout, group: usize) -> InputLayout {
+    fn new(fields: &[SampleField], layout: &GroupLayout, group: usize) -> InputLayout {
         let local: Vec<Option<usize>> = fields
             .iter()
             .map(|f| {
@@ -101,7 +100,7 @@ fn phenotype_groups(merged: &Merged, phenotype: &str) -> Result<Vec<usize>> {
 }
 
 /// The covariates of a group's fields, by covariate name (a categorical one once), in order.
-fn covariate_names(fields: &[Field]) -> Vec<String> {
+fn covariate_names(fields: &[SampleField]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for f in fields.iter().filter(|f| f.kind == FieldKind::Covariate) {
         let name = f.covariate.clone().unwrap_or_else(|| f.name.clone());
@@ -120,11 +119,11 @@ fn union_covariate_fields(
     groups: &[usize],
     name: &str,
     lacking: &mut Vec<String>,
-) -> Result<Vec<Field>> {
+) -> Result<Vec<SampleField>> {
     let mut numeric = None;
     let mut levels: Vec<String> = Vec::new();
     for (summary, &g) in merged.inputs.iter().zip(groups) {
-        let of_covariate: Vec<&Field> = summary.header.groups[g]
+        let of_covariate: Vec<&SampleField> = summary.header.groups[g]
             .fields
             .iter()
             .filter(|f| f.kind == FieldKind::Covariate && f.covariate.as_deref() == Some(name))
@@ -143,23 +142,13 @@ fn union_covariate_fields(
         levels.extend(of_covariate.iter().filter_map(|f| f.level.clone()));
     }
     Ok(match numeric {
-        Some(true) => vec![Field {
-            name: name.to_string(),
-            kind: FieldKind::Covariate,
-            covariate: Some(name.to_string()),
-            level: None,
-        }],
+        Some(true) => vec![SampleField::numeric_covariate(name)],
         Some(false) => {
             levels.sort();
             levels.dedup();
             levels
                 .into_iter()
-                .map(|level| Field {
-                    name: format!("{name}={level}"),
-                    kind: FieldKind::Covariate,
-                    covariate: Some(name.to_string()),
-                    level: Some(level),
-                })
+                .map(|level| SampleField::level_indicator(name, &level))
                 .collect()
         }
         None => Vec::new(),
@@ -231,7 +220,7 @@ impl PhenotypeLayout {
             Some(list) => list.clone(),
             None => covariate_names(&merged.inputs[0].header.groups[groups[0]].fields),
         };
-        let mut fields = vec![Field::intercept()];
+        let mut fields = vec![SampleField::intercept()];
         let mut lacking: Vec<String> = Vec::new();
         for name in &wanted {
             fields.extend(union_covariate_fields(merged, &groups, name, &mut lacking)?);
@@ -243,7 +232,7 @@ impl PhenotypeLayout {
             )));
         }
         let y = fields.len();
-        fields.push(Field {
+        fields.push(SampleField {
             name: phenotype.to_string(),
             kind: FieldKind::Phenotype,
             covariate: None,

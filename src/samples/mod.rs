@@ -1,10 +1,254 @@
 //! Samples: phenotype and covariate files, matched to the genotype samples, split into groups.
 //!
-//! [`table`] parses the files; [`fields`] turns them into the sample fields of DESIGN §1 — the
-//! matrix `A` of each phenotype group (intercept, covariates, the group's phenotypes).
+//! [`SampleFields`] holds the sample fields `A` of each phenotype group of one party (DESIGN §1).
+//! A group is the set of phenotypes that share one sample set: the samples with every phenotype of
+//! the group and every covariate present. Its fields are the intercept, every covariate column and
+//! the group's phenotypes. A categorical covariate (any non-numeric value) becomes one indicator
+//! field per level; the merge step drops the reference level (the first in sorted order among the
+//! levels present), so parties that saw different levels still line up by field name.
+//!
+//! * [`table`] parses the phenotype and covariate files;
+//! * [`matching`] matches their rows to the genotype samples by IID ([`MatchReport`]);
+//! * [`covariates`] decodes the covariate columns, numeric or categorical;
+//! * [`groups`] splits the phenotypes into groups ([`Group`]) and builds their centred matrices;
+//! * [`numeric`] has the missing-value codes, number parsing and compensated summation.
 
-pub mod fields;
+pub mod covariates;
+pub mod groups;
+pub mod matching;
+pub mod numeric;
 pub mod table;
 
-pub use fields::{BuildOptions, Field, FieldKind, Group, MatchReport, SampleFields};
+pub use crate::summary::{FieldKind, SampleField};
+pub use groups::Group;
+pub use matching::MatchReport;
 pub use table::Table;
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use covariates::Covariates;
+use groups::{form_groups, Phenotypes};
+use matching::Matching;
+
+/// The sample fields of one party: all its groups, over the genotype file's samples.
+#[derive(Debug, Clone)]
+pub struct SampleFields {
+    /// The groups, in order of their first phenotype.
+    pub groups: Vec<Group>,
+    /// The covariate fields shared by every group (after the intercept).
+    pub covariate_fields: Vec<SampleField>,
+    /// Matching counts.
+    pub report: MatchReport,
+    /// Number of genotype samples (rows of the stacked matrix).
+    pub n_genotype_samples: usize,
+}
+
+/// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
+/// `dash compress` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// One group per phenotype (intercept, covariates, that phenotype), whatever the
+    /// missingness: the layout then depends only on the column names, as secure mode needs.
+    pub group_per_phenotype: bool,
+    /// Centre each field on its group mean rounded to a multiple of 2^−bits (a short dyadic
+    /// number), so that secure mode can undo the centring exactly in fixed point.
+    pub shift_bits: Option<u32>,
+    /// Fixed level sets of categorical covariates, by covariate column name: the column is
+    /// categorical with exactly these levels (sorted), and a value outside them is an error.
+    pub levels: BTreeMap<String, Vec<String>>,
+}
+
+impl SampleFields {
+    /// Matches `pheno` (and `covar`) to the genotype samples by IID and builds the groups.
+    ///
+    /// `pheno_names`/`covar_names` select columns (default: all).
+    pub fn build(
+        genotype_samples: &[String],
+        pheno: &Table,
+        pheno_names: Option<&[String]>,
+        covar: Option<&Table>,
+        covar_names: Option<&[String]>,
+    ) -> Result<SampleFields> {
+        SampleFields::build_with(
+            genotype_samples,
+            pheno,
+            pheno_names,
+            covar,
+            covar_names,
+            &BuildOptions::default(),
+        )
+    }
+
+    /// [`SampleFields::build`] with a choice of layout ([`BuildOptions`]).
+    ///
+    /// The steps, and so the checks, run in a fixed order: the column selection, then the
+    /// matching, covariate values, phenotype values, and last the groups.
+    pub fn build_with(
+        genotype_samples: &[String],
+        pheno: &Table,
+        pheno_names: Option<&[String]>,
+        covar: Option<&Table>,
+        covar_names: Option<&[String]>,
+        options: &BuildOptions,
+    ) -> Result<SampleFields> {
+        // The selection first: its errors are about the command line, whatever the data.
+        let pheno_columns = select_phenotypes(pheno, pheno_names)?;
+        let covar_columns = select_covariates(covar, covar_names, pheno, &pheno_columns)?;
+
+        // Which genotype samples have the rows they need; a sample missing a covariate is
+        // dropped, so every usable sample has a complete row of covariate fields.
+        let mut matching = Matching::new(genotype_samples, pheno, covar)?;
+        let covariates = Covariates::decode(covar, &covar_columns, &matching, &options.levels)?;
+        matching.drop_missing_covariates(|i| covariates.any_missing(i));
+
+        let phenotypes = Phenotypes::read(pheno, &pheno_columns, &matching)?;
+        matching.count_no_phenotype_value(|i| phenotypes.any_value(i));
+
+        // The groups; every group has the same covariate fields, after the intercept.
+        let covariate_fields = covariates.fields();
+        let mut groups = form_groups(pheno.path(), &phenotypes, options.group_per_phenotype)?;
+        for group in &mut groups {
+            group.fill(
+                &covariate_fields,
+                &covariates,
+                &phenotypes,
+                options.shift_bits,
+            );
+        }
+        Ok(SampleFields {
+            groups,
+            covariate_fields,
+            report: matching.report,
+            n_genotype_samples: genotype_samples.len(),
+        })
+    }
+
+    /// All groups' centred `A` stacked side by side over the genotype samples, column-major
+    /// `n_genotype_samples × Σ J_g`, zero in rows of samples outside a group. One GEMM with this
+    /// matrix gives every group's `Aᵀx0` at once. Returns the matrix and each group's first column.
+    pub fn stacked_matrix(&self) -> (Vec<f64>, Vec<usize>) {
+        let n = self.n_genotype_samples;
+        let total: usize = self.groups.iter().map(|g| g.fields.len()).sum();
+        let mut matrix = vec![0.0; n * total];
+        let mut offsets = Vec::with_capacity(self.groups.len());
+        let mut offset = 0;
+        for group in &self.groups {
+            offsets.push(offset);
+            let j = group.fields.len();
+            for (r, &sample) in group.samples.iter().enumerate() {
+                for c in 0..j {
+                    matrix[(offset + c) * n + sample as usize] = group.rows[r * j + c];
+                }
+            }
+            offset += j;
+        }
+        (matrix, offsets)
+    }
+}
+
+/// The phenotype columns selected by `names` (default: all); there must be at least one.
+fn select_phenotypes(pheno: &Table, names: Option<&[String]>) -> Result<Vec<usize>> {
+    let columns = select_columns(pheno, names)?;
+    if columns.is_empty() {
+        return Err(Error::input(pheno.path(), "no phenotype columns"));
+    }
+    Ok(columns)
+}
+
+/// The covariate columns selected by `names` (default: all; none without a covariate file).
+/// A column may not be both a phenotype and a covariate.
+fn select_covariates(
+    covar: Option<&Table>,
+    names: Option<&[String]>,
+    pheno: &Table,
+    pheno_columns: &[usize],
+) -> Result<Vec<usize>> {
+    let Some(table) = covar else {
+        if names.is_some_and(|c| !c.is_empty()) {
+            return Err(Error::usage("--covar-name given without --covar"));
+        }
+        return Ok(Vec::new());
+    };
+    let columns = select_columns(table, names)?;
+    for &c in &columns {
+        let name = &table.columns()[c];
+        if pheno_columns.iter().any(|&p| &pheno.columns()[p] == name) {
+            return Err(Error::usage(format!(
+                "'{name}' is selected both as a phenotype and as a covariate"
+            )));
+        }
+    }
+    Ok(columns)
+}
+
+/// The columns of `table` named by `names` (default: all), or an error naming a missing one.
+fn select_columns(table: &Table, names: Option<&[String]>) -> Result<Vec<usize>> {
+    match names {
+        None => Ok((0..table.columns().len()).collect()),
+        Some(names) => names.iter().map(|name| table.column_index(name)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> (tempfile::TempDir, Table) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        std::fs::write(&path, text).unwrap();
+        let t = Table::read(&path).unwrap();
+        (dir, t)
+    }
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn groups_by_missingness_and_expands_categories() {
+        let (_d1, pheno) =
+            table("IID y1 y2 y3\ns1 1 2 3\ns2 NA 2 -9\ns3 3 4 5\ns4 4 . 6\nextra 1 1 1\n");
+        let (_d2, covar) =
+            table("#FID\tIID\tage\tsite\nf\ts1\t30\tb\nf\ts2\t40\ta\nf\ts3\t\ta\nf\ts4\t50\tc\n");
+        let samples = ids(&["s4", "s3", "s2", "s1", "s5"]);
+        let fields = SampleFields::build(&samples, &pheno, None, Some(&covar), None).unwrap();
+        // s3 has no age → dropped; s5 has no rows.
+        assert_eq!(fields.report.matched, 4);
+        assert_eq!(fields.report.missing_covariate, 1);
+        assert_eq!(fields.report.no_pheno_row, 1);
+        assert_eq!(fields.report.unmatched_pheno_rows, 1);
+        let names: Vec<&str> = fields
+            .covariate_fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["age", "site=a", "site=b", "site=c"]);
+        // y1 present for s4,s1 (s2 NA) ; y2 for s2,s1 ; y3 for s4,s1 (s2 -9) → y1,y3 share.
+        assert_eq!(fields.groups.len(), 2);
+        assert_eq!(fields.groups[0].phenotypes, ["y1", "y3"]);
+        assert_eq!(fields.groups[0].samples, [0, 3]);
+        assert_eq!(fields.groups[1].phenotypes, ["y2"]);
+        // Row of s4 in group 0: 1, age 50, site c, y1 4, y3 6; centred on the means over s4, s1.
+        let g = &fields.groups[0];
+        assert_eq!(g.shift, [0.0, 40.0, 0.0, 0.5, 0.5, 2.5, 4.5]);
+        let uncentred: Vec<f64> = g.rows[..7]
+            .iter()
+            .zip(&g.shift)
+            .map(|(v, s)| v + s)
+            .collect();
+        assert_eq!(uncentred, [1.0, 50.0, 0.0, 0.0, 1.0, 4.0, 6.0]);
+    }
+
+    #[test]
+    fn non_numeric_phenotype_names_the_line() {
+        let (_d, pheno) = table("IID y\ns1 1\ns2 abc\n");
+        let err = SampleFields::build(&ids(&["s1", "s2"]), &pheno, None, None, None).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("line 3: non-numeric value 'abc' in phenotype column 'y'"),
+            "{err}"
+        );
+    }
+}

@@ -40,56 +40,13 @@ impl Table {
     pub fn read(path: &Path) -> Result<Table> {
         let file = File::open(path).with_path(path)?;
         let mut lines = BufReader::new(file).lines().enumerate();
-        let header = loop {
-            match lines.next() {
-                None => return Err(Error::input(path, "empty file: expected a header line")),
-                Some((_, line)) => {
-                    let line = line.with_path(path)?;
-                    if !line.trim().is_empty() {
-                        break line;
-                    }
-                }
-            }
-        };
+        let header = header_line(&mut lines, path)?;
+        // The header decides the separator for the whole file.
         let tab_separated = header.contains('\t');
-        let split = |line: &str| -> Vec<String> {
-            if tab_separated {
-                line.trim_end_matches(['\r', '\n'])
-                    .split('\t')
-                    .map(|f| f.trim().to_string())
-                    .collect()
-            } else {
-                line.split_whitespace().map(str::to_string).collect()
-            }
-        };
-        let names = split(&header);
-        let id_columns = match names.first().map(String::as_str) {
-            Some("#FID") | Some("FID") if names.get(1).map(String::as_str) == Some("IID") => 2,
-            Some("#IID") | Some("IID") => 1,
-            _ => {
-                return Err(Error::input(
-                    path,
-                    "header must start with '#FID IID', 'FID IID', '#IID' or 'IID'",
-                )
-                .at("line 1"))
-            }
-        };
+        let names = split(&header, tab_separated);
+        let id_columns = id_columns(&names, path)?;
         let columns: Vec<String> = names[id_columns..].to_vec();
-        let mut seen_columns = HashMap::new();
-        for (i, name) in columns.iter().enumerate() {
-            if name.is_empty() {
-                return Err(Error::input(
-                    path,
-                    format!("column {} has an empty name", i + id_columns + 1),
-                )
-                .at("line 1"));
-            }
-            if seen_columns.insert(name.clone(), i).is_some() {
-                return Err(
-                    Error::input(path, format!("column '{name}' appears twice")).at("line 1")
-                );
-            }
-        }
+        check_column_names(&columns, id_columns, path)?;
 
         let mut table = Table {
             path: path.to_path_buf(),
@@ -98,6 +55,7 @@ impl Table {
             lines: Vec::new(),
             values: Vec::new(),
         };
+        // First line of each IID, to name it when the IID comes again.
         let mut seen = HashMap::new();
         for (index, line) in lines {
             let line_no = index + 1;
@@ -105,7 +63,7 @@ impl Table {
             if line.trim().is_empty() {
                 continue;
             }
-            let fields = split(&line);
+            let fields = split(&line, tab_separated);
             if fields.len() != names.len() {
                 return Err(Error::input(
                     path,
@@ -117,22 +75,35 @@ impl Table {
                 )
                 .at(format!("line {line_no}")));
             }
-            let iid = fields[id_columns - 1].clone();
-            if iid.is_empty() {
-                return Err(Error::input(path, "empty IID").at(format!("line {line_no}")));
-            }
-            if let Some(first) = seen.insert(iid.clone(), line_no) {
-                return Err(Error::input(
-                    path,
-                    format!("duplicate IID '{iid}' (first on line {first})"),
-                )
-                .at(format!("line {line_no}")));
-            }
-            table.iids.push(iid);
-            table.lines.push(line_no);
-            table.values.extend(fields.into_iter().skip(id_columns));
+            table.push_row(fields, id_columns, line_no, &mut seen)?;
         }
         Ok(table)
+    }
+
+    /// Appends the row of `fields` (a whole line, ID columns first) read from line `line_no`;
+    /// its IID must be new (`seen`: the line of each IID so far).
+    fn push_row(
+        &mut self,
+        fields: Vec<String>,
+        id_columns: usize,
+        line_no: usize,
+        seen: &mut HashMap<String, usize>,
+    ) -> Result<()> {
+        let iid = fields[id_columns - 1].clone();
+        if iid.is_empty() {
+            return Err(Error::input(&self.path, "empty IID").at(format!("line {line_no}")));
+        }
+        if let Some(first) = seen.insert(iid.clone(), line_no) {
+            return Err(Error::input(
+                &self.path,
+                format!("duplicate IID '{iid}' (first on line {first})"),
+            )
+            .at(format!("line {line_no}")));
+        }
+        self.iids.push(iid);
+        self.lines.push(line_no);
+        self.values.extend(fields.into_iter().skip(id_columns));
+        Ok(())
     }
 
     /// The file this table came from.
@@ -171,17 +142,62 @@ impl Table {
     }
 }
 
-/// Missing-value codes: `NA`, `nan`, `.`, empty; for phenotypes also `-9`, as PLINK.
-pub fn is_missing(text: &str, phenotype: bool) -> bool {
-    matches!(text, "" | "." | "NA" | "na" | "NaN" | "nan" | "NAN")
-        || (phenotype && is_minus_nine(text))
+/// The header: the first line that is not blank.
+fn header_line(
+    lines: &mut impl Iterator<Item = (usize, std::io::Result<String>)>,
+    path: &Path,
+) -> Result<String> {
+    for (_, line) in lines {
+        let line = line.with_path(path)?;
+        if !line.trim().is_empty() {
+            return Ok(line);
+        }
+    }
+    Err(Error::input(path, "empty file: expected a header line"))
 }
 
-fn is_minus_nine(text: &str) -> bool {
-    text.parse::<f64>().is_ok_and(|v| v == -9.0)
+/// The fields of `line`: split on tabs (each field trimmed, empty fields kept) when
+/// `tab_separated`, else on runs of whitespace.
+fn split(line: &str, tab_separated: bool) -> Vec<String> {
+    if tab_separated {
+        line.trim_end_matches(['\r', '\n'])
+            .split('\t')
+            .map(|f| f.trim().to_string())
+            .collect()
+    } else {
+        line.split_whitespace().map(str::to_string).collect()
+    }
 }
 
-/// Parses a finite number; `None` when the text is not one.
-pub fn parse_number(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
+/// How many ID columns the header `names` start with: 2 for `#FID IID`/`FID IID`, 1 for
+/// `#IID`/`IID`; any other start is an error.
+fn id_columns(names: &[String], path: &Path) -> Result<usize> {
+    match names.first().map(String::as_str) {
+        Some("#FID") | Some("FID") if names.get(1).map(String::as_str) == Some("IID") => Ok(2),
+        Some("#IID") | Some("IID") => Ok(1),
+        _ => Err(Error::input(
+            path,
+            "header must start with '#FID IID', 'FID IID', '#IID' or 'IID'",
+        )
+        .at("line 1")),
+    }
+}
+
+/// Value column names must be non-empty and distinct (`id_columns` before them, to number the
+/// columns as in the file).
+fn check_column_names(columns: &[String], id_columns: usize, path: &Path) -> Result<()> {
+    let mut seen_columns = HashMap::new();
+    for (i, name) in columns.iter().enumerate() {
+        if name.is_empty() {
+            return Err(Error::input(
+                path,
+                format!("column {} has an empty name", i + id_columns + 1),
+            )
+            .at("line 1"));
+        }
+        if seen_columns.insert(name.clone(), i).is_some() {
+            return Err(Error::input(path, format!("column '{name}' appears twice")).at("line 1"));
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 //!
 //! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads and validates one.
 
+pub mod field;
 pub mod id;
 pub mod read;
 pub mod schema;
@@ -20,8 +21,8 @@ pub mod write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::samples::Field;
 
+pub use field::{FieldKind, SampleField};
 pub use read::read_summary;
 pub use secure::SecureSection;
 pub use variant::{Orientation, QcCounts, Variant};
@@ -62,7 +63,7 @@ pub struct GroupLayout {
     /// Phenotypes sharing the group's samples.
     pub phenotypes: Vec<String>,
     /// Field 0 is always the intercept.
-    pub fields: Vec<Field>,
+    pub fields: Vec<SampleField>,
     /// Per field, the constant subtracted from it before any sum was taken (0 for the
     /// intercept): every G and per-variant sum of this group is of `A − 1·shiftᵀ`.
     pub shift: Vec<f64>,

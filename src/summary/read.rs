@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::{schema, Header, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
 use super::{QcCounts, Variant};
 use crate::error::{Error, IoResultExt, Result};
-use crate::samples::FieldKind;
+use super::FieldKind;
 
 /// Opens a summary and parses its footer header (not yet validated).
 pub(crate) fn open_with_header(

@@ -37,7 +37,7 @@ use super::Header;
 use super::Variant;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
-use crate::samples::FieldKind;
+use super::FieldKind;
 
 /// Protocol name and version of the masking scheme this contract describes.
 pub const SCHEME: &str = "dash-secure-v1";

@@ -1,0 +1,255 @@
+//! Phenotype groups: the phenotypes sharing one sample set, and their centred sample matrix.
+//!
+//! A phenotype's samples are the usable samples with a value for it. Phenotypes with identical
+//! sample sets share a group (plaintext), or each phenotype has its own (secure mode, where the
+//! layout must not depend on the data).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::covariates::Covariates;
+use super::matching::Matching;
+use super::numeric::{is_missing, parse_number, NeumaierSum};
+use super::table::Table;
+use crate::error::{Error, Result};
+use crate::summary::SampleField;
+
+/// One phenotype group of one party.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The phenotypes sharing this sample set.
+    pub phenotypes: Vec<String>,
+    /// The columns of `A`: intercept, covariates, phenotypes.
+    pub fields: Vec<SampleField>,
+    /// Genotype-file sample indices of the group's samples, ascending.
+    pub samples: Vec<u32>,
+    /// Per field, the value subtracted from it: the group mean (0 for the intercept), rounded
+    /// with [`BuildOptions::shift_bits`](super::BuildOptions::shift_bits).
+    pub shift: Vec<f64>,
+    /// `A − 1·shiftᵀ`, row-major: `samples.len() × fields.len()`.
+    pub rows: Vec<f64>,
+}
+
+impl Group {
+    /// Number of samples `n_g`.
+    pub fn n(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// The Gram matrix of the centred fields `(A − 1·shiftᵀ)ᵀ(A − 1·shiftᵀ)` (row-major J × J),
+    /// each entry summed with Neumaier's compensated summation: G bounds the accuracy of
+    /// everything downstream, and costs O(n J²) once.
+    pub fn gram(&self) -> Vec<f64> {
+        let j = self.fields.len();
+        let mut sums = vec![NeumaierSum::default(); j * j];
+        for row in self.rows.chunks_exact(j) {
+            for a in 0..j {
+                for b in a..j {
+                    sums[a * j + b].add(row[a] * row[b]);
+                }
+            }
+        }
+        let mut gram = vec![0.0; j * j];
+        for a in 0..j {
+            for b in a..j {
+                let value = sums[a * j + b].value();
+                gram[a * j + b] = value;
+                gram[b * j + a] = value;
+            }
+        }
+        gram
+    }
+
+    /// Lays out the group's fields (intercept, covariates, its phenotypes), fills its rows over
+    /// its samples, and centres them.
+    pub(super) fn fill(
+        &mut self,
+        covariate_fields: &[SampleField],
+        covariates: &Covariates,
+        phenotypes: &Phenotypes,
+        shift_bits: Option<u32>,
+    ) {
+        self.fields = std::iter::once(SampleField::intercept())
+            .chain(covariate_fields.iter().cloned())
+            .chain(self.phenotypes.iter().map(|p| SampleField::phenotype(p)))
+            .collect();
+        let values: Vec<&[Option<f64>]> = self
+            .phenotypes
+            .iter()
+            .map(|p| phenotypes.values_of(p))
+            .collect();
+        let mut rows = Vec::with_capacity(self.samples.len() * self.fields.len());
+        for &i in &self.samples {
+            let i = i as usize;
+            rows.push(1.0);
+            covariates.push_row(i, &mut rows);
+            rows.extend(values.iter().map(|v| v[i].expect("group sample")));
+        }
+        self.rows = rows;
+        self.centre_rounded(shift_bits);
+    }
+
+    /// Centres every field but the intercept on its group mean.
+    ///
+    /// Sums of centred fields keep their digits: `yᵀx` of a phenotype in real units (height in
+    /// cm) against a dosage is dominated by mean(y)·Σx, and the association lives in what is left
+    /// after subtracting it. Merge re-centres exactly (see `crate::merge`).
+    ///
+    /// With `bits`, each mean is rounded to a multiple of 2^−bits (secure mode), and a mean of
+    /// magnitude 2^31 or more is not subtracted (shift 0).
+    fn centre_rounded(&mut self, bits: Option<u32>) {
+        let j = self.fields.len();
+        let mut means = vec![NeumaierSum::default(); j];
+        for row in self.rows.chunks_exact(j) {
+            for (m, v) in means.iter_mut().zip(row) {
+                m.add(*v);
+            }
+        }
+        let n = self.samples.len() as f64;
+        self.shift = means.iter().map(|m| m.value() / n).collect();
+        self.shift[0] = 0.0;
+        if let Some(bits) = bits {
+            let scale = (2.0f64).powi(bits as i32);
+            for s in &mut self.shift {
+                *s = if s.abs() < 2f64.powi(31) {
+                    (*s * scale).round() / scale
+                } else {
+                    0.0
+                };
+            }
+        }
+        for row in self.rows.chunks_exact_mut(j) {
+            for (v, s) in row.iter_mut().zip(&self.shift) {
+                *v -= s;
+            }
+        }
+    }
+}
+
+/// The values of the selected phenotype columns, per genotype sample.
+pub(super) struct Phenotypes {
+    /// Column names, in selection order.
+    names: Vec<String>,
+    /// Per column, the value of each genotype sample; `None` when missing or not usable.
+    values: Vec<Vec<Option<f64>>>,
+}
+
+impl Phenotypes {
+    /// Reads the `selected` columns of `pheno` in the rows of genotype samples, keeping the
+    /// values of the usable samples. A non-numeric value in any of these rows is an error naming
+    /// its line, whether or not its sample is usable; rows of other IIDs are not read.
+    pub(super) fn read(
+        pheno: &Table,
+        selected: &[usize],
+        matching: &Matching,
+    ) -> Result<Phenotypes> {
+        let n = matching.usable.len();
+        let mut phenotypes = Phenotypes {
+            names: Vec::new(),
+            values: Vec::new(),
+        };
+        for &p in selected {
+            let name = &pheno.columns()[p];
+            let mut values = vec![None; n];
+            for (i, slot) in values.iter_mut().enumerate() {
+                let Some(row) = matching.pheno_rows[i] else {
+                    continue;
+                };
+                let text = pheno.value(row, p);
+                if is_missing(text, true) {
+                    continue;
+                }
+                let value = parse_number(text).ok_or_else(|| {
+                    Error::input(
+                        pheno.path(),
+                        format!("non-numeric value '{text}' in phenotype column '{name}'"),
+                    )
+                    .at(format!("line {}", pheno.line(row)))
+                })?;
+                if matching.usable[i] {
+                    *slot = Some(value);
+                }
+            }
+            phenotypes.names.push(name.clone());
+            phenotypes.values.push(values);
+        }
+        Ok(phenotypes)
+    }
+
+    /// Whether genotype sample `i` has a value for any phenotype.
+    pub(super) fn any_value(&self, i: usize) -> bool {
+        self.values.iter().any(|v| v[i].is_some())
+    }
+
+    /// The values of phenotype `name`, per genotype sample.
+    fn values_of(&self, name: &str) -> &[Option<f64>] {
+        let k = self.names.iter().position(|n| n == name);
+        &self.values[k.expect("selected phenotype")]
+    }
+}
+
+/// Splits the phenotypes into groups by their sample sets, in order of their first phenotype:
+/// phenotypes with identical sample sets share a group unless `one_per_phenotype`. The groups'
+/// fields and rows are left empty for [`Group::fill`].
+///
+/// A phenotype without samples is an error (`path`: the phenotype file).
+pub(super) fn form_groups(
+    path: &Path,
+    phenotypes: &Phenotypes,
+    one_per_phenotype: bool,
+) -> Result<Vec<Group>> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of_pattern: HashMap<Vec<u32>, usize> = HashMap::new();
+    for (name, values) in phenotypes.names.iter().zip(&phenotypes.values) {
+        let samples: Vec<u32> = (0..values.len() as u32)
+            .filter(|&i| values[i as usize].is_some())
+            .collect();
+        if samples.is_empty() {
+            return Err(Error::input(
+                path,
+                format!(
+                    "phenotype '{name}' has no matched sample with a value and complete covariates"
+                ),
+            ));
+        }
+        let shared = match one_per_phenotype {
+            true => None,
+            false => group_of_pattern.get(&samples),
+        };
+        match shared {
+            Some(&g) => groups[g].phenotypes.push(name.clone()),
+            None => {
+                group_of_pattern.insert(samples.clone(), groups.len());
+                groups.push(Group {
+                    phenotypes: vec![name.clone()],
+                    fields: Vec::new(),
+                    samples,
+                    shift: Vec::new(),
+                    rows: Vec::new(),
+                });
+            }
+        }
+    }
+    Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gram_is_exact_on_integers() {
+        let group = Group {
+            phenotypes: vec!["y".into()],
+            fields: vec![SampleField::intercept(), SampleField::phenotype("y")],
+            samples: vec![0, 1, 2],
+            shift: vec![0.0, 0.0],
+            rows: vec![1.0, 2.0, 1.0, 3.0, 1.0, 4.0],
+        };
+        assert_eq!(group.gram(), vec![3.0, 9.0, 9.0, 29.0]);
+        let mut centred = group.clone();
+        centred.centre_rounded(None);
+        assert_eq!(centred.shift, vec![0.0, 3.0]);
+        assert_eq!(centred.gram(), vec![3.0, 0.0, 0.0, 2.0]);
+    }
+}

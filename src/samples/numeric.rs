@@ -1,0 +1,41 @@
+//! Numeric helpers: the missing-value codes, number parsing and compensated summation.
+
+/// Missing-value codes: `NA`, `nan`, `.`, empty; for phenotypes also `-9`, as PLINK.
+pub fn is_missing(text: &str, phenotype: bool) -> bool {
+    matches!(text, "" | "." | "NA" | "na" | "NaN" | "nan" | "NAN")
+        || (phenotype && is_minus_nine(text))
+}
+
+fn is_minus_nine(text: &str) -> bool {
+    text.parse::<f64>().is_ok_and(|v| v == -9.0)
+}
+
+/// Parses a finite number; `None` when the text is not one.
+pub fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Neumaier's compensated sum: error independent of the number of terms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NeumaierSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl NeumaierSum {
+    /// Adds a term.
+    pub fn add(&mut self, term: f64) {
+        let total = self.sum + term;
+        self.compensation += if self.sum.abs() >= term.abs() {
+            (self.sum - total) + term
+        } else {
+            (term - total) + self.sum
+        };
+        self.sum = total;
+    }
+
+    /// The compensated total.
+    pub fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
