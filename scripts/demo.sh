@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Demo: three biobanks compress their own data, a consortium merges the summaries.
-# Usage: bash scripts/demo.sh [OUTDIR]   (default demo-out/; set DASH_BIN to use a built binary)
+# Usage: bash scripts/demo.sh [OUTDIR]   (default demo-out/; builds dash with cargo in the
+# dev profile, like `cargo test`, unless DASH_BIN names a binary to use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-demo-out}
 mkdir -p "$out"
 if [ -z "${DASH_BIN:-}" ]; then
-  cargo build --release --quiet
-  DASH_BIN=target/release/dash
+  # The dev profile, as `cargo test` builds it (Cargo.toml optimises the dependencies there), so
+  # the demo and the tests share one build of the dependencies. Cargo says where the binary went
+  # (CARGO_TARGET_DIR and .cargo/config honoured).
+  DASH_BIN=$(cargo build --quiet --bin dash --message-format=json-render-diagnostics |
+    sed -n 's/^{"reason":"compiler-artifact".*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+  if [ -z "$DASH_BIN" ]; then
+    echo "demo.sh: cargo build did not report the dash binary" >&2
+    exit 1
+  fi
 fi
 
 for party in a b c; do

@@ -1,5 +1,4 @@
 //! Shared helpers for the end-to-end tests: run the binary, read its outputs and the goldens.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::Read;

@@ -4,9 +4,7 @@
 //! samples, p-values with mpmath) wrote `fixtures/golden/<pheno>.tsv`; nothing here shares code
 //! or formulas with dash. Tolerances: 1e-9 relative in β, se, t and −log10 p; n exact.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const TOLERANCE: f64 = 1e-9;
 

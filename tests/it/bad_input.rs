@@ -1,12 +1,10 @@
 //! Every bad input gets a one-line error naming the file and the problem, a non-zero exit, and
 //! no output file (not even a temporary one).
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 /// Copies party `name`'s fixture files into `dir`, returning the new prefix.
 fn copy_party(dir: &Path, name: &str) -> PathBuf {

@@ -4,12 +4,10 @@
 //! Keys are made from fixed bytes (through the library) so that every run masks with the same
 //! streams and the statistical checks are deterministic.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use dash::secure::keys::SecretKey;
 
 /// Secure vs plaintext merge, relative error in β, se and −log10 p.

@@ -5,11 +5,9 @@
 //! Oracle: `fixtures/oracle_consortium.py` (numpy `lstsq` on the full design of the pooled samples
 //! of exactly the parties holding each variant; mpmath p-values). Tolerance 1e-9 relative; n exact.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 const ORACLE_TOLERANCE: f64 = 1e-9;
 /// dash against dash along two routes (incremental/shards vs all at once): see

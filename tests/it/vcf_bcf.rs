@@ -7,14 +7,12 @@
 //! * `--region` shards (through `.tbi` and `.csi`) add up to the whole file;
 //! * malformed input is one error line naming the file and record, and no output.
 
-mod common;
-
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use dash::genotype::{DosageField, GenotypeBlock};
 use dash::summary::{read_summary, Summary};
 

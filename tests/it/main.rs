@@ -1,0 +1,10 @@
+//! The end-to-end tests, as one test binary (one link, and `common` compiled once).
+
+mod common;
+
+mod bad_input;
+mod consortium;
+mod pooled_oracle;
+mod pvalue_golden;
+mod secure;
+mod vcf_bcf;
