@@ -7,7 +7,7 @@ For every (df, t) on a fixed grid this computes the exact two-sided p-value
 
 with mpmath at 60 significant digits and writes -log10(p), printed with 25
 significant digits, to tests/data/pvalue_golden.tsv (columns: df, t,
-neg_log10_p). tests/pvalue_golden.rs checks ln_two_sided_p against it.
+neg_log10_p). tests/it/pvalue_golden.rs checks ln_two_sided_p against it.
 
 Two independent evaluations are used:
 

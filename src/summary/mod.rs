@@ -21,7 +21,6 @@ pub mod write;
 
 use serde::{Deserialize, Serialize};
 
-
 pub use field::{FieldKind, SampleField};
 pub use read::read_summary;
 pub use secure::SecureSection;

@@ -10,10 +10,10 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReader
 use parquet::arrow::ProjectionMask;
 use rayon::prelude::*;
 
+use super::FieldKind;
 use super::{schema, Header, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
 use super::{QcCounts, Variant};
 use crate::error::{Error, IoResultExt, Result};
-use super::FieldKind;
 
 /// Opens a summary and parses its footer header (not yet validated).
 pub(crate) fn open_with_header(

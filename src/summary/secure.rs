@@ -33,11 +33,11 @@ use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use super::read::{check_format, open_with_header};
+use super::FieldKind;
 use super::Header;
 use super::Variant;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
-use super::FieldKind;
 
 /// Protocol name and version of the masking scheme this contract describes.
 pub const SCHEME: &str = "dash-secure-v1";
