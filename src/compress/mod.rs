@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::Result;
 use crate::genotype::{BlockReader, GenotypeBlock};
-use crate::samples::SampleFields;
+use crate::samples::{Group, SampleFields};
 use crate::summary::{Component, ComponentGroup, GroupLayout, Header, Rows, Source};
 
 use fields::StackedFields;
@@ -86,15 +86,7 @@ pub fn single_party_header(
     reader: &dyn BlockReader,
     options: &CompressOptions,
 ) -> Header {
-    let layouts: Vec<GroupLayout> = fields
-        .groups
-        .iter()
-        .map(|g| GroupLayout {
-            phenotypes: g.phenotypes.clone(),
-            fields: g.fields.clone(),
-            shift: g.shift.clone(),
-        })
-        .collect();
+    let layouts: Vec<GroupLayout> = fields.groups.iter().map(Group::layout).collect();
     let groups: Vec<ComponentGroup> = fields
         .groups
         .iter()

@@ -12,7 +12,7 @@ use super::matching::Matching;
 use super::numeric::{is_missing, parse_number, NeumaierSum};
 use super::table::Table;
 use crate::error::{Error, Result};
-use crate::summary::SampleField;
+use crate::summary::{GroupLayout, SampleField};
 
 /// One phenotype group of one party.
 #[derive(Debug, Clone)]
@@ -34,6 +34,15 @@ impl Group {
     /// Number of samples `n_g`.
     pub fn n(&self) -> usize {
         self.samples.len()
+    }
+
+    /// The group as the summary header describes it: phenotypes, fields and centring shifts.
+    pub fn layout(&self) -> GroupLayout {
+        GroupLayout {
+            phenotypes: self.phenotypes.clone(),
+            fields: self.fields.clone(),
+            shift: self.shift.clone(),
+        }
     }
 
     /// The Gram matrix of the centred fields `(A − 1·shiftᵀ)ᵀ(A − 1·shiftᵀ)` (row-major J × J),

@@ -144,9 +144,8 @@ pub fn compress_secure(
         .groups
         .iter()
         .map(|g| GroupLayout {
-            phenotypes: g.phenotypes.clone(),
-            fields: g.fields.clone(),
             shift: vec![0.0; g.fields.len()],
+            ..g.layout()
         })
         .collect();
     let binding = Binding {
