@@ -741,7 +741,7 @@ fn with_rare_first_variant(c: &Consortium, name: &str, hets: usize) -> PathBuf {
     let per_variant = n.div_ceil(4);
     let variant = &mut bytes[3..3 + per_variant];
     variant.fill(0xFF);
-    if n % 4 != 0 {
+    if !n.is_multiple_of(4) {
         variant[per_variant - 1] = (1u8 << (2 * (n % 4))) - 1; // padding bits 0
     }
     for i in 0..hets {
