@@ -375,6 +375,37 @@ mod tests {
     }
 
     #[test]
+    fn dosages_use_expected_allele_counts() {
+        let mut rules = rules(5);
+        rules.hard_calls = false;
+        let dosage = |sum: f64, missing: u64| QcCounts {
+            missing,
+            dosage_sum: sum,
+            ..QcCounts::default()
+        };
+        let input = rows(&[
+            // Expected ALT count 3.2 of 20 alleles: suppressed.
+            (3.2, 2.0, 0.0, dosage(3.2, 0)),
+            // 17.5 of 20: the REF side, 2.5, is the small cell.
+            (17.5, 31.0, 0.0, dosage(17.5, 0)),
+            // 8 of 20, and 0 ALT: both fine.
+            (8.0, 9.0, 0.0, dosage(8.0, 0)),
+            (0.0, 0.0, 0.0, dosage(0.0, 0)),
+        ]);
+        let screened = rules.screen(input);
+        let reasons: Vec<&str> = screened
+            .suppressed
+            .iter()
+            .map(|s| s.reason.as_str())
+            .collect();
+        assert_eq!(
+            reasons,
+            ["alt_allele_count=3.200", "ref_allele_count=2.500"]
+        );
+        assert_eq!(screened.rows.len(), 2);
+    }
+
+    #[test]
     fn suppressed_list_sits_beside_the_summary() {
         assert_eq!(
             suppressed_path(Path::new("out/a.parquet")),

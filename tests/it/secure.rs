@@ -283,11 +283,7 @@ fn party_lacking_variants_contributes_them_as_missing() {
     ));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("198 all missing"), "{}", stderr(&out));
-    let s = merge_to(
-        &[&a, &b, &subset],
-        &c.path("subset"),
-        &["--pheno", "y1", "--min-cell", "1"],
-    );
+    let s = merge_to(&[&a, &b, &subset], &c.path("subset"), &["--pheno", "y1"]);
     let results = Tsv::read(format!("{s}.y1.tsv.gz").as_ref()).by("variant_id");
     let lacking: Vec<String> = {
         let held: std::collections::HashSet<String> =
