@@ -62,6 +62,8 @@ pub enum SkipReason {
     PerfectFit,
     /// Held by fewer parties than `--min-parties`.
     TooFewParties,
+    /// Secure set: a pooled carrier or allele count is below `--min-cell`.
+    SmallCell,
 }
 
 impl SkipReason {
@@ -73,6 +75,7 @@ impl SkipReason {
             SkipReason::NoDegreesOfFreedom => "insufficient_df",
             SkipReason::PerfectFit => "perfect_fit",
             SkipReason::TooFewParties => "too_few_parties",
+            SkipReason::SmallCell => "min_cell",
         }
     }
 }

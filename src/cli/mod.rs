@@ -21,6 +21,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant (compress's flags) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Compress one party's genotypes, phenotypes and covariates into a summary of sums.
@@ -131,6 +133,18 @@ struct CompressArgs {
     /// Covariate columns to use, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     covar_name: Option<Vec<String>>,
+    /// Categorical covariates, comma-separated: one indicator per level. Every other covariate is
+    /// numeric, and a non-numeric value in it is an error.
+    #[arg(long, value_delimiter = ',', value_name = "NAME[,NAME…]")]
+    covar_categorical: Vec<String>,
+    /// Read -9 in the phenotype and covariate files as a value (by default it is missing, as in
+    /// plink2).
+    #[arg(long)]
+    no_input_missing_phenotype: bool,
+    /// Disclosure control: no released sum pins down 1 … K−1 samples (groups, categorical
+    /// levels, carriers; few missing calls are imputed locally). 1 turns suppression off.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    min_cell: u64,
     /// Party name recorded in the summary (default: the genotype file's name).
     #[arg(long)]
     party: Option<String>,
@@ -178,6 +192,10 @@ struct MergeArgs {
     /// Test only variants held by at least N parties (others go to the skipped list).
     #[arg(long, default_value_t = 1, value_name = "N")]
     min_parties: usize,
+    /// Secure sets: skip variants whose pooled ALT or REF carriers (or expected allele counts)
+    /// number 1 … K−1. 1 turns it off. (Plaintext summaries were screened at compress.)
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    min_cell: u64,
     /// Also write the merged sums as a summary, to merge with later batches.
     #[arg(long, value_name = "FILE.parquet")]
     summary_out: Option<PathBuf>,
@@ -228,7 +246,18 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// `--min-cell` must be at least 1.
+fn check_min_cell(k: u64) -> Result<u64> {
+    match k {
+        0 => Err(Error::usage(
+            "--min-cell must be at least 1 (1 turns suppression off)",
+        )),
+        k => Ok(k),
+    }
+}
+
 fn run_compress(args: &CompressArgs) -> Result<()> {
+    let min_cell = check_min_cell(args.min_cell)?;
     let genotypes = args.input.source()?;
     let secure = if args.secure {
         Some(SecureJob {
@@ -246,6 +275,9 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         pheno_names: args.pheno_name.clone(),
         covar: args.covar.clone(),
         covar_names: args.covar_name.clone(),
+        covar_categorical: args.covar_categorical.clone(),
+        no_input_missing_phenotype: args.no_input_missing_phenotype,
+        min_cell,
         party: args.party.clone(),
         secure,
         out: args.out.clone(),
@@ -282,6 +314,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             per_party_intercept: args.per_party_intercept,
             min_parties: args.min_parties,
             progress: true,
+            min_cell: check_min_cell(args.min_cell)?,
         },
         summary_out: args.summary_out.clone(),
     };

@@ -13,6 +13,7 @@
 //! A reader thread decodes blocks ahead while blocks are summed in parallel and written in order.
 
 mod dense;
+pub mod disclosure;
 mod fields;
 mod packed;
 pub mod pipeline;
@@ -25,11 +26,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::error::Result;
 use crate::genotype::{BlockReader, GenotypeBlock};
 use crate::samples::{Group, SampleFields};
-use crate::summary::{Component, ComponentGroup, GroupLayout, Header, Rows, Source};
+use crate::summary::{Component, ComponentGroup, Disclosure, GroupLayout, Header, Rows, Source};
 
 use fields::StackedFields;
 use packed::PackedKernel;
-pub use sink::{PlainSink, Sink};
+pub use sink::{PlainSink, PlainStats, Sink};
 
 /// Options of one compress run.
 #[derive(Debug, Clone)]
@@ -44,6 +45,9 @@ pub struct CompressOptions {
     pub block_size: Option<usize>,
     /// Show a progress bar on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
+    /// `--min-cell K` (recorded in the header; the per-variant rules of a plaintext summary,
+    /// [`disclosure`]); 0 or 1 suppresses nothing.
+    pub min_cell: u64,
 }
 
 /// What a compress run did.
@@ -51,6 +55,10 @@ pub struct CompressOptions {
 pub struct CompressStats {
     /// Variant rows written.
     pub variants: u64,
+    /// Variants left out by the disclosure rules (listed in `OUT.suppressed.tsv`).
+    pub suppressed: u64,
+    /// Variants whose few missing calls were imputed locally.
+    pub imputed: u64,
     /// Samples per group.
     pub group_sizes: Vec<usize>,
 }
@@ -109,10 +117,27 @@ pub fn single_party_header(
                 orientation: reader.orientation(),
             },
             groups,
+            disclosure: Some(disclosure_record(
+                options.min_cell,
+                &disclosure::PLAIN_RULES,
+            )),
         }],
         groups: layouts,
         region: options.region.clone(),
         secure: None,
+    }
+}
+
+/// The header's record of `--min-cell` and the rules it switched on (none for K ≤ 1); the
+/// counts are filled in when the file is finished.
+pub fn disclosure_record(min_cell: u64, rules: &[&str]) -> Disclosure {
+    Disclosure {
+        min_cell: min_cell.max(1),
+        rules: match min_cell > 1 {
+            true => rules.iter().map(|r| r.to_string()).collect(),
+            false => Vec::new(),
+        },
+        ..Disclosure::default()
     }
 }
 
@@ -187,10 +212,23 @@ pub fn compress(
     out: &Path,
 ) -> Result<CompressStats> {
     let header = single_party_header(fields, reader, options);
+    let rules = disclosure::VariantRules {
+        min_cell: options.min_cell,
+        hard_calls: reader.dosage_field() == "GT",
+        n_samples: fields.n_genotype_samples,
+        group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
+        group_labels: fields
+            .groups
+            .iter()
+            .map(|g| g.phenotypes.join(","))
+            .collect(),
+    };
     let sink = PlainSink::create(out, &header)?;
-    let variants = compress_into(reader, fields, options, &(), sink)?;
+    let stats = compress_into(reader, fields, options, &rules, sink)?;
     Ok(CompressStats {
-        variants,
+        variants: stats.rows,
+        suppressed: stats.suppressed,
+        imputed: stats.imputed,
         group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
     })
 }

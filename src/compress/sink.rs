@@ -13,6 +13,7 @@
 
 use std::path::Path;
 
+use super::disclosure::{Screened, SuppressedList, VariantRules};
 use crate::error::Result;
 use crate::summary::{Header, Rows, SummaryWriter};
 
@@ -38,41 +39,70 @@ pub trait Sink {
     fn finish(self) -> Result<Self::Stats>;
 }
 
-/// Writes rows as they are: the plaintext summary.
+/// Writes the plaintext summary: rows that pass the disclosure rules
+/// ([`super::disclosure`]), and the party's local list of the variants left out.
 pub struct PlainSink {
     writer: SummaryWriter,
-    rows: u64,
+    suppressed: SuppressedList,
+    stats: PlainStats,
+}
+
+/// What a plaintext compress wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlainStats {
+    /// Variant rows in the summary.
+    pub rows: u64,
+    /// Variants left out by the disclosure rules (in `OUT.suppressed.tsv`).
+    pub suppressed: u64,
+    /// Rows whose few missing calls were imputed locally.
+    pub imputed: u64,
 }
 
 impl PlainSink {
-    /// Creates the summary file at `out` (under a temporary name until [`Sink::finish`]).
+    /// Creates the summary file at `out` and the suppressed list beside it (both under temporary
+    /// names until [`Sink::finish`]).
     pub fn create(out: &Path, header: &Header) -> Result<PlainSink> {
         Ok(PlainSink {
             writer: SummaryWriter::create(out, header)?,
-            rows: 0,
+            suppressed: SuppressedList::create(out)?,
+            stats: PlainStats::default(),
         })
     }
 }
 
 impl Sink for PlainSink {
-    type Encoder = ();
-    type Block = Rows;
-    type Stats = u64;
+    type Encoder = VariantRules;
+    type Block = Screened;
+    type Stats = PlainStats;
     const LABEL: &'static str = "compress";
 
-    fn encode(_: &(), rows: Rows) -> Result<Rows> {
-        Ok(rows)
+    fn encode(rules: &VariantRules, rows: Rows) -> Result<Screened> {
+        Ok(rules.screen(rows))
     }
 
-    fn write(&mut self, rows: Rows) -> Result<u64> {
-        self.writer.write(&rows)?;
-        self.rows += rows.len() as u64;
-        Ok(rows.len() as u64)
+    fn write(&mut self, block: Screened) -> Result<u64> {
+        self.writer.write(&block.rows)?;
+        self.suppressed.write(&block.suppressed)?;
+        self.stats.rows += block.rows.len() as u64;
+        self.stats.suppressed += block.suppressed.len() as u64;
+        self.stats.imputed += block.imputed;
+        Ok((block.rows.len() + block.suppressed.len()) as u64)
     }
 
-    /// Returns the rows written.
-    fn finish(self) -> Result<u64> {
-        self.writer.finish()?;
-        Ok(self.rows)
+    /// Records the counts in the header's disclosure entry, puts the suppressed list and then
+    /// the summary in place (the list is removed again if the summary fails).
+    fn finish(mut self) -> Result<PlainStats> {
+        for component in &mut self.writer.header_mut().components {
+            if let Some(disclosure) = &mut component.disclosure {
+                disclosure.suppressed_variants = self.stats.suppressed;
+                disclosure.locally_imputed_variants = self.stats.imputed;
+            }
+        }
+        let list = self.suppressed.commit()?;
+        if let Err(e) = self.writer.finish() {
+            let _ = std::fs::remove_file(list);
+            return Err(e);
+        }
+        Ok(self.stats)
     }
 }

@@ -39,6 +39,11 @@ pub struct MergeOptions {
     pub min_parties: usize,
     /// Show a progress bar on stderr (indicatif hides it when stderr is not a terminal).
     pub progress: bool,
+    /// `--min-cell K` for a secure set, where only pooled sums are revealed: a variant whose
+    /// pooled ALT or REF carriers (hard calls) or expected ALT or REF allele count (dosages)
+    /// number 1 … K−1 is not tested (skipped with reason `min_cell`). Plaintext summaries had
+    /// the rule applied per party at compress; 0 or 1 checks nothing.
+    pub min_cell: u64,
 }
 
 impl Default for MergeOptions {
@@ -50,6 +55,7 @@ impl Default for MergeOptions {
             per_party_intercept: false,
             min_parties: 1,
             progress: false,
+            min_cell: 5,
         }
     }
 }

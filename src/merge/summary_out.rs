@@ -42,7 +42,8 @@ pub fn write(
         .map(|&global| {
             let home = &merged.components[global as usize];
             let (input, local) = home.home;
-            let source = merged.inputs[input].header.components[local].source.clone();
+            let original = &merged.inputs[input].header.components[local];
+            let (source, disclosure) = (original.source.clone(), original.disclosure.clone());
             let groups = layouts
                 .iter()
                 .zip(&targets)
@@ -62,6 +63,7 @@ pub fn write(
                 party: home.party.clone(),
                 source,
                 groups,
+                disclosure,
             }
         })
         .collect();
@@ -88,6 +90,14 @@ pub fn write(
     for chunk in merged.sites.chunks(BATCH) {
         let mut rows = Rows::with_widths(layouts.iter().map(PhenotypeLayout::width));
         for site in chunk {
+            // A secure set reveals only pooled sums: none of a site with a small pooled cell.
+            let secure = merged.kind == super::InputKind::SecureSet;
+            if secure
+                && options.min_cell > 1
+                && merged.pooled_small_carriers(site, options.min_cell)
+            {
+                continue;
+            }
             rows.variants.push(merged.variant(site).clone());
             let mut set = Vec::new();
             merged.component_set(site, &mut set);

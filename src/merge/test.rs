@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use super::inputs::InputKind;
 use super::join::Site;
 use super::layout::PhenotypeLayout;
 use super::model::{Model, Scratch};
@@ -93,6 +94,13 @@ impl Merged {
                 Ok(())
             })?;
         progress.finish_and_clear();
+        if self.kind == InputKind::SecureSet && options.min_cell > 1 {
+            for (result, site) in results.iter_mut().zip(&self.sites) {
+                if self.pooled_small_cell(site, result, options.min_cell) {
+                    result.outcome = Outcome::Skipped(SkipReason::SmallCell);
+                }
+            }
+        }
         let largest = models.iter().flatten().max_by(|a, b| a.n.total_cmp(&b.n));
         Ok(PhenotypeResults {
             phenotype: phenotype.to_string(),
@@ -100,6 +108,31 @@ impl Merged {
             results,
             party_sets: models.iter().flatten().count(),
         })
+    }
+
+    /// Whether a site of a secure set has a pooled cell of 1 … K−1 samples (`min_cell` = K):
+    /// ALT carriers (het + hom-ALT) or REF carriers (het + hom-REF) from the pooled hard-call
+    /// counts, and the expected ALT or REF allele count over the observed calls of the tested
+    /// samples (what a pooled dosage sum reveals; for hard calls it is implied by the carriers).
+    fn pooled_small_cell(&self, site: &Site, result: &VariantResult, min_cell: u64) -> bool {
+        let small = |count: f64| count > 1e-9 && count < min_cell as f64;
+        if self.pooled_small_carriers(site, min_cell) {
+            return true;
+        }
+        let observed = result.n as f64 - result.n_missing;
+        if !(observed > 0.0 && result.eaf.is_finite()) {
+            return false;
+        }
+        let alt = 2.0 * result.eaf * observed;
+        small(alt) || small(2.0 * observed - alt)
+    }
+
+    /// Whether the pooled hard-call counts of a site have 1 … K−1 ALT carriers (het + hom-ALT)
+    /// or REF carriers (het + hom-REF), `min_cell` = K.
+    pub(crate) fn pooled_small_carriers(&self, site: &Site, min_cell: u64) -> bool {
+        let small = |count: u64| count > 0 && count < min_cell;
+        let qc = self.qc(site);
+        small(qc.het + qc.hom_alt) || small(qc.het + qc.hom_ref)
     }
 
     /// The sorted global component indices holding `site`, into `set`.

@@ -8,7 +8,7 @@ use super::{file_name, party_from_file_name};
 use crate::compress::{compress as compress_plain, CompressOptions};
 use crate::error::{Error, Result};
 use crate::genotype::{self, BlockReader, DosageField, Region};
-use crate::samples::{SampleFields, Table};
+use crate::samples::{BuildOptions, SampleFields, Table};
 use crate::secure::{self, SecureSetup};
 
 /// A genotype file and how to read it (shared by compress and decode).
@@ -57,6 +57,12 @@ pub struct CompressJob {
     pub covar: Option<PathBuf>,
     /// Covariate columns (default: all).
     pub covar_names: Option<Vec<String>>,
+    /// Covariates declared categorical (`--covar-categorical`); every other one is numeric.
+    pub covar_categorical: Vec<String>,
+    /// `--no-input-missing-phenotype`: `-9` is a value, not missing.
+    pub no_input_missing_phenotype: bool,
+    /// `--min-cell K`: disclosure-control minimum cell size (1: no suppression).
+    pub min_cell: u64,
     /// Party name (default: from the genotype file name; in secure mode, the key's roster name).
     pub party: Option<String>,
     /// Write a masked summary instead of a plaintext one.
@@ -98,10 +104,23 @@ pub fn compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
         region: job.genotypes.region.as_ref().map(|r| r.to_string()),
         block_size: job.genotypes.block_size,
         progress: job.progress,
+        min_cell: job.min_cell,
     };
     let Some(secure_job) = &job.secure else {
         let stats = compress_plain(reader.as_mut(), &fields, &options, &job.out)?;
         reader.notes().into_iter().for_each(&mut *note);
+        let total = stats.variants + stats.suppressed;
+        let share = |count: u64| 100.0 * count as f64 / total.max(1) as f64;
+        note(format!(
+            "--min-cell {}: {} of {total} variants suppressed ({:.2}%; listed in {}, keep it local), \
+             {} with few missing calls imputed locally ({:.2}%)",
+            job.min_cell,
+            stats.suppressed,
+            share(stats.suppressed),
+            crate::compress::disclosure::suppressed_path(&job.out).display(),
+            stats.imputed,
+            share(stats.imputed)
+        ));
         note(format!(
             "{} variants → {} in {:.2}s",
             stats.variants,
@@ -148,13 +167,20 @@ fn build_fields(
     pheno: &Table,
     covar: Option<&Table>,
 ) -> Result<SampleFields> {
+    let declared = |options: BuildOptions| BuildOptions {
+        categorical: job.covar_categorical.iter().cloned().collect(),
+        no_input_missing_phenotype: job.no_input_missing_phenotype,
+        min_cell: job.min_cell,
+        ..options
+    };
     let Some(secure_job) = &job.secure else {
-        return SampleFields::build(
+        return SampleFields::build_with(
             reader.samples(),
             pheno,
             job.pheno_names.as_deref(),
             covar,
             job.covar_names.as_deref(),
+            &declared(BuildOptions::default()),
         );
     };
     let sorted = |names: Option<&[String]>, table: &Table| -> Vec<String> {
@@ -170,6 +196,6 @@ fn build_fields(
         Some(&pheno_names),
         covar,
         covar_names.as_deref(),
-        &secure::secure_field_options(secure_job.levels.clone()),
+        &declared(secure::secure_field_options(secure_job.levels.clone())),
     )
 }

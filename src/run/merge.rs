@@ -78,7 +78,14 @@ pub fn merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     ));
     let (merged, secure) = open_inputs(&job.summaries)?;
     match &secure {
-        Some(info) => note(describe_secure(&merged, info)),
+        Some(info) => {
+            note(describe_secure(&merged, info));
+            note(format!(
+                "--min-cell {}: variants with 1 to {} pooled ALT or REF carriers are skipped (reason min_cell)",
+                job.options.min_cell,
+                job.options.min_cell.saturating_sub(1)
+            ));
+        }
         None => {
             for summary in &merged.inputs {
                 note(describe_plaintext(summary));
@@ -148,7 +155,14 @@ fn describe_plaintext(summary: &Summary) -> String {
         .iter()
         .map(|c| {
             let n: Vec<String> = c.groups.iter().map(|g| g.n.to_string()).collect();
-            format!("{} (n per group {})", c.party, n.join("/"))
+            let rules = match &c.disclosure {
+                Some(d) => format!(
+                    "--min-cell {}: {} variants suppressed, {} imputed locally",
+                    d.min_cell, d.suppressed_variants, d.locally_imputed_variants
+                ),
+                None => "no disclosure rules recorded".to_string(),
+            };
+            format!("{} (n per group {}; {rules})", c.party, n.join("/"))
         })
         .collect();
     format!(

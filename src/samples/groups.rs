@@ -147,10 +147,12 @@ impl Phenotypes {
     /// Reads the `selected` columns of `pheno` in the rows of genotype samples, keeping the
     /// values of the usable samples. A non-numeric value in any of these rows is an error naming
     /// its line, whether or not its sample is usable; rows of other IIDs are not read.
+    /// `-9` is missing when `minus_nine`.
     pub(super) fn read(
         pheno: &Table,
         selected: &[usize],
         matching: &Matching,
+        minus_nine: bool,
     ) -> Result<Phenotypes> {
         let n = matching.usable.len();
         let mut phenotypes = Phenotypes {
@@ -165,7 +167,7 @@ impl Phenotypes {
                     continue;
                 };
                 let text = pheno.value(row, p);
-                if is_missing(text, true) {
+                if is_missing(text, minus_nine) {
                     continue;
                 }
                 let value = parse_number(text).ok_or_else(|| {
@@ -183,6 +185,14 @@ impl Phenotypes {
             phenotypes.values.push(values);
         }
         Ok(phenotypes)
+    }
+
+    /// The columns: name and value per genotype sample.
+    pub(super) fn columns(&self) -> impl Iterator<Item = (&str, &[Option<f64>])> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.values.iter().map(Vec::as_slice))
     }
 
     /// Whether genotype sample `i` has a value for any phenotype.

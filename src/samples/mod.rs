@@ -3,16 +3,19 @@
 //! [`SampleFields`] holds the sample fields `A` of each phenotype group of one party (DESIGN §1).
 //! A group is the set of phenotypes that share one sample set: the samples with every phenotype of
 //! the group and every covariate present. Its fields are the intercept, every covariate column and
-//! the group's phenotypes. A categorical covariate (any non-numeric value) becomes one indicator
-//! field per level; the merge step drops the reference level (the first in sorted order among the
-//! levels present), so parties that saw different levels still line up by field name.
+//! the group's phenotypes. A categorical covariate — only when declared
+//! ([`BuildOptions::categorical`]) — becomes one indicator field per level; the merge step drops
+//! the reference level (the first in sorted order among the levels present), so parties that saw
+//! different levels still line up by field name.
 //!
 //! * [`table`] parses the phenotype and covariate files;
 //! * [`matching`] matches their rows to the genotype samples by IID ([`MatchReport`]);
 //! * [`covariates`] decodes the covariate columns, numeric or categorical;
 //! * [`groups`] splits the phenotypes into groups ([`Group`]) and builds their centred matrices;
+//! * [`checks`] refuses sums that overflow and cells below `--min-cell`;
 //! * [`numeric`] has the missing-value codes, number parsing and compensated summation.
 
+pub mod checks;
 pub mod covariates;
 pub mod groups;
 pub mod matching;
@@ -24,7 +27,7 @@ pub use groups::Group;
 pub use matching::MatchReport;
 pub use table::Table;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 use covariates::Covariates;
@@ -57,6 +60,16 @@ pub struct BuildOptions {
     /// Fixed level sets of categorical covariates, by covariate column name: the column is
     /// categorical with exactly these levels (sorted), and a value outside them is an error.
     pub levels: BTreeMap<String, Vec<String>>,
+    /// Covariates declared categorical (`--covar-categorical`), levels taken from the data. Every
+    /// other covariate without [`BuildOptions::levels`] is numeric: a non-numeric value in it is
+    /// an error, never a silent switch to categorical.
+    pub categorical: BTreeSet<String>,
+    /// `--no-input-missing-phenotype`: `-9` is a value, not missing (by default it is missing in
+    /// phenotypes and covariates, as plink2 reads them).
+    pub no_input_missing_phenotype: bool,
+    /// `--min-cell K`: every phenotype group, group difference, categorical level and level
+    /// complement holds 0 or at least K samples ([`checks`]); 0 or 1 checks nothing.
+    pub min_cell: u64,
 }
 
 impl SampleFields {
@@ -99,11 +112,13 @@ impl SampleFields {
         // Which genotype samples have the rows they need; a sample missing a covariate is
         // dropped, so every usable sample has a complete row of covariate fields.
         let mut matching = Matching::new(genotype_samples, pheno, covar)?;
-        let covariates = Covariates::decode(covar, &covar_columns, &matching, &options.levels)?;
+        let covariates = Covariates::decode(covar, &covar_columns, &matching, options)?;
         matching.drop_missing_covariates(|i| covariates.any_missing(i));
 
-        let phenotypes = Phenotypes::read(pheno, &pheno_columns, &matching)?;
+        let minus_nine = !options.no_input_missing_phenotype;
+        let phenotypes = Phenotypes::read(pheno, &pheno_columns, &matching, minus_nine)?;
         matching.count_no_phenotype_value(|i| phenotypes.any_value(i));
+        checks::finite_sums(pheno, covar, &matching, &covariates, &phenotypes)?;
 
         // The groups; every group has the same covariate fields, after the intercept.
         let covariate_fields = covariates.fields();
@@ -116,6 +131,14 @@ impl SampleFields {
                 options.shift_bits,
             );
         }
+        checks::finite_grams(&groups)?;
+        checks::minimums(
+            options.min_cell,
+            &groups,
+            &covariates,
+            pheno.path(),
+            covar.map(Table::path),
+        )?;
         Ok(SampleFields {
             groups,
             covariate_fields,
@@ -149,7 +172,7 @@ impl SampleFields {
 
 /// The phenotype columns selected by `names` (default: all); there must be at least one.
 fn select_phenotypes(pheno: &Table, names: Option<&[String]>) -> Result<Vec<usize>> {
-    let columns = select_columns(pheno, names)?;
+    let columns = select_columns(pheno, names, "--pheno-name")?;
     if columns.is_empty() {
         return Err(Error::input(pheno.path(), "no phenotype columns"));
     }
@@ -170,7 +193,7 @@ fn select_covariates(
         }
         return Ok(Vec::new());
     };
-    let columns = select_columns(table, names)?;
+    let columns = select_columns(table, names, "--covar-name")?;
     for &c in &columns {
         let name = &table.columns()[c];
         if pheno_columns.iter().any(|&p| &pheno.columns()[p] == name) {
@@ -182,12 +205,18 @@ fn select_covariates(
     Ok(columns)
 }
 
-/// The columns of `table` named by `names` (default: all), or an error naming a missing one.
-fn select_columns(table: &Table, names: Option<&[String]>) -> Result<Vec<usize>> {
-    match names {
-        None => Ok((0..table.columns().len()).collect()),
-        Some(names) => names.iter().map(|name| table.column_index(name)).collect(),
+/// The columns of `table` named by `names` (default: all), or an error naming a missing one or
+/// one named twice (`flag`: the option that named them).
+fn select_columns(table: &Table, names: Option<&[String]>, flag: &str) -> Result<Vec<usize>> {
+    let Some(names) = names else {
+        return Ok((0..table.columns().len()).collect());
+    };
+    for (k, name) in names.iter().enumerate() {
+        if names[..k].contains(name) {
+            return Err(Error::usage(format!("{flag} names '{name}' twice")));
+        }
     }
+    names.iter().map(|name| table.column_index(name)).collect()
 }
 
 #[cfg(test)]
@@ -213,7 +242,12 @@ mod tests {
         let (_d2, covar) =
             table("#FID\tIID\tage\tsite\nf\ts1\t30\tb\nf\ts2\t40\ta\nf\ts3\t\ta\nf\ts4\t50\tc\n");
         let samples = ids(&["s4", "s3", "s2", "s1", "s5"]);
-        let fields = SampleFields::build(&samples, &pheno, None, Some(&covar), None).unwrap();
+        let options = BuildOptions {
+            categorical: ["site".to_string()].into(),
+            ..BuildOptions::default()
+        };
+        let fields =
+            SampleFields::build_with(&samples, &pheno, None, Some(&covar), None, &options).unwrap();
         // s3 has no age → dropped; s5 has no rows.
         assert_eq!(fields.report.matched, 4);
         assert_eq!(fields.report.missing_covariate, 1);

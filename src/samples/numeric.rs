@@ -1,9 +1,10 @@
 //! Numeric helpers: the missing-value codes, number parsing and compensated summation.
 
-/// Missing-value codes: `NA`, `nan`, `.`, empty; for phenotypes also `-9`, as PLINK.
-pub fn is_missing(text: &str, phenotype: bool) -> bool {
+/// Missing-value codes: `NA`, `nan`, `.`, empty; and `-9` when `minus_nine` — plink2's default
+/// for phenotypes and covariates alike, turned off by `--no-input-missing-phenotype`.
+pub fn is_missing(text: &str, minus_nine: bool) -> bool {
     matches!(text, "" | "." | "NA" | "na" | "NaN" | "nan" | "NAN")
-        || (phenotype && is_minus_nine(text))
+        || (minus_nine && is_minus_nine(text))
 }
 
 fn is_minus_nine(text: &str) -> bool {

@@ -27,6 +27,8 @@ use crate::error::{Error, IoResultExt, Result};
 #[derive(Debug, Clone)]
 pub struct Table {
     path: PathBuf,
+    /// ID columns before the value columns (1 or 2).
+    id_columns: usize,
     columns: Vec<String>,
     iids: Vec<String>,
     /// 1-based file line of each row, for error messages.
@@ -50,6 +52,7 @@ impl Table {
 
         let mut table = Table {
             path: path.to_path_buf(),
+            id_columns,
             columns,
             iids: Vec::new(),
             lines: Vec::new(),
@@ -114,6 +117,11 @@ impl Table {
     /// Value column names (after the ID columns).
     pub fn columns(&self) -> &[String] {
         &self.columns
+    }
+
+    /// The 1-based position in the file's lines of value column `column` (after the ID columns).
+    pub fn file_column(&self, column: usize) -> usize {
+        self.id_columns + column + 1
     }
 
     /// Sample IIDs, one per row.

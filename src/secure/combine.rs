@@ -347,6 +347,11 @@ fn decode_summary(
                 orientation: Orientation::Manifest,
             },
             groups,
+            // The smallest K any party compressed with (the pooled rule is merge's `--min-cell`).
+            disclosure: headers
+                .iter()
+                .filter_map(|h| h.components[0].disclosure.clone())
+                .min_by_key(|d| d.min_cell),
         }],
         region: None,
         secure: None,

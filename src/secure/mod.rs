@@ -54,6 +54,7 @@ pub fn secure_field_options(levels: BTreeMap<String, Vec<String>>) -> BuildOptio
         group_per_phenotype: true,
         shift_bits: Some(ring::SHIFT_BITS),
         levels,
+        ..BuildOptions::default()
     }
 }
 

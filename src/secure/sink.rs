@@ -281,6 +281,10 @@ fn masked_header(
                 orientation: reader.orientation(),
             },
             groups: Vec::new(),
+            disclosure: Some(crate::compress::disclosure_record(
+                options.min_cell,
+                &crate::compress::disclosure::SECURE_RULES,
+            )),
         }],
         region: None,
         secure: Some(SecureSection {

@@ -31,8 +31,14 @@ pub use write::SummaryWriter;
 pub const METADATA_KEY: &str = "dash.summary";
 /// Identifies the file kind inside the header.
 pub const FORMAT_NAME: &str = "dash-summary";
-/// Version of the summary format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the summary format this build writes (it reads this one and version 1).
+///
+/// Version 2 added [`Component::disclosure`]; a version 1 file has none ("no disclosure rules
+/// recorded") and is otherwise read as before.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest summary format version this build reads.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// The footer header of a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +86,25 @@ pub struct Component {
     pub source: Source,
     /// Per file group (same order as [`Header::groups`]): n and G.
     pub groups: Vec<ComponentGroup>,
+    /// The disclosure rules this party's compress applied (`None`: none recorded, as in a
+    /// version 1 file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<Disclosure>,
+}
+
+/// Disclosure control applied at compress (docs/security.md, "Disclosure rules").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disclosure {
+    /// `--min-cell K`: no released sum pins down 1 … K−1 samples (1: no suppression).
+    pub min_cell: u64,
+    /// The rules applied, by name (empty when `min_cell` ≤ 1).
+    pub rules: Vec<String>,
+    /// Variants given no row because a cell was below `min_cell` (listed only in the party's
+    /// local `OUT.suppressed.tsv`).
+    pub suppressed_variants: u64,
+    /// Variants whose 1 … K−1 missing calls were imputed locally with the party's observed mean
+    /// before summing: their `Aᵀu` is 0 and their QC `missing` count is 0.
+    pub locally_imputed_variants: u64,
 }
 
 /// The genotype source of a component.

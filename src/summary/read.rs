@@ -11,6 +11,7 @@ use parquet::arrow::ProjectionMask;
 use rayon::prelude::*;
 
 use super::FieldKind;
+use super::OLDEST_READABLE_VERSION;
 use super::{schema, Header, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
 use super::{QcCounts, Variant};
 use crate::error::{Error, IoResultExt, Result};
@@ -105,9 +106,9 @@ pub(crate) fn check_format(path: &Path, header: &Header) -> Result<()> {
             header.format
         ));
     }
-    if header.format_version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&header.format_version) {
         return bad(format!(
-            "summary format version {} is not supported by this dash (reads version {FORMAT_VERSION})",
+            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}; regenerate it with this dash's `dash compress`)",
             header.format_version
         ));
     }

@@ -36,20 +36,32 @@ pub struct SummaryWriter {
     schema: SchemaRef,
     path: std::path::PathBuf,
     rows_written: usize,
+    /// Written into the footer by [`SummaryWriter::finish`], so counts known only at the end
+    /// (e.g. [`super::Disclosure`]) can still go in.
+    header: Header,
 }
 
 impl SummaryWriter {
-    /// Creates the file; the header goes into the footer.
+    /// Creates the file; the header goes into the footer (as it is when the file is finished:
+    /// see [`SummaryWriter::header_mut`]).
     pub fn create(path: &Path, header: &Header) -> Result<SummaryWriter> {
         let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
         let schema = schema::schema(&widths);
-        let writer = open_writer(path, &schema, properties(header).build())?;
+        let properties = properties(header).set_key_value_metadata(None).build();
+        let writer = open_writer(path, &schema, properties)?;
         Ok(SummaryWriter {
             writer,
             schema,
             path: path.to_path_buf(),
             rows_written: 0,
+            header: header.clone(),
         })
+    }
+
+    /// The header the footer will hold; may be amended until [`SummaryWriter::finish`] (the
+    /// group layouts must not change: they fixed the columns).
+    pub fn header_mut(&mut self) -> &mut Header {
+        &mut self.header
     }
 
     /// Appends rows.
@@ -71,7 +83,10 @@ impl SummaryWriter {
     }
 
     /// Writes the footer and renames the file into place.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
+        let json = serde_json::to_string(&self.header).expect("header serialises");
+        self.writer
+            .append_key_value_metadata(KeyValue::new(METADATA_KEY.to_string(), json));
         close_writer(self.writer, &self.path)
     }
 }

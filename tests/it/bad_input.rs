@@ -24,7 +24,16 @@ fn path(prefix: &Path, ext: &str) -> String {
 
 fn compress_args(prefix: &str, pheno: &str, covar: &str, out: &str) -> Vec<String> {
     [
-        "compress", prefix, "--pheno", pheno, "--covar", covar, "--out", out,
+        "compress",
+        prefix,
+        "--pheno",
+        pheno,
+        "--covar",
+        covar,
+        "--covar-categorical",
+        "site",
+        "--out",
+        out,
     ]
     .map(String::from)
     .to_vec()
@@ -178,12 +187,15 @@ fn merge_with_covariates(edit: impl Fn(&str, usize) -> String, keep_rows: usize,
         .collect();
     fs::write(&covar, lines.join("\n") + "\n").unwrap();
     let summary = dir.path().join("c.parquet");
-    let args = compress_args(
+    let mut args = compress_args(
         p.to_str().unwrap(),
         &path(&p, "pheno"),
         &covar,
         summary.to_str().unwrap(),
     );
+    // A few kept rows make groups smaller than the default --min-cell 5, refused at compress;
+    // these tests are about what merge refuses.
+    args.extend(["--min-cell".to_string(), "1".to_string()]);
     dash_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let out = dir.path().join("result");
     expect_error(

@@ -29,7 +29,13 @@ pub fn dash_ok(args: &[&str]) -> Output {
     out
 }
 
-/// Compresses party `name` (a, b, c) of the fixtures into `dir/name.parquet`.
+/// What every compress of a fixture party for an exact pooled comparison passes: the fixtures'
+/// categorical covariate `site` declared, and `--min-cell 1` — the oracles pool every call and
+/// mean-impute missing calls with the pooled mean, while the default `--min-cell 5` suppresses a
+/// party's variants with 1–4 carriers and imputes its 1–4 missing calls with the party's mean.
+pub const EXACT: [&str; 4] = ["--covar-categorical", "site", "--min-cell", "1"];
+
+/// Compresses party `name` (a, b, c) of the fixtures into `dir/name.parquet` (with [`EXACT`]).
 pub fn compress_party(dir: &Path, name: &str) -> PathBuf {
     let f = fixtures();
     let out = dir.join(format!("party_{name}.parquet"));
@@ -44,6 +50,10 @@ pub fn compress_party(dir: &Path, name: &str) -> PathBuf {
         name,
         "--out",
         out.to_str().unwrap(),
+        EXACT[0],
+        EXACT[1],
+        EXACT[2],
+        EXACT[3],
     ]);
     out
 }
@@ -207,7 +217,7 @@ pub fn assert_matches_golden(
     report
 }
 
-/// Compresses `genotypes` with the given phenotype/covariate files into `out`.
+/// Compresses `genotypes` with the given phenotype/covariate files into `out` (with [`EXACT`]).
 pub fn compress_to(
     genotypes: &Path,
     pheno: &Path,
@@ -228,6 +238,7 @@ pub fn compress_to(
         "--out",
         out.to_str().unwrap(),
     ];
+    args.extend(EXACT);
     args.extend(extra);
     dash_ok(&args);
 }

@@ -5,6 +5,7 @@ mod common;
 mod bad_input;
 mod consortium;
 mod pooled_oracle;
+mod privacy;
 mod pvalue_golden;
 mod secure;
 mod vcf_bcf;

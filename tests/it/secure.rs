@@ -13,6 +13,11 @@ use dash::secure::keys::SecretKey;
 /// Secure vs plaintext merge, relative error in β, se and −log10 p.
 const SECURE_TOLERANCE: f64 = 1e-9;
 
+/// Secure merges compared exactly with plaintext merges or the pooled oracle: `--min-cell 1`
+/// (by default a secure merge skips variants with 1–4 pooled carriers of either allele, which the
+/// oracle and the `--min-cell 1` plaintext summaries test).
+const EXACT_MERGE: [&str; 2] = ["--min-cell", "1"];
+
 struct Consortium {
     dir: tempfile::TempDir,
     roster: PathBuf,
@@ -92,6 +97,8 @@ fn secure_args(
         key.to_str().unwrap(),
         "--manifest",
         manifest.to_str().unwrap(),
+        "--covar-categorical",
+        "site",
         "--out",
         out.to_str().unwrap(),
     ]
@@ -183,7 +190,7 @@ fn secure_merge_equals_plaintext_merge() {
     let s = merge_to(
         &secure.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
         &c.path("secure"),
-        &[],
+        &EXACT_MERGE,
     );
     let p = merge_to(
         &plain.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
@@ -201,7 +208,7 @@ fn secure_merge_equals_plaintext_merge() {
     let s = merge_to(
         &secure.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
         &c.path("secure_sub"),
-        &["--pheno", "y1", "--covar", "age,sex"],
+        &["--pheno", "y1", "--covar", "age,sex", "--min-cell", "1"],
     );
     let p = merge_to(
         &plain.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
@@ -245,7 +252,7 @@ fn swapped_alleles_and_vcf_party_are_aligned_to_the_manifest() {
         &vcf,
     ));
     let b = secure_party(&c, "b");
-    let s = merge_to(&[&a, &b, &vcf], &c.path("mixed"), &[]);
+    let s = merge_to(&[&a, &b, &vcf], &c.path("mixed"), &EXACT_MERGE);
     let plain: Vec<PathBuf> = ["a", "b", "c"]
         .iter()
         .map(|p| compress_party(c.dir.path(), p))
@@ -561,7 +568,10 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         Some(&names(&pheno)),
         Some(&covar),
         Some(&names(&covar)),
-        &dash::secure::secure_field_options(Default::default()),
+        &dash::samples::BuildOptions {
+            categorical: ["site".to_string()].into(),
+            ..dash::secure::secure_field_options(Default::default())
+        },
     )
     .unwrap();
     let roster = dash::secure::keys::Roster::read(&c.roster).unwrap();
@@ -578,6 +588,7 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         region: None,
         block_size: None,
         progress: false,
+        min_cell: 1,
     };
     dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &out_path).unwrap();
     let a = secure_party(&c, "a");
@@ -695,7 +706,7 @@ fn secure_merge_equals_the_pooled_oracle() {
     let s = merge_to(
         &secure.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
         &c.path("secure"),
-        &[],
+        &EXACT_MERGE,
     );
     for phenotype in ["y1", "y2"] {
         assert_matches_golden(
@@ -705,4 +716,90 @@ fn secure_merge_equals_the_pooled_oracle() {
             SECURE_TOLERANCE,
         );
     }
+}
+
+/// Party `name`'s fixture `.bed/.bim/.fam` copied into the consortium folder with its first
+/// variant rewritten: every sample hom-REF but the first `hets`, heterozygous.
+fn with_rare_first_variant(c: &Consortium, name: &str, hets: usize) -> PathBuf {
+    let f = fixtures();
+    for ext in ["bim", "fam"] {
+        std::fs::copy(
+            f.join(format!("party_{name}.{ext}")),
+            c.path(&format!("rare_{name}.{ext}")),
+        )
+        .unwrap();
+    }
+    let n = std::fs::read_to_string(f.join(format!("party_{name}.fam")))
+        .unwrap()
+        .lines()
+        .count();
+    let mut bytes = std::fs::read(f.join(format!("party_{name}.bed"))).unwrap();
+    let per_variant = n.div_ceil(4);
+    let variant = &mut bytes[3..3 + per_variant];
+    variant.fill(0xFF);
+    if !n.is_multiple_of(4) {
+        variant[per_variant - 1] = (1u8 << (2 * (n % 4))) - 1; // padding bits 0
+    }
+    for i in 0..hets {
+        variant[i / 4] &= !(1 << (2 * (i % 4))); // 11 (hom-REF) → 10 (het)
+    }
+    let bed = c.path(&format!("rare_{name}.bed"));
+    std::fs::write(&bed, bytes).unwrap();
+    bed
+}
+
+#[test]
+fn secure_merge_skips_variants_with_few_pooled_carriers() {
+    // Only pooled sums are revealed, so the carrier rule applies to the pooled counts at merge
+    // (default --min-cell 5): the first variant, with 2 ALT carriers in a and none in b or c,
+    // is skipped as `min_cell`; with --min-cell 1 it is tested.
+    let c = consortium();
+    let secure: Vec<PathBuf> = [("a", 2), ("b", 0), ("c", 0)]
+        .iter()
+        .map(|&(name, hets)| {
+            let out = c.path(&format!("secure_rare_{name}.parquet"));
+            run_ok(&secure_args(
+                &with_rare_first_variant(&c, name, hets),
+                name,
+                &c.key(name),
+                &c.roster,
+                &c.manifest,
+                &out,
+            ));
+            out
+        })
+        .collect();
+    let id = std::fs::read_to_string(fixtures().join("party_a.bim")).unwrap();
+    let id = id
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap();
+    let inputs: Vec<&Path> = secure.iter().map(PathBuf::as_path).collect();
+    let s = merge_to(&inputs, &c.path("k5"), &["--pheno", "y1"]);
+    let skipped = Tsv::read(format!("{s}.y1.skipped.tsv").as_ref()).by("variant_id");
+    assert_eq!(skipped[id]["reason"], "min_cell");
+    let tested = Tsv::read(format!("{s}.y1.tsv.gz").as_ref()).by("rsid");
+    assert!(!tested.contains_key(id));
+    let log = std::fs::read_to_string(format!("{s}.log")).unwrap();
+    assert!(log.contains("--min-cell 5"), "{log}");
+    // Nor are its pooled sums in a merged summary.
+    let pooled = c.path("k5_summary.parquet");
+    merge_to(
+        &inputs,
+        &c.path("k5s"),
+        &["--pheno", "y1", "--summary-out", pooled.to_str().unwrap()],
+    );
+    let summary = dash::summary::read_summary(&pooled).unwrap();
+    assert!(summary.rows.variants.iter().all(|v| v.id != id));
+
+    let all = merge_to(
+        &inputs,
+        &c.path("k1"),
+        &["--pheno", "y1", "--min-cell", "1"],
+    );
+    let tested = Tsv::read(format!("{all}.y1.tsv.gz").as_ref()).by("rsid");
+    assert!(tested.contains_key(id), "{id}");
 }

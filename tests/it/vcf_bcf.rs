@@ -24,7 +24,10 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// `dash compress GENOTYPES --pheno P --covar C --party PARTY --out OUT EXTRA…`; returns stderr.
+/// `dash compress GENOTYPES --pheno P --covar C --party PARTY --out OUT --min-cell 1 EXTRA…`,
+/// declaring `site` categorical when the covariate file has it (the PLINK fixtures' party files);
+/// returns stderr. `--min-cell 1`: these compare against pooled oracles and across formats at
+/// 1e-12, sums of every call.
 fn compress(
     genotypes: &Path,
     pheno: &Path,
@@ -44,7 +47,19 @@ fn compress(
         party,
         "--out",
         s(out),
+        "--min-cell",
+        "1",
     ];
+    let header = fs::read_to_string(covar).unwrap();
+    if header
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .any(|c| c == "site")
+    {
+        args.extend(["--covar-categorical", "site"]);
+    }
     args.extend(extra);
     String::from_utf8_lossy(&dash_ok(&args).stderr).into_owned()
 }
