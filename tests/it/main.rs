@@ -5,6 +5,7 @@ mod common;
 mod bad_input;
 mod consortium;
 mod files;
+mod fuzz;
 mod pooled_oracle;
 mod pvalue_golden;
 mod secure;
