@@ -376,3 +376,92 @@ fn same_file(file: &File, path: &Path) -> bool {
 fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Registered paths inside `dir` (other tests share the registry).
+    fn live_in(dir: &Path) -> Vec<PathBuf> {
+        live_files()
+            .into_iter()
+            .filter(|p| p.starts_with(dir))
+            .collect()
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_uncommitted_or_failed_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = AtomicFile::create(dir.path().join("a.txt")).unwrap();
+        file.write_all(b"partial").unwrap();
+        assert_eq!(live_in(dir.path()).len(), 1);
+        drop(file);
+        assert!(names(dir.path()).is_empty());
+
+        // The target is a folder: the rename fails, and the temporary goes too.
+        std::fs::create_dir(dir.path().join("b.txt")).unwrap();
+        std::fs::write(dir.path().join("b.txt/x"), "x").unwrap();
+        let mut file = AtomicFile::create(dir.path().join("b.txt")).unwrap();
+        file.write_all(b"whole").unwrap();
+        assert!(file.commit().is_err());
+        assert_eq!(names(dir.path()), ["b.txt"]);
+        assert!(live_in(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_set_is_committed_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str| {
+            let mut f = AtomicFile::create(dir.path().join(name)).unwrap();
+            f.write_all(name.as_bytes()).unwrap();
+            f
+        };
+        std::fs::create_dir(dir.path().join("2.txt")).unwrap();
+        std::fs::write(dir.path().join("2.txt/x"), "x").unwrap();
+        let result = commit_all(vec![make("1.txt"), make("2.txt"), make("3.txt")]);
+        assert!(result.is_err());
+        assert_eq!(names(dir.path()), ["2.txt"]);
+
+        let done = commit_all(vec![make("4.txt"), make("5.txt")]).unwrap();
+        assert_eq!(done.len(), 2);
+        assert_eq!(names(dir.path()), ["2.txt", "4.txt", "5.txt"]);
+        assert!(live_in(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn an_output_has_one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("result");
+        let lock = OutputLock::acquire(&out).unwrap();
+        assert_eq!(lock.path(), dir.path().join("result.lock"));
+        let second = OutputLock::acquire(&out).unwrap_err().to_string();
+        assert!(second.contains("another dash is writing"), "{second}");
+        drop(lock);
+        assert!(names(dir.path()).is_empty());
+        let again = OutputLock::acquire(&out).unwrap();
+        drop(again);
+        assert!(live_in(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_provisional_file_goes_unless_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.parquet");
+        std::fs::write(&path, "x").unwrap();
+        drop(Provisional::new(&path));
+        assert!(!path.exists());
+        std::fs::write(&path, "x").unwrap();
+        Provisional::new(&path).keep();
+        assert!(path.exists());
+        assert!(live_in(dir.path()).is_empty());
+    }
+}

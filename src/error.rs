@@ -228,3 +228,36 @@ impl<T> IoResultExt<T> for std::io::Result<T> {
         self.map_err(|e| Error::io(path, e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_stays_short_and_printable() {
+        let value = "x\0\t\u{1b}".repeat(10_000);
+        let e = Error::input(
+            "a.pheno",
+            format!("non-numeric value '{value}'\nsecond part"),
+        )
+        .at("line 3");
+        let line = e.to_string();
+        assert!(line.starts_with("a.pheno: line 3: non-numeric value 'x\\0\\t\\x1b"));
+        assert!(line.ends_with("… second part"), "{line}");
+        assert!(line.chars().count() < 300, "{}", line.len());
+        assert!(!line.chars().any(char::is_control));
+
+        let words = "word ".repeat(5_000);
+        let long = Error::model(words).to_string();
+        assert!(long.chars().count() <= MAX_MESSAGE + 10);
+        assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn usage_errors_found_in_inputs_are_input_errors() {
+        assert_eq!(Error::usage("--threads 0").exit_code(), 2);
+        assert_eq!(Error::usage("x").found_in_inputs().exit_code(), 1);
+        assert_eq!(Error::inputs("no variant in common").exit_code(), 1);
+        assert_eq!(Error::model("rank-deficient").exit_code(), 1);
+    }
+}
