@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use dash::atomic_file::AtomicFile;
-use dash::error::{Error, IoResultExt, Kind, Result};
+use dash::error::{Error, IoResultExt, Result};
 use dash::genotype::{DosageField, Region};
 use dash::merge::MergeOptions;
 use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob};
@@ -204,9 +204,43 @@ struct MergeArgs {
     threads: Option<usize>,
 }
 
-/// Runs the command line; returns the process exit code.
+/// Exit code after SIGINT (128 + 2), as shells report it.
+const EXIT_SIGINT: i32 = 130;
+/// Exit code after SIGTERM (128 + 15).
+const EXIT_SIGTERM: i32 = 143;
+
+/// On SIGINT or SIGTERM, a thread removes every temporary file, uncommitted output and lock of
+/// this run, then exits with 130 or 143: an interrupted run leaves nothing behind.
+fn handle_signals() -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| Error::io("signal handler", e))?;
+    std::thread::Builder::new()
+        .name("signals".to_string())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let (name, code) = if signal == SIGINT {
+                    ("SIGINT", EXIT_SIGINT)
+                } else {
+                    ("SIGTERM", EXIT_SIGTERM)
+                };
+                eprintln!("dash: stopped by {name}; partial outputs removed");
+                dash::atomic_file::exit_removing_live_files(code);
+            }
+        })
+        .map_err(|e| Error::io("signal handler", e))?;
+    Ok(())
+}
+
+/// Runs the command line; returns the process exit code: 0 on success, 1 when the inputs are
+/// bad or something fails, 2 for a usage error (clap's own errors included), 130/143 when
+/// stopped by SIGINT/SIGTERM (see docs/user-guide.md, "Exit codes").
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    if let Err(error) = handle_signals() {
+        eprintln!("dash: error: {error}");
+        return error.exit_code();
+    }
     let result = match &cli.command {
         Command::Compress(args) => run_compress(args),
         Command::Merge(args) => run_merge(args),
@@ -219,10 +253,7 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("dash: error: {error}");
-            match error.kind() {
-                Kind::Usage => 2,
-                _ => 1,
-            }
+            error.exit_code()
         }
     }
 }
@@ -287,7 +318,8 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
 }
 
 fn run_decode(args: &DecodeArgs) -> Result<()> {
-    let report = run::decode(&args.input.source()?)?;
+    let source = args.input.source()?;
+    let report = run::decode(&source).map_err(Error::found_in_inputs)?;
     for note in &report.notes {
         eprintln!("dash decode: {note}");
     }
@@ -338,6 +370,10 @@ fn run_keygen(args: &KeygenArgs) -> Result<()> {
 }
 
 fn run_roster(args: &RosterArgs) -> Result<()> {
+    roster(args).map_err(Error::found_in_inputs)
+}
+
+fn roster(args: &RosterArgs) -> Result<()> {
     let mut text = String::new();
     for input in &args.inputs {
         let part = std::fs::read_to_string(input).with_path(input)?;
@@ -369,9 +405,10 @@ fn run_roster(args: &RosterArgs) -> Result<()> {
 
 fn run_manifest(args: &ManifestArgs) -> Result<()> {
     let lists: Vec<&Path> = args.lists.iter().map(PathBuf::as_path).collect();
-    let manifest = dash::secure::manifest::Manifest::build(&lists, args.intersect)?;
+    let manifest = dash::secure::manifest::Manifest::build(&lists, args.intersect)
+        .map_err(Error::found_in_inputs)?;
     if manifest.is_empty() {
-        return Err(Error::usage(
+        return Err(Error::inputs(
             "the manifest would be empty (no variant is in every list)",
         ));
     }

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::merge::check_unique;
 use super::{file_name, party_from_file_name};
+use crate::atomic_file::{check_output_dir, OutputLock};
 use crate::compress::{compress as compress_plain, CompressOptions};
-use crate::error::{Error, Result};
+use crate::error::{echo, Error, Result};
 use crate::genotype::{self, BlockReader, DosageField, Region};
 use crate::samples::{BuildOptions, SampleFields, Table};
 use crate::secure::{self, SecureSetup};
@@ -74,16 +76,53 @@ pub struct CompressJob {
 }
 
 /// Runs compress; `note` gets the lines to show the user.
+///
+/// The arguments are checked and the output locked before any input is read; the summary is
+/// written under a temporary name and renamed into place only when complete.
 pub fn compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
-    let started = Instant::now();
-    let mut reader = job.genotypes.open()?;
-    let pheno = Table::read(&job.pheno)?;
-    let covar = job.covar.as_deref().map(Table::read).transpose()?;
+    check_arguments(job)?;
+    let _lock = OutputLock::acquire(&job.out)?;
+    // From here on every error comes from what the files hold, so none is a usage error.
+    run_compress(job, note).map_err(Error::found_in_inputs)
+}
+
+/// Refuses a compress the command line alone shows to be wrong, before any file is read.
+fn check_arguments(job: &CompressJob) -> Result<()> {
     if job.secure.is_some() && job.genotypes.region.is_some() {
         return Err(Error::usage(
             "--region cannot be used with --secure: the manifest fixes the rows (use one manifest per region instead)",
         ));
     }
+    check_unique("--pheno-name", job.pheno_names.as_deref())?;
+    check_unique("--covar-name", job.covar_names.as_deref())?;
+    if job.covar.is_none() && job.covar_names.as_ref().is_some_and(|c| !c.is_empty()) {
+        return Err(Error::usage("--covar-name given without --covar"));
+    }
+    if let (Some(pheno), Some(covar)) = (&job.pheno_names, &job.covar_names) {
+        if let Some(name) = pheno.iter().find(|p| covar.contains(p)) {
+            return Err(Error::usage(format!(
+                "'{}' is given both in --pheno-name and in --covar-name",
+                echo(name)
+            )));
+        }
+    }
+    if let (Some(secure), Some(covar)) = (&job.secure, &job.covar_names) {
+        if let Some(name) = secure.levels.keys().find(|l| !covar.contains(l)) {
+            return Err(Error::usage(format!(
+                "--covar-levels is given for '{}', which is not in --covar-name",
+                echo(name)
+            )));
+        }
+    }
+    check_output_dir(&job.out)
+}
+
+/// The compression itself, once the arguments are checked and the output locked.
+fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
+    let started = Instant::now();
+    let mut reader = job.genotypes.open()?;
+    let pheno = Table::read(&job.pheno)?;
+    let covar = job.covar.as_deref().map(Table::read).transpose()?;
     let fields = build_fields(job, reader.as_ref(), &pheno, covar.as_ref())?;
     note(fields.report.to_string());
     for group in &fields.groups {

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::atomic_file::commit_all;
-use crate::error::{Error, Result};
+use crate::atomic_file::{check_output_dir, commit_all, OutputLock, Provisional};
+use crate::error::{echo, Error, Result};
 use crate::merge::inputs::check_distinct_paths;
 use crate::merge::{report, summary_out, InputKind, MergeOptions, Merged};
 use crate::output;
@@ -64,7 +64,88 @@ pub fn open_inputs(paths: &[PathBuf]) -> Result<(Merged, Option<SecureInfo>)> {
 }
 
 /// Runs merge; `note` gets each line of the log as it is written.
+///
+/// Nothing is written unless every phenotype's files are: the arguments are checked and the
+/// output prefix locked first, every file is written under a temporary name, and the set is
+/// renamed into place at the end (see [`commit_all`]).
 pub fn merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> {
+    check_arguments(job)?;
+    let _lock = OutputLock::acquire(&job.out)?;
+    let _summary_lock = match &job.summary_out {
+        Some(path) if OutputLock::path_for(path) != OutputLock::path_for(&job.out) => {
+            Some(OutputLock::acquire(path)?)
+        }
+        _ => None,
+    };
+    // From here on every error comes from what the files hold, so none is a usage error.
+    run_merge(job, note).map_err(Error::found_in_inputs)
+}
+
+/// Refuses a merge the command line alone shows to be wrong, before any file is read.
+fn check_arguments(job: &MergeJob) -> Result<()> {
+    check_unique("--pheno", job.options.phenotypes.as_deref())?;
+    check_unique("--covar", job.options.covariates.as_deref())?;
+    check_output_dir(&job.out)?;
+    if let Some(path) = &job.summary_out {
+        check_output_dir(path)?;
+    }
+    Ok(())
+}
+
+/// Refuses an empty name or one given twice in a list flag.
+pub(crate) fn check_unique(flag: &str, names: Option<&[String]>) -> Result<()> {
+    let Some(names) = names else {
+        return Ok(());
+    };
+    for (k, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(Error::usage(format!("{flag}: empty name in the list")));
+        }
+        if names[..k].contains(name) {
+            return Err(Error::usage(format!(
+                "{flag}: '{}' is given twice",
+                echo(name)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses phenotypes that some input lacks, before anything is computed or written.
+fn check_phenotypes(merged: &Merged, phenotypes: &[String]) -> Result<()> {
+    for phenotype in phenotypes {
+        let lacking: Vec<String> = merged
+            .inputs
+            .iter()
+            .filter(|s| {
+                !s.header
+                    .groups
+                    .iter()
+                    .any(|g| g.phenotypes.iter().any(|p| p == phenotype))
+            })
+            .map(|s| {
+                let has: Vec<&str> = s
+                    .header
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.phenotypes.iter().map(String::as_str))
+                    .collect();
+                format!("{} (has {})", s.path.display(), has.join(", "))
+            })
+            .collect();
+        if !lacking.is_empty() {
+            return Err(Error::inputs(format!(
+                "phenotype '{}' is missing from {}; choose phenotypes every party has with --pheno",
+                echo(phenotype),
+                lacking.join("; ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The merge itself, once the arguments are checked and the outputs locked.
+fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> {
     let started = Instant::now();
     let mut log = Vec::new();
     let mut note = |line: String| {
@@ -103,6 +184,7 @@ pub fn merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         .phenotypes
         .clone()
         .unwrap_or_else(|| merged.default_phenotypes());
+    check_phenotypes(&merged, &phenotypes)?;
     let date = output::meta::today();
     let mut files = Vec::new();
     for phenotype in &phenotypes {
@@ -111,8 +193,12 @@ pub fn merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         note(line);
         files.extend(written);
     }
+    // The merged summary is renamed into place by its writer; it stays only if the whole set
+    // of per-phenotype files is committed too.
+    let mut summary_written = None;
     if let Some(path) = &job.summary_out {
         let rows = summary_out::write(&merged, &phenotypes, options, path)?;
+        summary_written = Some(Provisional::new(path));
         note(format!(
             "merged summary: {rows} variants of {} parties → {}",
             merged.component_count(),
@@ -129,7 +215,12 @@ pub fn merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     let freeing = std::thread::spawn(move || drop(merged));
     let committed = commit_all(files);
     let _ = freeing.join();
-    Ok(MergeReport { files: committed? })
+    let mut files = committed?;
+    if let (Some(kept), Some(path)) = (summary_written, &job.summary_out) {
+        kept.keep();
+        files.push(path.clone());
+    }
+    Ok(MergeReport { files })
 }
 
 /// The log line of a secure set.

@@ -108,11 +108,12 @@ impl Matching {
             }
         }
         if report.matched == 0 {
-            return Err(Error::input(
-                pheno.path(),
-                format!(
-                    "no sample in common with the {n} genotype samples (samples are matched by IID)"
-                ),
+            return Err(no_sample_in_common(
+                n,
+                pheno,
+                &pheno_rows,
+                covar,
+                covar_rows.as_deref(),
             ));
         }
         Ok(Matching {
@@ -141,6 +142,45 @@ impl Matching {
                 self.report.no_phenotype_value += 1;
             }
         }
+    }
+}
+
+/// The error when no genotype sample is usable, blaming the file that has none of them: the
+/// phenotype file, else the covariate file, else both (each matches some, but not the same).
+fn no_sample_in_common(
+    n: usize,
+    pheno: &Table,
+    pheno_rows: &[Option<usize>],
+    covar: Option<&Table>,
+    covar_rows: Option<&[Option<usize>]>,
+) -> Error {
+    let found = |rows: &[Option<usize>]| rows.iter().filter(|r| r.is_some()).count();
+    let none = |table: &Table| {
+        Error::input(
+            table.path(),
+            format!(
+                "no sample in common with the {n} genotype samples (samples are matched by IID)"
+            ),
+        )
+    };
+    match (covar, covar_rows) {
+        (Some(covar), Some(rows)) if found(pheno_rows) > 0 => {
+            if found(rows) == 0 {
+                return none(covar);
+            }
+            Error::input(
+                covar.path(),
+                format!(
+                    "no genotype sample has both a covariate row here and a phenotype row in {} \
+                     ({} of the {n} genotype samples are in the covariate file, {} in the \
+                     phenotype file; samples are matched by IID)",
+                    pheno.path().display(),
+                    found(rows),
+                    found(pheno_rows)
+                ),
+            )
+        }
+        _ => none(pheno),
     }
 }
 

@@ -20,7 +20,8 @@ use crate::error::{Error, IoResultExt, Result};
 pub(crate) fn open_with_header(
     path: &Path,
 ) -> Result<(ParquetRecordBatchReaderBuilder<File>, Header)> {
-    let file = File::open(path).with_path(path)?;
+    let mut file = File::open(path).with_path(path)?;
+    check_magic(path, &mut file)?;
     let not_parquet = |e: parquet::errors::ParquetError| {
         Error::input(path, format!("not a readable Parquet summary ({e})"))
     };
@@ -40,6 +41,42 @@ pub(crate) fn open_with_header(
     let header: Header = serde_json::from_str(&json)
         .map_err(|e| Error::input(path, format!("invalid '{METADATA_KEY}' header: {e}")))?;
     Ok((builder, header))
+}
+
+/// Refuses a file that is not Parquet at all (a .bed or VCF given to merge, say) with a message
+/// saying what it is, before the Parquet reader reports a "corrupt footer".
+fn check_magic(path: &Path, file: &mut File) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    const MAGIC: &[u8; 4] = b"PAR1";
+    let len = file.metadata().with_path(path)?.len();
+    let mut start = [0u8; 4];
+    let got = file.read(&mut start).with_path(path)?;
+    if got < 4 || &start != MAGIC {
+        let what = match &start[..got] {
+            [0x6c, 0x1b, ..] => ": it is a PLINK .bed file",
+            [0x1f, 0x8b, ..] => ": it is a gzip/BGZF file, such as a .vcf.gz or .bcf",
+            [b'#', b'#', ..] => ": it is a text file, such as a VCF",
+            [] => ": it is empty",
+            _ => "",
+        };
+        return Err(Error::input(
+            path,
+            format!("not a dash summary (run `dash compress` first){what}"),
+        ));
+    }
+    let mut end = [0u8; 4];
+    let tail = len >= 12
+        && file.seek(SeekFrom::End(-4)).is_ok()
+        && file.read_exact(&mut end).is_ok()
+        && &end == MAGIC;
+    if !tail {
+        return Err(Error::input(
+            path,
+            "truncated summary: a Parquet file ends with 'PAR1' (was it copied completely?)",
+        ));
+    }
+    file.seek(SeekFrom::Start(0)).with_path(path)?;
+    Ok(())
 }
 
 /// Reads only the footer header of a summary (plaintext or secure), checking its format version.

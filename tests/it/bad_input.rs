@@ -257,7 +257,10 @@ fn unreadable_summary() {
             out.to_str().unwrap(),
         ],
         "result",
-        &["bogus.parquet", "not a readable Parquet summary"],
+        &[
+            "bogus.parquet",
+            "not a dash summary (run `dash compress` first)",
+        ],
     );
 }
 

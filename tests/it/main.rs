@@ -4,6 +4,8 @@ mod common;
 
 mod bad_input;
 mod consortium;
+mod files;
+mod fuzz;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
