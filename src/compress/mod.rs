@@ -117,6 +117,7 @@ pub fn single_party_header(
                 orientation: reader.orientation(),
             },
             groups,
+            parties: Vec::new(),
         }],
         groups: layouts,
         region: options.region.clone(),

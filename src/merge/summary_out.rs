@@ -42,7 +42,8 @@ pub fn write(
         .map(|&global| {
             let home = &merged.components[global as usize];
             let (input, local) = home.home;
-            let source = merged.inputs[input].header.components[local].source.clone();
+            let original = &merged.inputs[input].header.components[local];
+            let (source, parties) = (original.source.clone(), original.parties.clone());
             let groups = layouts
                 .iter()
                 .zip(&targets)
@@ -62,6 +63,7 @@ pub fn write(
                 party: home.party.clone(),
                 source,
                 groups,
+                parties,
             }
         })
         .collect();

@@ -9,13 +9,19 @@
 //! * one row per (variant, ALT allele) — see [`schema`] for the columns: the variant, which
 //!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts.
 //!
-//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads and validates one.
+//! Every summary ends with an integrity seal in its footer (a SHA-256 checksum of the whole file,
+//! and in a secure summary the party's Ed25519 signature of it: [`integrity`]).
+//!
+//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads, verifies and validates one
+//! ([`validate`]).
 
 pub mod field;
 pub mod id;
+pub mod integrity;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod validate;
 pub mod variant;
 pub mod write;
 
@@ -80,6 +86,23 @@ pub struct Component {
     pub source: Source,
     /// Per file group (same order as [`Header::groups`]): n and G.
     pub groups: Vec<ComponentGroup>,
+    /// The parties pooled into this component when it is more than one (the decoded total of a
+    /// secure set lists its roster): no party may appear in two components of a merge. Empty
+    /// for a single party, which is [`Component::party`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<String>,
+}
+
+impl Component {
+    /// The parties whose samples this component holds: [`Component::parties`], or the one
+    /// [`Component::party`].
+    pub fn members(&self) -> Vec<&str> {
+        if self.parties.is_empty() {
+            vec![self.party.as_str()]
+        } else {
+            self.parties.iter().map(String::as_str).collect()
+        }
+    }
 }
 
 /// The genotype source of a component.
