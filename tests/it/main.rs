@@ -4,6 +4,7 @@ mod common;
 
 mod bad_input;
 mod consortium;
+mod integrity;
 mod pooled_oracle;
 mod pvalue_golden;
 mod secure;
