@@ -121,6 +121,7 @@ pub fn single_party_header(
                 options.min_cell,
                 &disclosure::PLAIN_RULES,
             )),
+            parties: Vec::new(),
         }],
         groups: layouts,
         region: options.region.clone(),

@@ -4,6 +4,12 @@
 //! `--region` shards of one compression (same aggregates: one component, whose variant rows are
 //! then unioned) or a double count (a merged summary together with one of its parts), which is
 //! refused.
+//!
+//! Distinct components must hold distinct parties: a party name (a component's party, or each
+//! party pooled in it — [`crate::summary::Component::members`]) in two components with different
+//! ids is the same party compressed twice (another phenotype order or subset, other
+//! covariates, a shard of another run) or a pooled secure total merged with one of its own
+//! parties, and is refused, naming both files.
 
 use std::collections::HashMap;
 
@@ -23,6 +29,8 @@ pub(crate) struct GlobalComponent {
 pub(crate) fn register(inputs: &[Summary]) -> Result<(Vec<GlobalComponent>, Vec<Vec<u32>>)> {
     let mut components: Vec<GlobalComponent> = Vec::new();
     let mut by_id: HashMap<String, u32> = HashMap::new();
+    // Party name → the global component holding it.
+    let mut by_party: HashMap<&str, u32> = HashMap::new();
     let mut component_map = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let mut map = Vec::new();
@@ -69,6 +77,24 @@ pub(crate) fn register(inputs: &[Summary]) -> Result<(Vec<GlobalComponent>, Vec<
                 }
                 None => {
                     let g = components.len() as u32;
+                    for name in component.members() {
+                        if let Some(&other) = by_party.get(name) {
+                            let (hi, hc) = components[other as usize].home;
+                            let home = &inputs[hi];
+                            return Err(Error::input(
+                                &input.path,
+                                format!(
+                                    "party '{name}' is also in {} as another compression (component {} here, {} there: another phenotype or covariate selection or order, another run, or a pooled total holding it); merging both would count its samples twice",
+                                    home.path.display(),
+                                    component.id,
+                                    home.header.components[hc].id,
+                                ),
+                            ));
+                        }
+                    }
+                    for name in component.members() {
+                        by_party.insert(name, g);
+                    }
                     components.push(GlobalComponent {
                         id: component.id.clone(),
                         party: component.party.clone(),

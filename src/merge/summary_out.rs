@@ -43,7 +43,11 @@ pub fn write(
             let home = &merged.components[global as usize];
             let (input, local) = home.home;
             let original = &merged.inputs[input].header.components[local];
-            let (source, disclosure) = (original.source.clone(), original.disclosure.clone());
+            let (source, disclosure, parties) = (
+                original.source.clone(),
+                original.disclosure.clone(),
+                original.parties.clone(),
+            );
             let groups = layouts
                 .iter()
                 .zip(&targets)
@@ -64,6 +68,7 @@ pub fn write(
                 source,
                 groups,
                 disclosure,
+                parties,
             }
         })
         .collect();

@@ -38,9 +38,11 @@ pub struct MergeReport {
 /// set pooled first (all or none of the inputs must be secure).
 pub fn open_inputs(paths: &[PathBuf]) -> Result<(Merged, Option<SecureInfo>)> {
     check_distinct_paths(paths)?;
+    // Secure summaries are the signed ones. Told from the seal in the raw footer bytes: no
+    // Parquet parser sees a file before its checksum is verified (by the readers below).
     let secure: Vec<bool> = paths
         .par_iter()
-        .map(|p| Ok(crate::summary::read::read_header(p)?.secure.is_some()))
+        .map(|p| Ok(crate::summary::integrity::read_seal(p)?.signature.is_some()))
         .collect::<Result<_>>()?;
     if let Some(s) = secure.iter().position(|&s| s) {
         if let Some(p) = secure.iter().position(|&s| !s) {
@@ -228,10 +230,10 @@ fn describe_secure(merged: &Merged, secure: &SecureInfo) -> String {
     let c = &merged.inputs[0].header.components[0];
     let n: Vec<String> = c.groups.iter().map(|g| g.n.to_string()).collect();
     format!(
-        "secure merge of {} summaries: every roster party present ({}), masks cancelled (canary 0); roster {}…, manifest {}…; {} variants, pooled n per group {}",
+        "secure merge of {} summaries: checksums intact, each signed by its party's roster key; every roster party present ({}), masks cancelled (canary 0); roster fingerprint {} (compare it with the agreed one), manifest {}…; {} variants, pooled n per group {}",
         secure.files.len(),
         secure.parties.join(", "),
-        short(&secure.roster_hash),
+        secure.roster_hash,
         short(&secure.manifest_hash),
         merged.inputs[0].rows.len(),
         n.join("/")

@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::keys::Roster;
 use super::ring::{decode, recentre_gram, recentre_vector, round_shift, shift_numerator};
 use crate::error::{Error, Result};
 use crate::genotype::{QcCounts, Variant};
 use crate::summary::id::{component_id, short};
+use crate::summary::integrity::Seal;
 use crate::summary::secure::{for_each_batch, read_secure_header, word_from_hex, words_per_row};
 use crate::summary::{
     Component, ComponentGroup, GroupLayout, Header, Orientation, Rows, Source, Summary,
 };
+use ed25519_dalek::VerifyingKey;
 
 /// What a secure merge pooled.
 #[derive(Debug, Clone)]
@@ -31,14 +34,17 @@ pub struct SecureInfo {
     pub files: Vec<PathBuf>,
 }
 
-/// Checks that the secure summaries at `paths` are one complete set and returns their decoded
-/// pooled sums.
+/// Checks that the secure summaries at `paths` are intact (checksums), one complete set, each
+/// signed by its roster party, and returns their decoded pooled sums.
 pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
-    let headers: Vec<Header> = paths
+    let (headers, seals): (Vec<Header>, Vec<Seal>) = paths
         .par_iter()
         .map(|p| read_secure_header(p))
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
     check_one_set(paths, &headers)?;
+    check_signatures(paths, &headers, &seals)?;
     check_every_party(paths, &headers)?;
     let first = headers[0].secure.as_ref().expect("validated");
     let (variants, mut total, mut header_total) = add_words(paths, &headers)?;
@@ -53,8 +59,12 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
         )));
     }
 
+    let set = secure_set_label(paths);
+    check_counts(&set, &headers[0], &variants, &total, &header_total)?;
     let shifts = recentre(&headers[0], &mut total, &mut header_total);
     let summary = decode_summary(paths, &headers, variants, &total, &header_total, shifts);
+    crate::summary::validate::check_components(&set, &summary.header)?;
+    crate::summary::validate::check_rows(&set, &summary.header, &summary.rows)?;
     let info = SecureInfo {
         parties: first.roster.clone(),
         roster_hash: first.roster_hash.clone(),
@@ -117,6 +127,99 @@ fn check_one_set(paths: &[PathBuf], headers: &[Header]) -> Result<()> {
         }
     }
 
+    Ok(())
+}
+
+/// Every file is signed by its party's key in the roster it embeds (one roster for all files:
+/// [`check_one_set`] compared the fingerprints, and the header check its text's).
+fn check_signatures(paths: &[PathBuf], headers: &[Header], seals: &[Seal]) -> Result<()> {
+    let first = headers[0].secure.as_ref().expect("validated");
+    let text = first.roster_text.as_deref().expect("validated");
+    let roster = Roster::parse(text, &paths[0])
+        .map_err(|e| Error::input(&paths[0], format!("embedded roster: {}", e.message())))?;
+    if roster.names() != first.roster {
+        return Err(Error::input(
+            &paths[0],
+            "the roster's party list differs from its embedded roster",
+        ));
+    }
+    for ((path, header), seal) in paths.iter().zip(headers).zip(seals) {
+        let party = &header.secure.as_ref().expect("validated").party;
+        let verified = roster
+            .find(party)
+            .and_then(|i| VerifyingKey::from_bytes(roster.signing_key(i)).ok())
+            .is_some_and(|key| seal.verify(&key));
+        if !verified {
+            return Err(Error::input(
+                path,
+                format!(
+                    "signature does not verify with party '{party}''s signing key in roster {}…: the file was not signed by that party's key, or was altered",
+                    short(&first.roster_hash)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The files of a secure set, for errors about their pooled sums.
+fn secure_set_label(paths: &[PathBuf]) -> PathBuf {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    PathBuf::from(format!("secure set ({})", names.join(", ")))
+}
+
+/// Pooled words that hold counts — n per group, and per row the QC counts and each group's
+/// missing count — must decode to whole non-negative numbers, and each group's n must be its
+/// Gram matrix's intercept entry: otherwise a party sent malformed words.
+fn check_counts(
+    set: &Path,
+    header: &Header,
+    variants: &[Variant],
+    total: &[u128],
+    header_total: &[u128],
+) -> Result<()> {
+    let whole = |w: u128| w as u64 == 0 && w >> 127 == 0;
+    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+    let mut at = 1;
+    for (k, &j) in widths.iter().enumerate() {
+        if !whole(header_total[at]) || header_total[at] != header_total[at + 1] {
+            return Err(Error::input(
+                set,
+                format!(
+                    "group {k}: the pooled n ({}) is not a whole number equal to the Gram matrix's intercept entry ({}): a party's words are malformed",
+                    decode(header_total[at]),
+                    decode(header_total[at + 1])
+                ),
+            ));
+        }
+        at += 1 + j * j;
+    }
+    let width = words_per_row(&widths);
+    let bad_row = total.par_chunks(width).position_first(|row| {
+        let mut at = 0;
+        for &j in &widths {
+            if !whole(row[at + j]) {
+                return true;
+            }
+            at += 2 * j + 1;
+        }
+        !row[at..at + 4].iter().all(|&w| whole(w))
+    });
+    if let Some(r) = bad_row {
+        let v = &variants[r];
+        return Err(Error::input(
+            set,
+            "pooled missing-call or genotype counts are not whole non-negative numbers: a party's words are malformed",
+        )
+        .at(format!(
+            "row {} (variant {}:{} {}/{})",
+            r + 1,
+            v.chrom,
+            v.pos,
+            v.ref_allele,
+            v.alt_allele
+        )));
+    }
     Ok(())
 }
 
@@ -352,6 +455,7 @@ fn decode_summary(
                 .iter()
                 .filter_map(|h| h.components[0].disclosure.clone())
                 .min_by_key(|d| d.min_cell),
+            parties: section.roster.clone(),
         }],
         region: None,
         secure: None,

@@ -106,15 +106,18 @@ pub struct SecureSetup {
     pub roster_path: PathBuf,
     /// The agreed manifest.
     pub manifest: Manifest,
-    /// This party's secret key.
+    /// This party's secret key (masks).
     pub key: SecretKey,
+    /// This party's signing key (signs the summary): [`SecretKey::signing_key`] of `key`.
+    pub signing: ed25519_dalek::SigningKey,
     /// This party's index in the roster.
     pub me: usize,
 }
 
 impl SecureSetup {
     /// Reads roster, manifest and key; the party is the roster entry whose public key is the
-    /// key's (checked against `party` when given).
+    /// key's (checked against `party` when given), and its roster signing key must be the one
+    /// derived from the key.
     pub fn load(
         roster_path: &Path,
         manifest_path: &Path,
@@ -134,6 +137,18 @@ impl SecureSetup {
                 ),
             )
         })?;
+        let signing = key.signing_key();
+        if signing.verifying_key().to_bytes() != *roster.signing_key(me) {
+            return Err(Error::input(
+                key_path,
+                format!(
+                    "its signing key {} is not party '{}''s in the roster {} (its .pub was edited, or the roster is stale)",
+                    key.signing_public_hex(),
+                    roster.name(me),
+                    roster_path.display()
+                ),
+            ));
+        }
         if let Some(party) = party {
             if party != roster.name(me) {
                 return Err(Error::usage(format!(
@@ -149,6 +164,7 @@ impl SecureSetup {
             roster_path: roster_path.to_path_buf(),
             manifest,
             key,
+            signing,
             me,
         })
     }

@@ -184,7 +184,7 @@ pub fn compress_secure(
         manifest: &setup.manifest,
     };
     let sink = MaskedSink {
-        writer: SecureWriter::create(out, &header)?,
+        writer: SecureWriter::create(out, &header, setup.signing.clone())?,
         source: &options.source_file,
         encoder: &encoder,
         starts: setup.manifest.position_starts(),
@@ -285,6 +285,7 @@ fn masked_header(
                 options.min_cell,
                 &crate::compress::disclosure::SECURE_RULES,
             )),
+            parties: Vec::new(),
         }],
         region: None,
         secure: Some(SecureSection {
@@ -298,6 +299,7 @@ fn masked_header(
             fraction_bits: FRACTION_BITS,
             words_per_row: frame.width as u32,
             header_words: header_words.iter().map(|&w| word_to_hex(w)).collect(),
+            roster_text: Some(setup.roster.canonical()),
         }),
     }
 }

@@ -9,13 +9,19 @@
 //! * one row per (variant, ALT allele) — see [`schema`] for the columns: the variant, which
 //!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts.
 //!
-//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads and validates one.
+//! Every summary ends with an integrity seal in its footer (a SHA-256 checksum of the whole file,
+//! and in a secure summary the party's Ed25519 signature of it: [`integrity`]).
+//!
+//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads, verifies and validates one
+//! ([`validate`]).
 
 pub mod field;
 pub mod id;
+pub mod integrity;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod validate;
 pub mod variant;
 pub mod write;
 
@@ -31,14 +37,15 @@ pub use write::SummaryWriter;
 pub const METADATA_KEY: &str = "dash.summary";
 /// Identifies the file kind inside the header.
 pub const FORMAT_NAME: &str = "dash-summary";
-/// Version of the summary format this build writes (it reads this one and version 1).
+/// Version of the summary format this build writes and reads.
 ///
-/// Version 2 added [`Component::disclosure`]; a version 1 file has none ("no disclosure rules
-/// recorded") and is otherwise read as before.
+/// Version 2 added [`Component::disclosure`], [`Component::parties`] and the integrity seal
+/// ([`integrity`]); a version 1 file has no seal and is refused with the command that
+/// regenerates it (`dash compress`).
 pub const FORMAT_VERSION: u32 = 2;
 
 /// The oldest summary format version this build reads.
-pub const OLDEST_READABLE_VERSION: u32 = 1;
+pub const OLDEST_READABLE_VERSION: u32 = 2;
 
 /// The footer header of a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +97,24 @@ pub struct Component {
     /// version 1 file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure: Option<Disclosure>,
+    /// The parties pooled into this component when it is more than one (the decoded total of a
+    /// secure set lists its roster): no party may appear in two components of a merge. Empty
+    /// for a single party, which is [`Component::party`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<String>,
+}
+
+
+impl Component {
+    /// The parties whose samples this component holds: [`Component::parties`], or the one
+    /// [`Component::party`].
+    pub fn members(&self) -> Vec<&str> {
+        if self.parties.is_empty() {
+            vec![self.party.as_str()]
+        } else {
+            self.parties.iter().map(String::as_str).collect()
+        }
+    }
 }
 
 /// Disclosure control applied at compress (docs/security.md, "Disclosure rules").

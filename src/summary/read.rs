@@ -8,8 +8,10 @@ use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::ParquetMetaData;
 use rayon::prelude::*;
 
+use super::integrity::{verify_checksum, Seal, INTEGRITY_KEY};
 use super::FieldKind;
 use super::OLDEST_READABLE_VERSION;
 use super::{schema, Header, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
@@ -45,7 +47,7 @@ pub(crate) fn open_with_header(
 
 /// Refuses a file that is not Parquet at all (a .bed or VCF given to merge, say) with a message
 /// saying what it is, before the Parquet reader reports a "corrupt footer".
-fn check_magic(path: &Path, file: &mut File) -> Result<()> {
+pub(crate) fn check_magic(path: &Path, file: &mut File) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     const MAGIC: &[u8; 4] = b"PAR1";
     let len = file.metadata().with_path(path)?.len();
@@ -79,19 +81,46 @@ fn check_magic(path: &Path, file: &mut File) -> Result<()> {
     Ok(())
 }
 
-/// Reads only the footer header of a summary (plaintext or secure), checking its format version.
+/// Checks that the footer's integrity entry is the seal [`verify_checksum`] verified (found in
+/// the raw footer bytes): the parsed footer and the verified bytes agree.
+pub(crate) fn check_sealed(path: &Path, metadata: &ParquetMetaData, seal: &Seal) -> Result<()> {
+    let value = metadata
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().rfind(|e| e.key == INTEGRITY_KEY))
+        .and_then(|e| e.value.as_deref());
+    if value != Some(seal.text().as_str()) {
+        return Err(Error::input(
+            path,
+            format!("the '{INTEGRITY_KEY}' footer entry is missing or not the file's checksum"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads only the footer header of a summary (plaintext or secure), checking its format version
+/// (not its checksum: [`read_summary`] and the secure reader verify that).
 pub fn read_header(path: &Path) -> Result<Header> {
     let (_, header) = open_with_header(path)?;
     check_format(path, &header)?;
     Ok(header)
 }
 
-/// Reads a whole summary, checking its header and columns against the contract.
+/// Reads a whole summary: verifies its checksum (before any decoder sees a byte of it), then
+/// checks its header, columns and values against the contract ([`super::validate`]).
 ///
 /// A secure (masked) summary is refused: its sums are only meaningful added up with every other
 /// roster party's (see [`crate::secure`]).
 pub fn read_summary(path: &Path) -> Result<Summary> {
+    let seal = verify_checksum(path)?;
     let (builder, header) = open_with_header(path)?;
+    check_sealed(path, builder.metadata(), &seal)?;
+    if seal.signature.is_some() && header.secure.is_none() {
+        return Err(Error::input(
+            path,
+            "a plaintext summary with a signature: only secure summaries are signed",
+        ));
+    }
     if header.secure.is_some() {
         return Err(Error::input(
             path,
@@ -127,6 +156,7 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
     }
 
     let rows = read_rows(path, &header, &widths, builder)?;
+    super::validate::check_rows(path, &header, &rows)?;
     Ok(Summary {
         path: path.to_path_buf(),
         header,
@@ -194,15 +224,15 @@ fn validate_header(path: &Path, header: &Header) -> Result<()> {
             }
         }
     }
-    Ok(())
+    super::validate::check_components(path, header)
 }
 
 /// Rows per record batch: small enough that the reader's buffers are reused from batch to
 /// batch rather than taken fresh from the system (page faults were a large share of reading).
 const BATCH_ROWS: usize = 8_192;
 
-/// Errors about the sums name the window of this many rows (counted from the start of the
-/// file) that holds the first bad value.
+/// Read failures are ordered by the window of this many rows (counted from the start of the
+/// file) they are in, so that the error reported does not depend on thread timing.
 const ERROR_WINDOW: usize = 65_536;
 
 /// The columns of a summary row other than the per-group sums.
@@ -236,9 +266,9 @@ enum Columns<'a> {
         components: &'a mut [Vec<u32>],
         qc: &'a mut [QcCounts],
     },
-    /// One sums column of file group `group`: a list of `width` values per row, or one value.
+    /// One sums column: a list of `width` values per row, or one value (checked for range,
+    /// finiteness included, by [`super::validate::check_rows`] once every part is read).
     Sums {
-        group: usize,
         name: String,
         list: bool,
         width: usize,
@@ -247,8 +277,7 @@ enum Columns<'a> {
 }
 
 /// Where a read failed, in the order a sequential read of [`ERROR_WINDOW`]-row batches meets
-/// failures: by window (its first row), then (rank) decoding before checks, the variant columns
-/// before the sums, group by group.
+/// failures: by window (its first row), then (rank) decoding before checks.
 type FailedAt = (usize, usize);
 
 /// The first row of the error window holding `row`.
@@ -307,9 +336,9 @@ fn read_rows(
     for (k, group) in rows.groups.iter_mut().enumerate() {
         let [atx0, atu, x0x0] = schema::group_columns(k);
         let width = group.width;
-        sums.push((k, atx0, true, width, split(&mut group.atx0, &sizes, width)));
-        sums.push((k, atu, true, width, split(&mut group.atu, &sizes, width)));
-        sums.push((k, x0x0, false, 1, split(&mut group.x0x0, &sizes, 1)));
+        sums.push((atx0, true, width, split(&mut group.atx0, &sizes, width)));
+        sums.push((atu, true, width, split(&mut group.atu, &sizes, width)));
+        sums.push((x0x0, false, 1, split(&mut group.x0x0, &sizes, 1)));
     }
     let mut parts = Vec::new();
     let mut first_row = 0;
@@ -324,9 +353,8 @@ fn read_rows(
             components: components.next().expect("one per row group"),
             qc: qc.next().expect("one per row group"),
         }));
-        for (group, name, list, width, pieces) in &mut sums {
+        for (name, list, width, pieces) in &mut sums {
             parts.push(part(Columns::Sums {
-                group: *group,
                 name: name.clone(),
                 list: *list,
                 width: *width,
@@ -338,7 +366,7 @@ fn read_rows(
     let failed: Vec<(FailedAt, Error)> = parts
         .into_par_iter()
         .with_max_len(1)
-        .filter_map(|part| read_part(path, header, &metadata, total, part).err())
+        .filter_map(|part| read_part(path, header, &metadata, part).err())
         .collect();
     match failed.into_iter().min_by_key(|(at, _)| *at) {
         Some((_, error)) => Err(error),
@@ -366,7 +394,6 @@ fn read_part(
     path: &Path,
     header: &Header,
     metadata: &ArrowReaderMetadata,
-    total_rows: usize,
     mut part: Part<'_>,
 ) -> std::result::Result<(), (FailedAt, Error)> {
     let names: Vec<&str> = match &part.columns {
@@ -414,7 +441,6 @@ fn read_part(
             )
             .map_err(|(row, e)| ((window(row), 1), e))?,
             Columns::Sums {
-                group,
                 name,
                 list,
                 width,
@@ -429,13 +455,6 @@ fn read_part(
                 } else {
                     &column.as_primitive::<Float64Type>().values()[..]
                 };
-                if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-                    let start = window(first + bad / *width);
-                    let end = (start + ERROR_WINDOW).min(total_rows);
-                    let message = format!("non-finite value in the sums of group {group}");
-                    let error = Error::input(path, message).at(format!("rows {}-{end}", start + 1));
-                    return Err(((start, 2 + *group), error));
-                }
                 out[offset * *width..(offset + n) * *width].copy_from_slice(values);
             }
         }

@@ -6,9 +6,11 @@
 //! * `groups` — the agreed layout, every `shift` 0;
 //! * one component whose `groups` list is **empty**: its n and G are masked in
 //!   [`SecureSection::header_words`];
-//! * `secure` — a [`SecureSection`].
+//! * `secure` — a [`SecureSection`], which embeds the canonical roster (public keys only);
 //!
-//! and one row per manifest variant, in manifest order:
+//! one row per manifest variant, in manifest order (below); and a seal ([`super::integrity`])
+//! with the party's Ed25519 signature of the file's checksum, which merge verifies with that
+//! party's signing key in the embedded roster. The rows:
 //!
 //! | column | type | meaning |
 //! |---|---|---|
@@ -26,17 +28,18 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray, UInt64Array};
 use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
+use ed25519_dalek::SigningKey;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::EnabledStatistics;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
-use super::read::{check_format, open_with_header};
+use super::integrity::{verify_checksum, HashingWriter, Seal};
+use super::read::{check_format, check_sealed, open_with_header};
 use super::FieldKind;
 use super::Header;
 use super::Variant;
-use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
 
 /// Protocol name and version of the masking scheme this contract describes.
@@ -78,6 +81,12 @@ pub struct SecureSection {
     /// Masked header words (32 hex digits each, big-endian text of the u128): the canary, then per
     /// group n and G (J × J row-major).
     pub header_words: Vec<String>,
+    /// The canonical roster text (party names and public keys, no secret): its SHA-256 is
+    /// `roster_hash`, and its Ed25519 key for `party` must verify the file's signature, so the
+    /// merger needs no roster of its own. Required; optional in serde only so that a file
+    /// without it is refused with a message rather than a parse error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster_text: Option<String>,
 }
 
 /// Words per row for groups of the given widths: Σ(2·J + 1) + 5.
@@ -119,15 +128,17 @@ fn schema(width: usize) -> SchemaRef {
 
 /// Writes a secure summary under a temporary name; [`SecureWriter::finish`] puts it in place.
 pub struct SecureWriter {
-    writer: ArrowWriter<AtomicFile>,
+    writer: ArrowWriter<HashingWriter>,
     schema: SchemaRef,
     width: usize,
     path: PathBuf,
+    signer: SigningKey,
 }
 
 impl SecureWriter {
-    /// Creates the file; `header.secure` must be set.
-    pub fn create(path: &Path, header: &Header) -> Result<SecureWriter> {
+    /// Creates the file; `header.secure` must be set. [`SecureWriter::finish`] signs it with
+    /// `signer`, the party's signing key.
+    pub fn create(path: &Path, header: &Header, signer: SigningKey) -> Result<SecureWriter> {
         let section = header.secure.as_ref().expect("a secure header");
         let width = section.words_per_row as usize;
         let schema = schema(width);
@@ -143,6 +154,7 @@ impl SecureWriter {
             schema,
             width,
             path: path.to_path_buf(),
+            signer,
         })
     }
 
@@ -179,17 +191,26 @@ impl SecureWriter {
             .map_err(|e| Error::input(&self.path, e.to_string()))
     }
 
-    /// Writes the footer and renames the file into place.
+    /// Writes the footer, seals the file (checksum and signature) and renames it into place.
     pub fn finish(self) -> Result<()> {
-        super::write::close_writer(self.writer, &self.path)
+        super::write::close_writer(self.writer, &self.path, Some(&self.signer))
     }
 }
 
-/// Reads and validates the header of a secure summary; refuses a plaintext one.
-pub fn read_secure_header(path: &Path) -> Result<Header> {
-    let (_, header) = open_with_header(path)?;
+/// Verifies a secure summary's checksum, then reads and validates its header; refuses a
+/// plaintext one. Returns the seal, whose signature the caller checks against the roster.
+pub fn read_secure_header(path: &Path) -> Result<(Header, Seal)> {
+    let seal = verify_checksum(path)?;
+    let (builder, header) = open_with_header(path)?;
+    check_sealed(path, builder.metadata(), &seal)?;
     validate(path, &header)?;
-    Ok(header)
+    if seal.signature.is_none() {
+        return Err(Error::input(
+            path,
+            "secure summary is not signed: every secure summary carries its party's signature",
+        ));
+    }
+    Ok((header, seal))
 }
 
 /// Reads a secure summary batch by batch: `each` gets the variants and their W words per row.
@@ -292,6 +313,24 @@ fn validate(path: &Path, header: &Header) -> Result<()> {
             "secure party '{}' is not in its roster",
             section.party
         ));
+    }
+    if header.components[0].party != section.party {
+        return bad(format!(
+            "component party '{}' differs from the secure party '{}'",
+            header.components[0].party, section.party
+        ));
+    }
+    match &section.roster_text {
+        None => {
+            return bad(
+                "secure summary without its roster (written by an earlier dash); re-run dash compress --secure"
+                    .into(),
+            )
+        }
+        Some(text) if super::id::fingerprint(text.as_bytes()) != section.roster_hash => {
+            return bad("embedded roster does not match the header's roster fingerprint".into())
+        }
+        Some(_) => {}
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 
+use super::integrity::{HashingWriter, Seal, INTEGRITY_KEY};
 use super::{schema, Header, Rows, METADATA_KEY};
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
@@ -32,7 +33,7 @@ const ROW_GROUP_SIZE: usize = 65_536;
 /// # Ok(()) }
 /// ```
 pub struct SummaryWriter {
-    writer: ArrowWriter<AtomicFile>,
+    writer: ArrowWriter<HashingWriter>,
     schema: SchemaRef,
     path: std::path::PathBuf,
     rows_written: usize,
@@ -82,26 +83,35 @@ impl SummaryWriter {
         self.rows_written
     }
 
-    /// Writes the footer and renames the file into place.
+    /// Writes the footer (the header as amended, then the placeholder of the integrity seal,
+    /// which must come last), seals the file with its checksum and renames it into place.
     pub fn finish(mut self) -> Result<()> {
         let json = serde_json::to_string(&self.header).expect("header serialises");
+        let seal = Seal::placeholder(self.header.secure.is_some()).text();
         self.writer
             .append_key_value_metadata(KeyValue::new(METADATA_KEY.to_string(), json));
-        close_writer(self.writer, &self.path)
+        self.writer
+            .append_key_value_metadata(KeyValue::new(INTEGRITY_KEY.to_string(), seal));
+        close_writer(self.writer, &self.path, None)
     }
 }
 
-/// Writer properties every summary shares: zstd, no dictionaries, bounded row groups, and the
-/// header as the `dash.summary` footer entry.
+/// Writer properties every summary shares: zstd, no dictionaries, bounded row groups, the
+/// header as the `dash.summary` footer entry, and last the placeholder of the integrity seal
+/// (signed when the header is secure; see [`super::integrity`]).
 pub(crate) fn properties(header: &Header) -> WriterPropertiesBuilder {
     let json = serde_json::to_string(header).expect("header serialises");
+    let seal = Seal::placeholder(header.secure.is_some()).text();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("valid level"),
         ))
         .set_dictionary_enabled(false)
         .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
-        .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), json)]))
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new(METADATA_KEY.to_string(), json),
+            KeyValue::new(INTEGRITY_KEY.to_string(), seal),
+        ]))
 }
 
 /// An Arrow-to-Parquet writer into a temporary file beside `path`.
@@ -109,19 +119,23 @@ pub(crate) fn open_writer(
     path: &Path,
     schema: &SchemaRef,
     properties: WriterProperties,
-) -> Result<ArrowWriter<AtomicFile>> {
-    let file = AtomicFile::create(path)?;
+) -> Result<ArrowWriter<HashingWriter>> {
+    let file = HashingWriter::new(AtomicFile::create(path)?);
     ArrowWriter::try_new(file, schema.clone(), Some(properties))
         .map_err(|e| Error::input(path, e.to_string()))
 }
 
-/// Writes the Parquet footer of a writer from [`open_writer`] and renames its file into place.
-pub(crate) fn close_writer(writer: ArrowWriter<AtomicFile>, path: &Path) -> Result<()> {
+/// Writes the Parquet footer of a writer from [`open_writer`], seals the file (checksum, and
+/// signature with `signer`) and renames it into place.
+pub(crate) fn close_writer(
+    writer: ArrowWriter<HashingWriter>,
+    path: &Path,
+    signer: Option<&ed25519_dalek::SigningKey>,
+) -> Result<()> {
     let file = writer
         .into_inner()
         .map_err(|e| Error::input(path, e.to_string()))?;
-    file.commit()?;
-    Ok(())
+    file.seal(path, signer)
 }
 
 fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {

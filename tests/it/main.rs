@@ -6,6 +6,7 @@ mod bad_input;
 mod consortium;
 mod files;
 mod fuzz;
+mod integrity;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;

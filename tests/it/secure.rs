@@ -546,8 +546,9 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
     );
     assert!(files_starting_with(c.dir.path(), "c_wrong").is_empty());
 
-    // A file masked with the wrong key anyway (bypassing that check through the library):
-    // the masks do not cancel and merge says so from the canary.
+    // A file masked with the wrong key anyway (bypassing that check through the library), but
+    // signed with c's roster signing key: the masks do not cancel and merge says so from the
+    // canary.
     let f = fixtures();
     let mut reader = dash::genotype::open(
         &f.join("party_c.bed"),
@@ -581,6 +582,7 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         roster_path: c.roster.clone(),
         manifest: dash::secure::manifest::Manifest::read(&c.manifest).unwrap(),
         key: SecretKey::from_bytes([55; 32]),
+        signing: SecretKey::from_bytes([33; 32]).signing_key(),
     };
     let options = dash::compress::CompressOptions {
         party: "c".into(),
@@ -594,18 +596,46 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
     let a = secure_party(&c, "a");
     let b = secure_party(&c, "b");
     let prefix = c.path("out");
-    let out = dash(&[
-        "merge",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-        out_path.to_str().unwrap(),
-        "--out",
-        prefix.to_str().unwrap(),
-    ]);
+    let merge = |c_file: &Path| {
+        dash(&[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            c_file.to_str().unwrap(),
+            "--out",
+            prefix.to_str().unwrap(),
+        ])
+    };
+    let out = merge(&out_path);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
         err.contains("the masks did not cancel (the canary is not zero)"),
+        "{err}"
+    );
+    assert!(files_starting_with(c.dir.path(), "out").is_empty());
+
+    // Signed with the wrong key too (the whole key file is another): refused on the signature.
+    let wrong_signer = c.path("c_wrong_signer.parquet");
+    let setup = dash::secure::SecureSetup {
+        signing: SecretKey::from_bytes([55; 32]).signing_key(),
+        ..setup
+    };
+    let mut reader = dash::genotype::open(
+        &f.join("party_c.bed"),
+        None,
+        dash::genotype::DosageField::Auto,
+    )
+    .unwrap();
+    dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &wrong_signer)
+        .unwrap();
+    let out = merge(&wrong_signer);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "c_wrong_signer.parquet: signature does not verify with party 'c''s signing key"
+        ),
         "{err}"
     );
     assert!(files_starting_with(c.dir.path(), "out").is_empty());

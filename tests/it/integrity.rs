@@ -1,0 +1,527 @@
+//! Integrity and authentication (issue 6): every changed byte of a summary is refused, a secure
+//! summary must be signed by its roster party, impossible values are refused naming the
+//! variant or component, and the same party under two compressions is never counted twice.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::common::*;
+use dash::secure::keys::SecretKey;
+use dash::summary::integrity::{find_seal, Seal};
+use dash::summary::{read_summary, Summary, SummaryWriter};
+
+/// `dash merge INPUTS --out dir/NAME` must fail with one error line holding every needle, and
+/// leave no output.
+fn expect_merge_error(dir: &Path, inputs: &[&Path], needles: &[&str]) {
+    let prefix = dir.join("refused");
+    let mut args = vec!["merge".to_string()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".to_string(), prefix.display().to_string()]);
+    expect_error(dir, &args, "refused", needles);
+}
+
+/// Party `name` of the fixtures compressed into `dir/file` with extra arguments.
+fn compress_extra(dir: &Path, name: &str, file: &str, extra: &[&str]) -> PathBuf {
+    let f = fixtures();
+    let out = dir.join(file);
+    compress_to(
+        &f.join(format!("party_{name}.bed")),
+        &f.join(format!("party_{name}.pheno")),
+        &f.join(format!("party_{name}.covar")),
+        name,
+        &out,
+        extra,
+    );
+    out
+}
+
+/// A tiny secure consortium: keys a, b, c from fixed bytes, their roster, and a manifest of the
+/// first `rows` variants of party a's .bim.
+struct Secure {
+    dir: tempfile::TempDir,
+    roster: PathBuf,
+    manifest: PathBuf,
+}
+
+const SEEDS: [(&str, u8); 3] = [("a", 11), ("b", 22), ("c", 33)];
+
+impl Secure {
+    fn new(rows: usize) -> Secure {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (party, seed) in SEEDS {
+            SecretKey::from_bytes([seed; 32])
+                .write_pair(&d.join(party), party)
+                .unwrap();
+        }
+        let roster = d.join("roster.txt");
+        let pubs: Vec<String> = SEEDS
+            .iter()
+            .map(|(p, _)| d.join(format!("{p}.pub")).display().to_string())
+            .collect();
+        let mut args = vec!["roster"];
+        args.extend(pubs.iter().map(String::as_str));
+        args.extend(["--out", roster.to_str().unwrap()]);
+        dash_ok(&args);
+        let bim = d.join("few.bim");
+        let text = std::fs::read_to_string(fixtures().join("party_a.bim")).unwrap();
+        let lines: Vec<&str> = text.lines().take(rows).collect();
+        std::fs::write(&bim, lines.join("\n") + "\n").unwrap();
+        let manifest = d.join("manifest.tsv");
+        dash_ok(&[
+            "manifest",
+            bim.to_str().unwrap(),
+            "--out",
+            manifest.to_str().unwrap(),
+        ]);
+        Secure {
+            dir,
+            roster,
+            manifest,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Party `name` secure-compressed with key file `key` into `file`.
+    fn compress_with(&self, name: &str, key: &str, file: &str) -> PathBuf {
+        compress_extra(
+            self.dir.path(),
+            name,
+            file,
+            &[
+                "--secure",
+                "--roster",
+                self.roster.to_str().unwrap(),
+                "--key",
+                self.path(&format!("{key}.key")).to_str().unwrap(),
+                "--manifest",
+                self.manifest.to_str().unwrap(),
+            ],
+        )
+    }
+
+    fn compress(&self, name: &str) -> PathBuf {
+        self.compress_with(name, name, &format!("secure_{name}.parquet"))
+    }
+}
+
+/// The footer of a Parquet file: its start and bytes.
+fn footer(bytes: &[u8]) -> (usize, &[u8]) {
+    let len = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[len - 8..len - 4].try_into().unwrap()) as usize;
+    let start = len - 8 - footer_len;
+    (start, &bytes[start..len - 8])
+}
+
+/// `bytes` with their seal recomputed over the (changed) content, signed by `signer` when the
+/// file is signed: what someone who rewrites a file and knows the format can do.
+fn reseal(bytes: &[u8], signer: Option<&SecretKey>) -> Vec<u8> {
+    let (start, foot) = footer(bytes);
+    let (at, seal) = find_seal(foot).unwrap();
+    let mut out = bytes.to_vec();
+    let placeholder = Seal::placeholder(seal.signature.is_some()).text();
+    out[start + at..start + at + placeholder.len()].copy_from_slice(placeholder.as_bytes());
+    let digest: [u8; 32] = Sha256::digest(&out).into();
+    let signature = seal.signature.map(|old| match signer {
+        Some(key) => {
+            use ed25519_dalek::Signer;
+            key.signing_key().sign(&Seal::message(&digest)).to_bytes()
+        }
+        None => old,
+    });
+    let text = Seal { digest, signature }.text();
+    out[start + at..start + at + text.len()].copy_from_slice(text.as_bytes());
+    out
+}
+
+/// Flips every bit of `original` (one at a time, written to `target`) and asks `accepts`
+/// whether the altered file is read; returns (flips, refused). Every byte is also flipped
+/// whole (XOR 0xFF).
+#[cfg(unix)]
+fn flip_all(original: &[u8], target: &Path, accepts: impl Fn() -> bool) -> (usize, usize) {
+    // Bytes are changed in place (rewriting the whole file each time makes the file system
+    // flush it on every truncation).
+    use std::os::unix::fs::FileExt;
+    std::fs::write(target, original).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(target)
+        .unwrap();
+    let (mut flips, mut refused) = (0, 0);
+    for (i, &byte) in original.iter().enumerate() {
+        for mask in [1u8, 2, 4, 8, 16, 32, 64, 128, 0xff] {
+            file.write_all_at(&[byte ^ mask], i as u64).unwrap();
+            flips += 1;
+            if accepts() {
+                eprintln!("byte {i} ^ {mask:#04x} was accepted");
+            } else {
+                refused += 1;
+            }
+        }
+        file.write_all_at(&[byte], i as u64).unwrap();
+    }
+    drop(file);
+    assert_eq!(std::fs::read(target).unwrap(), original);
+    (flips, refused)
+}
+
+/// Runs `dash merge` on altered copies of `inputs[which]` at `count` spread byte positions; each
+/// must fail with one error line naming that file.
+fn spot_check_cli(dir: &Path, inputs: &[&Path], which: usize, count: usize) {
+    let original = std::fs::read(inputs[which]).unwrap();
+    let name = inputs[which].file_name().unwrap().to_str().unwrap();
+    let step = (original.len() / count).max(1);
+    for i in (0..original.len()).step_by(step) {
+        let mut bytes = original.clone();
+        bytes[i] ^= 0x10;
+        std::fs::write(inputs[which], &bytes).unwrap();
+        expect_merge_error(dir, inputs, &[name]);
+    }
+    std::fs::write(inputs[which], original).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn every_flipped_bit_of_a_plaintext_summary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress_extra(d, "a", "a.parquet", &["--region", "1:1-2700000"]);
+    let b = compress_party(d, "b");
+    // The intact file merges.
+    merge_to(&[&a, &b], &d.join("intact"), &[]);
+    let original = std::fs::read(&a).unwrap();
+    let (flips, refused) = flip_all(&original, &a, || read_summary(&a).is_ok());
+    eprintln!(
+        "plaintext summary of {} bytes: {flips} single-bit and whole-byte flips, {refused} refused",
+        original.len()
+    );
+    assert_eq!(refused, flips);
+    // Through the command line: a non-zero exit and one line naming the file.
+    spot_check_cli(d, &[&b, &a], 1, 40);
+
+    // A merged summary (--summary-out) is sealed the same way.
+    let ab = d.join("ab.parquet");
+    merge_to(
+        &[&a, &b],
+        &d.join("ab"),
+        &["--summary-out", ab.to_str().unwrap()],
+    );
+    read_summary(&ab).unwrap();
+    spot_check_cli(d, &[&ab], 0, 40);
+}
+
+#[cfg(unix)]
+#[test]
+fn every_flipped_bit_of_a_secure_summary_is_refused() {
+    let s = Secure::new(3);
+    let files: Vec<PathBuf> = ["a", "b", "c"].iter().map(|p| s.compress(p)).collect();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    merge_to(&refs, &s.path("intact"), &[]);
+    let original = std::fs::read(&files[0]).unwrap();
+    let (flips, refused) = flip_all(&original, &files[0], || {
+        dash::secure::combine::combine(&files).is_ok()
+    });
+    eprintln!(
+        "secure summary of {} bytes: {flips} single-bit and whole-byte flips, {refused} refused",
+        original.len()
+    );
+    assert_eq!(refused, flips);
+    spot_check_cli(s.dir.path(), &refs, 0, 40);
+}
+
+#[test]
+fn a_resealed_secure_summary_needs_its_partys_signature() {
+    let s = Secure::new(3);
+    let files: Vec<PathBuf> = ["a", "b", "c"].iter().map(|p| s.compress(p)).collect();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let original = std::fs::read(&files[0]).unwrap();
+    // Change one masked byte (in the data, before the footer), then recompute the checksum.
+    let (start, _) = footer(&original);
+    let mut altered = original.clone();
+    altered[start - 100] ^= 1;
+    // Keeping a's old signature, or signing as b (whose key b holds): both refused.
+    for signer in [None, Some(SecretKey::from_bytes([22; 32]))] {
+        std::fs::write(&files[0], reseal(&altered, signer.as_ref())).unwrap();
+        expect_merge_error(
+            s.dir.path(),
+            &refs,
+            &[
+                "secure_a.parquet",
+                "signature does not verify with party 'a''s signing key",
+            ],
+        );
+    }
+    // Resealing the intact content with a's key gives back a's file (Ed25519 is deterministic).
+    let resigned = reseal(&original, Some(&SecretKey::from_bytes([11; 32])));
+    assert_eq!(resigned, original);
+}
+
+#[test]
+fn a_rewritten_plaintext_summary_is_refused_unless_resealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress_extra(d, "a", "a.parquet", &["--region", "1:1-2700000"]);
+    let original = std::fs::read(&a).unwrap();
+    let (start, _) = footer(&original);
+    let mut altered = original.clone();
+    altered[start / 2] ^= 1;
+    std::fs::write(&a, &altered).unwrap();
+    expect_merge_error(d, &[&a], &["a.parquet", "checksum mismatch"]);
+    // Without the seal at all (a file from an older dash, or one stripped of it): refused.
+    let (start, foot) = footer(&original);
+    let (at, _) = find_seal(foot).unwrap();
+    let mut stripped = original.clone();
+    stripped[start + at..start + at + 7].copy_from_slice(b"SHA256:");
+    std::fs::write(&a, &stripped).unwrap();
+    expect_merge_error(d, &[&a], &["a.parquet", "has no integrity checksum"]);
+}
+
+/// Rewrites summary `path` through `change` (header and rows) and a fresh seal: a buggy or
+/// crafted file that is intact as a file.
+fn rewrite(path: &Path, out: &Path, change: impl FnOnce(&mut Summary)) {
+    let mut summary = read_summary(path).unwrap();
+    change(&mut summary);
+    let mut writer = SummaryWriter::create(out, &summary.header).unwrap();
+    writer.write(&summary.rows).unwrap();
+    writer.finish().unwrap();
+}
+
+#[test]
+fn impossible_values_are_refused_naming_the_variant_or_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress_extra(d, "a", "a.parquet", &["--region", "1"]);
+    let bad = d.join("bad.parquet");
+    let variant = "row 2 (variant 1:1405356 ";
+    type Change = Box<dyn Fn(&mut Summary)>;
+    let cases: Vec<(Change, Vec<&str>)> = vec![
+        (
+            Box::new(|s: &mut Summary| s.rows.qc[1].dosage_sum = f64::NAN),
+            vec![variant, "non-finite dosage_sum"],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                let w = s.rows.groups[0].width;
+                s.rows.groups[0].atx0[w + 1] = f64::INFINITY;
+            }),
+            vec![variant, "non-finite value in the sums of group 0"],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                let w = s.rows.groups[0].width;
+                s.rows.groups[0].atu[w] = 1e6;
+            }),
+            vec![variant, "missing-call count"],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                let w = s.rows.groups[0].width;
+                s.rows.groups[0].atx0[w] = -3.0;
+            }),
+            vec![variant, "ALT dosage sum"],
+        ),
+        (
+            Box::new(|s: &mut Summary| s.rows.groups[0].x0x0[1] = 1e9),
+            vec![variant, "sum of squared dosages"],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                s.rows.qc[1].missing = 0;
+                let width = s.rows.groups[0].width;
+                s.rows.groups[0].atu[width] = 1.0;
+            }),
+            vec![variant, "QC missing count"],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                let qc = &mut s.rows.qc[1];
+                (qc.hom_ref, qc.het, qc.hom_alt) = (0, 0, 0);
+            }),
+            vec![variant, "QC counts"],
+        ),
+        (
+            Box::new(|s: &mut Summary| s.rows.qc[1].dosage_sum += 1.0),
+            vec![variant, "dosage_sum"],
+        ),
+        (
+            Box::new(|s: &mut Summary| s.header.components[0].groups[0].n *= 2),
+            vec!["component 'a' group 0", "n = "],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                let j = s.header.groups[0].fields.len();
+                s.header.components[0].groups[0].gram[1] += 1.0;
+                assert!(j > 1);
+            }),
+            vec!["component 'a' group 0", "not symmetric"],
+        ),
+        (
+            Box::new(|s: &mut Summary| {
+                let j = s.header.groups[0].fields.len();
+                s.header.components[0].groups[0].gram[j + 1] = -1.0;
+            }),
+            vec!["component 'a' group 0", "negative diagonal"],
+        ),
+    ];
+    for (change, needles) in cases {
+        rewrite(&a, &bad, change);
+        let mut needles = needles;
+        needles.push("bad.parquet");
+        expect_merge_error(d, &[&bad], &needles);
+    }
+}
+
+#[test]
+fn malformed_secure_words_are_refused() {
+    let s = Secure::new(3);
+    let files: Vec<PathBuf> = ["a", "b", "c"].iter().map(|p| s.compress(p)).collect();
+    // Party a sends half a missing call in row 1 (a word with a fraction), signed properly.
+    let (header, _) = dash::summary::secure::read_secure_header(&files[0]).unwrap();
+    let width = header.secure.as_ref().unwrap().words_per_row as usize;
+    let mut variants = Vec::new();
+    let mut words = Vec::new();
+    dash::summary::secure::for_each_batch(&files[0], |v, w| {
+        variants.extend(v);
+        words.extend(w);
+        Ok(())
+    })
+    .unwrap();
+    words[width - 2] = words[width - 2].wrapping_add(1u128 << 63);
+    let out = s.path("secure_a_bad.parquet");
+    let mut writer = dash::summary::secure::SecureWriter::create(
+        &out,
+        &header,
+        SecretKey::from_bytes([11; 32]).signing_key(),
+    )
+    .unwrap();
+    writer.write(&variants, &words).unwrap();
+    writer.finish().unwrap();
+    expect_merge_error(
+        s.dir.path(),
+        &[&out, &files[1], &files[2]],
+        &["secure set (", "row 1 (variant", "not whole non-negative"],
+    );
+}
+
+#[test]
+fn the_same_party_compressed_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress_party(d, "a");
+    let b = compress_party(d, "b");
+    let reordered = compress_extra(d, "a", "a_y2y1.parquet", &["--pheno-name", "y2,y1"]);
+    expect_merge_error(
+        d,
+        &[&a, &b, &reordered],
+        &["a_y2y1.parquet", "party_a.parquet", "party 'a'", "twice"],
+    );
+    let subset = compress_extra(d, "a", "a_y1.parquet", &["--pheno-name", "y1"]);
+    expect_merge_error(d, &[&a, &subset], &["a_y1.parquet", "party 'a'"]);
+    let covars = compress_extra(d, "a", "a_cov.parquet", &["--covar-name", "age,sex"]);
+    expect_merge_error(d, &[&covars, &a], &["party_a.parquet", "a_cov.parquet"]);
+    // A shard compressed with another phenotype order, with the whole file.
+    let shard = compress_extra(
+        d,
+        "a",
+        "a_chr3.parquet",
+        &["--region", "3", "--pheno-name", "y2,y1"],
+    );
+    expect_merge_error(d, &[&a, &shard], &["a_chr3.parquet", "party 'a'"]);
+    // Shards of one run are still one party.
+    let shard1 = compress_extra(d, "a", "a_chr1.parquet", &["--region", "1"]);
+    let shard2 = compress_extra(d, "a", "a_chr2.parquet", &["--region", "2"]);
+    merge_to(&[&shard1, &shard2, &b], &d.join("shards"), &[]);
+}
+
+#[test]
+fn a_pooled_secure_total_merged_with_one_of_its_parties_is_refused() {
+    let s = Secure::new(20);
+    let files: Vec<PathBuf> = ["a", "b", "c"].iter().map(|p| s.compress(p)).collect();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let pooled = s.path("pooled.parquet");
+    merge_to(
+        &refs,
+        &s.path("pooled"),
+        &["--summary-out", pooled.to_str().unwrap()],
+    );
+    let total = read_summary(&pooled).unwrap();
+    assert_eq!(total.header.components[0].parties, ["a", "b", "c"]);
+    let plain_a = compress_party(s.dir.path(), "a");
+    expect_merge_error(
+        s.dir.path(),
+        &[&pooled, &plain_a],
+        &["party_a.parquet", "pooled.parquet", "party 'a'"],
+    );
+    // With a party outside the roster it merges.
+    let f = fixtures();
+    let d = s.path("party_d.parquet");
+    compress_to(
+        &f.join("party_b.bed"),
+        &f.join("party_b.pheno"),
+        &f.join("party_b.covar"),
+        "d",
+        &d,
+        &[],
+    );
+    merge_to(&[&pooled, &d], &s.path("with_d"), &[]);
+}
+
+#[test]
+fn keys_bind_party_names_to_signing_keys() {
+    let s = Secure::new(3);
+    // The .pub line carries both public keys.
+    let public = std::fs::read_to_string(s.path("a.pub")).unwrap();
+    let key = SecretKey::from_bytes([11; 32]);
+    assert_eq!(public.trim(), key.pub_line("a"));
+    assert_eq!(public.split_whitespace().count(), 3);
+    // A roster line without a signing key (an old .pub) is refused.
+    let old = s.path("old.pub");
+    std::fs::write(&old, format!("a {}\n", key.public_hex())).unwrap();
+    let out = dash(&["roster", old.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("old.pub: line 1: party 'a' has no Ed25519 signing key"));
+    // A roster whose signing key for c is another: c's key no longer matches it at compress.
+    let text = std::fs::read_to_string(&s.roster).unwrap();
+    let forged = text.replace(
+        &SecretKey::from_bytes([33; 32]).signing_public_hex(),
+        &SecretKey::from_bytes([44; 32]).signing_public_hex(),
+    );
+    assert_ne!(forged, text);
+    let forged_roster = s.path("forged.txt");
+    std::fs::write(&forged_roster, forged).unwrap();
+    let f = fixtures();
+    let out = dash(&[
+        "compress",
+        f.join("party_c.bed").to_str().unwrap(),
+        "--pheno",
+        f.join("party_c.pheno").to_str().unwrap(),
+        "--covar",
+        f.join("party_c.covar").to_str().unwrap(),
+        "--secure",
+        "--roster",
+        forged_roster.to_str().unwrap(),
+        "--key",
+        s.path("c.key").to_str().unwrap(),
+        "--manifest",
+        s.manifest.to_str().unwrap(),
+        "--out",
+        s.path("c_forged.parquet").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("c.key: its signing key") && err.contains("is not party 'c''s in the roster"),
+        "{err}"
+    );
+    // Every secure summary embeds the roster it was made for.
+    let a = s.compress("a");
+    let (header, seal) = dash::summary::secure::read_secure_header(&a).unwrap();
+    let section = header.secure.unwrap();
+    assert_eq!(section.roster_text.as_deref(), Some(text.as_str()));
+    assert!(seal.verify(&key.signing_key().verifying_key()));
+}
