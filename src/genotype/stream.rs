@@ -2,6 +2,10 @@
 //!
 //! * Compression is detected from the first bytes, not the name: BGZF (gzip with the `BC` extra
 //!   field) or uncompressed. Plain gzip is refused — it cannot be indexed; `bgzip` rewrites it.
+//! * noodles-bgzf checks every block's CRC32 (and so its ISIZE: the inflated bytes must fill it
+//!   and match the checksum). After a failed block it would hand out that block's bytes on the
+//!   next read, so a [`Stream`] remembers the first read error and returns it from then on: a
+//!   damaged block can never be read as data, even by a caller that tolerates one error.
 //! * A BGZF file must end with the 28-byte end-of-file block that `bgzip`, `bcftools` and htslib
 //!   write. A file cut at a block boundary still inflates cleanly; the missing marker is the
 //!   only sign it was truncated, so [`Stream::check_complete`] reports it.
@@ -44,6 +48,8 @@ pub enum Stream {
         reader: bgzf::io::Reader<File>,
         /// Whether the file ends with the BGZF end-of-file block.
         eof_marker: bool,
+        /// The first read error, returned again by every later read.
+        failed: Option<(io::ErrorKind, String)>,
     },
     /// Uncompressed (`.vcf`, `bcftools view -Ou`).
     Plain(BufReader<File>),
@@ -87,6 +93,7 @@ impl Stream {
         Ok(Stream::Bgzf {
             reader: bgzf::io::Reader::new(file),
             eof_marker,
+            failed: None,
         })
     }
 
@@ -124,17 +131,28 @@ impl Stream {
     }
 }
 
+/// Returns the remembered error, or runs `read` and remembers its error.
+fn sticky<T>(
+    failed: &mut Option<(io::ErrorKind, String)>,
+    read: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    if let Some((kind, message)) = failed {
+        return Err(io::Error::new(*kind, message.clone()));
+    }
+    read().inspect_err(|e| *failed = Some((e.kind(), e.to_string())))
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.read(buf),
+            Stream::Bgzf { reader, failed, .. } => sticky(failed, move || reader.read(buf)),
             Stream::Plain(reader) => reader.read(buf),
         }
     }
 
     fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.read_exact(buf),
+            Stream::Bgzf { reader, failed, .. } => sticky(failed, move || reader.read_exact(buf)),
             Stream::Plain(reader) => reader.read_exact(buf),
         }
     }
@@ -143,7 +161,7 @@ impl Read for Stream {
 impl BufRead for Stream {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.fill_buf(),
+            Stream::Bgzf { reader, failed, .. } => sticky(failed, move || reader.fill_buf()),
             Stream::Plain(reader) => reader.fill_buf(),
         }
     }
@@ -170,6 +188,7 @@ pub fn read_error_message(error: &io::Error) -> String {
             "truncated: the file ends inside a BGZF block or record".to_string()
         }
         io::ErrorKind::InvalidData => format!("corrupt BGZF data: {error}"),
+        io::ErrorKind::Other => error.to_string(),
         _ => format!("cannot read: {error}"),
     }
 }

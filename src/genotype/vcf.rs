@@ -36,7 +36,10 @@ pub type VcfReader = RecordReader<Vcf>;
 /// index query (`FILE.tbi` or `FILE.csi`; a plain `.vcf` cannot be queried, as in bcftools).
 pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Result<VcfReader> {
     let mut stream = Stream::open(path)?;
-    if stream.fill_buf().is_ok_and(|head| head.starts_with(b"BCF")) {
+    let head = stream.fill_buf().map_err(|e| {
+        Error::input(path, format!("bad header: {}", read_error_message(&e))).at("line 1")
+    })?;
+    if head.starts_with(b"BCF") {
         return Err(Error::input(path, "this is a BCF file: name it .bcf").at("header"));
     }
     let (header, header_lines) = read_header(&mut stream, path)?;
