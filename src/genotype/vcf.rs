@@ -16,18 +16,22 @@
 //! # Ok::<(), dash::error::Error>(())
 //! ```
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use memchr::memchr_iter;
 
 use super::batch::{RecordFormat, RecordReader};
 use super::dosage::{check_ds, put_call, AltColumn, Call, Field, RecordSite, SampleError};
+use super::header::{HeaderParser, VcfHeader};
 use super::io::region_query;
 use super::stream::{read_error_message, IndexKind, Stream};
 use super::{DosageField, Region};
 use crate::chrom;
 use crate::error::{Error, Result};
+
+/// The longest line read (header or record); longer is refused rather than buffered.
+const MAX_LINE: usize = 1 << 30;
 
 /// A VCF reader behind the block-reader interface.
 pub type VcfReader = RecordReader<Vcf>;
@@ -43,24 +47,19 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         return Err(Error::input(path, "this is a BCF file: name it .bcf").at("header"));
     }
     let (header, header_lines) = read_header(&mut stream, path)?;
-    let samples: Vec<String> = header.sample_names().iter().cloned().collect();
+    let samples = header.samples.clone();
     if samples.is_empty() {
         return Err(Error::input(path, "the header names no sample").at("header"));
     }
-    let field = Field::resolve(requested, |k| header.formats().contains_key(k), path)?;
+    // A GT used but not declared is read, as htslib does ("assuming Type=String").
+    let field = Field::resolve(requested, |k| k == "GT" || header.formats.contains(k), path)?;
     let query = region_query(
         path,
         &stream,
         region,
         IndexKind::TabixOrCsi,
         "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
-        || {
-            header
-                .contigs()
-                .keys()
-                .map(|name| name.to_string())
-                .collect()
-        },
+        || header.contigs.names(),
     )?;
     let format = Vcf {
         n_samples: samples.len(),
@@ -84,14 +83,15 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
     ))
 }
 
-/// Reads the `##` meta lines and the `#CHROM` line; returns the header and its line count.
-fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header, u64)> {
-    let mut parser = noodles_vcf::header::Parser::default();
+/// Reads the `##` meta lines and the `#CHROM` line ([`super::header`]); returns the header and
+/// its line count.
+fn read_header(stream: &mut Stream, path: &Path) -> Result<(VcfHeader, u64)> {
+    let mut parser = HeaderParser::default();
     let mut line = Vec::new();
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let got = stream.read_until(b'\n', &mut line).map_err(|e| {
+        let got = read_line(stream, &mut line).map_err(|e| {
             Error::input(path, format!("bad header: {}", read_error_message(&e)))
                 .at(format!("line {}", line_no + 1))
         })?;
@@ -104,10 +104,10 @@ fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header,
         if !line.starts_with(b"#") {
             return Err(Error::input(path, "bad header: a record before the #CHROM line").at(at()));
         }
-        parser
-            .parse_partial(&line)
+        let done = parser
+            .line(&line)
             .map_err(|e| Error::input(path, format!("bad header: {e}")).at(at()))?;
-        if line.starts_with(b"#CHROM") {
+        if done {
             break;
         }
     }
@@ -117,13 +117,29 @@ fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header,
     Ok((header, line_no))
 }
 
-fn trim_newline(line: &mut Vec<u8>) {
+/// Reads one line into `line` (newline included), refusing lines longer than [`MAX_LINE`]
+/// instead of growing the buffer without bound.
+fn read_line(stream: &mut Stream, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let got = Read::take(&mut *stream, MAX_LINE as u64).read_until(b'\n', line)?;
+    if got == MAX_LINE && line.last() != Some(&b'\n') {
+        return Err(std::io::Error::other(format!(
+            "a line longer than {} MiB (not a VCF?)",
+            MAX_LINE >> 20
+        )));
+    }
+    Ok(got)
+}
+
+/// Removes the line's `\n` (and a `\r` before it); returns whether there was one.
+fn trim_newline(line: &mut Vec<u8>) -> bool {
     if line.last() == Some(&b'\n') {
         line.pop();
         if line.last() == Some(&b'\r') {
             line.pop();
         }
+        return true;
     }
+    false
 }
 
 /// The VCF text record format.
@@ -168,8 +184,7 @@ impl RecordFormat for Vcf {
                 Some(n) => format!("line {n}"),
                 None => "a record in the region".to_string(),
             };
-            let got = stream
-                .read_until(b'\n', &mut record.line)
+            let got = read_line(stream, &mut record.line)
                 .map_err(|e| Error::input(path, read_error_message(&e)).at(at()))?;
             if got == 0 {
                 return Ok(None);
