@@ -168,6 +168,8 @@ pub struct RecordReader<F: RecordFormat> {
     pending: Vec<Pending<F::Record>>,
     /// Spent records, their buffers reused (inline reading).
     pool: Vec<Pending<F::Record>>,
+    /// Calls of more than two alleles read as missing.
+    polyploid: u64,
 }
 
 impl<F: RecordFormat> RecordReader<F> {
@@ -207,6 +209,7 @@ impl<F: RecordFormat> RecordReader<F> {
             queue: VecDeque::new(),
             pending: Vec::new(),
             pool: Vec::new(),
+            polyploid: 0,
         }
     }
 
@@ -350,11 +353,18 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
     }
 
     fn notes(&self) -> Vec<String> {
-        match &self.source {
+        let mut notes = match &self.source {
             Some(Source::Done(skipped)) => skipped.notes(self.field),
             Some(Source::Inline(producer)) => producer.skipped.notes(self.field),
             _ => Vec::new(),
+        };
+        if self.polyploid > 0 {
+            notes.push(format!(
+                "{} call(s) of more than two alleles (e.g. triploid) read as missing",
+                self.polyploid
+            ));
         }
+        notes
     }
 
     fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool> {
@@ -380,7 +390,7 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
             return Ok(false);
         }
         let format = &self.format;
-        decode_batch(&self.pending, self.samples.len(), block, |p, columns| {
+        let polyploid = decode_batch(&self.pending, self.samples.len(), block, |p, columns| {
             if format.has_field(&p.record) {
                 format.decode(&p.record, &p.alts, columns)
             } else {
@@ -393,23 +403,25 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
             Error::input(&self.path, error.describe(&self.samples))
                 .at(self.format.location(&p.record, &p.site))
         })?;
+        self.polyploid += polyploid;
         Ok(true)
     }
 }
 
-/// One record's columns, decoded: the missing samples and QC counts of each.
-type Decoded = Result<Vec<(Vec<u32>, QcCounts)>, SampleError>;
+/// One record's columns, decoded: the missing samples and QC counts of each, and the record's
+/// calls of more than two alleles.
+type Decoded = Result<(Vec<(Vec<u32>, QcCounts)>, u64), SampleError>;
 
 /// Decodes a batch of records into `block`, in parallel over records.
 ///
-/// On failure returns the index of the first failing record (in file order) with its error; the
-/// block is then unusable.
+/// Returns the calls of more than two alleles read as missing. On failure returns the index of
+/// the first failing record (in file order) with its error; the block is then unusable.
 fn decode_batch<R, D>(
     records: &[Pending<R>],
     n_samples: usize,
     block: &mut GenotypeBlock,
     decode: D,
-) -> Result<(), (usize, SampleError)>
+) -> Result<u64, (usize, SampleError)>
 where
     R: Sync,
     D: Fn(&Pending<R>, &mut [AltColumn]) -> Result<(), SampleError> + Sync,
@@ -441,19 +453,26 @@ where
                 .map(AltColumn::new)
                 .collect();
             decode(record, &mut columns)?;
-            Ok(columns.into_iter().map(|c| (c.missing, c.qc)).collect())
+            // A call counts once, however many ALT columns it was put in.
+            let polyploid = columns.first().map_or(0, |c| c.polyploid);
+            Ok((
+                columns.into_iter().map(|c| (c.missing, c.qc)).collect(),
+                polyploid,
+            ))
         })
         .collect();
     block.dosages = dosages;
     block.n_samples = n_samples;
 
+    let mut polyploid = 0;
     for (index, (record, result)) in records.iter().zip(results).enumerate() {
-        let columns = result.map_err(|e| (index, e))?;
+        let (columns, count) = result.map_err(|e| (index, e))?;
+        polyploid += count;
         for (&alt, (missing, qc)) in record.alts.iter().zip(columns) {
             block.variants.push(record.site.variant(alt));
             block.missing.push(missing);
             block.qc.push(qc);
         }
     }
-    Ok(())
+    Ok(polyploid)
 }

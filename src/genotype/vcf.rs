@@ -364,6 +364,7 @@ fn subfield(column: &[u8], key: usize) -> Option<&[u8]> {
 /// assert_eq!(parse_gt(b"0|1"), Ok(Call::Diploid(0, 1)));
 /// assert_eq!(parse_gt(b"./1"), Ok(Call::Missing));
 /// assert_eq!(parse_gt(b"2"), Ok(Call::Haploid(2)));
+/// assert_eq!(parse_gt(b"0/1/1"), Ok(Call::Polyploid));
 /// assert!(parse_gt(b"0/x").is_err());
 /// ```
 pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
@@ -371,7 +372,7 @@ pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
         return Ok(call);
     }
     let bad = || format!("GT '{}' is not a genotype", String::from_utf8_lossy(text));
-    let mut alleles = [None; 3];
+    let mut alleles = [None; 2];
     let mut count = 0;
     for part in text.split(|&b| b == b'/' || b == b'|') {
         let allele = match part {
@@ -384,17 +385,15 @@ pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
             ),
             _ => return Err(bad()),
         };
-        if count == alleles.len() {
-            return Err(format!(
-                "GT '{}': ploidy above 2 is not supported (dosages are 0–2)",
-                String::from_utf8_lossy(text)
-            ));
+        if let Some(slot) = alleles.get_mut(count) {
+            *slot = allele;
         }
-        alleles[count] = allele;
         count += 1;
     }
-    Call::from_alleles(&alleles[..count])
-        .map_err(|m| format!("GT '{}': {m}", String::from_utf8_lossy(text)))
+    if count > alleles.len() {
+        return Ok(Call::Polyploid);
+    }
+    Ok(Call::from_alleles(&alleles[..count]))
 }
 
 /// The common shapes of `GT` — `a/b`, `a|b`, `a` with one-digit alleles — or `None`.
@@ -485,8 +484,9 @@ mod tests {
         for bad in [&b""[..], b"0/", b"a", b"0-1", b"0//1", b"-1/0"] {
             assert!(parse_gt(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
-        assert!(parse_gt(b"0/1/1").unwrap_err().contains("ploidy"));
-        assert!(parse_gt(b"0/1/1/1").unwrap_err().contains("ploidy"));
+        assert_eq!(parse_gt(b"0/1/1"), Ok(Call::Polyploid));
+        assert_eq!(parse_gt(b"0/1/./1"), Ok(Call::Polyploid));
+        assert!(parse_gt(b"0/1/x").is_err());
     }
 
     #[test]
