@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use rayon::prelude::*;
 
 use super::dosage::{AltColumn, Field, RecordSite, SampleError, SkipCounts};
+use super::duplicates::DuplicateCheck;
 use super::stream::{RegionQuery, Stream};
 use super::{BlockReader, GenotypeBlock, Orientation, QcCounts, Region};
 use crate::error::{Error, Result};
@@ -47,6 +48,12 @@ pub trait RecordFormat: Clone + Send + Sync + 'static {
 
     /// Whether the record carries the dosage field at all.
     fn has_field(&self, record: &Self::Record) -> bool;
+
+    /// Checks the sample data of a record that will not be decoded (no dosage field, no
+    /// testable ALT) as decoding would have: a bad record is refused whatever its FORMAT.
+    fn check_undecoded(&self, _record: &Self::Record) -> Result<(), String> {
+        Ok(())
+    }
 
     /// Decodes the sample fields of `record` into one column per tested ALT (`alts[k]` is the
     /// allele number of `columns[k]`). Every dosage of every column must be written. Runs in
@@ -78,6 +85,8 @@ struct Producer<F: RecordFormat> {
     region: Option<Region>,
     query: Option<RegionQuery>,
     skipped: SkipCounts,
+    duplicates: DuplicateCheck,
+    field: Field,
     /// Records read, whether kept or not.
     records: u64,
 }
@@ -90,8 +99,16 @@ impl<F: RecordFormat> Producer<F> {
             .map_err(|e| e.at(format!("at the end, after {} records", self.records)))
     }
 
+    /// The notes of the reading side: alleles skipped, duplicates dropped.
+    fn notes(&self) -> Vec<String> {
+        let mut notes = self.skipped.notes(self.field);
+        notes.extend(self.duplicates.note());
+        notes
+    }
+
     /// The next record with at least one tested ALT inside the region (reusing `slot`'s
-    /// buffers); `None` at the end, after checking that the file is complete.
+    /// buffers); `None` at the end, after checking that the file is complete. A tested ALT that
+    /// repeats an earlier variant is dropped ([`super::duplicates`]).
     fn next(&mut self, mut slot: Pending<F::Record>) -> Result<Option<Pending<F::Record>>> {
         loop {
             if let Some(query) = &mut self.query {
@@ -116,13 +133,32 @@ impl<F: RecordFormat> Producer<F> {
                     continue;
                 }
             }
-            slot.alts = site.tested_alts(&mut self.skipped);
-            if slot.alts.is_empty() {
+            let format = &self.format;
+            let record = &slot.record;
+            let refuse = |message: String| {
+                Error::input(&self.path, message).at(format.location(record, &site))
+            };
+            self.duplicates
+                .advance(&site.chrom, site.pos)
+                .map_err(refuse)?;
+            let mut alts = site.tested_alts(&mut self.skipped);
+            alts.retain(|&alt| {
+                self.duplicates
+                    .keep(&site.ref_allele, &site.alts[alt as usize - 1], || {
+                        format.location(record, &site)
+                    })
+            });
+            let has_field = format.has_field(record);
+            if alts.is_empty() || !has_field {
+                format.check_undecoded(record).map_err(refuse)?;
+            }
+            if alts.is_empty() {
                 continue;
             }
-            if !self.format.has_field(&slot.record) {
+            if !has_field {
                 self.skipped.without_field += 1;
             }
+            slot.alts = alts;
             slot.site = site;
             return Ok(Some(slot));
         }
@@ -132,7 +168,8 @@ impl<F: RecordFormat> Producer<F> {
 /// What the read-ahead thread sends.
 enum Message<R> {
     Records(Vec<Pending<R>>),
-    End(SkipCounts),
+    /// The end, with the reading side's notes.
+    End(Vec<String>),
     Failed(Error),
 }
 
@@ -143,15 +180,15 @@ const BATCHES_AHEAD: usize = 2;
 /// Where records come from.
 enum Source<F: RecordFormat> {
     /// Read on the calling thread.
-    Inline(Producer<F>),
+    Inline(Box<Producer<F>>),
     /// Read ahead on a thread of its own.
     Thread {
         records: Receiver<Message<F::Record>>,
         recycle: Sender<Pending<F::Record>>,
         handle: JoinHandle<()>,
     },
-    /// Ended; the skip counts are final.
-    Done(SkipCounts),
+    /// Ended; the reading side's notes are final.
+    Done(Vec<String>),
 }
 
 /// The reader of a VCF-family file: a [`RecordFormat`] over a [`Stream`].
@@ -193,12 +230,14 @@ impl<F: RecordFormat> RecordReader<F> {
             region,
             query,
             skipped: SkipCounts::default(),
+            duplicates: DuplicateCheck::default(),
+            field,
             records: 0,
         };
         let source = if rayon::current_num_threads() > 1 {
             spawn(producer)
         } else {
-            Source::Inline(producer)
+            Source::Inline(Box::new(producer))
         };
         RecordReader {
             path,
@@ -224,7 +263,7 @@ impl<F: RecordFormat> RecordReader<F> {
                         Ok(true)
                     }
                     None => {
-                        self.source = Some(Source::Done(producer.skipped));
+                        self.source = Some(Source::Done(producer.notes()));
                         Ok(false)
                     }
                 }
@@ -234,12 +273,12 @@ impl<F: RecordFormat> RecordReader<F> {
                     self.queue.extend(batch);
                     Ok(true)
                 }
-                Ok(Message::End(skipped)) => {
-                    self.finish_thread(skipped);
+                Ok(Message::End(notes)) => {
+                    self.finish_thread(notes);
                     Ok(false)
                 }
                 Ok(Message::Failed(error)) => {
-                    self.finish_thread(SkipCounts::default());
+                    self.finish_thread(Vec::new());
                     Err(error)
                 }
                 Err(_) => Err(Error::input(&self.path, "the reading thread stopped")),
@@ -248,8 +287,8 @@ impl<F: RecordFormat> RecordReader<F> {
         }
     }
 
-    fn finish_thread(&mut self, skipped: SkipCounts) {
-        if let Some(Source::Thread { handle, .. }) = self.source.replace(Source::Done(skipped)) {
+    fn finish_thread(&mut self, notes: Vec<String>) {
+        if let Some(Source::Thread { handle, .. }) = self.source.replace(Source::Done(notes)) {
             let _ = handle.join();
         }
     }
@@ -290,7 +329,7 @@ fn spawn<F: RecordFormat>(mut producer: Producer<F>) -> Source<F> {
                     if !batch.is_empty() && send.send(Message::Records(batch)).is_err() {
                         return;
                     }
-                    let _ = send.send(Message::End(producer.skipped));
+                    let _ = send.send(Message::End(producer.notes()));
                     return;
                 }
                 Err(error) => {
@@ -354,8 +393,8 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
 
     fn notes(&self) -> Vec<String> {
         let mut notes = match &self.source {
-            Some(Source::Done(skipped)) => skipped.notes(self.field),
-            Some(Source::Inline(producer)) => producer.skipped.notes(self.field),
+            Some(Source::Done(notes)) => notes.clone(),
+            Some(Source::Inline(producer)) => producer.notes(),
             _ => Vec::new(),
         };
         if self.polyploid > 0 {

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bcf;
 pub mod dosage;
+pub mod duplicates;
 pub mod header;
 mod io;
 pub mod plink_bed;

@@ -1,10 +1,16 @@
 //! VCF text, plain (`.vcf`) or BGZF-compressed (`.vcf.gz`).
 //!
-//! The header is parsed by noodles (sample IDs, FORMAT declarations). Records are tab-separated
-//! lines; their sample columns are split by hand from the line bytes — `GT` and `DS` are the
-//! only fields read, and the typed per-sample API would parse every field of every sample.
-//! What a call or `DS` value means is in [`super::dosage`]; batching and parallel decoding in
-//! [`super::batch`].
+//! The header is read leniently, as htslib reads it ([`super::header`]). Records are
+//! tab-separated lines; their sample columns are split by hand from the line bytes — `GT` and
+//! `DS` are the only fields read. What a call or `DS` value means is in [`super::dosage`];
+//! batching and parallel decoding in [`super::batch`].
+//!
+//! Every record is checked, whether or not it is decoded (a FORMAT without the dosage field, no
+//! testable ALT): its column count, `POS` ≥ 1, and no control byte (NUL, `\r`, …) anywhere in
+//! it. As in bcftools, a trailing tab at the end of a record is ignored, and so is a missing
+//! newline at the end of the file — unless the last line is visibly cut: its last sample column
+//! has fewer `:`-separated subfields, or a `GT` with fewer alleles, than the column before it
+//! (with one sample: fewer subfields than FORMAT lists).
 //!
 //! ```no_run
 //! use dash::genotype::{vcf, BlockReader, DosageField, GenotypeBlock};
@@ -191,14 +197,37 @@ impl RecordFormat for Vcf {
             }
             self.line_no = next;
             record.line_no = next;
-            trim_newline(&mut record.line);
+            let terminated = trim_newline(&mut record.line);
             if record.line.is_empty() {
                 continue;
             }
-            return self
+            let site = self
                 .parse_fixed(record)
-                .map(Some)
-                .map_err(|message| Error::input(path, message).at(at()));
+                .map_err(|message| Error::input(path, message).at(at()))?;
+            if !terminated {
+                self.check_unterminated(record)
+                    .map_err(|message| Error::input(path, message).at(at()))?;
+            }
+            return Ok(Some(site));
+        }
+    }
+
+    fn check_undecoded(&self, record: &VcfRecord) -> Result<(), String> {
+        let data = &record.line[record.samples_at..];
+        let columns = memchr_iter(b'\t', data).count() + 1;
+        if columns != self.n_samples {
+            return Err(self.column_count_error(columns).message);
+        }
+        match data.iter().position(|&b| b < 0x20 && b != b'\t') {
+            Some(at) => {
+                let sample = memchr_iter(b'\t', &data[..at]).count();
+                Err(format!(
+                    "byte {:#04x} (a control character) in the column of sample {}",
+                    data[at],
+                    sample + 1
+                ))
+            }
+            None => Ok(()),
         }
     }
 
@@ -223,11 +252,21 @@ impl RecordFormat for Vcf {
             if start > data.len() {
                 return Err(self.column_count_error(sample));
             }
-            // Sample columns are short: a plain scan beats memchr's setup.
+            // Sample columns are short: a plain scan beats memchr's setup. It stops at any
+            // control byte, not only at the tab, so that checking for them costs nothing.
             let end = data[start..]
                 .iter()
-                .position(|&b| b == b'\t')
+                .position(|&b| b < 0x20)
                 .map_or(data.len(), |k| start + k);
+            if end < data.len() && data[end] != b'\t' {
+                return Err(SampleError::at(
+                    sample,
+                    format!(
+                        "byte {:#04x} (a control character) in its column",
+                        data[end]
+                    ),
+                ));
+            }
             // An empty value is missing, as htslib reads it (`bcftools norm -m-` writes them).
             let value = subfield(&data[start..end], key).filter(|v| !v.is_empty());
             match self.field {
@@ -280,8 +319,14 @@ impl Vcf {
         ))
     }
 
-    /// Parses CHROM … FORMAT and finds the sample columns and the dosage subfield.
+    /// Parses CHROM … FORMAT and finds the sample columns and the dosage subfield. A trailing
+    /// tab after the last sample column is dropped.
     fn parse_fixed(&mut self, record: &mut VcfRecord) -> Result<RecordSite, String> {
+        if record.line.last() == Some(&b'\t')
+            && memchr_iter(b'\t', &record.line).count() == 9 + self.n_samples
+        {
+            record.line.pop();
+        }
         let line = &record.line;
         // Offsets of the first nine tabs: the ends of CHROM … FORMAT.
         let mut tabs = [0usize; 9];
@@ -308,6 +353,14 @@ impl Vcf {
             &line[start..tabs[k]]
         };
         let text = |k: usize| String::from_utf8_lossy(column(k)).into_owned();
+        if let Some(at) = line[..tabs[8]].iter().position(|&b| b < 0x20 && b != b'\t') {
+            let k = memchr_iter(b'\t', &line[..at]).count();
+            return Err(format!(
+                "byte {:#04x} (a control character) in column {}",
+                line[at],
+                ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"][k]
+            ));
+        }
 
         let raw_chrom = column(0);
         if self.last_chrom.0 != raw_chrom {
@@ -320,6 +373,9 @@ impl Vcf {
             .ok()
             .and_then(|p| p.parse::<u64>().ok())
             .ok_or_else(|| format!("POS '{}' is not a whole number", text(1)))?;
+        if pos == 0 {
+            return Err("POS 0: positions start at 1".to_string());
+        }
         let alts: Vec<String> = column(4)
             .split(|&b| b == b',')
             .map(|a| String::from_utf8_lossy(a).into_owned())
@@ -340,6 +396,45 @@ impl Vcf {
         record.key = column(8).split(|&b| b == b':').position(|k| k == wanted);
         record.samples_at = tabs[8] + 1;
         Ok(site)
+    }
+
+    /// The last line of the file has no newline: refuses it when its last sample column is
+    /// visibly cut (see the module notes).
+    fn check_unterminated(&self, record: &VcfRecord) -> Result<(), String> {
+        let line = &record.line;
+        let format = &line[..record.samples_at - 1];
+        let format = &format[format
+            .iter()
+            .rposition(|&b| b == b'\t')
+            .map_or(0, |k| k + 1)..];
+        let gt_first = format.split(|&b| b == b':').next() == Some(b"GT");
+        let data = &line[record.samples_at..];
+        let (before, last) = match data.iter().rposition(|&b| b == b'\t') {
+            Some(k) => {
+                let start = data[..k]
+                    .iter()
+                    .rposition(|&b| b == b'\t')
+                    .map_or(0, |j| j + 1);
+                (&data[start..k], &data[k + 1..])
+            }
+            None => (format, data),
+        };
+        let subfields = |column: &[u8]| memchr_iter(b':', column).count() + 1;
+        let alleles = |column: &[u8]| {
+            let gt = column.split(|&b| b == b':').next().unwrap_or_default();
+            gt.iter().filter(|&&b| b == b'/' || b == b'|').count() + 1
+        };
+        let cut = subfields(last) < subfields(before)
+            || (gt_first && before != format && alleles(last) < alleles(before));
+        if cut {
+            let show = |c: &[u8]| String::from_utf8_lossy(c).into_owned();
+            return Err(format!(
+                "the file ends inside this line: it has no newline, and its last column '{}' is shorter than '{}' before it (cut short?)",
+                show(last),
+                show(before)
+            ));
+        }
+        Ok(())
     }
 }
 
