@@ -6,5 +6,6 @@ mod bad_input;
 mod consortium;
 mod pooled_oracle;
 mod pvalue_golden;
+mod readers;
 mod secure;
 mod vcf_bcf;
