@@ -697,3 +697,24 @@ fn region_names_a_contig_holding_colons_in_braces() {
     assert!(Region::parse("{NC_000074.7").is_err());
     assert!(Region::parse("{NC_000074.7}100").is_err());
 }
+
+#[test]
+fn a_world_vcf_and_the_bcf_bcftools_made_of_it_read_alike() {
+    // fixtures/vcf/world/world.{vcf,bcf}: the header quirks, trailing tabs and a triploid call;
+    // bcftools kept the quirks in the BCF header (without IDX).
+    let world = fixtures().join("vcf/world");
+    let vcf = read_all(&world.join("world.vcf"), None).unwrap();
+    let bcf = read_all(&world.join("world.bcf"), None).unwrap();
+    assert_eq!(vcf, bcf);
+    let ids: Vec<&str> = vcf.variants.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids, ["rs1", "rs2", "rs3"]);
+    assert_eq!(
+        vcf.dosages,
+        [[1.0, 2.0, 0.0], [0.0, 2.0, 0.0], [1.0, 2.0, 0.0]]
+    );
+    assert_eq!(vcf.missing, [vec![], vec![0], vec![2]]);
+    assert_eq!(
+        vcf.notes,
+        ["1 call(s) of more than two alleles (e.g. triploid) read as missing"]
+    );
+}
