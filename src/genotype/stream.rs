@@ -227,6 +227,7 @@ impl LoadedIndex {
         };
         let (tbi, csi) = (beside(".tbi"), beside(".csi"));
         if kind == IndexKind::TabixOrCsi && tbi.exists() {
+            check_index_file(&tbi)?;
             let index = noodles_tabix::fs::read(&tbi)
                 .map_err(|e| Error::input(&tbi, format!("unreadable tabix index: {e}")))?;
             return Ok(LoadedIndex {
@@ -235,6 +236,7 @@ impl LoadedIndex {
             });
         }
         if csi.exists() {
+            check_index_file(&csi)?;
             let index = noodles_csi::fs::read(&csi)
                 .map_err(|e| Error::input(&csi, format!("unreadable CSI index: {e}")))?;
             return Ok(LoadedIndex {
@@ -292,6 +294,128 @@ impl LoadedIndex {
         chunks.sort_by_key(|c| c.start());
         Ok(merge_chunks(&chunks))
     }
+}
+
+/// The largest inflated index read.
+const MAX_INDEX_BYTES: u64 = 1 << 30;
+
+/// Checks an index file before noodles reads it: noodles sizes allocations from its counts
+/// (a corrupt bin count asked for 38 GB and aborted), so every count is checked here against the
+/// bytes left ([`check_index`]).
+fn check_index_file(path: &Path) -> Result<()> {
+    let file = File::open(path).with_path(path)?;
+    let mut data = Vec::new();
+    Read::take(bgzf::io::Reader::new(file), MAX_INDEX_BYTES)
+        .read_to_end(&mut data)
+        .map_err(|e| {
+            Error::input(
+                path,
+                format!("unreadable index: {}", read_error_message(&e)),
+            )
+        })?;
+    check_index(&data).map_err(|m| Error::input(path, format!("corrupt index: {m}")))
+}
+
+/// A cursor over an inflated index.
+struct Walk<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Walk<'_> {
+    fn skip(&mut self, n: usize) -> Result<(), String> {
+        match self.at.checked_add(n).filter(|&end| end <= self.data.len()) {
+            Some(end) => {
+                self.at = end;
+                Ok(())
+            }
+            None => Err(format!("the index ends inside a field at byte {}", self.at)),
+        }
+    }
+
+    fn i32(&mut self) -> Result<i32, String> {
+        let at = self.at;
+        self.skip(4)?;
+        Ok(i32::from_le_bytes(
+            self.data[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    }
+
+    /// A count of entries of at least `each` bytes, which the bytes left must hold.
+    fn count(&mut self, what: &str, each: usize) -> Result<usize, String> {
+        let at = self.at;
+        let n = self.i32()?;
+        let left = self.data.len() - self.at;
+        match usize::try_from(n) {
+            Ok(n) if n.saturating_mul(each) <= left => Ok(n),
+            _ => Err(format!(
+                "{what} {n} at byte {at}: more than the {left} bytes left can hold"
+            )),
+        }
+    }
+}
+
+/// Walks an inflated `.tbi` or `.csi` (the tabix and CSI specs), checking every count.
+///
+/// ```
+/// use dash::genotype::stream::check_index;
+/// // TBI: n_ref 1, six header ints, l_nm 2 ("1\0"), one reference with n_bin 1 …
+/// let mut tbi = b"TBI\x01".to_vec();
+/// for v in [1i32, 2, 1, 2, 0, 35, 0, 2] { tbi.extend(v.to_le_bytes()); }
+/// tbi.extend(b"1\0");
+/// tbi.extend(1i32.to_le_bytes()); // n_bin
+/// tbi.extend(4681u32.to_le_bytes()); // bin
+/// tbi.extend(0i32.to_le_bytes()); // n_chunk
+/// tbi.extend(0i32.to_le_bytes()); // n_intv
+/// assert!(check_index(&tbi).is_ok());
+/// tbi[38..42].copy_from_slice(&i32::MAX.to_le_bytes()); // a corrupt n_bin
+/// assert!(check_index(&tbi).unwrap_err().starts_with("n_bin 2147483647 at byte 38"));
+/// ```
+pub fn check_index(data: &[u8]) -> Result<(), String> {
+    let mut w = Walk { data, at: 0 };
+    w.skip(4)?;
+    match &data[..4] {
+        b"TBI\x01" => {
+            let n_ref = w.count("n_ref", 8)?;
+            w.skip(4 * 6)?; // format, col_seq, col_beg, col_end, meta, skip
+            let l_nm = w.count("l_nm", 1)?;
+            w.skip(l_nm)?;
+            for _ in 0..n_ref {
+                let n_bin = w.count("n_bin", 8)?;
+                for _ in 0..n_bin {
+                    w.skip(4)?; // bin
+                    let n_chunk = w.count("n_chunk", 16)?;
+                    w.skip(16 * n_chunk)?;
+                }
+                let n_intv = w.count("n_intv", 8)?;
+                w.skip(8 * n_intv)?;
+            }
+        }
+        b"CSI\x01" => {
+            let (min_shift, depth) = (w.i32()?, w.i32()?);
+            if !(0..=62).contains(&min_shift)
+                || !(0..=20).contains(&depth)
+                || min_shift + 3 * depth > 62
+            {
+                return Err(format!(
+                    "min_shift {min_shift} and depth {depth} are out of range"
+                ));
+            }
+            let l_aux = w.count("l_aux", 1)?;
+            w.skip(l_aux)?;
+            let n_ref = w.count("n_ref", 4)?;
+            for _ in 0..n_ref {
+                let n_bin = w.count("n_bin", 16)?;
+                for _ in 0..n_bin {
+                    w.skip(12)?; // bin, loffset
+                    let n_chunk = w.count("n_chunk", 16)?;
+                    w.skip(16 * n_chunk)?;
+                }
+            }
+        }
+        other => return Err(format!("magic {other:02x?} is neither TBI nor CSI")),
+    }
+    Ok(())
 }
 
 fn to_position(value: u64) -> Position {

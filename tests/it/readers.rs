@@ -718,3 +718,34 @@ fn a_world_vcf_and_the_bcf_bcftools_made_of_it_read_alike() {
         ["1 call(s) of more than two alleles (e.g. triploid) read as missing"]
     );
 }
+
+#[test]
+fn a_corrupt_index_count_is_refused_not_allocated() {
+    // A tabix index whose first bin count says 2^31 − 1: noodles would size a map from it.
+    let dir = tempfile::tempdir().unwrap();
+    let vcf = dir.path().join("c.vcf.gz");
+    fs::copy(fixtures().join("vcf/party_c.vcf.gz"), &vcf).unwrap();
+    let mut tbi = inflate(&fixtures().join("vcf/party_c.vcf.gz.tbi"));
+    let l_nm = i32::from_le_bytes(tbi[32..36].try_into().unwrap()) as usize;
+    let n_bin = 36 + l_nm;
+    tbi[n_bin..n_bin + 4].copy_from_slice(&i32::MAX.to_le_bytes());
+    fs::write(dir.path().join("c.vcf.gz.tbi"), bgzf_stored(&tbi, None, 0)).unwrap();
+    let pheno = fixtures().join("party_c.pheno");
+    let out = dir.path().join("out.parquet");
+    let args = [
+        "compress",
+        s(&vcf),
+        "--pheno",
+        s(&pheno),
+        "--region",
+        "1",
+        "--out",
+        s(&out),
+    ];
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &["c.vcf.gz.tbi", "corrupt index", "n_bin 2147483647"],
+    );
+}
