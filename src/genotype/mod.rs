@@ -146,7 +146,8 @@ pub struct Region {
 
 impl Region {
     /// Parses `CHR`, `CHR:START-END` or `CHR:START-`; a contig whose name holds `:` is written
-    /// in braces, as bcftools does: `{NC_000074.7:alt}:100-200`, `{HLA-A*01:01}`.
+    /// in braces, as in htslib's region syntax (tabix, samtools): `{NC_000074.7:alt}:100-200`,
+    /// `{HLA-A*01:01}`.
     ///
     /// ```
     /// use dash::genotype::Region;
