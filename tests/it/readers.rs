@@ -347,6 +347,12 @@ fn every_record_is_validated_whatever_its_format() {
             vec!["7 sample columns", "8 samples"],
         ),
         (
+            // FORMAT without GT, one sample column too many (not a trailing tab).
+            "columns_more.vcf",
+            Box::new(|r: &str| format!("{}\t0/1:9", r.replace("\tGT:GQ\t", "\tGQ\t"))),
+            vec!["9 sample columns", "8 samples"],
+        ),
+        (
             "pos0.vcf",
             Box::new(|r: &str| {
                 let f: Vec<&str> = r.split('\t').collect();
