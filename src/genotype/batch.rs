@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use rayon::prelude::*;
 
 use super::dosage::{AltColumn, Field, RecordSite, SampleError, SkipCounts};
+use super::duplicates::DuplicateCheck;
 use super::stream::{RegionQuery, Stream};
 use super::{BlockReader, GenotypeBlock, Orientation, QcCounts, Region};
 use crate::error::{Error, Result};
@@ -47,6 +48,12 @@ pub trait RecordFormat: Clone + Send + Sync + 'static {
 
     /// Whether the record carries the dosage field at all.
     fn has_field(&self, record: &Self::Record) -> bool;
+
+    /// Checks the sample data of a record that will not be decoded (no dosage field, no
+    /// testable ALT) as decoding would have: a bad record is refused whatever its FORMAT.
+    fn check_undecoded(&self, _record: &Self::Record) -> Result<(), String> {
+        Ok(())
+    }
 
     /// Decodes the sample fields of `record` into one column per tested ALT (`alts[k]` is the
     /// allele number of `columns[k]`). Every dosage of every column must be written. Runs in
@@ -78,6 +85,8 @@ struct Producer<F: RecordFormat> {
     region: Option<Region>,
     query: Option<RegionQuery>,
     skipped: SkipCounts,
+    duplicates: DuplicateCheck,
+    field: Field,
     /// Records read, whether kept or not.
     records: u64,
 }
@@ -90,8 +99,16 @@ impl<F: RecordFormat> Producer<F> {
             .map_err(|e| e.at(format!("at the end, after {} records", self.records)))
     }
 
+    /// The notes of the reading side: alleles skipped, duplicates dropped.
+    fn notes(&self) -> Vec<String> {
+        let mut notes = self.skipped.notes(self.field);
+        notes.extend(self.duplicates.note());
+        notes
+    }
+
     /// The next record with at least one tested ALT inside the region (reusing `slot`'s
-    /// buffers); `None` at the end, after checking that the file is complete.
+    /// buffers); `None` at the end, after checking that the file is complete. A tested ALT that
+    /// repeats an earlier variant is dropped ([`super::duplicates`]).
     fn next(&mut self, mut slot: Pending<F::Record>) -> Result<Option<Pending<F::Record>>> {
         loop {
             if let Some(query) = &mut self.query {
@@ -116,13 +133,32 @@ impl<F: RecordFormat> Producer<F> {
                     continue;
                 }
             }
-            slot.alts = site.tested_alts(&mut self.skipped);
-            if slot.alts.is_empty() {
+            let format = &self.format;
+            let record = &slot.record;
+            let refuse = |message: String| {
+                Error::input(&self.path, message).at(format.location(record, &site))
+            };
+            self.duplicates
+                .advance(&site.chrom, site.pos)
+                .map_err(refuse)?;
+            let mut alts = site.tested_alts(&mut self.skipped);
+            alts.retain(|&alt| {
+                self.duplicates
+                    .keep(&site.ref_allele, &site.alts[alt as usize - 1], || {
+                        format.location(record, &site)
+                    })
+            });
+            let has_field = format.has_field(record);
+            if alts.is_empty() || !has_field {
+                format.check_undecoded(record).map_err(refuse)?;
+            }
+            if alts.is_empty() {
                 continue;
             }
-            if !self.format.has_field(&slot.record) {
+            if !has_field {
                 self.skipped.without_field += 1;
             }
+            slot.alts = alts;
             slot.site = site;
             return Ok(Some(slot));
         }
@@ -132,7 +168,8 @@ impl<F: RecordFormat> Producer<F> {
 /// What the read-ahead thread sends.
 enum Message<R> {
     Records(Vec<Pending<R>>),
-    End(SkipCounts),
+    /// The end, with the reading side's notes.
+    End(Vec<String>),
     Failed(Error),
 }
 
@@ -143,15 +180,15 @@ const BATCHES_AHEAD: usize = 2;
 /// Where records come from.
 enum Source<F: RecordFormat> {
     /// Read on the calling thread.
-    Inline(Producer<F>),
+    Inline(Box<Producer<F>>),
     /// Read ahead on a thread of its own.
     Thread {
         records: Receiver<Message<F::Record>>,
         recycle: Sender<Pending<F::Record>>,
         handle: JoinHandle<()>,
     },
-    /// Ended; the skip counts are final.
-    Done(SkipCounts),
+    /// Ended; the reading side's notes are final.
+    Done(Vec<String>),
 }
 
 /// The reader of a VCF-family file: a [`RecordFormat`] over a [`Stream`].
@@ -168,6 +205,8 @@ pub struct RecordReader<F: RecordFormat> {
     pending: Vec<Pending<F::Record>>,
     /// Spent records, their buffers reused (inline reading).
     pool: Vec<Pending<F::Record>>,
+    /// Calls of more than two alleles read as missing.
+    polyploid: u64,
 }
 
 impl<F: RecordFormat> RecordReader<F> {
@@ -191,12 +230,14 @@ impl<F: RecordFormat> RecordReader<F> {
             region,
             query,
             skipped: SkipCounts::default(),
+            duplicates: DuplicateCheck::default(),
+            field,
             records: 0,
         };
         let source = if rayon::current_num_threads() > 1 {
             spawn(producer)
         } else {
-            Source::Inline(producer)
+            Source::Inline(Box::new(producer))
         };
         RecordReader {
             path,
@@ -207,6 +248,7 @@ impl<F: RecordFormat> RecordReader<F> {
             queue: VecDeque::new(),
             pending: Vec::new(),
             pool: Vec::new(),
+            polyploid: 0,
         }
     }
 
@@ -221,7 +263,7 @@ impl<F: RecordFormat> RecordReader<F> {
                         Ok(true)
                     }
                     None => {
-                        self.source = Some(Source::Done(producer.skipped));
+                        self.source = Some(Source::Done(producer.notes()));
                         Ok(false)
                     }
                 }
@@ -231,12 +273,12 @@ impl<F: RecordFormat> RecordReader<F> {
                     self.queue.extend(batch);
                     Ok(true)
                 }
-                Ok(Message::End(skipped)) => {
-                    self.finish_thread(skipped);
+                Ok(Message::End(notes)) => {
+                    self.finish_thread(notes);
                     Ok(false)
                 }
                 Ok(Message::Failed(error)) => {
-                    self.finish_thread(SkipCounts::default());
+                    self.finish_thread(Vec::new());
                     Err(error)
                 }
                 Err(_) => Err(Error::input(&self.path, "the reading thread stopped")),
@@ -245,8 +287,8 @@ impl<F: RecordFormat> RecordReader<F> {
         }
     }
 
-    fn finish_thread(&mut self, skipped: SkipCounts) {
-        if let Some(Source::Thread { handle, .. }) = self.source.replace(Source::Done(skipped)) {
+    fn finish_thread(&mut self, notes: Vec<String>) {
+        if let Some(Source::Thread { handle, .. }) = self.source.replace(Source::Done(notes)) {
             let _ = handle.join();
         }
     }
@@ -287,7 +329,7 @@ fn spawn<F: RecordFormat>(mut producer: Producer<F>) -> Source<F> {
                     if !batch.is_empty() && send.send(Message::Records(batch)).is_err() {
                         return;
                     }
-                    let _ = send.send(Message::End(producer.skipped));
+                    let _ = send.send(Message::End(producer.notes()));
                     return;
                 }
                 Err(error) => {
@@ -350,11 +392,18 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
     }
 
     fn notes(&self) -> Vec<String> {
-        match &self.source {
-            Some(Source::Done(skipped)) => skipped.notes(self.field),
-            Some(Source::Inline(producer)) => producer.skipped.notes(self.field),
+        let mut notes = match &self.source {
+            Some(Source::Done(notes)) => notes.clone(),
+            Some(Source::Inline(producer)) => producer.notes(),
             _ => Vec::new(),
+        };
+        if self.polyploid > 0 {
+            notes.push(format!(
+                "{} call(s) of more than two alleles (e.g. triploid) read as missing",
+                self.polyploid
+            ));
         }
+        notes
     }
 
     fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool> {
@@ -380,7 +429,7 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
             return Ok(false);
         }
         let format = &self.format;
-        decode_batch(&self.pending, self.samples.len(), block, |p, columns| {
+        let polyploid = decode_batch(&self.pending, self.samples.len(), block, |p, columns| {
             if format.has_field(&p.record) {
                 format.decode(&p.record, &p.alts, columns)
             } else {
@@ -393,23 +442,25 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
             Error::input(&self.path, error.describe(&self.samples))
                 .at(self.format.location(&p.record, &p.site))
         })?;
+        self.polyploid += polyploid;
         Ok(true)
     }
 }
 
-/// One record's columns, decoded: the missing samples and QC counts of each.
-type Decoded = Result<Vec<(Vec<u32>, QcCounts)>, SampleError>;
+/// One record's columns, decoded: the missing samples and QC counts of each, and the record's
+/// calls of more than two alleles.
+type Decoded = Result<(Vec<(Vec<u32>, QcCounts)>, u64), SampleError>;
 
 /// Decodes a batch of records into `block`, in parallel over records.
 ///
-/// On failure returns the index of the first failing record (in file order) with its error; the
-/// block is then unusable.
+/// Returns the calls of more than two alleles read as missing. On failure returns the index of
+/// the first failing record (in file order) with its error; the block is then unusable.
 fn decode_batch<R, D>(
     records: &[Pending<R>],
     n_samples: usize,
     block: &mut GenotypeBlock,
     decode: D,
-) -> Result<(), (usize, SampleError)>
+) -> Result<u64, (usize, SampleError)>
 where
     R: Sync,
     D: Fn(&Pending<R>, &mut [AltColumn]) -> Result<(), SampleError> + Sync,
@@ -441,19 +492,26 @@ where
                 .map(AltColumn::new)
                 .collect();
             decode(record, &mut columns)?;
-            Ok(columns.into_iter().map(|c| (c.missing, c.qc)).collect())
+            // A call counts once, however many ALT columns it was put in.
+            let polyploid = columns.first().map_or(0, |c| c.polyploid);
+            Ok((
+                columns.into_iter().map(|c| (c.missing, c.qc)).collect(),
+                polyploid,
+            ))
         })
         .collect();
     block.dosages = dosages;
     block.n_samples = n_samples;
 
+    let mut polyploid = 0;
     for (index, (record, result)) in records.iter().zip(results).enumerate() {
-        let columns = result.map_err(|e| (index, e))?;
+        let (columns, count) = result.map_err(|e| (index, e))?;
+        polyploid += count;
         for (&alt, (missing, qc)) in record.alts.iter().zip(columns) {
             block.variants.push(record.site.variant(alt));
             block.missing.push(missing);
             block.qc.push(qc);
         }
     }
-    Ok(())
+    Ok(polyploid)
 }

@@ -5,7 +5,8 @@
 //!
 //! * from `GT`, the dosage is the number of called alleles equal to `j` (`1/2` is 1 for ALT 1 and
 //!   1 for ALT 2; `2/2` is 0 for ALT 1). A call with any allele missing (`./.`, `.`, `./1`) is
-//!   missing. Haploid calls count 0 or 1; more than two alleles is an error (a dosage above 2).
+//!   missing. Haploid calls count 0 or 1. A call of more than two alleles (a triploid call in a
+//!   diploid file) has no dosage in 0–2: it is read as missing and counted for the notes.
 //! * from `DS` (`Number=A`), the dosage is the `j`-th value; `.` is missing; a value outside
 //!   [0, 2] or not finite is an error.
 //!
@@ -231,29 +232,28 @@ pub enum Call {
     Haploid(u32),
     /// Two alleles, phased or not.
     Diploid(u32, u32),
+    /// More than two alleles: read as missing (a dosage could exceed 2), and counted.
+    Polyploid,
 }
 
 impl Call {
     /// Builds a call from allele numbers, `None` for a missing allele.
     ///
-    /// More than two alleles is an error: the dosage could exceed 2.
-    pub fn from_alleles(alleles: &[Option<u32>]) -> Result<Call, String> {
+    /// More than two alleles is [`Call::Polyploid`]: the dosage could exceed 2.
+    pub fn from_alleles(alleles: &[Option<u32>]) -> Call {
         match alleles {
-            [] => Ok(Call::Missing),
-            [Some(a)] => Ok(Call::Haploid(*a)),
-            [Some(a), Some(b)] => Ok(Call::Diploid(*a, *b)),
-            [_] | [_, _] => Ok(Call::Missing),
-            more => Err(format!(
-                "ploidy {} is not supported (dosages are 0–2)",
-                more.len()
-            )),
+            [] => Call::Missing,
+            [Some(a)] => Call::Haploid(*a),
+            [Some(a), Some(b)] => Call::Diploid(*a, *b),
+            [_] | [_, _] => Call::Missing,
+            _ => Call::Polyploid,
         }
     }
 
     /// The largest allele number in the call (0 when missing).
     pub fn max_allele(self) -> u32 {
         match self {
-            Call::Missing => 0,
+            Call::Missing | Call::Polyploid => 0,
             Call::Haploid(a) => a,
             Call::Diploid(a, b) => a.max(b),
         }
@@ -269,6 +269,8 @@ pub struct AltColumn<'a> {
     pub missing: Vec<u32>,
     /// QC counts over all samples.
     pub qc: QcCounts,
+    /// Calls of more than two alleles, read as missing.
+    pub polyploid: u64,
 }
 
 impl<'a> AltColumn<'a> {
@@ -278,6 +280,7 @@ impl<'a> AltColumn<'a> {
             dosages,
             missing: Vec::new(),
             qc: QcCounts::default(),
+            polyploid: 0,
         }
     }
 
@@ -314,6 +317,10 @@ impl<'a> AltColumn<'a> {
     pub fn put_call(&mut self, alt: u32, sample: usize, call: Call) {
         match call {
             Call::Missing => self.put_missing(sample),
+            Call::Polyploid => {
+                self.put_missing(sample);
+                self.polyploid += 1;
+            }
             Call::Haploid(a) => self.put_count(sample, u32::from(a == alt), false),
             Call::Diploid(a, b) => {
                 self.put_count(sample, u32::from(a == alt) + u32::from(b == alt), true)
@@ -453,9 +460,20 @@ mod tests {
 
     #[test]
     fn partial_and_polyploid_calls() {
-        assert_eq!(Call::from_alleles(&[None, Some(1)]), Ok(Call::Missing));
-        assert_eq!(Call::from_alleles(&[Some(1)]), Ok(Call::Haploid(1)));
-        assert!(Call::from_alleles(&[Some(1), Some(1), Some(0)]).is_err());
+        assert_eq!(Call::from_alleles(&[None, Some(1)]), Call::Missing);
+        assert_eq!(Call::from_alleles(&[Some(1)]), Call::Haploid(1));
+        assert_eq!(
+            Call::from_alleles(&[Some(1), Some(1), Some(0)]),
+            Call::Polyploid
+        );
+        let mut d = vec![1.0];
+        let mut column = AltColumn::new(&mut d);
+        column.put_call(1, 0, Call::Polyploid);
+        assert_eq!((column.dosages[0], column.polyploid), (0.0, 1));
+        assert_eq!(
+            (column.missing.as_slice(), column.qc.missing),
+            (&[0u32][..], 1)
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 pub mod batch;
 pub mod bcf;
 pub mod dosage;
+pub mod duplicates;
+pub mod header;
 mod io;
 pub mod plink_bed;
 pub mod stream;
@@ -143,18 +145,35 @@ pub struct Region {
 }
 
 impl Region {
-    /// Parses `CHR`, `CHR:START-END` or `CHR:START-`.
+    /// Parses `CHR`, `CHR:START-END` or `CHR:START-`; a contig whose name holds `:` is written
+    /// in braces, as in htslib's region syntax (tabix, samtools): `{NC_000074.7:alt}:100-200`,
+    /// `{HLA-A*01:01}`.
     ///
     /// ```
     /// use dash::genotype::Region;
     /// let r = Region::parse("chr2:100-200").unwrap();
     /// assert_eq!((r.chrom.as_str(), r.start, r.end), ("2", 100, 200));
+    /// let r = Region::parse("{HLA-A*01:01}:5-").unwrap();
+    /// assert_eq!((r.chrom.as_str(), r.start), ("HLA-A*01:01", 5));
+    /// assert_eq!(r.to_string(), "{HLA-A*01:01}:5-");
     /// ```
     pub fn parse(text: &str) -> Result<Region> {
-        let bad = || Error::usage(format!("--region '{text}': expected CHR or CHR:START-END"));
-        let (chrom, range) = match text.split_once(':') {
-            Some((c, r)) => (c, Some(r)),
-            None => (text, None),
+        let bad = || {
+            Error::usage(format!(
+                "--region '{text}': expected CHR, CHR:START-END or CHR:START- (a contig name holding ':' in braces: {{CHR}}:START-END)"
+            ))
+        };
+        let (chrom, range) = if let Some(braced) = text.strip_prefix('{') {
+            let (chrom, rest) = braced.split_once('}').ok_or_else(bad)?;
+            match rest {
+                "" => (chrom, None),
+                _ => (chrom, Some(rest.strip_prefix(':').ok_or_else(bad)?)),
+            }
+        } else {
+            match text.split_once(':') {
+                Some((c, r)) => (c, Some(r)),
+                None => (text, None),
+            }
         };
         if chrom.is_empty() {
             return Err(bad());
@@ -187,10 +206,15 @@ impl Region {
 
 impl std::fmt::Display for Region {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let chrom = if self.chrom.contains(':') {
+            format!("{{{}}}", self.chrom)
+        } else {
+            self.chrom.clone()
+        };
         match (self.start, self.end) {
-            (1, u64::MAX) => write!(f, "{}", self.chrom),
-            (s, u64::MAX) => write!(f, "{}:{s}-", self.chrom),
-            (s, e) => write!(f, "{}:{s}-{e}", self.chrom),
+            (1, u64::MAX) => write!(f, "{chrom}"),
+            (s, u64::MAX) => write!(f, "{chrom}:{s}-"),
+            (s, e) => write!(f, "{chrom}:{s}-{e}"),
         }
     }
 }

@@ -1,7 +1,12 @@
 //! PLINK 1 binary genotypes: `.bed` + `.bim` + `.fam`.
 //!
 //! The `.bed` is SNP-major (magic `6c 1b 01`): per variant, `ceil(N/4)` bytes, four samples per
-//! byte, low bits first; the padding bits of the last byte are ignored. Codes are counted as the
+//! byte, low bits first; the padding bits of the last byte are `00`. Its size must be exactly
+//! `3 + M·ceil(N/4)` for the M variants of the `.bim` and the N samples of the `.fam`; and as a
+//! `.fam` a few samples short can need the same bytes per variant, a padding bit that is not 0
+//! (a call past the last sample) is refused too. A variant repeating an earlier one's
+//! chromosome, position and alleles is dropped and listed in the notes
+//! ([`super::duplicates`]). Codes are counted as the
 //! `.bim` 5th-column allele (A1), which PLINK 2 reads as ALT, so A1 is the effect allele:
 //!
 //! | code | call | ALT dosage |
@@ -98,17 +103,22 @@ pub struct BedReader {
     bytes_per_variant: usize,
     /// File offset the reader is positioned at, to skip needless seeks.
     position: u64,
+    /// Bits of a variant's last byte past the last sample (0 when N is a multiple of 4).
+    padding_mask: u8,
+    /// Lines for the log (duplicates dropped).
+    notes: Vec<String>,
 }
 
 impl BedReader {
     /// Opens the fileset and checks that the `.bed` size matches the `.bim` and `.fam` counts.
     pub fn open(path: &Path, region: Option<&Region>) -> Result<BedReader> {
         let paths = BedPaths::from_any(path);
+        // The .bed first: a wrong path is named as the .bed the user gave.
+        let mut file = File::open(&paths.bed).with_path(&paths.bed)?;
         let samples = read_fam(&paths.fam)?;
         let variants = read_bim(&paths.bim)?;
         let bytes_per_variant = samples.len().div_ceil(4);
 
-        let mut file = File::open(&paths.bed).with_path(&paths.bed)?;
         let mut magic = [0u8; 3];
         let got = read_up_to(&mut file, &mut magic).with_path(&paths.bed)?;
         if got < 3 || magic[..2] != MAGIC[..2] {
@@ -120,10 +130,19 @@ impl BedReader {
                 ),
             ));
         }
-        if magic[2] != MAGIC[2] {
+        if magic[2] == 0x00 {
             return Err(Error::input(
                 &paths.bed,
                 "sample-major .bed (mode byte 00) is not supported; rewrite it with `plink2 --make-bed`",
+            ));
+        }
+        if magic[2] != MAGIC[2] {
+            return Err(Error::input(
+                &paths.bed,
+                format!(
+                    "unknown .bed mode byte {:02x} (first bytes {:02x?}; expected 01, SNP-major)",
+                    magic[2], magic
+                ),
             ));
         }
         let size = file.metadata().with_path(&paths.bed)?.len();
@@ -137,20 +156,39 @@ impl BedReader {
             return Err(Error::input(
                 &paths.bed,
                 format!(
-                    "{what}: {size} bytes, but {} variants ({}) × {} samples ({}) need {expected}",
+                    "{what}: {size} bytes, but the {} variants of {} × {} samples of {} need 3 + {} × {bytes_per_variant} = {expected}",
                     variants.len(),
                     paths.bim.display(),
                     samples.len(),
-                    paths.fam.display()
+                    paths.fam.display(),
+                    variants.len()
                 ),
             ));
         }
 
-        let selected = match region {
+        let mut selected: Vec<usize> = match region {
             None => (0..variants.len()).collect(),
             Some(r) => (0..variants.len())
                 .filter(|&i| r.contains(&variants[i].chrom, variants[i].pos))
                 .collect(),
+        };
+        let (dropped, note) = super::duplicates::duplicates_among(&variants, &selected, |i| {
+            let v = &variants[i];
+            format!(
+                "{} (variant {} of {}, {}:{} {}/{})",
+                v.id,
+                i + 1,
+                paths.bim.display(),
+                v.chrom,
+                v.pos,
+                v.ref_allele,
+                v.alt_allele
+            )
+        });
+        selected.retain(|i| !dropped.contains(i));
+        let padding_mask = match samples.len() % 4 {
+            0 => 0,
+            r => !((1u8 << (2 * r)) - 1),
         };
         Ok(BedReader {
             paths,
@@ -161,6 +199,8 @@ impl BedReader {
             next: 0,
             bytes_per_variant,
             position: 3,
+            padding_mask,
+            notes: note.into_iter().collect(),
         })
     }
 
@@ -224,6 +264,10 @@ impl BlockReader for BedReader {
         "GT"
     }
 
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
     fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool> {
         // The raw bytes are the packed calls: read them straight into the block's buffer.
         let mut raw = std::mem::take(&mut block.packed);
@@ -235,6 +279,23 @@ impl BlockReader for BedReader {
         self.read_raw(count, &mut raw)?;
         let n = self.samples.len();
         let bpv = self.bytes_per_variant;
+        if self.padding_mask != 0 {
+            // One byte per variant: calls past the last sample mean the .fam is short.
+            let bad = raw
+                .chunks_exact(bpv)
+                .position(|bytes| bytes[bpv - 1] & self.padding_mask != 0);
+            if let Some(k) = bad {
+                let v = &self.variants[self.selected[self.next + k]];
+                return Err(Error::input(
+                    &self.paths.bed,
+                    format!(
+                        "calls past the last of the {n} samples of {}: the padding bits of the variant's last byte are not 0, so the .bed was written for more samples than the .fam lists",
+                        self.paths.fam.display()
+                    ),
+                )
+                .at(format!("variant {} ({})", self.selected[self.next + k] + 1, v.id)));
+            }
+        }
         block.packed = raw;
         block.bytes_per_variant = bpv;
         block.n_samples = n;

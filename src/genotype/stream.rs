@@ -2,6 +2,10 @@
 //!
 //! * Compression is detected from the first bytes, not the name: BGZF (gzip with the `BC` extra
 //!   field) or uncompressed. Plain gzip is refused — it cannot be indexed; `bgzip` rewrites it.
+//! * noodles-bgzf checks every block's CRC32 (and so its ISIZE: the inflated bytes must fill it
+//!   and match the checksum). After a failed block it would hand out that block's bytes on the
+//!   next read, so a [`Stream`] remembers the first read error and returns it from then on: a
+//!   damaged block can never be read as data, even by a caller that tolerates one error.
 //! * A BGZF file must end with the 28-byte end-of-file block that `bgzip`, `bcftools` and htslib
 //!   write. A file cut at a block boundary still inflates cleanly; the missing marker is the
 //!   only sign it was truncated, so [`Stream::check_complete`] reports it.
@@ -44,6 +48,8 @@ pub enum Stream {
         reader: bgzf::io::Reader<File>,
         /// Whether the file ends with the BGZF end-of-file block.
         eof_marker: bool,
+        /// The first read error, returned again by every later read.
+        failed: Option<(io::ErrorKind, String)>,
     },
     /// Uncompressed (`.vcf`, `bcftools view -Ou`).
     Plain(BufReader<File>),
@@ -87,6 +93,7 @@ impl Stream {
         Ok(Stream::Bgzf {
             reader: bgzf::io::Reader::new(file),
             eof_marker,
+            failed: None,
         })
     }
 
@@ -124,17 +131,28 @@ impl Stream {
     }
 }
 
+/// Returns the remembered error, or runs `read` and remembers its error.
+fn sticky<T>(
+    failed: &mut Option<(io::ErrorKind, String)>,
+    read: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    if let Some((kind, message)) = failed {
+        return Err(io::Error::new(*kind, message.clone()));
+    }
+    read().inspect_err(|e| *failed = Some((e.kind(), e.to_string())))
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.read(buf),
+            Stream::Bgzf { reader, failed, .. } => sticky(failed, move || reader.read(buf)),
             Stream::Plain(reader) => reader.read(buf),
         }
     }
 
     fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.read_exact(buf),
+            Stream::Bgzf { reader, failed, .. } => sticky(failed, move || reader.read_exact(buf)),
             Stream::Plain(reader) => reader.read_exact(buf),
         }
     }
@@ -143,7 +161,7 @@ impl Read for Stream {
 impl BufRead for Stream {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.fill_buf(),
+            Stream::Bgzf { reader, failed, .. } => sticky(failed, move || reader.fill_buf()),
             Stream::Plain(reader) => reader.fill_buf(),
         }
     }
@@ -170,6 +188,7 @@ pub fn read_error_message(error: &io::Error) -> String {
             "truncated: the file ends inside a BGZF block or record".to_string()
         }
         io::ErrorKind::InvalidData => format!("corrupt BGZF data: {error}"),
+        io::ErrorKind::Other => error.to_string(),
         _ => format!("cannot read: {error}"),
     }
 }
@@ -208,6 +227,7 @@ impl LoadedIndex {
         };
         let (tbi, csi) = (beside(".tbi"), beside(".csi"));
         if kind == IndexKind::TabixOrCsi && tbi.exists() {
+            check_index_file(&tbi)?;
             let index = noodles_tabix::fs::read(&tbi)
                 .map_err(|e| Error::input(&tbi, format!("unreadable tabix index: {e}")))?;
             return Ok(LoadedIndex {
@@ -216,6 +236,7 @@ impl LoadedIndex {
             });
         }
         if csi.exists() {
+            check_index_file(&csi)?;
             let index = noodles_csi::fs::read(&csi)
                 .map_err(|e| Error::input(&csi, format!("unreadable CSI index: {e}")))?;
             return Ok(LoadedIndex {
@@ -273,6 +294,128 @@ impl LoadedIndex {
         chunks.sort_by_key(|c| c.start());
         Ok(merge_chunks(&chunks))
     }
+}
+
+/// The largest inflated index read.
+const MAX_INDEX_BYTES: u64 = 1 << 30;
+
+/// Checks an index file before noodles reads it: noodles sizes allocations from its counts
+/// (a corrupt bin count asked for 38 GB and aborted), so every count is checked here against the
+/// bytes left ([`check_index`]).
+fn check_index_file(path: &Path) -> Result<()> {
+    let file = File::open(path).with_path(path)?;
+    let mut data = Vec::new();
+    Read::take(bgzf::io::Reader::new(file), MAX_INDEX_BYTES)
+        .read_to_end(&mut data)
+        .map_err(|e| {
+            Error::input(
+                path,
+                format!("unreadable index: {}", read_error_message(&e)),
+            )
+        })?;
+    check_index(&data).map_err(|m| Error::input(path, format!("corrupt index: {m}")))
+}
+
+/// A cursor over an inflated index.
+struct Walk<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Walk<'_> {
+    fn skip(&mut self, n: usize) -> Result<(), String> {
+        match self.at.checked_add(n).filter(|&end| end <= self.data.len()) {
+            Some(end) => {
+                self.at = end;
+                Ok(())
+            }
+            None => Err(format!("the index ends inside a field at byte {}", self.at)),
+        }
+    }
+
+    fn i32(&mut self) -> Result<i32, String> {
+        let at = self.at;
+        self.skip(4)?;
+        Ok(i32::from_le_bytes(
+            self.data[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    }
+
+    /// A count of entries of at least `each` bytes, which the bytes left must hold.
+    fn count(&mut self, what: &str, each: usize) -> Result<usize, String> {
+        let at = self.at;
+        let n = self.i32()?;
+        let left = self.data.len() - self.at;
+        match usize::try_from(n) {
+            Ok(n) if n.saturating_mul(each) <= left => Ok(n),
+            _ => Err(format!(
+                "{what} {n} at byte {at}: more than the {left} bytes left can hold"
+            )),
+        }
+    }
+}
+
+/// Walks an inflated `.tbi` or `.csi` (the tabix and CSI specs), checking every count.
+///
+/// ```
+/// use dash::genotype::stream::check_index;
+/// // TBI: n_ref 1, six header ints, l_nm 2 ("1\0"), one reference with n_bin 1 …
+/// let mut tbi = b"TBI\x01".to_vec();
+/// for v in [1i32, 2, 1, 2, 0, 35, 0, 2] { tbi.extend(v.to_le_bytes()); }
+/// tbi.extend(b"1\0");
+/// tbi.extend(1i32.to_le_bytes()); // n_bin
+/// tbi.extend(4681u32.to_le_bytes()); // bin
+/// tbi.extend(0i32.to_le_bytes()); // n_chunk
+/// tbi.extend(0i32.to_le_bytes()); // n_intv
+/// assert!(check_index(&tbi).is_ok());
+/// tbi[38..42].copy_from_slice(&i32::MAX.to_le_bytes()); // a corrupt n_bin
+/// assert!(check_index(&tbi).unwrap_err().starts_with("n_bin 2147483647 at byte 38"));
+/// ```
+pub fn check_index(data: &[u8]) -> Result<(), String> {
+    let mut w = Walk { data, at: 0 };
+    w.skip(4)?;
+    match &data[..4] {
+        b"TBI\x01" => {
+            let n_ref = w.count("n_ref", 8)?;
+            w.skip(4 * 6)?; // format, col_seq, col_beg, col_end, meta, skip
+            let l_nm = w.count("l_nm", 1)?;
+            w.skip(l_nm)?;
+            for _ in 0..n_ref {
+                let n_bin = w.count("n_bin", 8)?;
+                for _ in 0..n_bin {
+                    w.skip(4)?; // bin
+                    let n_chunk = w.count("n_chunk", 16)?;
+                    w.skip(16 * n_chunk)?;
+                }
+                let n_intv = w.count("n_intv", 8)?;
+                w.skip(8 * n_intv)?;
+            }
+        }
+        b"CSI\x01" => {
+            let (min_shift, depth) = (w.i32()?, w.i32()?);
+            if !(0..=62).contains(&min_shift)
+                || !(0..=20).contains(&depth)
+                || min_shift + 3 * depth > 62
+            {
+                return Err(format!(
+                    "min_shift {min_shift} and depth {depth} are out of range"
+                ));
+            }
+            let l_aux = w.count("l_aux", 1)?;
+            w.skip(l_aux)?;
+            let n_ref = w.count("n_ref", 4)?;
+            for _ in 0..n_ref {
+                let n_bin = w.count("n_bin", 16)?;
+                for _ in 0..n_bin {
+                    w.skip(12)?; // bin, loffset
+                    let n_chunk = w.count("n_chunk", 16)?;
+                    w.skip(16 * n_chunk)?;
+                }
+            }
+        }
+        other => return Err(format!("magic {other:02x?} is neither TBI nor CSI")),
+    }
+    Ok(())
 }
 
 fn to_position(value: u64) -> Position {

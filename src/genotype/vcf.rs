@@ -1,10 +1,16 @@
 //! VCF text, plain (`.vcf`) or BGZF-compressed (`.vcf.gz`).
 //!
-//! The header is parsed by noodles (sample IDs, FORMAT declarations). Records are tab-separated
-//! lines; their sample columns are split by hand from the line bytes — `GT` and `DS` are the
-//! only fields read, and the typed per-sample API would parse every field of every sample.
-//! What a call or `DS` value means is in [`super::dosage`]; batching and parallel decoding in
-//! [`super::batch`].
+//! The header is read leniently, as htslib reads it ([`super::header`]). Records are
+//! tab-separated lines; their sample columns are split by hand from the line bytes — `GT` and
+//! `DS` are the only fields read. What a call or `DS` value means is in [`super::dosage`];
+//! batching and parallel decoding in [`super::batch`].
+//!
+//! Every record is checked, whether or not it is decoded (a FORMAT without the dosage field, no
+//! testable ALT): its column count, `POS` ≥ 1, and no control byte (NUL, `\r`, …) anywhere in
+//! it. As in bcftools, a trailing tab at the end of a record is ignored, and so is a missing
+//! newline at the end of the file — unless the last line is visibly cut: its last sample column
+//! has fewer `:`-separated subfields, or a `GT` with fewer alleles, than the column before it
+//! (with one sample: fewer subfields than FORMAT lists).
 //!
 //! ```no_run
 //! use dash::genotype::{vcf, BlockReader, DosageField, GenotypeBlock};
@@ -16,18 +22,22 @@
 //! # Ok::<(), dash::error::Error>(())
 //! ```
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use memchr::memchr_iter;
 
 use super::batch::{RecordFormat, RecordReader};
 use super::dosage::{check_ds, put_call, AltColumn, Call, Field, RecordSite, SampleError};
+use super::header::{HeaderParser, VcfHeader};
 use super::io::region_query;
 use super::stream::{read_error_message, IndexKind, Stream};
 use super::{DosageField, Region};
 use crate::chrom;
 use crate::error::{Error, Result};
+
+/// The longest line read (header or record); longer is refused rather than buffered.
+const MAX_LINE: usize = 1 << 30;
 
 /// A VCF reader behind the block-reader interface.
 pub type VcfReader = RecordReader<Vcf>;
@@ -36,28 +46,26 @@ pub type VcfReader = RecordReader<Vcf>;
 /// index query (`FILE.tbi` or `FILE.csi`; a plain `.vcf` cannot be queried, as in bcftools).
 pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Result<VcfReader> {
     let mut stream = Stream::open(path)?;
-    if stream.fill_buf().is_ok_and(|head| head.starts_with(b"BCF")) {
+    let head = stream.fill_buf().map_err(|e| {
+        Error::input(path, format!("bad header: {}", read_error_message(&e))).at("line 1")
+    })?;
+    if head.starts_with(b"BCF") {
         return Err(Error::input(path, "this is a BCF file: name it .bcf").at("header"));
     }
     let (header, header_lines) = read_header(&mut stream, path)?;
-    let samples: Vec<String> = header.sample_names().iter().cloned().collect();
+    let samples = header.samples.clone();
     if samples.is_empty() {
         return Err(Error::input(path, "the header names no sample").at("header"));
     }
-    let field = Field::resolve(requested, |k| header.formats().contains_key(k), path)?;
+    // A GT used but not declared is read, as htslib does ("assuming Type=String").
+    let field = Field::resolve(requested, |k| k == "GT" || header.formats.contains(k), path)?;
     let query = region_query(
         path,
         &stream,
         region,
         IndexKind::TabixOrCsi,
         "--region needs a bgzip-compressed, indexed VCF: `bgzip` it, then `bcftools index`",
-        || {
-            header
-                .contigs()
-                .keys()
-                .map(|name| name.to_string())
-                .collect()
-        },
+        || header.contigs.names(),
     )?;
     let format = Vcf {
         n_samples: samples.len(),
@@ -81,14 +89,15 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
     ))
 }
 
-/// Reads the `##` meta lines and the `#CHROM` line; returns the header and its line count.
-fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header, u64)> {
-    let mut parser = noodles_vcf::header::Parser::default();
+/// Reads the `##` meta lines and the `#CHROM` line ([`super::header`]); returns the header and
+/// its line count.
+fn read_header(stream: &mut Stream, path: &Path) -> Result<(VcfHeader, u64)> {
+    let mut parser = HeaderParser::default();
     let mut line = Vec::new();
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let got = stream.read_until(b'\n', &mut line).map_err(|e| {
+        let got = read_line(stream, &mut line).map_err(|e| {
             Error::input(path, format!("bad header: {}", read_error_message(&e)))
                 .at(format!("line {}", line_no + 1))
         })?;
@@ -101,10 +110,10 @@ fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header,
         if !line.starts_with(b"#") {
             return Err(Error::input(path, "bad header: a record before the #CHROM line").at(at()));
         }
-        parser
-            .parse_partial(&line)
+        let done = parser
+            .line(&line)
             .map_err(|e| Error::input(path, format!("bad header: {e}")).at(at()))?;
-        if line.starts_with(b"#CHROM") {
+        if done {
             break;
         }
     }
@@ -114,13 +123,29 @@ fn read_header(stream: &mut Stream, path: &Path) -> Result<(noodles_vcf::Header,
     Ok((header, line_no))
 }
 
-fn trim_newline(line: &mut Vec<u8>) {
+/// Reads one line into `line` (newline included), refusing lines longer than [`MAX_LINE`]
+/// instead of growing the buffer without bound.
+fn read_line(stream: &mut Stream, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let got = Read::take(&mut *stream, MAX_LINE as u64).read_until(b'\n', line)?;
+    if got == MAX_LINE && line.last() != Some(&b'\n') {
+        return Err(std::io::Error::other(format!(
+            "a line longer than {} MiB (not a VCF?)",
+            MAX_LINE >> 20
+        )));
+    }
+    Ok(got)
+}
+
+/// Removes the line's `\n` (and a `\r` before it); returns whether there was one.
+fn trim_newline(line: &mut Vec<u8>) -> bool {
     if line.last() == Some(&b'\n') {
         line.pop();
         if line.last() == Some(&b'\r') {
             line.pop();
         }
+        return true;
     }
+    false
 }
 
 /// The VCF text record format.
@@ -165,22 +190,44 @@ impl RecordFormat for Vcf {
                 Some(n) => format!("line {n}"),
                 None => "a record in the region".to_string(),
             };
-            let got = stream
-                .read_until(b'\n', &mut record.line)
+            let got = read_line(stream, &mut record.line)
                 .map_err(|e| Error::input(path, read_error_message(&e)).at(at()))?;
             if got == 0 {
                 return Ok(None);
             }
             self.line_no = next;
             record.line_no = next;
-            trim_newline(&mut record.line);
+            let terminated = trim_newline(&mut record.line);
             if record.line.is_empty() {
                 continue;
             }
-            return self
+            let site = self
                 .parse_fixed(record)
-                .map(Some)
-                .map_err(|message| Error::input(path, message).at(at()));
+                .map_err(|message| Error::input(path, message).at(at()))?;
+            if !terminated {
+                self.check_unterminated(record)
+                    .map_err(|message| Error::input(path, message).at(at()))?;
+            }
+            return Ok(Some(site));
+        }
+    }
+
+    fn check_undecoded(&self, record: &VcfRecord) -> Result<(), String> {
+        let data = &record.line[record.samples_at..];
+        let columns = memchr_iter(b'\t', data).count() + 1;
+        if columns != self.n_samples {
+            return Err(self.column_count_error(columns).message);
+        }
+        match data.iter().position(|&b| b < 0x20 && b != b'\t') {
+            Some(at) => {
+                let sample = memchr_iter(b'\t', &data[..at]).count();
+                Err(format!(
+                    "byte {:#04x} (a control character) in the column of sample {}",
+                    data[at],
+                    sample + 1
+                ))
+            }
+            None => Ok(()),
         }
     }
 
@@ -205,11 +252,21 @@ impl RecordFormat for Vcf {
             if start > data.len() {
                 return Err(self.column_count_error(sample));
             }
-            // Sample columns are short: a plain scan beats memchr's setup.
+            // Sample columns are short: a plain scan beats memchr's setup. It stops at any
+            // control byte, not only at the tab, so that checking for them costs nothing.
             let end = data[start..]
                 .iter()
-                .position(|&b| b == b'\t')
+                .position(|&b| b < 0x20)
                 .map_or(data.len(), |k| start + k);
+            if end < data.len() && data[end] != b'\t' {
+                return Err(SampleError::at(
+                    sample,
+                    format!(
+                        "byte {:#04x} (a control character) in its column",
+                        data[end]
+                    ),
+                ));
+            }
             // An empty value is missing, as htslib reads it (`bcftools norm -m-` writes them).
             let value = subfield(&data[start..end], key).filter(|v| !v.is_empty());
             match self.field {
@@ -262,8 +319,14 @@ impl Vcf {
         ))
     }
 
-    /// Parses CHROM … FORMAT and finds the sample columns and the dosage subfield.
+    /// Parses CHROM … FORMAT and finds the sample columns and the dosage subfield. A trailing
+    /// tab after the last sample column is dropped.
     fn parse_fixed(&mut self, record: &mut VcfRecord) -> Result<RecordSite, String> {
+        if record.line.last() == Some(&b'\t')
+            && memchr_iter(b'\t', &record.line).count() == 9 + self.n_samples
+        {
+            record.line.pop();
+        }
         let line = &record.line;
         // Offsets of the first nine tabs: the ends of CHROM … FORMAT.
         let mut tabs = [0usize; 9];
@@ -290,6 +353,14 @@ impl Vcf {
             &line[start..tabs[k]]
         };
         let text = |k: usize| String::from_utf8_lossy(column(k)).into_owned();
+        if let Some(at) = line[..tabs[8]].iter().position(|&b| b < 0x20 && b != b'\t') {
+            let k = memchr_iter(b'\t', &line[..at]).count();
+            return Err(format!(
+                "byte {:#04x} (a control character) in column {}",
+                line[at],
+                ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"][k]
+            ));
+        }
 
         let raw_chrom = column(0);
         if self.last_chrom.0 != raw_chrom {
@@ -302,6 +373,9 @@ impl Vcf {
             .ok()
             .and_then(|p| p.parse::<u64>().ok())
             .ok_or_else(|| format!("POS '{}' is not a whole number", text(1)))?;
+        if pos == 0 {
+            return Err("POS 0: positions start at 1".to_string());
+        }
         let alts: Vec<String> = column(4)
             .split(|&b| b == b',')
             .map(|a| String::from_utf8_lossy(a).into_owned())
@@ -322,6 +396,45 @@ impl Vcf {
         record.key = column(8).split(|&b| b == b':').position(|k| k == wanted);
         record.samples_at = tabs[8] + 1;
         Ok(site)
+    }
+
+    /// The last line of the file has no newline: refuses it when its last sample column is
+    /// visibly cut (see the module notes).
+    fn check_unterminated(&self, record: &VcfRecord) -> Result<(), String> {
+        let line = &record.line;
+        let format = &line[..record.samples_at - 1];
+        let format = &format[format
+            .iter()
+            .rposition(|&b| b == b'\t')
+            .map_or(0, |k| k + 1)..];
+        let gt_first = format.split(|&b| b == b':').next() == Some(b"GT");
+        let data = &line[record.samples_at..];
+        let (before, last) = match data.iter().rposition(|&b| b == b'\t') {
+            Some(k) => {
+                let start = data[..k]
+                    .iter()
+                    .rposition(|&b| b == b'\t')
+                    .map_or(0, |j| j + 1);
+                (&data[start..k], &data[k + 1..])
+            }
+            None => (format, data),
+        };
+        let subfields = |column: &[u8]| memchr_iter(b':', column).count() + 1;
+        let alleles = |column: &[u8]| {
+            let gt = column.split(|&b| b == b':').next().unwrap_or_default();
+            gt.iter().filter(|&&b| b == b'/' || b == b'|').count() + 1
+        };
+        let cut = subfields(last) < subfields(before)
+            || (gt_first && before != format && alleles(last) < alleles(before));
+        if cut {
+            let show = |c: &[u8]| String::from_utf8_lossy(c).into_owned();
+            return Err(format!(
+                "the file ends inside this line: it has no newline, and its last column '{}' is shorter than '{}' before it (cut short?)",
+                show(last),
+                show(before)
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -346,6 +459,7 @@ fn subfield(column: &[u8], key: usize) -> Option<&[u8]> {
 /// assert_eq!(parse_gt(b"0|1"), Ok(Call::Diploid(0, 1)));
 /// assert_eq!(parse_gt(b"./1"), Ok(Call::Missing));
 /// assert_eq!(parse_gt(b"2"), Ok(Call::Haploid(2)));
+/// assert_eq!(parse_gt(b"0/1/1"), Ok(Call::Polyploid));
 /// assert!(parse_gt(b"0/x").is_err());
 /// ```
 pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
@@ -353,7 +467,7 @@ pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
         return Ok(call);
     }
     let bad = || format!("GT '{}' is not a genotype", String::from_utf8_lossy(text));
-    let mut alleles = [None; 3];
+    let mut alleles = [None; 2];
     let mut count = 0;
     for part in text.split(|&b| b == b'/' || b == b'|') {
         let allele = match part {
@@ -366,17 +480,15 @@ pub fn parse_gt(text: &[u8]) -> Result<Call, String> {
             ),
             _ => return Err(bad()),
         };
-        if count == alleles.len() {
-            return Err(format!(
-                "GT '{}': ploidy above 2 is not supported (dosages are 0–2)",
-                String::from_utf8_lossy(text)
-            ));
+        if let Some(slot) = alleles.get_mut(count) {
+            *slot = allele;
         }
-        alleles[count] = allele;
         count += 1;
     }
-    Call::from_alleles(&alleles[..count])
-        .map_err(|m| format!("GT '{}': {m}", String::from_utf8_lossy(text)))
+    if count > alleles.len() {
+        return Ok(Call::Polyploid);
+    }
+    Ok(Call::from_alleles(&alleles[..count]))
 }
 
 /// The common shapes of `GT` — `a/b`, `a|b`, `a` with one-digit alleles — or `None`.
@@ -467,8 +579,9 @@ mod tests {
         for bad in [&b""[..], b"0/", b"a", b"0-1", b"0//1", b"-1/0"] {
             assert!(parse_gt(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
-        assert!(parse_gt(b"0/1/1").unwrap_err().contains("ploidy"));
-        assert!(parse_gt(b"0/1/1/1").unwrap_err().contains("ploidy"));
+        assert_eq!(parse_gt(b"0/1/1"), Ok(Call::Polyploid));
+        assert_eq!(parse_gt(b"0/1/./1"), Ok(Call::Polyploid));
+        assert!(parse_gt(b"0/1/x").is_err());
     }
 
     #[test]

@@ -10,5 +10,6 @@ mod integrity;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
+mod readers;
 mod secure;
 mod vcf_bcf;

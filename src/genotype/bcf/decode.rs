@@ -38,7 +38,7 @@ pub(super) fn decode_float_ds(data: &[u8], column: &mut AltColumn) -> Result<(),
 
 /// One sample's `GT` call from its `count` integer values.
 pub(super) fn int_call(ty: Type, values: &[u8], count: usize) -> Result<Call, String> {
-    let mut alleles = [None; 3];
+    let mut alleles = [None; 2];
     let mut ploidy = 0;
     for k in 0..count {
         let allele = match value(ty, values, k) {
@@ -50,13 +50,15 @@ pub(super) fn int_call(ty: Type, values: &[u8], count: usize) -> Result<Call, St
             Value::Int(v) => return Err(format!("GT value {v} is not an allele")),
             Value::Number(_) => return Err("GT is not an integer".to_string()),
         };
-        if ploidy == alleles.len() {
-            return Err(format!("ploidy {count} is not supported (dosages are 0–2)"));
+        if let Some(slot) = alleles.get_mut(ploidy) {
+            *slot = allele;
         }
-        alleles[ploidy] = allele;
         ploidy += 1;
     }
-    Call::from_alleles(&alleles[..ploidy])
+    if ploidy > alleles.len() {
+        return Ok(Call::Polyploid);
+    }
+    Ok(Call::from_alleles(&alleles[..ploidy]))
 }
 
 /// Decodes `GT` of any integer width and ploidy.

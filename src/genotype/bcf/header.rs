@@ -1,12 +1,17 @@
-//! The BCF header: read by noodles, then reduced to what the record reader needs.
+//! The BCF header: magic, version, and the VCF header text, read leniently
+//! ([`crate::genotype::header`]) and reduced to what the record reader needs.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::genotype::dosage::Field;
+use crate::genotype::header::HeaderParser;
 use crate::genotype::stream::{read_error_message, Stream};
 use crate::genotype::DosageField;
+
+/// The longest header text read: the length is file content, so it is bounded before reading.
+const MAX_HEADER_TEXT: u64 = 1 << 30;
 
 /// What the reader takes from the header.
 pub(super) struct BcfHeader {
@@ -27,56 +32,70 @@ pub(super) fn read(
     path: &Path,
     requested: DosageField,
 ) -> Result<(Stream, BcfHeader)> {
-    if stream
-        .fill_buf()
-        .is_ok_and(|head| head.starts_with(b"##fileformat"))
-    {
+    let bad = |message: String| Error::input(path, format!("bad header: {message}")).at("header");
+    let io = |e: std::io::Error| bad(read_error_message(&e));
+    if stream.fill_buf().map_err(io)?.starts_with(b"##fileformat") {
         return Err(Error::input(path, "this is a text VCF: name it .vcf or .vcf.gz").at("header"));
     }
-    let mut reader = noodles_bcf::io::Reader::from(stream);
-    let header = reader.read_header().map_err(|e| {
-        let message = match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => read_error_message(&e),
-            _ => e.to_string(),
-        };
-        Error::input(path, format!("bad header: {message}")).at("header")
-    })?;
-    let stream = reader.into_inner();
-    let samples: Vec<String> = header.sample_names().iter().cloned().collect();
-    if samples.is_empty() {
-        return Err(Error::input(path, "the header names no sample").at("header"));
+    let mut start = [0u8; 9];
+    stream.read_exact(&mut start).map_err(io)?;
+    if &start[..3] != b"BCF" || start[3] != 2 {
+        return Err(bad(format!(
+            "not BCF 2 (first bytes {:02x?}, expected 42 43 46 02)",
+            &start[..4]
+        )));
     }
-    let field = Field::resolve(requested, |k| header.formats().contains_key(k), path)?;
-    let key = header
-        .string_maps()
-        .strings()
-        .get_index_of(field.key())
-        .ok_or_else(|| {
-            Error::input(
-                path,
-                format!("bad header: FORMAT/{} has no dictionary index", field.key()),
-            )
-            .at("header")
+    let length = u64::from(u32::from_le_bytes([start[5], start[6], start[7], start[8]]));
+    if length > MAX_HEADER_TEXT {
+        return Err(bad(format!(
+            "header text of {length} bytes, more than the {} MiB dash reads (a corrupt length?)",
+            MAX_HEADER_TEXT >> 20
+        )));
+    }
+    // Read as the bytes arrive: a corrupt length on a short file fails without allocating it.
+    let mut text = Vec::new();
+    let got = Read::take(&mut stream, length)
+        .read_to_end(&mut text)
+        .map_err(io)?;
+    if (got as u64) < length {
+        return Err(bad(format!(
+            "truncated: the header text should be {length} bytes, the file ends after {got}"
+        )));
+    }
+    let mut parser = HeaderParser::default();
+    let text = text.split(|&b| b == 0).next().unwrap_or_default();
+    let mut done = false;
+    for (k, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        done = parser.line(line).map_err(|e| {
+            Error::input(path, format!("bad header: {e}")).at(format!("header line {}", k + 1))
         })?;
-    // Contig names by BCF contig id (the dictionary may have gaps when IDX is used).
-    let contigs = header.string_maps().contigs();
-    let mut contig_names: Vec<String> = Vec::new();
-    for name in header.contigs().keys() {
-        if let Some(id) = contigs.get_index_of(name) {
-            if contig_names.len() <= id {
-                contig_names.resize(id + 1, String::new());
-            }
-            contig_names[id] = name.to_string();
+        if done {
+            break;
         }
     }
-
+    if !done {
+        return Err(bad("no #CHROM line".to_string()));
+    }
+    let header = parser.finish().map_err(bad)?;
+    if header.samples.is_empty() {
+        return Err(Error::input(path, "the header names no sample").at("header"));
+    }
+    let field = Field::resolve(requested, |k| header.formats.contains(k), path)?;
+    let key = header
+        .strings
+        .index_of(field.key())
+        .ok_or_else(|| bad(format!("FORMAT/{} has no dictionary index", field.key())))?;
     Ok((
         stream,
         BcfHeader {
-            samples,
+            samples: header.samples,
             field,
             key,
-            contig_names,
+            contig_names: header.contigs.names(),
         },
     ))
 }

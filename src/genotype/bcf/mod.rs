@@ -1,7 +1,9 @@
 //! BCF2 binary VCF (`.bcf`, BGZF-compressed or plain).
 //!
-//! noodles reads the header ([`header`]: sample IDs, FORMAT declarations, the string and contig
-//! dictionaries). Records are read and decoded here, from the raw bytes (BCF 2.2 spec §6.3):
+//! The header's text is read leniently ([`crate::genotype::header`]: sample IDs, FORMAT
+//! declarations, the string and contig dictionaries). Records are read and decoded here, from the
+//! raw bytes (BCF 2.2 spec §6.3); a record longer than its samples can need (64 MiB + 4 KiB per
+//! sample) is refused before it is allocated:
 //!
 //! * `record` — a record's layout: its two lengths, the shared part (site fields) and where the
 //!   dosage field sits in the per-sample part;

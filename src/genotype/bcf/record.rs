@@ -82,12 +82,23 @@ impl RecordFormat for Bcf {
         }
         self.records_read = number;
         record.number = self.numbered.then_some(number);
-        let l_shared = u32_at(&lengths, 0) as usize;
-        let l_indiv = u32_at(&lengths, 4) as usize;
-        record.shared.resize(l_shared, 0);
-        stream.read_exact(&mut record.shared).map_err(truncated)?;
-        record.indiv.resize(l_indiv, 0);
-        stream.read_exact(&mut record.indiv).map_err(truncated)?;
+        let l_shared = u64::from(u32_at(&lengths, 0));
+        let l_indiv = u64::from(u32_at(&lengths, 4));
+        let limit = self.max_record_bytes();
+        if l_shared < 24 || l_shared + l_indiv > limit {
+            return Err(Error::input(
+                path,
+                format!(
+                    "corrupt record lengths: {l_shared} bytes of site fields (at least 24) and {l_indiv} of sample fields, more than the {} MiB a record of {} samples may have",
+                    limit >> 20,
+                    self.n_samples
+                ),
+            )
+            .at(at()));
+        }
+        read_part(stream, l_shared, &mut record.shared)
+            .and_then(|()| read_part(stream, l_indiv, &mut record.indiv))
+            .map_err(|m| Error::input(path, m).at(at()))?;
         self.parse(record)
             .map(Some)
             .map_err(|m| Error::input(path, m).at(at()))
@@ -139,7 +150,29 @@ impl RecordFormat for Bcf {
     }
 }
 
+/// Reads `length` bytes into `buf` as they arrive: a corrupt length on a short file fails
+/// without allocating it.
+fn read_part(stream: &mut Stream, length: u64, buf: &mut Vec<u8>) -> Result<(), String> {
+    buf.clear();
+    let got = Read::take(&mut *stream, length)
+        .read_to_end(buf)
+        .map_err(|e| read_error_message(&e))?;
+    if (got as u64) < length {
+        return Err(format!(
+            "truncated: the input ends {got} bytes into a record part of {length}"
+        ));
+    }
+    Ok(())
+}
+
 impl Bcf {
+    /// The largest record (both parts) read: 64 MiB plus 4 KiB per sample, far above what
+    /// the FORMAT data of real files needs, so that a corrupt length is refused before it is
+    /// allocated.
+    fn max_record_bytes(&self) -> u64 {
+        (64 << 20) + (self.n_samples as u64) * (4 << 10)
+    }
+
     /// Parses the shared part and locates the dosage field in the per-sample part.
     fn parse(&self, record: &mut BcfRecord) -> Result<RecordSite, String> {
         let shared = &record.shared;
@@ -180,7 +213,10 @@ impl Bcf {
         let ref_allele = alleles.remove(0);
         let site = RecordSite {
             chrom: chrom.clone(),
-            pos: u64::try_from(i64::from(pos) + 1).map_err(|_| format!("negative POS {pos}"))?,
+            pos: u64::try_from(i64::from(pos) + 1)
+                .ok()
+                .filter(|&p| p >= 1)
+                .ok_or_else(|| format!("POS {}: positions start at 1", i64::from(pos) + 1))?,
             id: if id.is_empty() { ".".to_string() } else { id },
             ref_allele,
             alts: alleles,
