@@ -208,6 +208,7 @@ fn read_footer(path: &Path) -> Option<(u64, Vec<u8>)> {
 
 /// The seal of a summary as its footer states it (not verified: [`verify_checksum`] does that).
 pub fn read_seal(path: &Path) -> Result<Seal> {
+    super::read::check_magic(path, &mut File::open(path).with_path(path)?)?;
     let (_, footer) = read_footer(path).ok_or_else(|| {
         Error::input(
             path,

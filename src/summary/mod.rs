@@ -104,7 +104,6 @@ pub struct Component {
     pub parties: Vec<String>,
 }
 
-
 impl Component {
     /// The parties whose samples this component holds: [`Component::parties`], or the one
     /// [`Component::party`].

@@ -69,6 +69,8 @@ fn compress_args(name: &str, out: &Path) -> Vec<String> {
         f.join(format!("party_{name}.pheno")).display().to_string(),
         "--covar".into(),
         f.join(format!("party_{name}.covar")).display().to_string(),
+        "--covar-categorical".into(),
+        "site".into(),
         "--out".into(),
         out.display().to_string(),
     ]
@@ -362,6 +364,8 @@ fn no_common_sample_in_the_covariate_file_blames_the_covariate_file() {
             s(&f.join("party_a.pheno")),
             "--covar",
             s(&f.join("party_b.covar")),
+            "--covar-categorical",
+            "site",
             "--out",
             s(&out),
         ],

@@ -601,23 +601,38 @@ fn p(dir: &Path, name: &str) -> String {
 }
 
 fn compress_args(genotypes: String, pheno: String, covar: String, out: &Path) -> Vec<String> {
-    vec![
+    // The bundled parties' categorical covariate, declared when the covariate file has it.
+    let header = fs::read_to_string(&covar).unwrap_or_default();
+    let site = header
+        .lines()
+        .next()
+        .is_some_and(|line| line.split_whitespace().any(|c| c == "site"));
+    let mut args: Vec<String> = vec![
         "compress".into(),
         genotypes,
         "--pheno".into(),
         pheno,
         "--covar".into(),
         covar,
+    ];
+    if site {
+        args.extend(["--covar-categorical".into(), "site".into()]);
+    }
+    args.extend([
+        "--min-cell".into(),
+        "1".into(),
         "--party".into(),
         "fuzz".into(),
         "--threads".into(),
         "1".into(),
         "--out".into(),
         p(out, "out.parquet"),
-    ]
+    ]);
+    args
 }
 
-const SUMMARY_OUT: &[(&str, bool)] = &[("out.parquet", true)];
+/// The summary, and compress's local list of suppressed variants (disclosure control).
+const SUMMARY_OUT: &[(&str, bool)] = &[("out.parquet", true), ("out.suppressed.tsv", true)];
 
 /// party_a's .bed/.bim/.fam/.pheno/.covar, compressed.
 fn plink_target(name: &'static str, mutated: &str) -> Target {
@@ -871,7 +886,6 @@ fn fuzz_vcf() {
 }
 
 #[test]
-#[ignore = "needs VCF line validation from issue 11 (other branch)"]
 fn fuzz_vcf_lines() {
     assert!(fuzz(&vcf(), &vcf_line_mutators(), runs()) > 0);
 }
@@ -892,7 +906,6 @@ fn fuzz_vcf_gz() {
 }
 
 #[test]
-#[ignore = "needs BGZF CRC and end-of-file checks from issue 11 (other branch)"]
 fn fuzz_vcf_gz_blocks() {
     let mutators = vec![
         structure("drop blocks at a block boundary", bgzf_truncate_at_block),
@@ -945,7 +958,6 @@ fn fuzz_bcf() {
 }
 
 #[test]
-#[ignore = "needs BCF header/record length validation (reader hardening, issue 11 other branch)"]
 fn fuzz_bcf_lengths() {
     let mutators = vec![
         structure("change the header length", |r, b| {
@@ -962,7 +974,6 @@ fn fuzz_bcf_lengths() {
 }
 
 #[test]
-#[ignore = "needs BGZF CRC and end-of-file checks from issue 11 (other branch)"]
 fn fuzz_bcf_blocks() {
     let mutators = vec![
         structure("drop blocks at a block boundary", bgzf_truncate_at_block),
@@ -995,7 +1006,6 @@ fn fuzz_summary() {
 }
 
 #[test]
-#[ignore = "needs summary checksums from issue 11 (other branch)"]
 fn fuzz_summary_bytes() {
     let mutators = vec![
         structure("flip a data byte", |r, b| {

@@ -502,6 +502,8 @@ fn keys_bind_party_names_to_signing_keys() {
         f.join("party_c.pheno").to_str().unwrap(),
         "--covar",
         f.join("party_c.covar").to_str().unwrap(),
+        "--covar-categorical",
+        "site",
         "--secure",
         "--roster",
         forged_roster.to_str().unwrap(),

@@ -477,13 +477,13 @@ fn a_name_given_twice_is_refused() {
         dir.path(),
         &compress_args(&p, &out, &[SITE[0], SITE[1], "--pheno-name", "y1,y1"]),
         "out",
-        &["--pheno-name names 'y1' twice"],
+        &["--pheno-name: 'y1' is given twice"],
     );
     expect_error(
         dir.path(),
         &compress_args(&p, &out, &[SITE[0], SITE[1], "--covar-name", "age,sex,age"]),
         "out",
-        &["--covar-name names 'age' twice"],
+        &["--covar-name: 'age' is given twice"],
     );
     expect_error(
         dir.path(),
@@ -494,7 +494,7 @@ fn a_name_given_twice_is_refused() {
 }
 
 #[test]
-fn the_header_records_min_cell_and_version_1_files_still_merge() {
+fn the_header_records_min_cell_and_version_1_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (k5, _) = compress_at(d, "c", "5");
@@ -514,7 +514,7 @@ fn the_header_records_min_cell_and_version_1_files_still_merge() {
         0
     );
 
-    // A version 1 file (no disclosure entry) is still read: "no disclosure rules recorded".
+    // A version 1 file (no disclosure entry) is refused with the command that regenerates it.
     let mut old = read_summary(&k1).unwrap();
     old.header.format_version = 1;
     old.header.components[0].disclosure = None;
@@ -522,11 +522,19 @@ fn the_header_records_min_cell_and_version_1_files_still_merge() {
     let mut writer = SummaryWriter::create(&v1, &old.header).unwrap();
     writer.write(&old.rows).unwrap();
     writer.finish().unwrap();
-    let prefix = merge_to(&[&v1], &d.join("old"), &[]);
-    let log = fs::read_to_string(format!("{prefix}.log")).unwrap();
-    assert!(log.contains("no disclosure rules recorded"), "{log}");
+    let prefix = d.join("old");
+    expect_error(
+        d,
+        &[
+            "merge",
+            v1.to_str().unwrap(),
+            "--out",
+            prefix.to_str().unwrap(),
+        ],
+        "old",
+        &["v1.parquet", "format version 1", "dash compress"],
+    );
     let current = merge_to(&[&k1], &d.join("new"), &[]);
-    assert_same_results(&prefix, &current, "y1", 0.0);
     let log = fs::read_to_string(format!("{current}.log")).unwrap();
     assert!(log.contains("--min-cell 1: 0 variants suppressed"), "{log}");
 }

@@ -131,6 +131,8 @@ fn expect_refused(genotypes: &Path, needles: &[&str]) {
         s(genotypes),
         "--pheno",
         s(&pheno),
+        "--min-cell",
+        "1",
         "--out",
         s(&out),
     ];
@@ -145,6 +147,8 @@ fn compress_ok(genotypes: &Path, out: &Path) -> String {
         s(genotypes),
         "--pheno",
         s(&pheno),
+        "--min-cell",
+        "1",
         "--out",
         s(out),
     ]);
@@ -743,6 +747,8 @@ fn a_corrupt_index_count_is_refused_not_allocated() {
         s(&vcf),
         "--pheno",
         s(&pheno),
+        "--min-cell",
+        "1",
         "--region",
         "1",
         "--out",
