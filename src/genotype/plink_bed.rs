@@ -412,10 +412,16 @@ pub fn read_fam(path: &Path) -> Result<Vec<String>> {
     for (line_no, line) in read_lines(path)? {
         let line = line?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() < 2 {
-            return Err(
-                Error::input(path, "expected at least FID and IID").at(format!("line {line_no}"))
-            );
+        // Six fields, as PLINK 1 writes them: a lost separator would otherwise shift the IID.
+        if fields.len() != 6 {
+            return Err(Error::input(
+                path,
+                format!(
+                    "expected 6 fields (FID IID father mother sex phenotype), found {}",
+                    fields.len()
+                ),
+            )
+            .at(format!("line {line_no}")));
         }
         let iid = fields[1].to_string();
         if let Some(first) = seen.insert(iid.clone(), line_no) {

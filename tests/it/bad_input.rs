@@ -2,21 +2,9 @@
 //! no output file (not even a temporary one).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::*;
-
-/// Copies party `name`'s fixture files into `dir`, returning the new prefix.
-fn copy_party(dir: &Path, name: &str) -> PathBuf {
-    for ext in ["bed", "bim", "fam", "pheno", "covar"] {
-        fs::copy(
-            fixtures().join(format!("party_{name}.{ext}")),
-            dir.join(format!("party_{name}.{ext}")),
-        )
-        .unwrap();
-    }
-    dir.join(format!("party_{name}"))
-}
 
 fn path(prefix: &Path, ext: &str) -> String {
     format!("{}.{ext}", prefix.display())

@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: run the binary, read its outputs and the goldens.
 
 use std::collections::HashMap;
+use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -318,4 +319,26 @@ pub fn expect_error<S: AsRef<str>>(dir: &Path, args: &[S], out_name: &str, needl
     }
     let left = files_starting_with(dir, out_name);
     assert!(left.is_empty(), "output left behind: {left:?}");
+}
+
+/// Copies party `name`'s fixture files into `dir`; returns the file prefix.
+pub fn copy_party(dir: &Path, name: &str) -> PathBuf {
+    for ext in ["bed", "bim", "fam", "pheno", "covar"] {
+        fs::copy(
+            fixtures().join(format!("party_{name}.{ext}")),
+            dir.join(format!("party_{name}.{ext}")),
+        )
+        .unwrap();
+    }
+    dir.join(format!("party_{name}"))
+}
+
+/// Every file name in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }

@@ -10,19 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// The file names in `dir`.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Names in `dir` that are temporaries or locks.
 fn leftovers(dir: &Path) -> Vec<String> {
-    names(dir)
+    file_names(dir)
         .into_iter()
         .filter(|n| n.contains(".tmp-") || n.ends_with(".lock"))
         .collect()
@@ -90,7 +80,7 @@ fn failed_rename_leaves_no_temporary() {
     fs::write(out.join("keep"), "x").unwrap();
     let args = compress_args("c", &out);
     expect_exit(&strs(&args), 1, &["out.parquet"]);
-    assert_eq!(names(dir.path()), ["out.parquet"]);
+    assert_eq!(file_names(dir.path()), ["out.parquet"]);
 }
 
 #[test]
@@ -150,7 +140,11 @@ fn a_failed_commit_removes_the_files_already_committed() {
         !merged.exists(),
         "the merged summary of a failed run stayed"
     );
-    assert!(leftovers(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        file_names(dir.path())
+    );
 }
 
 #[test]
@@ -184,7 +178,11 @@ fn a_locked_output_is_refused() {
     // the lock file after.
     dash_ok(&strs(&args));
     dash_ok(&["merge", s(&a), "--out", s(&out)]);
-    assert!(leftovers(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        file_names(dir.path())
+    );
 }
 
 /// md5 of a file, as hex.
@@ -238,7 +236,11 @@ fn concurrent_merges_to_one_prefix_do_not_mix_their_files() {
                 "round {round}: {pheno}'s metadata is another run's (data md5 {md5}):\n{meta}"
             );
         }
-        assert!(leftovers(dir.path()).is_empty(), "{:?}", names(dir.path()));
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            file_names(dir.path())
+        );
     }
 }
 
@@ -267,7 +269,7 @@ fn interrupted_compress(signal: &str) -> (Option<i32>, String, Vec<String>) {
     bed.set_len(3 + (VARIANTS * SAMPLES.div_ceil(4)) as u64)
         .unwrap();
     drop(bed);
-    let inputs = names(dir.path());
+    let inputs = file_names(dir.path());
 
     let out = dir.path().join("out.parquet");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dash"))
@@ -304,7 +306,7 @@ fn interrupted_compress(signal: &str) -> (Option<i32>, String, Vec<String>) {
                 read_stderr(&mut child)
             );
         }
-        if names(dir.path()).iter().any(|n| n.contains(".tmp-")) {
+        if file_names(dir.path()).iter().any(|n| n.contains(".tmp-")) {
             break;
         }
         if started.elapsed() > Duration::from_secs(60) {
@@ -330,7 +332,7 @@ fn interrupted_compress(signal: &str) -> (Option<i32>, String, Vec<String>) {
         std::thread::sleep(Duration::from_millis(5));
     };
     let stderr = read_stderr(&mut child);
-    let left: Vec<String> = names(dir.path())
+    let left: Vec<String> = file_names(dir.path())
         .into_iter()
         .filter(|n| !inputs.contains(n))
         .collect();
@@ -373,7 +375,7 @@ fn no_common_sample_in_the_covariate_file_blames_the_covariate_file() {
         &["party_b.covar", "no sample in common"],
     );
     assert!(!line.contains("party_a.pheno:"), "{line}");
-    assert!(names(dir.path()).is_empty());
+    assert!(file_names(dir.path()).is_empty());
 }
 
 #[test]

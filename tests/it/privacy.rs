@@ -10,18 +10,6 @@ use std::path::{Path, PathBuf};
 use crate::common::*;
 use dash::summary::{read_summary, Summary, SummaryWriter};
 
-/// Copies party `name`'s fixture files into `dir`; returns the file prefix.
-fn copy_party(dir: &Path, name: &str) -> PathBuf {
-    for ext in ["bed", "bim", "fam", "pheno", "covar"] {
-        fs::copy(
-            fixtures().join(format!("party_{name}.{ext}")),
-            dir.join(format!("party_{name}.{ext}")),
-        )
-        .unwrap();
-    }
-    dir.join(format!("party_{name}"))
-}
-
 fn with_ext(prefix: &Path, ext: &str) -> String {
     format!("{}.{ext}", prefix.display())
 }
