@@ -475,22 +475,12 @@ fn read_variants(
     qc: &mut [QcCounts],
 ) -> std::result::Result<(), (usize, Error)> {
     let column = |name: &str| batch.column_by_name(name).expect("schema checked");
-    let chrom = column("chrom").as_string::<i32>();
-    let pos = column("pos").as_primitive::<UInt64Type>();
-    let id = column("id").as_string::<i32>();
-    let ref_allele = column("ref").as_string::<i32>();
-    let alt = column("alt").as_string::<i32>();
+    let variant_columns = schema::VariantColumns::of(batch);
     let lists = column("components").as_list::<i32>();
     let offsets = lists.value_offsets();
     let held = lists.values().as_primitive::<UInt32Type>().values();
     for r in 0..batch.num_rows() {
-        variants[r] = Variant {
-            chrom: chrom.value(r).to_string(),
-            pos: pos.value(r),
-            id: id.value(r).to_string(),
-            ref_allele: ref_allele.value(r).to_string(),
-            alt_allele: alt.value(r).to_string(),
-        };
+        variants[r] = variant_columns.variant(r);
         let indices = &held[offsets[r] as usize..offsets[r + 1] as usize];
         if indices.is_empty()
             || indices

@@ -62,3 +62,40 @@ pub fn schema(widths: &[usize]) -> SchemaRef {
     fields.push(ArrowField::new("dosage_sum", DataType::Float64, false));
     Arc::new(Schema::new(fields))
 }
+
+/// The five variant columns (`chrom`, `pos`, `id`, `ref`, `alt`) of a record batch whose schema
+/// was checked: shared by the plaintext and the secure reader.
+pub(crate) struct VariantColumns<'a> {
+    chrom: &'a arrow_array::StringArray,
+    pos: &'a arrow_array::UInt64Array,
+    id: &'a arrow_array::StringArray,
+    ref_allele: &'a arrow_array::StringArray,
+    alt: &'a arrow_array::StringArray,
+}
+
+impl<'a> VariantColumns<'a> {
+    /// The columns of `batch` (panics on a batch whose schema was not checked).
+    pub(crate) fn of(batch: &'a arrow_array::RecordBatch) -> VariantColumns<'a> {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::UInt64Type;
+        let column = |name: &str| batch.column_by_name(name).expect("schema checked");
+        VariantColumns {
+            chrom: column("chrom").as_string::<i32>(),
+            pos: column("pos").as_primitive::<UInt64Type>(),
+            id: column("id").as_string::<i32>(),
+            ref_allele: column("ref").as_string::<i32>(),
+            alt: column("alt").as_string::<i32>(),
+        }
+    }
+
+    /// The variant of row `r`.
+    pub(crate) fn variant(&self, r: usize) -> super::Variant {
+        super::Variant {
+            chrom: self.chrom.value(r).to_string(),
+            pos: self.pos.value(r),
+            id: self.id.value(r).to_string(),
+            ref_allele: self.ref_allele.value(r).to_string(),
+            alt_allele: self.alt.value(r).to_string(),
+        }
+    }
+}

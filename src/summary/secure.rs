@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::UInt64Type;
 use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray, UInt64Array};
 use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
@@ -243,23 +242,13 @@ pub fn for_each_batch(
         .map_err(|e| Error::input(path, e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| Error::input(path, format!("corrupt data: {e}")))?;
-        let column = |name: &str| batch.column_by_name(name).expect("schema checked");
-        let chrom = column("chrom").as_string::<i32>();
-        let pos = column("pos").as_primitive::<UInt64Type>();
-        let id = column("id").as_string::<i32>();
-        let ref_allele = column("ref").as_string::<i32>();
-        let alt = column("alt").as_string::<i32>();
-        let masked = column(MASKED_COLUMN).as_fixed_size_binary();
+        let masked = batch
+            .column_by_name(MASKED_COLUMN)
+            .expect("schema checked")
+            .as_fixed_size_binary();
         let rows = batch.num_rows();
-        let variants = (0..rows)
-            .map(|r| Variant {
-                chrom: chrom.value(r).to_string(),
-                pos: pos.value(r),
-                id: id.value(r).to_string(),
-                ref_allele: ref_allele.value(r).to_string(),
-                alt_allele: alt.value(r).to_string(),
-            })
-            .collect();
+        let columns = super::schema::VariantColumns::of(&batch);
+        let variants = (0..rows).map(|r| columns.variant(r)).collect();
         let mut words = Vec::with_capacity(rows * width);
         for r in 0..rows {
             for chunk in masked.value(r).chunks_exact(WORD_BYTES) {
