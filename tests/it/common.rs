@@ -187,13 +187,7 @@ pub fn assert_matches_golden(
             "{phenotype} {id}: other allele"
         );
         assert_eq!(ours["n"], get("n"), "{phenotype} {id}: n");
-        let pairs = [
-            ("beta", "beta"),
-            ("standard_error", "se"),
-            ("t_statistic", "t"),
-            ("neg_log_10_p_value", "neg_log10_p"),
-            ("effect_allele_frequency", "eaf"),
-        ];
+        let pairs = GOLDEN_COLUMNS;
         for (k, (ours_name, golden_name)) in pairs.iter().enumerate() {
             let a: f64 = ours[*ours_name].parse().unwrap();
             let b: f64 = get(golden_name).parse().unwrap();
@@ -342,3 +336,12 @@ pub fn file_names(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// GWAS-SSF columns and the oracle's golden column each is compared with.
+pub const GOLDEN_COLUMNS: [(&str, &str); 5] = [
+    ("beta", "beta"),
+    ("standard_error", "se"),
+    ("t_statistic", "t"),
+    ("neg_log_10_p_value", "neg_log10_p"),
+    ("effect_allele_frequency", "eaf"),
+];

@@ -321,13 +321,7 @@ fn ds_merge_equals_pooled_least_squares() {
                 .unwrap_or_else(|| panic!("{phenotype} {key}: missing from the output"));
             assert_eq!(ours["n"], golden["n"], "{phenotype} {key}: n");
             ns.insert(golden["n"].clone());
-            let pairs = [
-                ("beta", "beta"),
-                ("standard_error", "se"),
-                ("t_statistic", "t"),
-                ("neg_log_10_p_value", "neg_log10_p"),
-                ("effect_allele_frequency", "eaf"),
-            ];
+            let pairs = GOLDEN_COLUMNS;
             for (k, (ours_name, golden_name)) in pairs.iter().enumerate() {
                 let a: f64 = ours[*ours_name].parse().unwrap();
                 let b: f64 = golden[*golden_name].parse().unwrap();
