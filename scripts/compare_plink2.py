@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--plink2", required=True, help="plink2 .glm.linear file for the same phenotype")
     ap.add_argument("--bed", required=True, help="pooled PLINK 1 prefix (PREFIX.bed/.bim/.fam)")
     ap.add_argument("--tol", type=float, default=1e-5, help="max relative difference (default 1e-5)")
+    ap.add_argument("--selected", action="store_true",
+                    help="both tools ran with a variant selection: a variant absent from both "
+                         "outputs was left out by it (absent from one only is still a mismatch)")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -153,13 +156,16 @@ def main():
     problems = []
     maxd = {"beta": 0.0, "se": 0.0, "t": 0.0, "p": 0.0, "eaf": 0.0}
     worst = {}
-    compared = both_na = skipped_missing = 0
+    compared = both_na = skipped_missing = not_selected = 0
     for vid, (nmiss, b_a1, b_a2) in bed.items():
         if nmiss > 0:
             skipped_missing += 1
             continue
         d = dash.get(vid)
         q = p2.get(vid)
+        if a.selected and d is None and q is None:
+            not_selected += 1
+            continue
         if q is None:
             problems.append("%s: absent from plink2 output" % vid)
             continue
@@ -218,8 +224,10 @@ def main():
         problems.append("no variant could be compared")
 
     summary = ("compare_plink2: %d variants compared (%d without missing calls had no result in both, "
-               "%d with missing calls not comparable), max rel diff beta=%.3g se=%.3g t=%.3g p=%.3g%s, tol=%.3g"
-               % (compared, both_na, skipped_missing, maxd["beta"], maxd["se"], maxd["t"], maxd["p"],
+               "%d with missing calls not comparable%s), max rel diff beta=%.3g se=%.3g t=%.3g p=%.3g%s, tol=%.3g"
+               % (compared, both_na, skipped_missing,
+                  (", %d left out by the selection in both" % not_selected) if a.selected else "",
+                  maxd["beta"], maxd["se"], maxd["t"], maxd["p"],
                   (" eaf=%.3g" % maxd["eaf"]) if any("A1_FREQ" in r for r in p2.values()) else "", a.tol))
     if a.verbose:
         for k, v in worst.items():

@@ -10,17 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-demo-out}
 mkdir -p "$out"
-if [ -z "${DASH_BIN:-}" ]; then
-  # The dev profile, as `cargo test` builds it (Cargo.toml optimises the dependencies there), so
-  # the demo and the tests share one build of the dependencies. Cargo says where the binary went
-  # (CARGO_TARGET_DIR and .cargo/config honoured).
-  DASH_BIN=$(cargo build --quiet --bin dash --message-format=json-render-diagnostics |
-    sed -n 's/^{"reason":"compiler-artifact".*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
-  if [ -z "$DASH_BIN" ]; then
-    echo "demo.sh: cargo build did not report the dash binary" >&2
-    exit 1
-  fi
-fi
+. scripts/dash_bin.sh
 
 # `site` is the fixtures' categorical covariate: declared, as every categorical covariate must be.
 for party in a b c; do

@@ -9,9 +9,11 @@ use clap::{Args, Parser, Subcommand};
 
 use dash::atomic_file::AtomicFile;
 use dash::error::{Error, IoResultExt, Result};
+use dash::genotype::select::VariantSelection;
 use dash::genotype::{DosageField, Region};
 use dash::merge::MergeOptions;
 use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob};
+use dash::samples::SampleSelection;
 
 /// dash: exact pooled GWAS from per-biobank summaries (compress within, combine across).
 #[derive(Debug, Parser)]
@@ -99,6 +101,22 @@ struct GenotypeInput {
     /// Variants per block (default: sized to ~32 MiB of genotypes).
     #[arg(long, hide = true)]
     block_size: Option<usize>,
+    /// Only variants on these chromosomes, as plink2: `1-4,22,X` (repeatable: all must hold).
+    #[arg(long, value_name = "CHRS")]
+    chr: Vec<String>,
+    /// Leave out variants on these chromosomes (plink2's --not-chr).
+    #[arg(long, value_name = "CHRS")]
+    not_chr: Vec<String>,
+    /// Only autosomes 1-22 (plink2's --autosome).
+    #[arg(long)]
+    autosome: bool,
+    /// Only variants named in these files: variant IDs, or with bed0/bed1 interval-BED ranges
+    /// (plink2's --extract; put it after the genotype file).
+    #[arg(long, num_args = 1..=3, value_name = "[bed0|bed1] FILE")]
+    extract: Option<Vec<String>>,
+    /// Leave out variants named in these files (as --extract).
+    #[arg(long, num_args = 1..=3, value_name = "[bed0|bed1] FILE")]
+    exclude: Option<Vec<String>>,
 }
 
 impl GenotypeInput {
@@ -112,8 +130,54 @@ impl GenotypeInput {
             region,
             dosage_field,
             block_size: self.block_size,
+            selection: self.variant_selection()?,
         })
     }
+
+    /// `--chr`, `--not-chr`, `--autosome`, `--extract`, `--exclude`.
+    fn variant_selection(&self) -> Result<VariantSelection> {
+        let mut selection = VariantSelection::default();
+        if self.autosome {
+            selection = selection.autosomes()?;
+        }
+        for list in &self.chr {
+            selection = selection.chromosomes(list)?;
+        }
+        for list in &self.not_chr {
+            selection = selection.not_chromosomes(list)?;
+        }
+        if let Some(args) = &self.extract {
+            selection = selection.extract(&list_args("--extract", args)?)?;
+        }
+        if let Some(args) = &self.exclude {
+            selection = selection.exclude(&list_args("--exclude", args)?)?;
+        }
+        Ok(selection)
+    }
+}
+
+/// The values of `--extract`/`--exclude`: `FILE…` or `bed0|bed1 FILE…`. The flag takes up to
+/// three values, so it can swallow the genotype file when written before it: say so.
+fn list_args(flag: &str, args: &[String]) -> Result<Vec<String>> {
+    let modifier = matches!(args[0].as_str(), "bed0" | "bed1" | "range");
+    let files = &args[usize::from(modifier)..];
+    if let Some(genotypes) = files.iter().find(|f| looks_like_genotypes(f)) {
+        return Err(Error::usage(format!(
+            "{flag} was given '{genotypes}', which looks like the genotype file: write the genotype file before {flag}"
+        )));
+    }
+    Ok(args.to_vec())
+}
+
+/// Whether a value names a genotype file rather than a list (a `.bed` is an interval list
+/// unless a `.bim` lies beside it).
+fn looks_like_genotypes(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let genotype_extension = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf", ".bgen", ".pgen"]
+        .iter()
+        .any(|ext| lower.ends_with(ext));
+    genotype_extension
+        || (lower.ends_with(".bed") && Path::new(value).with_extension("bim").exists())
 }
 
 /// `dash compress`.
@@ -137,6 +201,13 @@ struct CompressArgs {
     /// numeric, and a non-numeric value in it is an error.
     #[arg(long, value_delimiter = ',', value_name = "NAME[,NAME…]")]
     covar_categorical: Vec<String>,
+    /// Only samples named in this file (IIDs, `FID IID` lines, or a .fam/.psam; repeatable:
+    /// samples in any of the files), as plink2's --keep.
+    #[arg(long, value_name = "FILE")]
+    keep: Vec<PathBuf>,
+    /// Leave out samples named in this file (repeatable), as plink2's --remove.
+    #[arg(long, value_name = "FILE")]
+    remove: Vec<PathBuf>,
     /// Read -9 in the phenotype and covariate files as a value (by default it is missing, as in
     /// plink2).
     #[arg(long)]
@@ -307,6 +378,7 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         covar: args.covar.clone(),
         covar_names: args.covar_name.clone(),
         covar_categorical: args.covar_categorical.clone(),
+        samples: SampleSelection::read(&args.keep, &args.remove)?,
         no_input_missing_phenotype: args.no_input_missing_phenotype,
         min_cell,
         party: args.party.clone(),

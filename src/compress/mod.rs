@@ -48,6 +48,8 @@ pub struct CompressOptions {
     /// `--min-cell K` (recorded in the header; the per-variant rules of a plaintext summary,
     /// [`disclosure`]); 0 or 1 suppresses nothing.
     pub min_cell: u64,
+    /// The sample and variant selection applied (`--keep`, `--chr`, …), for the header.
+    pub selection: Vec<String>,
 }
 
 /// What a compress run did.
@@ -88,6 +90,17 @@ pub fn component_id(party: &str, layouts: &[GroupLayout], groups: &[ComponentGro
     crate::summary::id::component_id(content.to_string().as_bytes())
 }
 
+/// The header's record of the genotype source and what compress selected from it.
+pub fn source_record(reader: &dyn BlockReader, options: &CompressOptions) -> Source {
+    Source {
+        format: reader.format_name().to_string(),
+        file: options.source_file.clone(),
+        dosage_field: reader.dosage_field().to_string(),
+        orientation: reader.orientation(),
+        selection: options.selection.clone(),
+    }
+}
+
 /// Builds the summary header of a single-party file.
 pub fn single_party_header(
     fields: &SampleFields,
@@ -110,12 +123,7 @@ pub fn single_party_header(
         components: vec![Component {
             id: component_id(&options.party, &layouts, &groups),
             party: options.party.clone(),
-            source: Source {
-                format: reader.format_name().to_string(),
-                file: options.source_file.clone(),
-                dosage_field: reader.dosage_field().to_string(),
-                orientation: reader.orientation(),
-            },
+            source: source_record(reader, options),
             groups,
             disclosure: Some(disclosure_record(
                 options.min_cell,

@@ -13,6 +13,7 @@ pub mod duplicates;
 pub mod header;
 mod io;
 pub mod plink_bed;
+pub mod select;
 pub mod stream;
 pub mod vcf;
 

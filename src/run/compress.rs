@@ -9,8 +9,9 @@ use super::{file_name, party_from_file_name};
 use crate::atomic_file::{check_output_dir, OutputLock};
 use crate::compress::{compress as compress_plain, CompressOptions};
 use crate::error::{echo, Error, Result};
+use crate::genotype::select::{SelectedReader, VariantSelection};
 use crate::genotype::{self, BlockReader, DosageField, Region};
-use crate::samples::{BuildOptions, SampleFields, Table};
+use crate::samples::{BuildOptions, SampleFields, SampleSelection, Table};
 use crate::secure::{self, SecureSetup};
 
 /// A genotype file and how to read it (shared by compress and decode).
@@ -24,12 +25,18 @@ pub struct GenotypeSource {
     pub dosage_field: DosageField,
     /// Variants per block (`None`: sized from the sample count).
     pub block_size: Option<usize>,
+    /// `--chr`, `--extract`, …: which variants to read.
+    pub selection: VariantSelection,
 }
 
 impl GenotypeSource {
     /// Opens the reader.
     pub fn open(&self) -> Result<Box<dyn BlockReader>> {
-        genotype::open(&self.path, self.region.as_ref(), self.dosage_field)
+        let reader = genotype::open(&self.path, self.region.as_ref(), self.dosage_field)?;
+        Ok(match self.selection.is_everything() {
+            true => reader,
+            false => Box::new(SelectedReader::new(reader, self.selection.clone())),
+        })
     }
 }
 
@@ -61,6 +68,8 @@ pub struct CompressJob {
     pub covar_names: Option<Vec<String>>,
     /// Covariates declared categorical (`--covar-categorical`); every other one is numeric.
     pub covar_categorical: Vec<String>,
+    /// `--keep`/`--remove`: which genotype samples may enter the analysis.
+    pub samples: SampleSelection,
     /// `--no-input-missing-phenotype`: `-9` is a value, not missing.
     pub no_input_missing_phenotype: bool,
     /// `--min-cell K`: disclosure-control minimum cell size (1: no suppression).
@@ -144,6 +153,13 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
         block_size: job.genotypes.block_size,
         progress: job.progress,
         min_cell: job.min_cell,
+        selection: job
+            .samples
+            .description()
+            .iter()
+            .chain(job.genotypes.selection.description())
+            .cloned()
+            .collect(),
     };
     let Some(secure_job) = &job.secure else {
         let stats = compress_plain(reader.as_mut(), &fields, &options, &job.out)?;
@@ -210,6 +226,7 @@ fn build_fields(
         categorical: job.covar_categorical.iter().cloned().collect(),
         no_input_missing_phenotype: job.no_input_missing_phenotype,
         min_cell: job.min_cell,
+        selection: job.samples.clone(),
         ..options
     };
     let Some(secure_job) = &job.secure else {

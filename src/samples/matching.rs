@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use super::select::SampleSelection;
 use super::table::Table;
 use crate::error::{Error, Result};
 
@@ -15,7 +16,9 @@ use crate::error::{Error, Result};
 pub struct MatchReport {
     /// Samples in the genotype file.
     pub genotype_samples: usize,
-    /// Genotype samples found in the phenotype (and covariate) file.
+    /// Genotype samples left out by `--keep`/`--remove`.
+    pub not_selected: usize,
+    /// Selected genotype samples found in the phenotype (and covariate) file.
     pub matched: usize,
     /// Phenotype-file rows whose IID is not a genotype sample.
     pub unmatched_pheno_rows: usize,
@@ -40,12 +43,15 @@ impl MatchReport {
 
 impl fmt::Display for MatchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} genotype samples, ", self.genotype_samples)?;
+        if self.not_selected > 0 {
+            write!(f, "{} left out by --keep/--remove, ", self.not_selected)?;
+        }
         write!(
             f,
-            "{} genotype samples, {} matched, {} unmatched file rows ({} phenotype, {} covariate), \
+            "{} matched, {} unmatched file rows ({} phenotype, {} covariate), \
              {} dropped ({} without phenotype row, {} without covariate row, {} with a missing covariate, \
              {} with no phenotype value)",
-            self.genotype_samples,
             self.matched,
             self.unmatched_pheno_rows + self.unmatched_covar_rows,
             self.unmatched_pheno_rows,
@@ -79,6 +85,7 @@ impl Matching {
         genotype_samples: &[String],
         pheno: &Table,
         covar: Option<&Table>,
+        selection: &SampleSelection,
     ) -> Result<Matching> {
         let n = genotype_samples.len();
         let sample_index: HashMap<&str, usize> = genotype_samples
@@ -96,6 +103,10 @@ impl Matching {
 
         let mut usable = vec![false; n];
         for i in 0..n {
+            if !selection.selects(&genotype_samples[i]) {
+                report.not_selected += 1;
+                continue;
+            }
             let has_pheno = pheno_rows[i].is_some();
             let has_covar = covar_rows.as_ref().is_none_or(|rows| rows[i].is_some());
             match (has_pheno, has_covar) {
@@ -106,6 +117,12 @@ impl Matching {
                 (false, _) => report.no_pheno_row += 1,
                 (true, false) => report.no_covar_row += 1,
             }
+        }
+        if report.not_selected == n {
+            return Err(Error::inputs(format!(
+                "{}: no genotype sample is left of the {n} (samples are matched by IID)",
+                selection.description().join(" ")
+            )));
         }
         if report.matched == 0 {
             return Err(no_sample_in_common(

@@ -20,11 +20,13 @@ pub mod covariates;
 pub mod groups;
 pub mod matching;
 pub mod numeric;
+pub mod select;
 pub mod table;
 
 pub use crate::summary::{FieldKind, SampleField};
 pub use groups::Group;
 pub use matching::MatchReport;
+pub use select::SampleSelection;
 pub use table::Table;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +72,8 @@ pub struct BuildOptions {
     /// `--min-cell K`: every phenotype group, group difference, categorical level and level
     /// complement holds 0 or at least K samples ([`checks`]); 0 or 1 checks nothing.
     pub min_cell: u64,
+    /// `--keep`/`--remove`: genotype samples not selected enter no group.
+    pub selection: SampleSelection,
 }
 
 impl SampleFields {
@@ -111,7 +115,7 @@ impl SampleFields {
 
         // Which genotype samples have the rows they need; a sample missing a covariate is
         // dropped, so every usable sample has a complete row of covariate fields.
-        let mut matching = Matching::new(genotype_samples, pheno, covar)?;
+        let mut matching = Matching::new(genotype_samples, pheno, covar, &options.selection)?;
         let covariates = Covariates::decode(covar, &covar_columns, &matching, options)?;
         matching.drop_missing_covariates(|i| covariates.any_missing(i));
 

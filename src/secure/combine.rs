@@ -448,6 +448,7 @@ fn decode_summary(
                 file: String::new(),
                 dosage_field: dosage_fields.join(","),
                 orientation: Orientation::Manifest,
+                selection: Vec::new(),
             },
             groups,
             // The smallest K any party compressed with (the pooled rule is merge's `--min-cell`).

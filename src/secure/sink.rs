@@ -24,7 +24,7 @@ use crate::samples::SampleFields;
 use crate::summary::id::component_id;
 use crate::summary::secure::{header_word_count, word_to_hex, words_per_row, SecureWriter};
 use crate::summary::{
-    Component, GroupLayout, Header, Rows, SecureSection, Source, FORMAT_NAME, FORMAT_VERSION,
+    Component, GroupLayout, Header, Rows, SecureSection, FORMAT_NAME, FORMAT_VERSION,
 };
 
 /// What a secure compress run did.
@@ -274,12 +274,7 @@ fn masked_header(
         components: vec![Component {
             id,
             party: party.clone(),
-            source: Source {
-                format: reader.format_name().to_string(),
-                file: options.source_file.clone(),
-                dosage_field: reader.dosage_field().to_string(),
-                orientation: reader.orientation(),
-            },
+            source: crate::compress::source_record(reader, options),
             groups: Vec::new(),
             disclosure: Some(crate::compress::disclosure_record(
                 options.min_cell,

@@ -142,6 +142,10 @@ pub struct Source {
     pub dosage_field: String,
     /// Whether REF/ALT are reference-based, PLINK 1 A2/A1, or a secure set's manifest alleles.
     pub orientation: Orientation,
+    /// The sample and variant selection compress applied (`--keep`, `--chr`, `--extract`, …),
+    /// as the flags were given (file names without directories); empty when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selection: Vec<String>,
 }
 
 /// n and Gram matrix of one group of one component.
