@@ -232,6 +232,87 @@ impl Projection {
     }
 }
 
+/// The covariate-only model `y ~ C` itself (the seed paper's §2): `γ̂ = (CᵀC)⁻¹Cᵀy`, from the
+/// same factor the variant tests use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateFit {
+    /// γ̂, one per column of C.
+    pub estimates: Vec<f64>,
+    /// `(CᵀC)⁻¹`, row-major k × k: the covariance of γ̂ is `residual_variance ·` this.
+    pub unscaled_covariance: Vec<f64>,
+    /// Residual sum of squares `yᵀy − yᵀC(CᵀC)⁻¹Cᵀy`.
+    pub rss: f64,
+    /// Residual degrees of freedom `n − k`.
+    pub df: f64,
+}
+
+impl CovariateFit {
+    /// τ̂², the residual variance `rss / df` (NaN without a degree of freedom).
+    pub fn residual_variance(&self) -> f64 {
+        if self.df >= 1.0 {
+            self.rss / self.df
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// The estimate and standard error of the linear combination `aᵀγ`: how a coefficient is
+    /// moved back from centred to original units (the intercept after centring the covariates).
+    pub fn combination(&self, a: &[f64]) -> (f64, f64) {
+        let k = self.estimates.len();
+        let estimate = dot(a, &self.estimates);
+        let mut variance = 0.0;
+        for i in 0..k {
+            for j in 0..k {
+                variance += a[i] * self.unscaled_covariance[i * k + j] * a[j];
+            }
+        }
+        (estimate, (self.residual_variance() * variance).sqrt())
+    }
+}
+
+impl Projection {
+    /// The covariate model: `γ̂ = S·R_s⁻¹·Qᵀy` and `(CᵀC)⁻¹ = S·R_s⁻¹·R_s⁻ᵀ·S`, where `R_s` is the
+    /// Cholesky factor of the equilibrated `S·CᵀC·S`.
+    pub fn covariate_fit(&self) -> CovariateFit {
+        let k = self.k;
+        // R_s⁻¹, upper triangular, by back substitution column by column.
+        let mut inverse = vec![0.0; k * k];
+        for j in 0..k {
+            inverse[j * k + j] = 1.0 / self.r[j * k + j];
+            for i in (0..j).rev() {
+                let sum: f64 = (i + 1..=j)
+                    .map(|l| self.r[i * k + l] * inverse[l * k + j])
+                    .sum();
+                inverse[i * k + j] = -sum / self.r[i * k + i];
+            }
+        }
+        let estimates = (0..k)
+            .map(|i| {
+                self.scale[i]
+                    * (i..k)
+                        .map(|l| inverse[i * k + l] * self.qty[l])
+                        .sum::<f64>()
+            })
+            .collect();
+        let mut unscaled_covariance = vec![0.0; k * k];
+        for i in 0..k {
+            for j in 0..k {
+                let sum: f64 = (i.max(j)..k)
+                    .map(|l| inverse[i * k + l] * inverse[j * k + l])
+                    .sum();
+                unscaled_covariance[i * k + j] = self.scale[i] * sum * self.scale[j];
+            }
+        }
+        CovariateFit {
+            estimates,
+            unscaled_covariance,
+            rss: self.yy_resid,
+            df: self.n - k as f64,
+        }
+    }
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -242,6 +323,32 @@ mod tests {
 
     fn names(k: usize) -> Vec<String> {
         (0..k).map(|i| format!("c{i}")).collect()
+    }
+
+    #[test]
+    fn covariate_fit_is_ordinary_least_squares() {
+        // y on (1, x), solved by hand: slope Sxy/Sxx = 10.75/5, intercept ȳ − slope·x̄,
+        // RSS 0.075 on 2 df, Var(slope) = σ²/Sxx, Var(intercept) = σ²(1/n + x̄²/Sxx).
+        let (x, y) = ([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.5]);
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+        let ones = [1.0; 4];
+        let ctc = [4.0, dot(&ones, &x), dot(&ones, &x), dot(&x, &x)];
+        let cty = [dot(&ones, &y), dot(&x, &y)];
+        let fit = Projection::new(&ctc, &cty, dot(&y, &y), 4.0, &names(2))
+            .unwrap()
+            .covariate_fit();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-13 * b.abs().max(1.0);
+        assert!(
+            close(fit.estimates[0], 0.9) && close(fit.estimates[1], 2.15),
+            "{fit:?}"
+        );
+        assert!(close(fit.rss, 0.075) && fit.df == 2.0);
+        let sigma2: f64 = 0.075 / 2.0;
+        assert!(close(fit.combination(&[0.0, 1.0]).1, (sigma2 / 5.0).sqrt()));
+        let (intercept, se) = fit.combination(&[1.0, 0.0]);
+        assert!(close(intercept, 0.9) && close(se, (sigma2 * (0.25 + 2.25 / 5.0)).sqrt()));
+        // A combination: the fitted value at x = 2, 0.9 + 2·2.15.
+        assert!(close(fit.combination(&[1.0, 2.0]).0, 5.2));
     }
 
     #[test]
