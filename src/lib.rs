@@ -13,6 +13,7 @@
 //! * [`summary`] — the Parquet summary file, the contract between parties and mergers;
 //! * [`merge`] — join by variant, harmonise alleles, pool sums, impute;
 //! * [`regression`] — the projection math; [`pvalue`] — log-space Student-t tails;
+//!   [`genomic_control`] — λGC from the p-values;
 //! * [`output`] — GWAS-SSF, metadata, skipped list;
 //! * [`secure`] — keys, roster, manifest, fixed-point ring encoding and pairwise masks for
 //!   secure combine (`--secure`): a sink on the compress side, an input kind on the merge side;
@@ -23,6 +24,7 @@ pub mod atomic_file;
 pub mod chrom;
 pub mod compress;
 pub mod error;
+pub mod genomic_control;
 pub mod genotype;
 pub mod merge;
 pub mod output;
