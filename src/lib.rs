@@ -14,7 +14,7 @@
 //! * [`merge`] — join by variant, harmonise alleles, pool sums, impute;
 //! * [`regression`] — the projection math; [`pvalue`] — log-space Student-t tails;
 //!   [`genomic_control`] — λGC from the p-values;
-//! * [`output`] — GWAS-SSF, metadata, skipped list;
+//! * [`output`] — GWAS-SSF, metadata, skipped list; [`report`] — λGC and top loci;
 //! * [`secure`] — keys, roster, manifest, fixed-point ring encoding and pairwise masks for
 //!   secure combine (`--secure`): a sink on the compress side, an input kind on the merge side;
 //! * [`run`] — the jobs behind the commands (compress, merge, decode) with typed options; the
@@ -30,6 +30,7 @@ pub mod merge;
 pub mod output;
 pub mod pvalue;
 pub mod regression;
+pub mod report;
 pub mod run;
 pub mod samples;
 pub mod secure;

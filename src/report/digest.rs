@@ -1,0 +1,129 @@
+//! What a merge keeps of its results for the report: every p-value (for λGC), by allele-frequency
+//! bin, and the hits below the clumping threshold.
+//!
+//! The merge streams its rows to the GWAS-SSF file and hands each tested variant to a
+//! [`Digest`]; memory is 8 bytes per tested variant plus the hits.
+//!
+//! ```
+//! use dash::report::digest::{Digest, DigestOptions, Tested};
+//! let mut digest = Digest::new(DigestOptions::default());
+//! for (p, eaf) in [(0.5f64, 0.3), (0.1, 0.004), (0.9, 0.7)] {
+//!     digest.add(&Tested { ln_p: p.ln(), effect_allele_frequency: eaf, ..Tested::default() });
+//! }
+//! let lambda = digest.lambda();
+//! assert_eq!(lambda[0].variants, 3);
+//! assert!((lambda[0].lambda_gc.unwrap() - 1.0).abs() < 1e-14); // median p = 0.5
+//! ```
+
+use super::loci::{clump, Hit, Locus};
+use crate::genomic_control::lambda_gc;
+
+/// The minor-allele-frequency bins λGC is also reported by.
+pub const MAF_BINS: [(&str, f64, f64); 3] = [
+    ("maf<0.01", 0.0, 0.01),
+    ("0.01<=maf<0.05", 0.01, 0.05),
+    ("maf>=0.05", 0.05, 1.0),
+];
+
+/// Settings of the loci table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DigestOptions {
+    /// Hits: variants with p below this (default 5e-8).
+    pub clump_p: f64,
+    /// Half-width of a locus in bp (default 500 kb).
+    pub clump_window: u64,
+}
+
+impl Default for DigestOptions {
+    fn default() -> DigestOptions {
+        DigestOptions {
+            clump_p: 5e-8,
+            clump_window: 500_000,
+        }
+    }
+}
+
+/// One tested variant as the digest sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tested {
+    /// The variant and its statistics, as the loci table would show it.
+    pub hit: Hit,
+    /// Natural log of p.
+    pub ln_p: f64,
+    /// Pooled effect allele frequency.
+    pub effect_allele_frequency: f64,
+}
+
+/// λGC of one bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinLambda {
+    /// `all` or a [`MAF_BINS`] name.
+    pub bin: &'static str,
+    /// Tested variants in the bin.
+    pub variants: usize,
+    /// λGC (`None` for an empty bin).
+    pub lambda_gc: Option<f64>,
+}
+
+/// The p-values and hits of one phenotype.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    options: DigestOptions,
+    /// ln p per MAF bin.
+    ln_p: [Vec<f64>; 3],
+    hits: Vec<Hit>,
+}
+
+impl Digest {
+    /// An empty digest.
+    pub fn new(options: DigestOptions) -> Digest {
+        Digest {
+            options,
+            ln_p: Default::default(),
+            hits: Vec::new(),
+        }
+    }
+
+    /// Adds a tested variant.
+    pub fn add(&mut self, tested: &Tested) {
+        let eaf = tested.effect_allele_frequency;
+        let maf = eaf.min(1.0 - eaf);
+        let bin = MAF_BINS
+            .iter()
+            .position(|&(_, low, high)| maf >= low && maf < high)
+            .unwrap_or(MAF_BINS.len() - 1);
+        self.ln_p[bin].push(tested.ln_p);
+        if tested.ln_p < self.options.clump_p.ln() {
+            self.hits.push(tested.hit.clone());
+        }
+    }
+
+    /// λGC overall, then by MAF bin.
+    pub fn lambda(&self) -> Vec<BinLambda> {
+        let mut all: Vec<f64> = self.ln_p.iter().flatten().copied().collect();
+        let mut out = vec![BinLambda {
+            bin: "all",
+            variants: all.len(),
+            lambda_gc: lambda_gc(&mut all),
+        }];
+        for ((name, _, _), values) in MAF_BINS.iter().zip(&self.ln_p) {
+            let mut values = values.clone();
+            out.push(BinLambda {
+                bin: name,
+                variants: values.len(),
+                lambda_gc: lambda_gc(&mut values),
+            });
+        }
+        out
+    }
+
+    /// The loci of the hits (see [`clump`]).
+    pub fn loci(&self) -> Vec<Locus> {
+        clump(self.hits.clone(), self.options.clump_window)
+    }
+
+    /// The clumping settings.
+    pub fn options(&self) -> DigestOptions {
+        self.options
+    }
+}
