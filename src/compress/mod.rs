@@ -130,6 +130,7 @@ pub fn single_party_header(
                 &disclosure::PLAIN_RULES,
             )),
             parties: Vec::new(),
+            case_control: fields.case_control.clone(),
         }],
         groups: layouts,
         region: options.region.clone(),

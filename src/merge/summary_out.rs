@@ -43,10 +43,11 @@ pub fn write(
             let home = &merged.components[global as usize];
             let (input, local) = home.home;
             let original = &merged.inputs[input].header.components[local];
-            let (source, disclosure, parties) = (
+            let (source, disclosure, parties, case_control) = (
                 original.source.clone(),
                 original.disclosure.clone(),
                 original.parties.clone(),
+                original.case_control.clone(),
             );
             let groups = layouts
                 .iter()
@@ -69,6 +70,7 @@ pub fn write(
                 groups,
                 disclosure,
                 parties,
+                case_control,
             }
         })
         .collect();

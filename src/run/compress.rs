@@ -134,6 +134,18 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
     let covar = job.covar.as_deref().map(Table::read).transpose()?;
     let fields = build_fields(job, reader.as_ref(), &pheno, covar.as_ref())?;
     note(fields.report.to_string());
+    for name in &fields.case_control {
+        note(format!(
+            "phenotype '{name}' is coded as plink2 codes case/control (1 control, 2 case): \
+             fitted by the same linear model as any phenotype (a linear probability model), values unchanged"
+        ));
+    }
+    for name in &fields.zero_one_two {
+        note(format!(
+            "phenotype '{name}' holds 0, 1 and 2: plink2 would read it as case/control with 0 \
+             missing; dash reads the values as numbers (write 0 as NA to match plink2)"
+        ));
+    }
     for group in &fields.groups {
         note(format!(
             "group [{}]: {} samples, {} fields",

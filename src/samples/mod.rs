@@ -22,6 +22,7 @@ pub mod matching;
 pub mod numeric;
 pub mod select;
 pub mod table;
+pub mod traits;
 
 pub use crate::summary::{FieldKind, SampleField};
 pub use groups::Group;
@@ -35,6 +36,7 @@ use crate::error::{Error, Result};
 use covariates::Covariates;
 use groups::{form_groups, Phenotypes};
 use matching::Matching;
+use traits::TraitKind;
 
 /// The sample fields of one party: all its groups, over the genotype file's samples.
 #[derive(Debug, Clone)]
@@ -47,6 +49,10 @@ pub struct SampleFields {
     pub report: MatchReport,
     /// Number of genotype samples (rows of the stacked matrix).
     pub n_genotype_samples: usize,
+    /// Phenotypes coded as plink2 codes case/control (1/2), recognised and not changed.
+    pub case_control: Vec<String>,
+    /// Phenotypes of 0, 1 and 2, which plink2 would read as case/control with 0 missing.
+    pub zero_one_two: Vec<String>,
 }
 
 /// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
@@ -143,11 +149,22 @@ impl SampleFields {
             pheno.path(),
             covar.map(Table::path),
         )?;
+        let mut case_control = Vec::new();
+        let mut zero_one_two = Vec::new();
+        for (name, values) in phenotypes.columns() {
+            match traits::classify(values.iter().flatten().copied()) {
+                TraitKind::CaseControl => case_control.push(name.to_string()),
+                TraitKind::ZeroOneTwo => zero_one_two.push(name.to_string()),
+                TraitKind::Quantitative => {}
+            }
+        }
         Ok(SampleFields {
             groups,
             covariate_fields,
             report: matching.report,
             n_genotype_samples: genotype_samples.len(),
+            case_control,
+            zero_one_two,
         })
     }
 

@@ -457,6 +457,17 @@ fn decode_summary(
                 .filter_map(|h| h.components[0].disclosure.clone())
                 .min_by_key(|d| d.min_cell),
             parties: section.roster.clone(),
+            // Case/control where every party's values are 1/2-coded.
+            case_control: headers[0].components[0]
+                .case_control
+                .iter()
+                .filter(|p| {
+                    headers
+                        .iter()
+                        .all(|h| h.components[0].case_control.contains(p))
+                })
+                .cloned()
+                .collect(),
         }],
         region: None,
         secure: None,

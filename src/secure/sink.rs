@@ -167,7 +167,7 @@ pub fn compress_secure(
         )));
     }
     let header_words = frame.masked_header_words(fields, &masks)?;
-    let header = masked_header(
+    let mut header = masked_header(
         reader,
         options,
         setup,
@@ -176,6 +176,7 @@ pub fn compress_secure(
         &frame,
         header_words,
     );
+    header.components[0].case_control = fields.case_control.clone();
 
     let encoder = MaskedEncoder {
         missing: frame.encode_row(&frame.missing_values(), || "an all-missing row".to_string())?,
@@ -281,6 +282,7 @@ fn masked_header(
                 &crate::compress::disclosure::SECURE_RULES,
             )),
             parties: Vec::new(),
+            case_control: Vec::new(),
         }],
         region: None,
         secure: Some(SecureSection {

@@ -102,6 +102,11 @@ pub struct Component {
     /// for a single party, which is [`Component::party`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parties: Vec<String>,
+    /// Phenotypes whose values in this component are plink2's case/control coding (only 1 and
+    /// 2): recognised, never changed; merge reports case and control counts for a phenotype
+    /// every component holding it lists here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_control: Vec<String>,
 }
 
 impl Component {

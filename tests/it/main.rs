@@ -13,4 +13,5 @@ mod pvalue_golden;
 mod readers;
 mod secure;
 mod selection;
+mod traits;
 mod vcf_bcf;
