@@ -9,6 +9,7 @@
 use super::layout::{PhenotypeLayout, SiteSums};
 use super::{MergeOptions, Merged, Site, VariantResult};
 use crate::error::{Error, Result};
+use crate::output::covariates::{CovariateModel, CovariateRow};
 use crate::regression::{Outcome, Projection, SkipReason};
 
 /// The fitted covariate side for one (phenotype, component set).
@@ -25,6 +26,10 @@ pub(crate) struct Model {
     projection: Projection,
     /// Samples in the set.
     pub n: f64,
+    /// y's centre in `target`, and the total sum of squares R² is relative to: about the mean
+    /// when C spans the constant, about 0 otherwise.
+    y_target: f64,
+    total_squares: f64,
 }
 
 impl Model {
@@ -132,14 +137,68 @@ impl Model {
                 e.message()
             ))
         })?;
+        let total_squares = match spans_constant {
+            true => yty - gram[layout.y] * gram[layout.y] / n,
+            false => yty,
+        };
         Ok(Model {
+            y_target: target[layout.y],
             target,
             columns,
             party_columns,
             column_names,
             projection,
             n,
+            total_squares,
         })
+    }
+
+    /// The covariate model `y ~ C` itself, in the covariates' own units (the seed paper's §2).
+    ///
+    /// The fit is centred on `target`: a covariate's coefficient is unchanged by centring, and a
+    /// column carrying the constant (the intercept; without it, each party's indicator) is moved
+    /// back by `t_y − Σ_j γ_j t_j`, its standard error that of the same linear combination.
+    pub fn covariate_model(&self, parties: Vec<String>, variants: u64) -> CovariateModel {
+        let fit = self.projection.covariate_fit();
+        let k = fit.estimates.len();
+        let has_intercept = self.columns.first() == Some(&0);
+        let targets: Vec<f64> = self
+            .columns
+            .iter()
+            .map(|&c| self.target[c])
+            .chain(self.party_columns.iter().map(|_| 0.0))
+            .collect();
+        let rows = (0..k)
+            .map(|i| {
+                let carries_constant = match i < self.columns.len() {
+                    true => self.columns[i] == 0,
+                    false => !has_intercept,
+                };
+                let mut a = vec![0.0; k];
+                let mut shift = 0.0;
+                if carries_constant {
+                    a.iter_mut().zip(&targets).for_each(|(a, t)| *a = -t);
+                    shift = self.y_target;
+                }
+                a[i] += 1.0;
+                let (estimate, se) = fit.combination(&a);
+                CovariateRow {
+                    name: self.column_names[i].clone(),
+                    estimate: estimate + shift,
+                    se,
+                }
+            })
+            .collect();
+        let tau2 = fit.residual_variance();
+        CovariateModel {
+            parties,
+            rows,
+            n: self.n,
+            df: fit.df,
+            tau2,
+            r2: 1.0 - fit.rss / self.total_squares,
+            variants,
+        }
     }
 
     /// Tests one site whose component set is this model's.
