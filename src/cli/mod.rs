@@ -199,6 +199,10 @@ struct MergeArgs {
     /// Also write the merged sums as a summary, to merge with later batches.
     #[arg(long, value_name = "FILE.parquet")]
     summary_out: Option<PathBuf>,
+    /// Merge only the variants in CHR or CHR:START-END (reads only the row groups holding it):
+    /// split a merge by chromosome, or look at one locus.
+    #[arg(long, value_name = "CHR[:START-END]")]
+    region: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -349,6 +353,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             min_cell: check_min_cell(args.min_cell)?,
         },
         summary_out: args.summary_out.clone(),
+        region: args.region.as_deref().map(Region::parse).transpose()?,
     };
     run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
     Ok(())

@@ -288,6 +288,7 @@ fn masked_header(
             parties: Vec::new(),
         }],
         region: None,
+        row_order: Some(crate::summary::RowOrder::Genomic),
         secure: Some(SecureSection {
             scheme: SCHEME.to_string(),
             party,

@@ -18,9 +18,12 @@
 pub mod field;
 pub mod id;
 pub mod integrity;
+pub mod order;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod sort;
+pub mod stream;
 pub mod validate;
 pub mod variant;
 pub mod write;
@@ -40,12 +43,14 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// Version of the summary format this build writes and reads.
 ///
 /// Version 2 added [`Component::disclosure`], [`Component::parties`] and the integrity seal
-/// ([`integrity`]); a version 1 file has no seal and is refused with the command that
-/// regenerates it (`dash compress`).
-pub const FORMAT_VERSION: u32 = 2;
+/// ([`integrity`]); version 3 has its rows in genomic order ([`order`]), says so in
+/// [`Header::row_order`], and carries chromosome and position statistics per row group. Older
+/// files are refused with the command that regenerates them (`dash compress`): merge streams
+/// its inputs in order and cannot take an unsorted one.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest summary format version this build reads.
-pub const OLDEST_READABLE_VERSION: u32 = 2;
+pub const OLDEST_READABLE_VERSION: u32 = 3;
 
 /// The footer header of a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,10 +68,22 @@ pub struct Header {
     /// `--region` the file was restricted to, when it is a shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The order of the rows: always [`RowOrder::Genomic`] from version 3 on (set by the
+    /// writers; `None` in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_order: Option<RowOrder>,
     /// Present only in a secure (masked) summary: what binds its masks and its masked n and G
     /// (the component then lists no groups). See [`secure`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<SecureSection>,
+}
+
+/// How a summary's rows are ordered (the header's `row_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowOrder {
+    /// By chromosome ([`crate::chrom::order`], then name), position, REF, ALT: see [`order`].
+    Genomic,
 }
 
 /// The fields of one group of the file (the columns of its `A`).
@@ -216,6 +233,60 @@ impl Rows {
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.variants.is_empty()
+    }
+
+    /// Moves every row of `other` to the end of these.
+    pub fn append(&mut self, other: &mut Rows) {
+        self.variants.append(&mut other.variants);
+        self.components.append(&mut other.components);
+        self.qc.append(&mut other.qc);
+        for (sums, more) in self.groups.iter_mut().zip(&mut other.groups) {
+            sums.atx0.append(&mut more.atx0);
+            sums.atu.append(&mut more.atu);
+            sums.x0x0.append(&mut more.x0x0);
+        }
+    }
+
+    /// Splits off the rows from `at` on (these keep the first `at`).
+    pub fn split_off(&mut self, at: usize) -> Rows {
+        Rows {
+            variants: self.variants.split_off(at),
+            components: self.components.split_off(at),
+            qc: self.qc.split_off(at),
+            groups: self
+                .groups
+                .iter_mut()
+                .map(|sums| GroupSums {
+                    width: sums.width,
+                    atx0: sums.atx0.split_off(at * sums.width),
+                    atu: sums.atu.split_off(at * sums.width),
+                    x0x0: sums.x0x0.split_off(at),
+                })
+                .collect(),
+        }
+    }
+
+    /// Takes the first `count` rows out of these.
+    pub fn take_front(&mut self, count: usize) -> Rows {
+        let rest = self.split_off(count);
+        std::mem::replace(self, rest)
+    }
+
+    /// Appends a copy of row `r` of `other` (of the same widths).
+    pub fn push_row(&mut self, other: &Rows, r: usize) {
+        self.variants.push(other.variants[r].clone());
+        self.components.push(other.components[r].clone());
+        self.qc.push(other.qc[r]);
+        for (sums, from) in self.groups.iter_mut().zip(&other.groups) {
+            sums.atx0.extend_from_slice(from.atx0(r));
+            sums.atu.extend_from_slice(from.atu(r));
+            sums.x0x0.push(from.x0x0[r]);
+        }
+    }
+
+    /// Empty rows of the same widths.
+    pub fn empty_like(&self) -> Rows {
+        Rows::with_widths(self.groups.iter().map(|g| g.width))
     }
 }
 

@@ -12,17 +12,23 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
+use parquet::schema::types::ColumnPath;
 
 use super::integrity::{HashingWriter, Seal, INTEGRITY_KEY};
-use super::{schema, Header, Rows, METADATA_KEY};
+use super::sort::{Destination, Head, Heads, Sorter, MERGE_BATCH_ROWS};
+use super::{schema, Header, RowOrder, Rows, METADATA_KEY};
 use crate::atomic_file::AtomicFile;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoResultExt, Result};
 
 /// Rows per Parquet row group: large enough for good compression, small enough to stream.
 const ROW_GROUP_SIZE: usize = 65_536;
 
 /// Writes a summary under a temporary name; [`SummaryWriter::finish`] puts it in place.
+///
+/// Rows may come in any order: they are written in genomic order ([`super::order`]), with
+/// memory bounded whatever the order ([`super::sort`]), and the header says so
+/// ([`Header::row_order`]).
 ///
 /// ```no_run
 /// use dash::summary::{Header, Rows, SummaryWriter};
@@ -40,6 +46,7 @@ pub struct SummaryWriter {
     /// Written into the footer by [`SummaryWriter::finish`], so counts known only at the end
     /// (e.g. [`super::Disclosure`]) can still go in.
     header: Header,
+    sorter: Sorter,
 }
 
 impl SummaryWriter {
@@ -50,12 +57,15 @@ impl SummaryWriter {
         let schema = schema::schema(&widths);
         let properties = properties(header).set_key_value_metadata(None).build();
         let writer = open_writer(path, &schema, properties)?;
+        let mut header = header.clone();
+        header.row_order = Some(RowOrder::Genomic);
         Ok(SummaryWriter {
             writer,
             schema,
             path: path.to_path_buf(),
             rows_written: 0,
-            header: header.clone(),
+            header,
+            sorter: Sorter::default(),
         })
     }
 
@@ -65,17 +75,45 @@ impl SummaryWriter {
         &mut self.header
     }
 
-    /// Appends rows.
+    /// Appends rows (in any order: see the type's docs).
     pub fn write(&mut self, rows: &Rows) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let batch = to_record_batch(&self.schema, rows);
-        self.writer
-            .write(&batch)
-            .map_err(|e| Error::input(&self.path, e.to_string()))?;
+        self.sorter.push(rows);
         self.rows_written += rows.len();
+        if self.sorter.is_full() {
+            self.flush(false)?;
+        }
         Ok(())
+    }
+
+    /// Writes the held rows that are ready (all of them with `all`) to their run.
+    fn flush(&mut self, all: bool) -> Result<()> {
+        let Some((rows, destination)) = self.sorter.take_sorted(all) else {
+            return Ok(());
+        };
+        let fail = |e: parquet::errors::ParquetError| Error::input(&self.path, e.to_string());
+        if let Destination::NewRun = destination {
+            let file = AtomicFile::create(&self.path)?;
+            let spill =
+                ArrowWriter::try_new(file, self.schema.clone(), Some(self.run_properties()))
+                    .map_err(fail)?;
+            self.sorter.spills.push(spill);
+        }
+        let batch = to_record_batch(&self.schema, &rows);
+        match self.sorter.spills.last_mut() {
+            Some(spill) => spill.write(&batch),
+            None => self.writer.write(&batch),
+        }
+        .map_err(fail)
+    }
+
+    /// Properties of a run file and of the output before its footer.
+    fn run_properties(&self) -> WriterProperties {
+        properties(&self.header)
+            .set_key_value_metadata(None)
+            .build()
     }
 
     /// Number of rows written so far.
@@ -86,6 +124,10 @@ impl SummaryWriter {
     /// Writes the footer (the header as amended, then the placeholder of the integrity seal,
     /// which must come last), seals the file with its checksum and renames it into place.
     pub fn finish(mut self) -> Result<()> {
+        self.flush(true)?;
+        if !self.sorter.spills.is_empty() {
+            self.merge_runs()?;
+        }
         let json = serde_json::to_string(&self.header).expect("header serialises");
         let seal = Seal::placeholder(self.header.secure.is_some()).text();
         self.writer
@@ -93,6 +135,60 @@ impl SummaryWriter {
         self.writer
             .append_key_value_metadata(KeyValue::new(INTEGRITY_KEY.to_string(), seal));
         close_writer(self.writer, &self.path, None)
+    }
+
+    /// Merges the runs (the output written so far, then the spills) into a fresh output.
+    fn merge_runs(&mut self) -> Result<()> {
+        let fail = |e: parquet::errors::ParquetError| Error::input(&self.path, e.to_string());
+        let fresh = open_writer(&self.path, &self.schema, self.run_properties())?;
+        let first = std::mem::replace(&mut self.writer, fresh);
+        let mut runs = vec![first.into_inner().map_err(fail)?.into_file()];
+        for spill in std::mem::take(&mut self.sorter.spills) {
+            runs.push(spill.into_inner().map_err(fail)?);
+        }
+        let mut streams = Vec::with_capacity(runs.len());
+        for run in &mut runs {
+            std::io::Write::flush(run).with_path(run.temp_path())?;
+            let stream = super::read::open_spill(run.temp_path(), &self.header)?;
+            streams.push(stream.with_batch_rows(MERGE_BATCH_ROWS));
+        }
+        // Per run, its current batch and the next row of it to go out.
+        let mut heads = Heads::new();
+        let mut batches: Vec<(Rows, usize)> = Vec::with_capacity(streams.len());
+        for (run, stream) in streams.iter_mut().enumerate() {
+            let rows = stream.next_rows()?.unwrap_or_default();
+            if let Some(variant) = rows.variants.first() {
+                heads.push(Head {
+                    variant: variant.clone(),
+                    run,
+                });
+            }
+            batches.push((rows, 0));
+        }
+        let widths = self.header.groups.iter().map(|g| g.fields.len());
+        let mut out = Rows::with_widths(widths);
+        while let Some(Head { run, .. }) = heads.pop() {
+            let (rows, next) = &mut batches[run];
+            out.push_row(rows, *next);
+            *next += 1;
+            if *next == rows.len() {
+                *rows = streams[run].next_rows()?.unwrap_or_default();
+                *next = 0;
+            }
+            if let Some(variant) = rows.variants.get(*next) {
+                heads.push(Head {
+                    variant: variant.clone(),
+                    run,
+                });
+            }
+            if out.len() == ROW_GROUP_SIZE || heads.is_empty() {
+                let batch = to_record_batch(&self.schema, &out);
+                self.writer.write(&batch).map_err(fail)?;
+                out = out.empty_like();
+            }
+        }
+        // The runs' temporary files go with `runs`.
+        Ok(())
     }
 }
 
@@ -108,6 +204,11 @@ pub(crate) fn properties(header: &Header) -> WriterPropertiesBuilder {
         ))
         .set_dictionary_enabled(false)
         .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
+        // Chromosome and position statistics per row group let a `--region` read skip the
+        // row groups outside it (rows are sorted); the sums need none.
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from("chrom"), EnabledStatistics::Chunk)
+        .set_column_statistics_enabled(ColumnPath::from("pos"), EnabledStatistics::Chunk)
         .set_key_value_metadata(Some(vec![
             KeyValue::new(METADATA_KEY.to_string(), json),
             KeyValue::new(INTEGRITY_KEY.to_string(), seal),
