@@ -203,6 +203,9 @@ struct MergeArgs {
     /// split a merge by chromosome, or look at one locus.
     #[arg(long, value_name = "CHR[:START-END]")]
     region: Option<String>,
+    /// Rows each input holds per window of the streaming merge (tests use tiny windows).
+    #[arg(long, hide = true, value_name = "N")]
+    window_rows: Option<usize>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -354,6 +357,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         },
         summary_out: args.summary_out.clone(),
         region: args.region.as_deref().map(Region::parse).transpose()?,
+        window_rows: args.window_rows,
     };
     run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
     Ok(())

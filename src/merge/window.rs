@@ -22,11 +22,18 @@ pub const WINDOW_ROWS: usize = 1 << 18;
 pub trait RowSource: Send {
     /// The next batch; `None` at the end.
     fn next_rows(&mut self) -> Result<Option<Rows>>;
+
+    /// Reads batches of (about) `rows` rows from now on.
+    fn set_batch_rows(&mut self, rows: usize);
 }
 
 impl RowSource for RowStream {
     fn next_rows(&mut self) -> Result<Option<Rows>> {
         RowStream::next_rows(self)
+    }
+
+    fn set_batch_rows(&mut self, rows: usize) {
+        RowStream::set_batch_rows(self, rows);
     }
 }
 
@@ -81,9 +88,24 @@ pub struct Windows {
 
 impl Windows {
     /// Windows over `sources` (one per input, in argument order); `widths` are each input's
-    /// group widths.
-    pub fn new(sources: Vec<Box<dyn RowSource>>, widths: &[Vec<usize>]) -> Windows {
-        let per_input = (WINDOW_ROWS / sources.len().max(1)).max(BATCH_ROWS);
+    /// group widths. `per_input` (rows each input holds before a window is cut; default
+    /// [`WINDOW_ROWS`] shared among the inputs, at least a batch) also sets the batch size when
+    /// smaller than a batch: small windows are for tests.
+    pub fn new(
+        mut sources: Vec<Box<dyn RowSource>>,
+        widths: &[Vec<usize>],
+        per_input: Option<usize>,
+    ) -> Windows {
+        let per_input = match per_input {
+            Some(rows) => {
+                let rows = rows.max(1);
+                for source in &mut sources {
+                    source.set_batch_rows(rows.min(BATCH_ROWS));
+                }
+                rows
+            }
+            None => (WINDOW_ROWS / sources.len().max(1)).max(BATCH_ROWS),
+        };
         let inputs = sources
             .into_iter()
             .zip(widths)

@@ -36,6 +36,9 @@ pub struct MergeJob {
     pub summary_out: Option<PathBuf>,
     /// Merge only the variants in this region (`--region`).
     pub region: Option<Region>,
+    /// Rows each input holds per window (default: [`crate::merge::window::WINDOW_ROWS`] shared
+    /// among the inputs); small windows are for tests.
+    pub window_rows: Option<usize>,
 }
 
 /// What a merge run wrote.
@@ -272,7 +275,7 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         .iter()
         .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
         .collect();
-    let mut windows = Windows::new(sources, &widths);
+    let mut windows = Windows::new(sources, &widths, job.window_rows);
     let mut rows_read = vec![0usize; summaries.len()];
     let mut sites = 0usize;
     std::thread::scope(|scope| -> Result<()> {

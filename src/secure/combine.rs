@@ -116,6 +116,7 @@ pub fn open_combined(
         row: 0,
         last: None,
         region,
+        batch_rows: BATCH_ROWS,
     };
     let info = SecureInfo {
         parties: first.roster.clone(),
@@ -426,13 +427,19 @@ struct PooledRows {
     row: usize,
     last: Option<Variant>,
     region: Option<Region>,
+    /// Rows pooled per batch.
+    batch_rows: usize,
 }
 
 impl RowSource for PooledRows {
+    fn set_batch_rows(&mut self, rows: usize) {
+        self.batch_rows = rows.max(1);
+    }
+
     fn next_rows(&mut self) -> Result<Option<Rows>> {
         loop {
             let width = self.width;
-            let (variants, mut total) = self.files[0].take(BATCH_ROWS, width)?;
+            let (variants, mut total) = self.files[0].take(self.batch_rows, width)?;
             let count = variants.len();
             if count == 0 {
                 for (path, file) in self.paths.iter().zip(&mut self.files) {

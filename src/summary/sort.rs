@@ -26,8 +26,9 @@ pub const SORT_ROWS: usize = 65_536;
 pub const MERGE_BATCH_ROWS: usize = 1_024;
 
 /// The order in which a writer's rows go out, and its runs after the first.
-#[derive(Default)]
 pub(crate) struct Sorter {
+    /// Rows held before some are written ([`SORT_ROWS`]; fewer in tests).
+    pub capacity: usize,
     /// Rows not yet in any run.
     pending: Option<Rows>,
     /// The last row written to the current run.
@@ -44,6 +45,17 @@ pub(crate) enum Destination {
     NewRun,
 }
 
+impl Default for Sorter {
+    fn default() -> Sorter {
+        Sorter {
+            capacity: SORT_ROWS,
+            pending: None,
+            last: None,
+            spills: Vec::new(),
+        }
+    }
+}
+
 impl Sorter {
     /// Adds rows.
     pub fn push(&mut self, rows: &Rows) {
@@ -57,7 +69,9 @@ impl Sorter {
 
     /// Whether enough rows are held to write some.
     pub fn is_full(&self) -> bool {
-        self.pending.as_ref().is_some_and(|p| p.len() >= SORT_ROWS)
+        self.pending
+            .as_ref()
+            .is_some_and(|p| p.len() >= self.capacity)
     }
 
     /// The held rows sorted, but for those of the last position unless `all` (they may continue

@@ -80,8 +80,13 @@ impl RowStream {
 
     /// Reads `rows` rows per batch instead of [`BATCH_ROWS`].
     pub fn with_batch_rows(mut self, rows: usize) -> RowStream {
-        self.batch_rows = rows.max(1);
+        self.set_batch_rows(rows);
         self
+    }
+
+    /// Reads `rows` rows per batch from the next row group on.
+    pub fn set_batch_rows(&mut self, rows: usize) {
+        self.batch_rows = rows.max(1);
     }
 
     /// The file's header.

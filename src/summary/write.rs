@@ -285,3 +285,129 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
     )));
     RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{
+        Component, ComponentGroup, GroupLayout, Orientation, QcCounts, SampleField, Source,
+        Variant, FORMAT_NAME, FORMAT_VERSION,
+    };
+
+    fn header() -> Header {
+        Header {
+            format: FORMAT_NAME.to_string(),
+            format_version: FORMAT_VERSION,
+            tool_version: "test".to_string(),
+            groups: vec![GroupLayout {
+                phenotypes: vec!["y".to_string()],
+                fields: vec![SampleField::intercept(), SampleField::phenotype("y")],
+                shift: vec![0.0, 0.0],
+            }],
+            components: vec![Component {
+                id: "0".repeat(32),
+                party: "p".to_string(),
+                source: Source {
+                    format: "vcf".to_string(),
+                    file: "p.vcf".to_string(),
+                    dosage_field: "DS".to_string(),
+                    orientation: Orientation::Reference,
+                },
+                groups: vec![ComponentGroup {
+                    n: 10,
+                    gram: vec![10.0, 1.0, 1.0, 10.0],
+                }],
+                disclosure: None,
+                parties: Vec::new(),
+            }],
+            region: None,
+            row_order: None,
+            secure: None,
+        }
+    }
+
+    /// Row `i` of a test set: a pseudo-random variant whose `Aᵀx0[1]` is `i`, so that rows can
+    /// be told apart after sorting.
+    fn row(rows: &mut Rows, i: usize) {
+        let chroms = ["1", "2", "10", "X", "MT", "Un_x"];
+        let alleles = ["A", "C", "G", "T"];
+        let k = i * 7919 % 1000;
+        rows.variants.push(Variant {
+            chrom: chroms[k % chroms.len()].to_string(),
+            pos: (k / 6 % 40) as u64 + 1,
+            id: format!("v{i}"),
+            ref_allele: alleles[k % 3].to_string(),
+            alt_allele: format!("{}{i}", alleles[3]),
+        });
+        rows.components.push(vec![0]);
+        rows.qc.push(QcCounts::default());
+        let sums = &mut rows.groups[0];
+        sums.atx0.extend([2.0, i as f64]);
+        sums.atu.extend([0.0, 0.0]);
+        sums.x0x0.push(4.0);
+    }
+
+    /// Rows in no order, spread over many runs, come out in genomic order with their sums.
+    #[test]
+    fn rows_in_any_order_are_written_sorted_through_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        let mut writer = SummaryWriter::create(&path, &header()).unwrap();
+        writer.sorter.capacity = 13;
+        let total = 1000;
+        for chunk in (0..total).collect::<Vec<_>>().chunks(17) {
+            let mut rows = Rows::with_widths([2]);
+            for &i in chunk {
+                row(&mut rows, i);
+            }
+            writer.write(&rows).unwrap();
+        }
+        assert!(writer.sorter.spills.len() > 10, "runs were spilled");
+        writer.finish().unwrap();
+        let read = crate::summary::read_summary(&path).unwrap();
+        assert_eq!(read.header.row_order, Some(RowOrder::Genomic));
+        let rows = &read.rows;
+        assert_eq!(rows.len(), total);
+        assert!(rows
+            .variants
+            .is_sorted_by(|a, b| crate::summary::order::genomic(a, b).is_le()));
+        let mut seen = vec![false; total];
+        for r in 0..rows.len() {
+            let i = rows.groups[0].atx0(r)[1] as usize;
+            assert_eq!(
+                rows.variants[r].id,
+                format!("v{i}"),
+                "sums stay with their row"
+            );
+            seen[i] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+        // No run file is left beside the output.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    /// A file whose header says sorted but whose rows are not (hand-made) is refused, naming
+    /// the row and the variants.
+    #[test]
+    fn unsorted_rows_are_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.parquet");
+        let mut header = header();
+        header.row_order = Some(RowOrder::Genomic);
+        let mut rows = Rows::with_widths([2]);
+        for i in 0..20 {
+            row(&mut rows, i);
+        }
+        let widths = [2];
+        let schema = schema::schema(&widths);
+        let mut writer = open_writer(&path, &schema, properties(&header).build()).unwrap();
+        writer.write(&to_record_batch(&schema, &rows)).unwrap();
+        close_writer(writer, &path, None).unwrap();
+        let error = crate::summary::read_summary(&path).unwrap_err().to_string();
+        assert!(error.contains("u.parquet"), "{error}");
+        assert!(error.contains("rows are not in genomic order"), "{error}");
+        assert!(error.contains("row 4: "), "{error}");
+        assert!(error.contains("dash compress"), "{error}");
+    }
+}

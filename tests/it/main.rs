@@ -12,4 +12,5 @@ mod privacy;
 mod pvalue_golden;
 mod readers;
 mod secure;
+mod streaming;
 mod vcf_bcf;
