@@ -7,13 +7,15 @@
 //!   file's phenotype groups and their fields, and every component with its `n_g` and Gram matrix
 //!   `G = AᵀA` per group;
 //! * one row per (variant, ALT allele) — see [`schema`] for the columns: the variant, which
-//!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts.
+//!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts — in genomic order
+//!   ([`order`]).
 //!
 //! Every summary ends with an integrity seal in its footer (a SHA-256 checksum of the whole file,
 //! and in a secure summary the party's Ed25519 signature of it: [`integrity`]).
 //!
-//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads, verifies and validates one
-//! ([`validate`]).
+//! [`write::SummaryWriter`] writes one (sorting its rows with bounded memory: [`sort`]);
+//! [`read::open_stream`] verifies one and reads its rows in order a batch at a time, checking
+//! each batch ([`stream`], [`validate`]); [`read::read_summary`] reads all of them at once.
 
 pub mod field;
 pub mod id;
