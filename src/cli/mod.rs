@@ -270,6 +270,13 @@ struct MergeArgs {
     /// Also write the merged sums as a summary, to merge with later batches.
     #[arg(long, value_name = "FILE.parquet")]
     summary_out: Option<PathBuf>,
+    /// Merge only the variants in CHR or CHR:START-END (reads only the row groups holding it):
+    /// split a merge by chromosome, or look at one locus.
+    #[arg(long, value_name = "CHR[:START-END]")]
+    region: Option<String>,
+    /// Rows each input holds per window of the streaming merge (tests use tiny windows).
+    #[arg(long, hide = true, value_name = "N")]
+    window_rows: Option<usize>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -421,6 +428,8 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             min_cell: check_min_cell(args.min_cell)?,
         },
         summary_out: args.summary_out.clone(),
+        region: args.region.as_deref().map(Region::parse).transpose()?,
+        window_rows: args.window_rows,
     };
     run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
     Ok(())

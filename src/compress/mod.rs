@@ -134,6 +134,7 @@ pub fn single_party_header(
         }],
         groups: layouts,
         region: options.region.clone(),
+        row_order: Some(crate::summary::RowOrder::Genomic),
         secure: None,
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::error::Result;
 use crate::regression::Outcome;
-use crate::summary::{QcCounts, Summary, Variant};
+use crate::summary::{QcCounts, Rows, Summary, Variant};
 
 mod components;
 pub mod inputs;
@@ -18,11 +18,15 @@ mod model;
 pub mod report;
 pub mod summary_out;
 mod test;
+pub mod window;
 
 use components::GlobalComponent;
 pub use inputs::InputKind;
 pub(crate) use join::Member;
 pub use join::Site;
+pub(crate) use layout::PhenotypeLayout;
+pub(crate) use test::Models;
+pub use window::{RowSource, Windows};
 
 /// The model chosen at merge time.
 #[derive(Debug, Clone)]
@@ -60,12 +64,13 @@ impl Default for MergeOptions {
     }
 }
 
-/// All summaries of one merge, joined by variant.
+/// The summaries of one merge, joined by variant: one window of them (see [`window`]) — the
+/// inputs' headers and their rows in the window.
 #[derive(Debug)]
 pub struct Merged {
-    /// The summaries, in argument order.
+    /// The summaries, in argument order, with their rows in the window.
     pub inputs: Vec<Summary>,
-    /// Variants in output order (chromosome, position, alleles).
+    /// The window's variants in output order (chromosome, position, alleles).
     pub sites: Vec<Site>,
     /// The rows of every site, site by site (in join order, not output order).
     pub(crate) members: Vec<Member>,
@@ -74,19 +79,6 @@ pub struct Merged {
     pub(crate) component_map: Vec<Vec<u32>>,
     /// What the inputs are (a secure set is pooled into the one input).
     pub kind: InputKind,
-}
-
-/// Per-variant results of one phenotype.
-#[derive(Debug, Clone)]
-pub struct PhenotypeResults {
-    /// The phenotype.
-    pub phenotype: String,
-    /// Names of the model's covariate columns (after level handling).
-    pub covariate_columns: Vec<String>,
-    /// One per site, in site order.
-    pub results: Vec<VariantResult>,
-    /// Number of distinct component sets a projection was factored for.
-    pub party_sets: usize,
 }
 
 /// One variant's result for one phenotype.
@@ -103,7 +95,22 @@ pub struct VariantResult {
 }
 
 impl Merged {
-    /// Joins already-read summaries of one kind.
+    /// The window of `rows` (one per input) of summaries with these headers (`templates`, whose
+    /// own rows are not used).
+    pub fn from_window(templates: &[Summary], rows: Vec<Rows>, kind: InputKind) -> Result<Merged> {
+        let inputs = templates
+            .iter()
+            .zip(rows)
+            .map(|(template, rows)| Summary {
+                path: template.path.clone(),
+                header: template.header.clone(),
+                rows,
+            })
+            .collect();
+        Merged::from_summaries(inputs, kind)
+    }
+
+    /// Joins summaries of one kind (their rows in one window).
     pub fn from_summaries(inputs: Vec<Summary>, kind: InputKind) -> Result<Merged> {
         let (components, component_map) = components::register(&inputs)?;
         let (sites, members) = join::join_sites(&inputs, &component_map, &components)?;

@@ -4,10 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Merged, PhenotypeResults};
+use super::{Merged, VariantResult};
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
 use crate::output;
+use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::output::skipped::SkippedWriter;
 
 /// The files of one phenotype under an output prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,45 +45,72 @@ pub fn log_path(prefix: impl AsRef<Path>) -> PathBuf {
     PathBuf::from(format!("{}.log", prefix.as_ref().to_string_lossy()))
 }
 
-/// Writes one phenotype's files under temporary names (committed together at the end of the
-/// run) and returns them with the log line that describes them.
-pub fn write_phenotype(
-    merged: &Merged,
-    results: &PhenotypeResults,
-    prefix: &Path,
-    date: &str,
-) -> Result<(Vec<AtomicFile>, String)> {
-    let phenotype = &results.phenotype;
-    let paths = PhenotypePaths::new(prefix, phenotype);
-    let (tsv, written) = output::gwas_ssf::write(&paths.tsv, merged, &results.results)?;
-    let (skipped, skipped_count) =
-        output::skipped::write(&paths.skipped, merged, &results.results)?;
-    let adjusted: Vec<String> = results
-        .covariate_columns
-        .iter()
-        .filter(|c| c.as_str() != "intercept")
-        .cloned()
-        .collect();
-    let meta = output::meta::write(
-        &paths.meta,
-        &output::meta::Metadata {
-            data_file_name: &file_name(&paths.tsv),
-            trait_description: phenotype,
-            sample_size: written.max_n,
-            date,
-            covariates: &adjusted,
-            parties: &merged.parties(),
-        },
-        &written.md5,
-    )?;
-    let note = format!(
-        "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",
-        written.rows,
-        skipped_count,
-        results.covariate_columns.join(", "),
-        results.party_sets
-    );
-    Ok((vec![tsv, skipped, meta], note))
+/// Writes one phenotype's files window by window, under temporary names (committed together
+/// at the end of the run).
+pub struct PhenotypeWriter {
+    phenotype: String,
+    paths: PhenotypePaths,
+    tsv: GwasSsfWriter,
+    skipped: SkippedWriter,
+}
+
+impl PhenotypeWriter {
+    /// Creates the GWAS-SSF file and the skipped list of `phenotype` under `prefix`.
+    pub fn create(prefix: &Path, phenotype: &str) -> Result<PhenotypeWriter> {
+        let paths = PhenotypePaths::new(prefix, phenotype);
+        Ok(PhenotypeWriter {
+            phenotype: phenotype.to_string(),
+            tsv: GwasSsfWriter::create(&paths.tsv)?,
+            skipped: SkippedWriter::create(&paths.skipped)?,
+            paths,
+        })
+    }
+
+    /// Appends one window's results (one per site of `merged`).
+    pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+        self.tsv.append(merged, results)?;
+        self.skipped.append(merged, results)
+    }
+
+    /// Completes the files and writes the metadata; returns them with the log line that
+    /// describes them. `covariate_columns` are the model's columns, `party_sets` the number of
+    /// component sets fitted, `parties` every party merged.
+    pub fn finish(
+        self,
+        covariate_columns: &[String],
+        party_sets: usize,
+        parties: &[&str],
+        date: &str,
+    ) -> Result<(Vec<AtomicFile>, String)> {
+        let phenotype = &self.phenotype;
+        let (tsv, written) = self.tsv.finish()?;
+        let (skipped, skipped_count) = self.skipped.finish();
+        let adjusted: Vec<String> = covariate_columns
+            .iter()
+            .filter(|c| c.as_str() != "intercept")
+            .cloned()
+            .collect();
+        let meta = output::meta::write(
+            &self.paths.meta,
+            &output::meta::Metadata {
+                data_file_name: &file_name(&self.paths.tsv),
+                trait_description: phenotype,
+                sample_size: written.max_n,
+                date,
+                covariates: &adjusted,
+                parties,
+            },
+            &written.md5,
+        )?;
+        let note = format!(
+            "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",
+            written.rows,
+            skipped_count,
+            covariate_columns.join(", "),
+            party_sets
+        );
+        Ok((vec![tsv, skipped, meta], note))
+    }
 }
 
 /// The log file, one line per note, under a temporary name.

@@ -18,91 +18,107 @@ use crate::summary::{
     FORMAT_VERSION,
 };
 
-/// Rows written per batch.
-const BATCH: usize = 65_536;
+/// Writes the merged summary, window by window of a merge.
+pub struct SummaryOut {
+    layouts: Vec<PhenotypeLayout>,
+    /// Per phenotype, the centring of its group: the pooled means of all components.
+    targets: Vec<Vec<f64>>,
+    writer: SummaryWriter,
+    sums: Vec<SiteSums>,
+    min_cell: u64,
+}
 
-/// Writes the merged summary of `phenotypes` to `path`; returns the rows written.
-pub fn write(
-    merged: &Merged,
-    phenotypes: &[String],
-    options: &MergeOptions,
-    path: &Path,
-) -> Result<usize> {
-    let all: Vec<u32> = (0..merged.components.len() as u32).collect();
-    let mut layouts = Vec::new();
-    let mut targets = Vec::new();
-    for phenotype in phenotypes {
-        let layout = PhenotypeLayout::new(merged, phenotype, options)?;
-        targets.push(layout.pooled_means(merged, &all));
-        layouts.push(layout);
-    }
+impl SummaryOut {
+    /// Creates the merged summary of `phenotypes` at `path` (under a temporary name until
+    /// [`SummaryOut::finish`]); `merged` gives the inputs' headers (any window of them).
+    pub fn create(
+        merged: &Merged,
+        phenotypes: &[String],
+        options: &MergeOptions,
+        path: &Path,
+    ) -> Result<SummaryOut> {
+        let all: Vec<u32> = (0..merged.components.len() as u32).collect();
+        let mut layouts = Vec::new();
+        let mut targets = Vec::new();
+        for phenotype in phenotypes {
+            let layout = PhenotypeLayout::new(merged, phenotype, options)?;
+            targets.push(layout.pooled_means(merged, &all));
+            layouts.push(layout);
+        }
 
-    let components = all
-        .iter()
-        .map(|&global| {
-            let home = &merged.components[global as usize];
-            let (input, local) = home.home;
-            let original = &merged.inputs[input].header.components[local];
-            let (source, disclosure, parties, case_control) = (
-                original.source.clone(),
-                original.disclosure.clone(),
-                original.parties.clone(),
-                original.case_control.clone(),
-            );
-            let groups = layouts
+        let components = all
+            .iter()
+            .map(|&global| {
+                let home = &merged.components[global as usize];
+                let (input, local) = home.home;
+                let original = &merged.inputs[input].header.components[local];
+                let (source, disclosure, parties) = (
+                    original.source.clone(),
+                    original.disclosure.clone(),
+                    original.parties.clone(),
+                );
+                let groups = layouts
+                    .iter()
+                    .zip(&targets)
+                    .map(|(layout, target)| {
+                        let gram = layout
+                            .component_grams(merged, &[global], target)
+                            .pop()
+                            .expect("one component");
+                        ComponentGroup {
+                            n: gram.n as u64,
+                            gram: gram.gram,
+                        }
+                    })
+                    .collect();
+                Component {
+                    id: home.id.clone(),
+                    party: home.party.clone(),
+                    source,
+                    groups,
+                    disclosure,
+                    parties,
+                    case_control: original.case_control.clone(),
+                }
+            })
+            .collect();
+        let header = Header {
+            format: FORMAT_NAME.to_string(),
+            format_version: FORMAT_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            groups: layouts
                 .iter()
                 .zip(&targets)
-                .map(|(layout, target)| {
-                    let gram = layout
-                        .component_grams(merged, &[global], target)
-                        .pop()
-                        .expect("one component");
-                    ComponentGroup {
-                        n: gram.n as u64,
-                        gram: gram.gram,
-                    }
+                .map(|(layout, target)| GroupLayout {
+                    phenotypes: vec![layout.fields[layout.y].name.clone()],
+                    fields: layout.fields.clone(),
+                    shift: target.clone(),
                 })
-                .collect();
-            Component {
-                id: home.id.clone(),
-                party: home.party.clone(),
-                source,
-                groups,
-                disclosure,
-                parties,
-                case_control,
-            }
-        })
-        .collect();
-    let header = Header {
-        format: FORMAT_NAME.to_string(),
-        format_version: FORMAT_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        groups: layouts
-            .iter()
-            .zip(&targets)
-            .map(|(layout, target)| GroupLayout {
-                phenotypes: vec![layout.fields[layout.y].name.clone()],
-                fields: layout.fields.clone(),
-                shift: target.clone(),
-            })
-            .collect(),
-        components,
-        region: None,
-        secure: None,
-    };
+                .collect(),
+            components,
+            region: None,
+            row_order: Some(crate::summary::RowOrder::Genomic),
+            secure: None,
+        };
 
-    let mut writer = SummaryWriter::create(path, &header)?;
-    let mut sums: Vec<SiteSums> = layouts.iter().map(SiteSums::new).collect();
-    for chunk in merged.sites.chunks(BATCH) {
-        let mut rows = Rows::with_widths(layouts.iter().map(PhenotypeLayout::width));
-        for site in chunk {
-            // A secure set reveals only pooled sums: none of a site with a small pooled cell.
-            let secure = merged.kind == super::InputKind::SecureSet;
-            if secure
-                && options.min_cell > 1
-                && merged.pooled_small_carriers(site, options.min_cell)
-            {
+        let writer = SummaryWriter::create(path, &header)?;
+        let sums = layouts.iter().map(SiteSums::new).collect();
+        // A secure set reveals only pooled sums: none of a site with a small pooled cell.
+        let secure = merged.kind == super::InputKind::SecureSet;
+        Ok(SummaryOut {
+            layouts,
+            targets,
+            writer,
+            sums,
+            min_cell: if secure { options.min_cell } else { 0 },
+        })
+    }
+
+    /// Appends the sites of one window.
+    pub fn append(&mut self, merged: &Merged) -> Result<()> {
+        let mut rows = Rows::with_widths(self.layouts.iter().map(PhenotypeLayout::width));
+        for site in &merged.sites {
+            if self.min_cell > 1 && merged.pooled_small_carriers(site, self.min_cell) {
                 continue;
             }
             rows.variants.push(merged.variant(site).clone());
@@ -110,11 +126,12 @@ pub fn write(
             merged.component_set(site, &mut set);
             rows.components.push(set);
             rows.qc.push(merged.qc(site));
-            for (((layout, target), group), sums) in layouts
+            for (((layout, target), group), sums) in self
+                .layouts
                 .iter()
-                .zip(&targets)
+                .zip(&self.targets)
                 .zip(&mut rows.groups)
-                .zip(&mut sums)
+                .zip(&mut self.sums)
             {
                 layout.site_sums(merged, site, target, false, sums)?;
                 group.atx0.extend_from_slice(&sums.atx0);
@@ -122,9 +139,13 @@ pub fn write(
                 group.x0x0.push(sums.x0x0);
             }
         }
-        writer.write(&rows)?;
+        self.writer.write(&rows)
     }
-    let written = writer.rows_written();
-    writer.finish()?;
-    Ok(written)
+
+    /// Completes the file and puts it in place; returns the rows written.
+    pub fn finish(self) -> Result<usize> {
+        let written = self.writer.rows_written();
+        self.writer.finish()?;
+        Ok(written)
+    }
 }

@@ -1,72 +1,108 @@
 //! Testing one phenotype: a model per distinct party set, every site tested against its set's.
+//! Models are kept across the windows of a merge ([`Models`]), so each set is fitted once.
 
 use std::collections::BTreeMap;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::inputs::InputKind;
 use super::join::Site;
 use super::layout::PhenotypeLayout;
 use super::model::{Model, Scratch};
-use super::{MergeOptions, Merged, PhenotypeResults, VariantResult};
+use super::{MergeOptions, Merged, VariantResult};
 use crate::error::Result;
 use crate::regression::{Outcome, SkipReason};
 
 /// Sites per unit of parallel work when testing.
 const TEST_CHUNK: usize = 2048;
 
-impl Merged {
-    /// Tests every site for one phenotype.
-    pub fn test_phenotype(
-        &self,
-        phenotype: &str,
-        options: &MergeOptions,
-    ) -> Result<PhenotypeResults> {
-        self.kind.check(options)?;
-        let layout = PhenotypeLayout::new(self, phenotype, options)?;
+/// One phenotype's models, one per distinct set of components met so far: fitted once each,
+/// kept from window to window of a merge.
+pub(crate) struct Models {
+    /// The set of each model, numbered in order of first appearance.
+    index: BTreeMap<Vec<u32>, usize>,
+    sets: Vec<Vec<u32>>,
+    /// `None` for a set too small to test (`--min-parties`).
+    models: Vec<Option<Model>>,
+}
 
-        // The component set of each site, as an index into the distinct sets (numbered in order
-        // of first appearance), and one model per distinct set that is tested. Neighbouring sites
-        // mostly share a set, so no set is looked up, let alone stored, per site.
-        let mut distinct: BTreeMap<Vec<u32>, usize> = BTreeMap::new();
-        let mut site_sets: Vec<usize> = Vec::with_capacity(self.sites.len());
+impl Models {
+    /// No models yet.
+    pub fn new() -> Models {
+        Models {
+            index: BTreeMap::new(),
+            sets: Vec::new(),
+            models: Vec::new(),
+        }
+    }
+
+    /// The number of the model of `set`, fitting it when it is new.
+    fn number(
+        &mut self,
+        set: &[u32],
+        layout: &PhenotypeLayout,
+        merged: &Merged,
+        options: &MergeOptions,
+    ) -> Result<usize> {
+        if let Some(&number) = self.index.get(set) {
+            return Ok(number);
+        }
+        let model = if set.len() >= options.min_parties {
+            Some(Model::fit(layout, merged, set, options)?)
+        } else {
+            None
+        };
+        let number = self.models.len();
+        self.index.insert(set.to_vec(), number);
+        self.sets.push(set.to_vec());
+        self.models.push(model);
+        Ok(number)
+    }
+
+    /// Names of the covariate columns of the largest set's model (empty when none was fitted).
+    pub fn covariate_columns(&self) -> Vec<String> {
+        let largest = self
+            .models
+            .iter()
+            .flatten()
+            .max_by(|a, b| a.n.total_cmp(&b.n));
+        largest.map(|m| m.column_names.clone()).unwrap_or_default()
+    }
+
+    /// Number of distinct component sets a model was fitted for.
+    pub fn party_sets(&self) -> usize {
+        self.models.iter().flatten().count()
+    }
+}
+
+impl Merged {
+    /// Tests every site of this window for one phenotype, with (and adding to) its `models`;
+    /// one result per site, in site order.
+    pub(crate) fn test_sites(
+        &self,
+        layout: &PhenotypeLayout,
+        options: &MergeOptions,
+        models: &mut Models,
+    ) -> Result<Vec<VariantResult>> {
+        self.kind.check(options)?;
+        // The model of each site. Neighbouring sites mostly share a set, so a set is looked up
+        // only where it changes.
+        let mut site_models: Vec<usize> = Vec::with_capacity(self.sites.len());
         let (mut set, mut previous) = (Vec::new(), Vec::new());
         for site in &self.sites {
             self.component_set(site, &mut set);
-            let index = match site_sets.last() {
-                Some(&index) if set == previous => index,
+            let number = match site_models.last() {
+                Some(&number) if set == previous => number,
                 _ => {
-                    let next = distinct.len();
-                    let index = *distinct.entry(set.clone()).or_insert(next);
+                    let number = models.number(&set, layout, self, options)?;
                     std::mem::swap(&mut set, &mut previous);
-                    index
+                    number
                 }
             };
-            site_sets.push(index);
-        }
-        let mut sets: Vec<&[u32]> = vec![&[]; distinct.len()];
-        let mut models: Vec<Option<Model>> = (0..distinct.len()).map(|_| None).collect();
-        for (set, &index) in &distinct {
-            sets[index] = set;
-            if set.len() >= options.min_parties {
-                models[index] = Some(Model::fit(&layout, self, set, options)?);
-            }
+            site_models.push(number);
         }
 
-        let progress = if options.progress {
-            ProgressBar::new(self.sites.len() as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        progress.set_style(
-            ProgressStyle::with_template(&format!(
-                "merge {phenotype} {{bar:40}} {{pos}}/{{len}} variants {{per_sec}} eta {{eta}}"
-            ))
-            .expect("valid template"),
-        );
-        // Chunks of sites: each worker reuses one scratch per chunk, and the bar moves per chunk
-        // (per site, its bookkeeping was a visible share of merge time). Results are written in
+        // Chunks of sites: each worker reuses one scratch per chunk. Results are written in
         // place: every slot of the placeholder vector is overwritten.
         let placeholder = VariantResult {
             n: 0,
@@ -75,25 +111,24 @@ impl Merged {
             outcome: Outcome::Skipped(SkipReason::TooFewParties),
         };
         let mut results = vec![placeholder; self.sites.len()];
+        let models = &*models;
         results
             .par_chunks_mut(TEST_CHUNK)
             .zip(self.sites.par_chunks(TEST_CHUNK))
-            .zip(site_sets.par_chunks(TEST_CHUNK))
-            .try_for_each(|((results, sites), site_sets)| -> Result<()> {
-                let mut scratch = Scratch::new(&layout);
-                for ((result, site), &set) in results.iter_mut().zip(sites).zip(site_sets) {
-                    *result = match &models[set] {
-                        Some(model) => model.test(&layout, self, site, &mut scratch)?,
+            .zip(site_models.par_chunks(TEST_CHUNK))
+            .try_for_each(|((results, sites), site_models)| -> Result<()> {
+                let mut scratch = Scratch::new(layout);
+                for ((result, site), &number) in results.iter_mut().zip(sites).zip(site_models) {
+                    *result = match &models.models[number] {
+                        Some(model) => model.test(layout, self, site, &mut scratch)?,
                         None => VariantResult {
-                            n: layout.set_size(self, sets[set]) as u64,
+                            n: layout.set_size(self, &models.sets[number]) as u64,
                             ..placeholder
                         },
                     };
                 }
-                progress.inc(sites.len() as u64);
                 Ok(())
             })?;
-        progress.finish_and_clear();
         if self.kind == InputKind::SecureSet && options.min_cell > 1 {
             for (result, site) in results.iter_mut().zip(&self.sites) {
                 if self.pooled_small_cell(site, result, options.min_cell) {
@@ -101,13 +136,7 @@ impl Merged {
                 }
             }
         }
-        let largest = models.iter().flatten().max_by(|a, b| a.n.total_cmp(&b.n));
-        Ok(PhenotypeResults {
-            phenotype: phenotype.to_string(),
-            covariate_columns: largest.map(|m| m.column_names.clone()).unwrap_or_default(),
-            results,
-            party_sets: models.iter().flatten().count(),
-        })
+        Ok(results)
     }
 
     /// Whether a site of a secure set has a pooled cell of 1 … K−1 samples (`min_cell` = K):

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::num::NonZero;
 use std::path::Path;
-use std::sync::mpsc;
 
 use noodles_bgzf::io::writer::CompressionLevel;
 use rayon::prelude::*;
@@ -57,66 +56,73 @@ const FORMAT_CHUNK: usize = 1024;
 /// Rows formatted before their text goes to the compressor: bounds the text held at once.
 const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 
-/// Writes the tested variants of one phenotype; returns the uncommitted file and counts.
+type Compressor = noodles_bgzf::io::MultithreadedWriter<Md5Writer<AtomicFile>>;
+
+/// Writes the tested variants of one phenotype, window by window of a merge.
 ///
 /// Rows are formatted in parallel chunks and BGZF blocks compressed on a pool of workers, both
 /// in file order, so the bytes are those of a sequential writer: blocks are cut at the same
-/// offsets of the text whatever the chunking.
-pub fn write(
-    path: &Path,
-    merged: &Merged,
-    results: &[VariantResult],
-) -> Result<(AtomicFile, Written)> {
-    let file = Md5Writer::new(AtomicFile::create(path)?);
-    let workers = NonZero::new(rayon::current_num_threads()).unwrap_or(NonZero::<usize>::MIN);
-    // The fastest level: summary statistics compress well anyway, and the default level took
-    // a fifth of merge time.
-    let mut writer = noodles_bgzf::io::multithreaded_writer::Builder::default()
-        .set_compression_level(CompressionLevel::FAST)
-        .set_worker_count(workers)
-        .build_from_writer(file);
-    let mut header = COLUMNS.join("\t");
-    header.push('\n');
-    writer.write_all(header.as_bytes()).with_path(path)?;
+/// offsets of the text whatever the chunking or the windows.
+pub struct GwasSsfWriter {
+    path: std::path::PathBuf,
+    writer: Compressor,
+    written: Written,
+}
 
-    // Windows of rows go to a thread that feeds the compressor, so that formatting the next
-    // window overlaps compressing this one; at most one formatted window waits.
-    let (formatted, to_compress) = mpsc::sync_channel::<Vec<Lines>>(1);
-    let compressed = std::thread::scope(|scope| {
-        let compressor = scope.spawn(move || -> std::io::Result<_> {
-            let mut written = Written::default();
-            for window in to_compress {
-                for lines in window {
-                    writer.write_all(lines.text.as_bytes())?;
-                    written.rows += lines.rows;
-                    written.max_n = written.max_n.max(lines.max_n);
-                }
-            }
-            Ok((writer.finish()?, written))
-        });
+impl GwasSsfWriter {
+    /// Creates the file (under a temporary name) and writes the column header.
+    pub fn create(path: &Path) -> Result<GwasSsfWriter> {
+        let file = Md5Writer::new(AtomicFile::create(path)?);
+        let workers = NonZero::new(rayon::current_num_threads()).unwrap_or(NonZero::<usize>::MIN);
+        // The fastest level: summary statistics compress well anyway, and the default level
+        // took a fifth of merge time.
+        let mut writer = noodles_bgzf::io::multithreaded_writer::Builder::default()
+            .set_compression_level(CompressionLevel::FAST)
+            .set_worker_count(workers)
+            .build_from_writer(file);
+        let mut header = COLUMNS.join("\t");
+        header.push('\n');
+        writer.write_all(header.as_bytes()).with_path(path)?;
+        Ok(GwasSsfWriter {
+            path: path.to_path_buf(),
+            writer,
+            written: Written::default(),
+        })
+    }
+
+    /// Appends the tested variants among the sites of one window (`results` one per site).
+    pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
         for (sites, results) in merged
             .sites
             .chunks(FORMAT_WINDOW)
             .zip(results.chunks(FORMAT_WINDOW))
         {
-            let window = sites
+            let window: Vec<Lines> = sites
                 .par_chunks(FORMAT_CHUNK)
                 .zip(results.par_chunks(FORMAT_CHUNK))
                 .map(|(sites, results)| format_rows(merged, sites, results))
                 .collect();
-            if formatted.send(window).is_err() {
-                break; // the compressor failed; its error follows
+            for lines in window {
+                self.writer
+                    .write_all(lines.text.as_bytes())
+                    .with_path(&self.path)?;
+                self.written.rows += lines.rows;
+                self.written.max_n = self.written.max_n.max(lines.max_n);
             }
         }
-        drop(formatted);
-        compressor
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-    let (file, mut written) = compressed.with_path(path)?;
-    let (file, md5) = file.finish();
-    written.md5 = md5;
-    Ok((file, written))
+        Ok(())
+    }
+
+    /// Completes the compressed stream; returns the uncommitted file and what it holds.
+    pub fn finish(mut self) -> Result<(AtomicFile, Written)> {
+        let file = self.writer.finish().with_path(&self.path)?;
+        let (file, md5) = file.finish();
+        let written = Written {
+            md5,
+            ..self.written
+        };
+        Ok((file, written))
+    }
 }
 
 /// Formatted lines of a run of sites.

@@ -23,27 +23,56 @@ pub const COLUMNS: [&str; 8] = [
 /// Reason for variants on contigs GWAS-SSF has no code for.
 pub const NON_STANDARD_CHROMOSOME: &str = "non_standard_chromosome";
 
-/// Writes every untested variant with its reason; returns the uncommitted file and the count.
-pub fn write(path: &Path, merged: &Merged, results: &[VariantResult]) -> Result<(AtomicFile, u64)> {
-    let mut file = AtomicFile::create(path)?;
-    writeln!(file, "{}", COLUMNS.join("\t")).with_path(path)?;
-    let mut count = 0;
-    for (site, result) in merged.sites.iter().zip(results) {
-        let v = merged.variant(site);
-        let reason = match result.outcome {
-            Outcome::Skipped(reason) => reason.as_str(),
-            Outcome::Tested(_) if crate::chrom::gwas_ssf_code(&v.chrom).is_none() => {
-                NON_STANDARD_CHROMOSOME
-            }
-            Outcome::Tested(_) => continue,
-        };
-        writeln!(
+/// Writes every untested variant with its reason, window by window of a merge.
+pub struct SkippedWriter {
+    path: std::path::PathBuf,
+    file: AtomicFile,
+    count: u64,
+}
+
+impl SkippedWriter {
+    /// Creates the list (under a temporary name) with its header line.
+    pub fn create(path: &Path) -> Result<SkippedWriter> {
+        let mut file = AtomicFile::create(path)?;
+        writeln!(file, "{}", COLUMNS.join("\t")).with_path(path)?;
+        Ok(SkippedWriter {
+            path: path.to_path_buf(),
             file,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            v.chrom, v.pos, v.id, v.alt_allele, v.ref_allele, result.n, result.n_missing, reason
-        )
-        .with_path(path)?;
-        count += 1;
+            count: 0,
+        })
     }
-    Ok((file, count))
+
+    /// Appends the untested variants among the sites of one window (`results` one per site).
+    pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+        for (site, result) in merged.sites.iter().zip(results) {
+            let v = merged.variant(site);
+            let reason = match result.outcome {
+                Outcome::Skipped(reason) => reason.as_str(),
+                Outcome::Tested(_) if crate::chrom::gwas_ssf_code(&v.chrom).is_none() => {
+                    NON_STANDARD_CHROMOSOME
+                }
+                Outcome::Tested(_) => continue,
+            };
+            writeln!(
+                self.file,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                v.chrom,
+                v.pos,
+                v.id,
+                v.alt_allele,
+                v.ref_allele,
+                result.n,
+                result.n_missing,
+                reason
+            )
+            .with_path(&self.path)?;
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    /// The uncommitted file and the number of variants listed.
+    pub fn finish(self) -> (AtomicFile, u64) {
+        (self.file, self.count)
+    }
 }

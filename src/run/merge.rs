@@ -3,16 +3,25 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use std::sync::mpsc::sync_channel;
+
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::atomic_file::{check_output_dir, commit_all, OutputLock, Provisional};
 use crate::error::{echo, Error, Result};
+use crate::genotype::Region;
 use crate::merge::inputs::check_distinct_paths;
-use crate::merge::{report, summary_out, InputKind, MergeOptions, Merged};
+use crate::merge::report::PhenotypeWriter;
+use crate::merge::summary_out::SummaryOut;
+use crate::merge::{report, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
+use crate::merge::{RowSource, Windows};
 use crate::output;
-use crate::secure::combine::{combine, SecureInfo};
+use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
-use crate::summary::{read_summary, Summary};
+use crate::summary::read::open_stream;
+use crate::summary::stream::RowStream;
+use crate::summary::{Rows, Summary};
 
 /// One merge run.
 #[derive(Debug, Clone)]
@@ -25,6 +34,11 @@ pub struct MergeJob {
     pub options: MergeOptions,
     /// Also write the merged sums as a summary here.
     pub summary_out: Option<PathBuf>,
+    /// Merge only the variants in this region (`--region`).
+    pub region: Option<Region>,
+    /// Rows each input holds per window (default: [`crate::merge::window::WINDOW_ROWS`] shared
+    /// among the inputs); small windows are for tests.
+    pub window_rows: Option<usize>,
 }
 
 /// What a merge run wrote.
@@ -34,9 +48,23 @@ pub struct MergeReport {
     pub files: Vec<PathBuf>,
 }
 
-/// Reads the summaries at `paths` and joins them: plaintext summaries as they are, a secure
-/// set pooled first (all or none of the inputs must be secure).
-pub fn open_inputs(paths: &[PathBuf]) -> Result<(Merged, Option<SecureInfo>)> {
+/// The inputs of a merge, opened: their headers, and a source of rows in genomic order each.
+pub struct Inputs {
+    /// One per input, in argument order (a secure set is pooled into one): path and header;
+    /// no rows (they come from `sources`).
+    pub summaries: Vec<Summary>,
+    /// Each input's rows.
+    pub sources: Vec<Box<dyn RowSource>>,
+    /// What the inputs are.
+    pub kind: InputKind,
+    /// What a secure set pooled.
+    pub secure: Option<SecureInfo>,
+}
+
+/// Opens the summaries at `paths` for a merge (restricted to `region` when given): plaintext
+/// summaries as they are, a secure set pooled first (all or none of the inputs must be
+/// secure). Every file's checksum and header is checked here; rows as they are read.
+pub fn open_inputs(paths: &[PathBuf], region: Option<&Region>) -> Result<Inputs> {
     check_distinct_paths(paths)?;
     // Secure summaries are the signed ones. Told from the seal in the raw footer bytes: no
     // Parquet parser sees a file before its checksum is verified (by the readers below).
@@ -54,15 +82,35 @@ pub fn open_inputs(paths: &[PathBuf]) -> Result<(Merged, Option<SecureInfo>)> {
                 ),
             ));
         }
-        let (pooled, info) = combine(paths)?;
-        let merged = Merged::from_summaries(vec![pooled], InputKind::SecureSet)?;
-        return Ok((merged, Some(info)));
+        let (pooled, source, info) = open_combined(paths, region.cloned())?;
+        return Ok(Inputs {
+            summaries: vec![pooled],
+            sources: vec![source],
+            kind: InputKind::SecureSet,
+            secure: Some(info),
+        });
     }
-    let inputs: Vec<Summary> = paths
+    let streams: Vec<RowStream> = paths
         .par_iter()
-        .map(|p| read_summary(p))
+        .map(|p| open_stream(p, region.cloned()))
         .collect::<Result<_>>()?;
-    Ok((Merged::from_summaries(inputs, InputKind::Plaintext)?, None))
+    let summaries = streams
+        .iter()
+        .map(|stream| Summary {
+            path: stream.path().to_path_buf(),
+            header: stream.header().clone(),
+            rows: Rows::with_widths(stream.header().groups.iter().map(|g| g.fields.len())),
+        })
+        .collect();
+    Ok(Inputs {
+        summaries,
+        sources: streams
+            .into_iter()
+            .map(|s| Box::new(s) as Box<dyn RowSource>)
+            .collect(),
+        kind: InputKind::Plaintext,
+        secure: None,
+    })
 }
 
 /// Runs merge; `note` gets each line of the log as it is written.
@@ -146,7 +194,21 @@ fn check_phenotypes(merged: &Merged, phenotypes: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Windows read ahead of the one being tested: reading overlaps testing and writing.
+const WINDOWS_AHEAD: usize = 1;
+
+/// What one phenotype's run keeps from window to window.
+struct PhenotypeRun {
+    layout: PhenotypeLayout,
+    models: Models,
+    writer: PhenotypeWriter,
+}
+
 /// The merge itself, once the arguments are checked and the outputs locked.
+///
+/// The inputs are read in genomic order a window at a time ([`Windows`], on a thread of its
+/// own); each window is joined, tested for every phenotype and appended to the outputs, so
+/// memory holds a window or two, never every variant.
 fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> {
     let started = Instant::now();
     let mut log = Vec::new();
@@ -159,51 +221,130 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         env!("CARGO_PKG_VERSION"),
         job.summaries.len()
     ));
-    let (merged, secure) = open_inputs(&job.summaries)?;
-    match &secure {
-        Some(info) => {
-            note(describe_secure(&merged, info));
-            note(format!(
-                "--min-cell {}: variants with 1 to {} pooled ALT or REF carriers are skipped (reason min_cell)",
-                job.options.min_cell,
-                job.options.min_cell.saturating_sub(1)
-            ));
-        }
-        None => {
-            for summary in &merged.inputs {
-                note(describe_plaintext(summary));
-            }
-            note(format!(
-                "{} distinct variants across {} parties",
-                merged.sites.len(),
-                merged.component_count()
-            ));
-        }
+    if let Some(region) = &job.region {
+        note(format!("--region {region}: only the variants in it"));
+    }
+    let Inputs {
+        summaries,
+        sources,
+        kind,
+        secure,
+    } = open_inputs(&job.summaries, job.region.as_ref())?;
+    // The headers of the inputs, as a window with no rows: what layouts and models come from.
+    let empty: Vec<Rows> = summaries.iter().map(|s| s.rows.clone()).collect();
+    let headers = Merged::from_window(&summaries, empty, kind)?;
+    if let Some(info) = &secure {
+        note(describe_secure(&headers, info));
+        note(format!(
+            "--min-cell {}: variants with 1 to {} pooled ALT or REF carriers are skipped (reason min_cell)",
+            job.options.min_cell,
+            job.options.min_cell.saturating_sub(1)
+        ));
     }
 
     let options = &job.options;
+    kind.check(options)?;
     let phenotypes = options
         .phenotypes
         .clone()
-        .unwrap_or_else(|| merged.default_phenotypes());
-    check_phenotypes(&merged, &phenotypes)?;
+        .unwrap_or_else(|| headers.default_phenotypes());
+    check_phenotypes(&headers, &phenotypes)?;
+    let mut runs = Vec::new();
+    for phenotype in &phenotypes {
+        runs.push(PhenotypeRun {
+            layout: PhenotypeLayout::new(&headers, phenotype, options)?,
+            models: Models::new(),
+            writer: PhenotypeWriter::create(&job.out, phenotype)?,
+        });
+    }
+    let mut summary_out = match &job.summary_out {
+        Some(path) => Some(SummaryOut::create(&headers, &phenotypes, options, path)?),
+        None => None,
+    };
+
+    let progress = if options.progress {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template("merge {spinner} {msg} {pos} variants {per_sec}")
+            .expect("valid template"),
+    );
+    let widths: Vec<Vec<usize>> = summaries
+        .iter()
+        .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
+        .collect();
+    let mut windows = Windows::new(sources, &widths, job.window_rows);
+    let mut rows_read = vec![0usize; summaries.len()];
+    let mut sites = 0usize;
+    std::thread::scope(|scope| -> Result<()> {
+        let (sender, received) = sync_channel::<Result<Vec<Rows>>>(WINDOWS_AHEAD);
+        scope.spawn(move || loop {
+            let window = windows.next_window().transpose();
+            let Some(window) = window else { break };
+            let failed = window.is_err();
+            if sender.send(window).is_err() || failed {
+                break;
+            }
+        });
+        for window in received {
+            let window = window?;
+            for (count, rows) in rows_read.iter_mut().zip(&window) {
+                *count += rows.len();
+            }
+            let merged = Merged::from_window(&summaries, window, kind)?;
+            if let Some(last) = merged.sites.last() {
+                let v = merged.variant(last);
+                progress.set_message(format!("{}:{}", v.chrom, v.pos));
+            }
+            for run in &mut runs {
+                let results = merged.test_sites(&run.layout, options, &mut run.models)?;
+                run.writer.append(&merged, &results)?;
+            }
+            if let Some(out) = &mut summary_out {
+                out.append(&merged)?;
+            }
+            sites += merged.sites.len();
+            progress.inc(merged.sites.len() as u64);
+            // Freeing a window (many small allocations) overlaps the next one.
+            scope.spawn(move || drop(merged));
+        }
+        Ok(())
+    })?;
+    progress.finish_and_clear();
+
+    if secure.is_none() {
+        for (summary, rows) in summaries.iter().zip(&rows_read) {
+            note(describe_plaintext(summary, *rows));
+        }
+        note(format!(
+            "{sites} distinct variants across {} parties",
+            headers.component_count()
+        ));
+    }
     let date = output::meta::today();
     let mut files = Vec::new();
-    for phenotype in &phenotypes {
-        let results = merged.test_phenotype(phenotype, options)?;
-        let (written, line) = report::write_phenotype(&merged, &results, &job.out, &date)?;
+    let parties = headers.parties();
+    for run in runs {
+        let (written, line) = run.writer.finish(
+            &run.models.covariate_columns(),
+            run.models.party_sets(),
+            &parties,
+            &date,
+        )?;
         note(line);
         files.extend(written);
     }
     // The merged summary is renamed into place by its writer; it stays only if the whole set
     // of per-phenotype files is committed too.
     let mut summary_written = None;
-    if let Some(path) = &job.summary_out {
-        let rows = summary_out::write(&merged, &phenotypes, options, path)?;
+    if let (Some(out), Some(path)) = (summary_out, &job.summary_out) {
+        let rows = out.finish()?;
         summary_written = Some(Provisional::new(path));
         note(format!(
             "merged summary: {rows} variants of {} parties → {}",
-            merged.component_count(),
+            headers.component_count(),
             path.display()
         ));
     }
@@ -212,12 +353,7 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         started.elapsed().as_secs_f64()
     ));
     files.push(report::write_log(&job.out, &log)?);
-    // Freeing the summaries (many small allocations) was a visible share of a merge; it
-    // overlaps syncing the files.
-    let freeing = std::thread::spawn(move || drop(merged));
-    let committed = commit_all(files);
-    let _ = freeing.join();
-    let mut files = committed?;
+    let mut files = commit_all(files)?;
     if let (Some(kept), Some(path)) = (summary_written, &job.summary_out) {
         kept.keep();
         files.push(path.clone());
@@ -235,13 +371,13 @@ fn describe_secure(merged: &Merged, secure: &SecureInfo) -> String {
         secure.parties.join(", "),
         secure.roster_hash,
         short(&secure.manifest_hash),
-        merged.inputs[0].rows.len(),
+        secure.rows,
         n.join("/")
     )
 }
 
-/// The log line of one plaintext summary.
-fn describe_plaintext(summary: &Summary) -> String {
+/// The log line of one plaintext summary, of which `rows` were read.
+fn describe_plaintext(summary: &Summary, rows: usize) -> String {
     let parties: Vec<String> = summary
         .header
         .components
@@ -261,7 +397,7 @@ fn describe_plaintext(summary: &Summary) -> String {
     format!(
         "{}: {} variants from {}",
         summary.path.display(),
-        summary.rows.len(),
+        rows,
         parties.join(", ")
     )
 }

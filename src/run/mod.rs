@@ -12,7 +12,7 @@ mod merge;
 
 pub use compress::{compress, CompressJob, GenotypeSource, SecureJob};
 pub use decode::{decode, DecodeReport};
-pub use merge::{merge, open_inputs, MergeJob, MergeReport};
+pub use merge::{merge, open_inputs, Inputs, MergeJob, MergeReport};
 
 /// The default party name: the genotype file name without its format extension, so the same
 /// cohort gets the same name (and component id) from `.bed` and `.vcf.gz`.

@@ -3,6 +3,8 @@
 //!
 //! The result has one component (the pooled roster) with n and G per group and one row per
 //! manifest variant holding the pooled sums; the ordinary merge then tests it as any summary.
+//! The rows are pooled a batch at a time, every file read in step ([`open_combined`]), so memory
+//! does not grow with the manifest.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,10 +14,13 @@ use rayon::prelude::*;
 use super::keys::Roster;
 use super::ring::{decode, recentre_gram, recentre_vector, round_shift, shift_numerator};
 use crate::error::{Error, Result};
+use crate::genotype::Region;
 use crate::genotype::{QcCounts, Variant};
+use crate::merge::RowSource;
 use crate::summary::id::{component_id, short};
 use crate::summary::integrity::Seal;
-use crate::summary::secure::{for_each_batch, read_secure_header, word_from_hex, words_per_row};
+use crate::summary::secure::{read_secure_header, word_from_hex, SecureBatches};
+use crate::summary::stream::BATCH_ROWS;
 use crate::summary::{
     Component, ComponentGroup, GroupLayout, Header, Orientation, Rows, Source, Summary,
 };
@@ -32,11 +37,29 @@ pub struct SecureInfo {
     pub manifest_hash: String,
     /// The secure files, in argument order.
     pub files: Vec<PathBuf>,
+    /// The manifest's variants (rows of every file).
+    pub rows: u64,
 }
 
 /// Checks that the secure summaries at `paths` are intact (checksums), one complete set, each
-/// signed by its roster party, and returns their decoded pooled sums.
+/// signed by its roster party, and returns their decoded pooled sums, every row in memory (merge
+/// streams them instead: [`open_combined`]).
 pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
+    let (mut summary, mut source, info) = open_combined(paths, None)?;
+    while let Some(mut rows) = source.next_rows()? {
+        summary.rows.append(&mut rows);
+    }
+    Ok((summary, info))
+}
+
+/// Checks that the secure summaries at `paths` are intact (checksums), one complete set, each
+/// signed by its roster party, and that their masks cancel; returns the pooled summary's header
+/// (with no rows) and the source of its decoded rows, read from all files in step, in manifest
+/// order (restricted to `region` when given).
+pub fn open_combined(
+    paths: &[PathBuf],
+    region: Option<Region>,
+) -> Result<(Summary, Box<dyn RowSource>, SecureInfo)> {
     let (headers, seals): (Vec<Header>, Vec<Seal>) = paths
         .par_iter()
         .map(|p| read_secure_header(p))
@@ -47,7 +70,13 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
     check_signatures(paths, &headers, &seals)?;
     check_every_party(paths, &headers)?;
     let first = headers[0].secure.as_ref().expect("validated");
-    let (variants, mut total, mut header_total) = add_words(paths, &headers)?;
+    let mut header_total = vec![0u128; first.header_words.len()];
+    for header in &headers {
+        let section = header.secure.as_ref().expect("validated");
+        for (t, w) in header_total.iter_mut().zip(&section.header_words) {
+            *t = t.wrapping_add(word_from_hex(w).expect("validated"));
+        }
+    }
     if header_total[0] != 0 {
         return Err(Error::model(format!(
             "secure merge: the masks did not cancel (the canary is not zero): a party compressed with a key other than its roster key, or a file was altered; files: {}",
@@ -60,18 +89,49 @@ pub fn combine(paths: &[PathBuf]) -> Result<(Summary, SecureInfo)> {
     }
 
     let set = secure_set_label(paths);
-    check_counts(&set, &headers[0], &variants, &total, &header_total)?;
-    let shifts = recentre(&headers[0], &mut total, &mut header_total);
-    let summary = decode_summary(paths, &headers, variants, &total, &header_total, shifts);
-    crate::summary::validate::check_components(&set, &summary.header)?;
-    crate::summary::validate::check_rows(&set, &summary.header, &summary.rows)?;
+    check_header_counts(&set, &headers[0], &header_total)?;
+    let (shifts, numerators) = recentre_header(&headers[0], &mut header_total);
+    let header = pooled_header(&headers, &header_total, shifts);
+    crate::summary::validate::check_components(&set, &header)?;
+    let files = paths
+        .iter()
+        .map(|p| {
+            Ok(FileRows {
+                batches: SecureBatches::open(p)?,
+                variants: Vec::new(),
+                words: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+    let source = PooledRows {
+        paths: paths.to_vec(),
+        set,
+        files,
+        rows: first.manifest_rows as usize,
+        width: first.words_per_row as usize,
+        widths,
+        numerators,
+        header: header.clone(),
+        row: 0,
+        last: None,
+        region,
+        batch_rows: BATCH_ROWS,
+    };
     let info = SecureInfo {
         parties: first.roster.clone(),
         roster_hash: first.roster_hash.clone(),
         manifest_hash: first.manifest_hash.clone(),
         files: paths.to_vec(),
+        rows: first.manifest_rows,
     };
-    Ok((summary, info))
+    let rows = Rows::with_widths(header.groups.iter().map(|g| g.fields.len()));
+    let summary = Summary {
+        path: paths[0].clone(),
+        header,
+        rows,
+    };
+    Ok((summary, Box::new(source), info))
 }
 
 /// Every file was made for the first one's roster, manifest and field layout.
@@ -168,61 +228,6 @@ fn secure_set_label(paths: &[PathBuf]) -> PathBuf {
     PathBuf::from(format!("secure set ({})", names.join(", ")))
 }
 
-/// Pooled words that hold counts — n per group, and per row the QC counts and each group's
-/// missing count — must decode to whole non-negative numbers, and each group's n must be its
-/// Gram matrix's intercept entry: otherwise a party sent malformed words.
-fn check_counts(
-    set: &Path,
-    header: &Header,
-    variants: &[Variant],
-    total: &[u128],
-    header_total: &[u128],
-) -> Result<()> {
-    let whole = |w: u128| w as u64 == 0 && w >> 127 == 0;
-    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
-    let mut at = 1;
-    for (k, &j) in widths.iter().enumerate() {
-        if !whole(header_total[at]) || header_total[at] != header_total[at + 1] {
-            return Err(Error::input(
-                set,
-                format!(
-                    "group {k}: the pooled n ({}) is not a whole number equal to the Gram matrix's intercept entry ({}): a party's words are malformed",
-                    decode(header_total[at]),
-                    decode(header_total[at + 1])
-                ),
-            ));
-        }
-        at += 1 + j * j;
-    }
-    let width = words_per_row(&widths);
-    let bad_row = total.par_chunks(width).position_first(|row| {
-        let mut at = 0;
-        for &j in &widths {
-            if !whole(row[at + j]) {
-                return true;
-            }
-            at += 2 * j + 1;
-        }
-        !row[at..at + 4].iter().all(|&w| whole(w))
-    });
-    if let Some(r) = bad_row {
-        let v = &variants[r];
-        return Err(Error::input(
-            set,
-            "pooled missing-call or genotype counts are not whole non-negative numbers: a party's words are malformed",
-        )
-        .at(format!(
-            "row {} (variant {}:{} {}/{})",
-            r + 1,
-            v.chrom,
-            v.pos,
-            v.ref_allele,
-            v.alt_allele
-        )));
-    }
-    Ok(())
-}
-
 /// Every roster party's file, each once.
 fn check_every_party(paths: &[PathBuf], headers: &[Header]) -> Result<()> {
     let first = headers[0].secure.as_ref().expect("validated");
@@ -258,89 +263,42 @@ fn check_every_party(paths: &[PathBuf], headers: &[Header]) -> Result<()> {
     Ok(())
 }
 
-/// The rows' variants (checked alike in every file) and the sums mod 2^128 of every file's row
-/// words and header words.
-fn add_words(
-    paths: &[PathBuf],
-    headers: &[Header],
-) -> Result<(Vec<Variant>, Vec<u128>, Vec<u128>)> {
-    let first = headers[0].secure.as_ref().expect("validated");
-    let first_path = &paths[0];
-    let width = first.words_per_row as usize;
-    let rows = first.manifest_rows as usize;
-    let mut variants: Vec<Variant> = Vec::with_capacity(rows);
-    let mut total: Vec<u128> = Vec::with_capacity(rows * width);
-    let mut header_total = vec![0u128; first.header_words.len()];
-    for (i, (path, header)) in paths.iter().zip(headers).enumerate() {
-        let section = header.secure.as_ref().expect("validated");
-        for (t, w) in header_total.iter_mut().zip(&section.header_words) {
-            *t = t.wrapping_add(word_from_hex(w).expect("validated"));
-        }
-        let mut row = 0usize;
-        for_each_batch(path, |batch_variants, words| {
-            let count = batch_variants.len();
-            if row + count > rows {
-                return Err(Error::input(
-                    path,
-                    format!("has more rows than its manifest's {rows}"),
-                ));
-            }
-            if i == 0 {
-                variants.extend(batch_variants);
-                total.extend_from_slice(&words);
-            } else {
-                for (k, v) in batch_variants.iter().enumerate() {
-                    let want = &variants[row + k];
-                    if (&v.chrom, v.pos, &v.ref_allele, &v.alt_allele)
-                        != (&want.chrom, want.pos, &want.ref_allele, &want.alt_allele)
-                    {
-                        return Err(Error::input(
-                            path,
-                            format!(
-                                "row {} is {}:{} {}/{}, but {}:{} {}/{} in {}",
-                                row + k + 1,
-                                v.chrom,
-                                v.pos,
-                                v.ref_allele,
-                                v.alt_allele,
-                                want.chrom,
-                                want.pos,
-                                want.ref_allele,
-                                want.alt_allele,
-                                first_path.display()
-                            ),
-                        ));
-                    }
-                }
-                let slice = &mut total[row * width..(row + count) * width];
-                for (t, w) in slice.iter_mut().zip(&words) {
-                    *t = t.wrapping_add(*w);
-                }
-            }
-            row += count;
-            Ok(())
-        })?;
-        if row != rows {
+/// Pooled header words that hold counts — n per group — must decode to whole non-negative
+/// numbers, each the Gram matrix's intercept entry: otherwise a party sent malformed words.
+fn check_header_counts(set: &Path, header: &Header, header_total: &[u128]) -> Result<()> {
+    let mut at = 1;
+    for (k, group) in header.groups.iter().enumerate() {
+        let j = group.fields.len();
+        if !whole(header_total[at]) || header_total[at] != header_total[at + 1] {
             return Err(Error::input(
-                path,
-                format!("has {row} rows, its manifest {rows}"),
+                set,
+                format!(
+                    "group {k}: the pooled n ({}) is not a whole number equal to the Gram matrix's intercept entry ({}): a party's words are malformed",
+                    decode(header_total[at]),
+                    decode(header_total[at + 1])
+                ),
             ));
         }
+        at += 1 + j * j;
     }
-
-    Ok((variants, total, header_total))
+    Ok(())
 }
 
-/// Centres the pooled (uncentred) totals on the pooled means rounded to multiples of
+/// Whether a pooled word is a whole non-negative number.
+fn whole(w: u128) -> bool {
+    w as u64 == 0 && w >> 127 == 0
+}
+
+/// Centres the pooled (uncentred) Gram matrices on the pooled means rounded to multiples of
 /// 2^−SHIFT_BITS, exactly in the ring, so that decoding to f64 keeps the digits that matter
-/// (see [`crate::summary::GroupLayout::shift`]). Returns the shifts per group.
-fn recentre(header: &Header, total: &mut [u128], header_total: &mut [u128]) -> Vec<Vec<f64>> {
-    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
-    let width = words_per_row(&widths);
+/// (see [`crate::summary::GroupLayout::shift`]). Returns the shifts per group and the ring
+/// numerators that centre the rows alike ([`PooledRows`]).
+fn recentre_header(header: &Header, header_total: &mut [u128]) -> (Vec<Vec<f64>>, Vec<Vec<i128>>) {
     let mut shifts = Vec::new();
     let mut numerators = Vec::new();
     let mut at = 1;
-    for &j in &widths {
+    for group in &header.groups {
+        let j = group.fields.len();
         let gram = &mut header_total[at + 1..at + 1 + j * j];
         let n = decode(gram[0]);
         let shift: Vec<f64> = (0..j)
@@ -356,34 +314,18 @@ fn recentre(header: &Header, total: &mut [u128], header_total: &mut [u128]) -> V
         numerators.push(d);
         at += 1 + j * j;
     }
-    total.par_chunks_mut(width).for_each(|row| {
-        let mut at = 0;
-        for (d, &j) in numerators.iter().zip(&widths) {
-            recentre_vector(&mut row[at..at + j], d);
-            recentre_vector(&mut row[at + j..at + 2 * j], d);
-            at += 2 * j + 1;
-        }
-    });
-    shifts
+    (shifts, numerators)
 }
 
-/// The pooled plaintext summary of decoded totals.
-fn decode_summary(
-    paths: &[PathBuf],
-    headers: &[Header],
-    variants: Vec<Variant>,
-    total: &[u128],
-    header_total: &[u128],
-    shifts: Vec<Vec<f64>>,
-) -> Summary {
+/// The header of the pooled plaintext summary: one component, the roster, with the decoded n
+/// and G per group.
+fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>>) -> Header {
     let first = &headers[0];
     let section = first.secure.as_ref().expect("validated");
-    let widths: Vec<usize> = first.groups.iter().map(|g| g.fields.len()).collect();
-    let width = section.words_per_row as usize;
-
     let mut groups = Vec::new();
     let mut at = 1;
-    for &j in &widths {
+    for group in &first.groups {
+        let j = group.fields.len();
         let n = decode(header_total[at]).round().max(0.0) as u64;
         let gram = header_total[at + 1..at + 1 + j * j]
             .iter()
@@ -392,31 +334,6 @@ fn decode_summary(
         groups.push(ComponentGroup { n, gram });
         at += 1 + j * j;
     }
-
-    let mut rows = Rows::with_widths(widths.iter().copied());
-    for r in 0..variants.len() {
-        let words = &total[r * width..(r + 1) * width];
-        let mut at = 0;
-        for (sums, &j) in rows.groups.iter_mut().zip(&widths) {
-            sums.atx0
-                .extend(words[at..at + j].iter().map(|&w| decode(w)));
-            sums.atu
-                .extend(words[at + j..at + 2 * j].iter().map(|&w| decode(w)));
-            sums.x0x0.push(decode(words[at + 2 * j]));
-            at += 2 * j + 1;
-        }
-        let count = |w: u128| decode(w).round().max(0.0) as u64;
-        rows.qc.push(QcCounts {
-            hom_ref: count(words[at]),
-            het: count(words[at + 1]),
-            hom_alt: count(words[at + 2]),
-            missing: count(words[at + 3]),
-            dosage_sum: decode(words[at + 4]),
-        });
-    }
-    rows.components = vec![vec![0]; variants.len()];
-    rows.variants = variants;
-
     let mut dosage_fields: Vec<String> = headers
         .iter()
         .map(|h| h.components[0].source.dosage_field.clone())
@@ -430,7 +347,7 @@ fn decode_summary(
         )
         .as_bytes(),
     );
-    let header = Header {
+    Header {
         format: first.format.clone(),
         format_version: first.format_version,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -470,11 +387,215 @@ fn decode_summary(
                 .collect(),
         }],
         region: None,
+        row_order: Some(crate::summary::RowOrder::Genomic),
         secure: None,
-    };
-    Summary {
-        path: paths[0].clone(),
-        header,
-        rows,
+    }
+}
+
+/// One secure file's rows read but not yet pooled.
+struct FileRows {
+    batches: SecureBatches,
+    variants: Vec<Variant>,
+    words: Vec<u128>,
+}
+
+impl FileRows {
+    /// Up to `count` next rows (fewer at the end of the file), `width` words each.
+    fn take(&mut self, count: usize, width: usize) -> Result<(Vec<Variant>, Vec<u128>)> {
+        while self.variants.len() < count {
+            match self.batches.next_batch()? {
+                Some((variants, words)) => {
+                    self.variants.extend(variants);
+                    self.words.extend(words);
+                }
+                None => break,
+            }
+        }
+        let count = count.min(self.variants.len());
+        let rest_variants = self.variants.split_off(count);
+        let rest_words = self.words.split_off(count * width);
+        Ok((
+            std::mem::replace(&mut self.variants, rest_variants),
+            std::mem::replace(&mut self.words, rest_words),
+        ))
+    }
+}
+
+/// The pooled rows of a secure set: every file's words of a batch of rows added mod 2^128,
+/// centred and decoded, batch by batch.
+struct PooledRows {
+    paths: Vec<PathBuf>,
+    /// The set's label in errors about pooled values.
+    set: PathBuf,
+    files: Vec<FileRows>,
+    /// The manifest's rows.
+    rows: usize,
+    /// Words per row.
+    width: usize,
+    widths: Vec<usize>,
+    numerators: Vec<Vec<i128>>,
+    header: Header,
+    /// Rows pooled so far.
+    row: usize,
+    last: Option<Variant>,
+    region: Option<Region>,
+    /// Rows pooled per batch.
+    batch_rows: usize,
+}
+
+impl RowSource for PooledRows {
+    fn set_batch_rows(&mut self, rows: usize) {
+        self.batch_rows = rows.max(1);
+    }
+
+    fn next_rows(&mut self) -> Result<Option<Rows>> {
+        loop {
+            let width = self.width;
+            let (variants, mut total) = self.files[0].take(self.batch_rows, width)?;
+            let count = variants.len();
+            if count == 0 {
+                for (path, file) in self.paths.iter().zip(&mut self.files) {
+                    if !file.take(1, width)?.0.is_empty() {
+                        return Err(Error::input(
+                            path,
+                            format!("has more rows than {}", self.paths[0].display()),
+                        ));
+                    }
+                }
+                if self.row != self.rows {
+                    return Err(Error::input(
+                        &self.paths[0],
+                        format!("has {} rows, its manifest {}", self.row, self.rows),
+                    ));
+                }
+                return Ok(None);
+            }
+            if self.row + count > self.rows {
+                return Err(Error::input(
+                    &self.paths[0],
+                    format!("has more rows than its manifest's {}", self.rows),
+                ));
+            }
+            for (path, file) in self.paths.iter().zip(&mut self.files).skip(1) {
+                let (theirs, words) = file.take(count, width)?;
+                if theirs.len() < count {
+                    return Err(Error::input(
+                        path,
+                        format!(
+                            "has {} rows, its manifest {}",
+                            self.row + theirs.len(),
+                            self.rows
+                        ),
+                    ));
+                }
+                for (k, (v, want)) in theirs.iter().zip(&variants).enumerate() {
+                    if (&v.chrom, v.pos, &v.ref_allele, &v.alt_allele)
+                        != (&want.chrom, want.pos, &want.ref_allele, &want.alt_allele)
+                    {
+                        return Err(Error::input(
+                            path,
+                            format!(
+                                "row {} is {}:{} {}/{}, but {}:{} {}/{} in {}",
+                                self.row + k + 1,
+                                v.chrom,
+                                v.pos,
+                                v.ref_allele,
+                                v.alt_allele,
+                                want.chrom,
+                                want.pos,
+                                want.ref_allele,
+                                want.alt_allele,
+                                self.paths[0].display()
+                            ),
+                        ));
+                    }
+                }
+                for (t, w) in total.iter_mut().zip(&words) {
+                    *t = t.wrapping_add(*w);
+                }
+            }
+            let first = self.row;
+            self.row += count;
+            self.check_counts(&variants, &total, first)?;
+            let mut rows = self.decode(variants, &mut total);
+            crate::summary::validate::check_rows(&self.set, &self.header, &rows, first)?;
+            crate::summary::stream::check_order(&self.paths[0], &mut self.last, &rows, first)?;
+            if let Some(region) = &self.region {
+                rows = crate::summary::stream::in_region(rows, region);
+            }
+            if !rows.is_empty() {
+                return Ok(Some(rows));
+            }
+        }
+    }
+}
+
+impl PooledRows {
+    /// Pooled words that hold counts — per row the QC counts and each group's missing count —
+    /// must decode to whole non-negative numbers: otherwise a party sent malformed words.
+    fn check_counts(&self, variants: &[Variant], total: &[u128], first_row: usize) -> Result<()> {
+        let widths = &self.widths;
+        let bad_row = total.par_chunks(self.width).position_first(|row| {
+            let mut at = 0;
+            for &j in widths {
+                if !whole(row[at + j]) {
+                    return true;
+                }
+                at += 2 * j + 1;
+            }
+            !row[at..at + 4].iter().all(|&w| whole(w))
+        });
+        if let Some(r) = bad_row {
+            let v = &variants[r];
+            return Err(Error::input(
+                &self.set,
+                "pooled missing-call or genotype counts are not whole non-negative numbers: a party's words are malformed",
+            )
+            .at(format!(
+                "row {} (variant {}:{} {}/{})",
+                first_row + r + 1,
+                v.chrom,
+                v.pos,
+                v.ref_allele,
+                v.alt_allele
+            )));
+        }
+        Ok(())
+    }
+
+    /// Centres pooled row words on the header's shifts and decodes them.
+    fn decode(&self, variants: Vec<Variant>, total: &mut [u128]) -> Rows {
+        let (width, widths, numerators) = (self.width, &self.widths, &self.numerators);
+        total.par_chunks_mut(width).for_each(|row| {
+            let mut at = 0;
+            for (d, &j) in numerators.iter().zip(widths) {
+                recentre_vector(&mut row[at..at + j], d);
+                recentre_vector(&mut row[at + j..at + 2 * j], d);
+                at += 2 * j + 1;
+            }
+        });
+        let mut rows = Rows::with_widths(widths.iter().copied());
+        for words in total.chunks(width) {
+            let mut at = 0;
+            for (sums, &j) in rows.groups.iter_mut().zip(widths) {
+                sums.atx0
+                    .extend(words[at..at + j].iter().map(|&w| decode(w)));
+                sums.atu
+                    .extend(words[at + j..at + 2 * j].iter().map(|&w| decode(w)));
+                sums.x0x0.push(decode(words[at + 2 * j]));
+                at += 2 * j + 1;
+            }
+            let count = |w: u128| decode(w).round().max(0.0) as u64;
+            rows.qc.push(QcCounts {
+                hom_ref: count(words[at]),
+                het: count(words[at + 1]),
+                hom_alt: count(words[at + 2]),
+                missing: count(words[at + 3]),
+                dosage_sum: decode(words[at + 4]),
+            });
+        }
+        rows.components = vec![vec![0]; variants.len()];
+        rows.variants = variants;
+        rows
     }
 }

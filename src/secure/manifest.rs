@@ -6,8 +6,10 @@
 //!
 //! **Format**: tab-separated, one variant a line, `CHROM POS REF ALT [ID]`; `#` comments and blank
 //! lines ignored. ALT is the effect allele. Chromosomes are normalised (`chr1` = `1`). A variant
-//! (chromosome, position, allele pair) may be listed once. The fingerprint ([`Manifest::hash`])
-//! is over the canonical text in file order.
+//! (chromosome, position, allele pair) may be listed once. Rows are in genomic order
+//! ([`crate::summary::order`]: chromosome, position, REF, ALT), as the rows of every summary are,
+//! so that merge can stream them; `dash manifest` writes them so and an unsorted manifest is
+//! refused. The fingerprint ([`Manifest::hash`]) is over the canonical text of the sorted rows.
 //!
 //! ```
 //! use dash::secure::manifest::Manifest;
@@ -28,6 +30,7 @@ use crate::atomic_file::AtomicFile;
 use crate::chrom;
 use crate::error::{Error, IoResultExt, Result};
 use crate::genotype::{self, DosageField, GenotypeBlock, Orientation, Variant};
+use crate::summary::order;
 
 type SiteKey = (String, u64, String, String);
 
@@ -75,6 +78,19 @@ impl Manifest {
             };
             if variant.ref_allele == variant.alt_allele {
                 return Err(Error::input(path, "REF and ALT are the same allele").at(at()));
+            }
+            if let Some(before) = manifest.rows.last() {
+                if order::genomic(before, &variant).is_gt() {
+                    return Err(Error::input(
+                        path,
+                        format!(
+                            "variant {}:{} {}/{} comes after {}:{} {}/{}: a manifest's rows are sorted by chromosome, position, REF, ALT (regenerate it with `dash manifest`)",
+                            variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele,
+                            before.chrom, before.pos, before.ref_allele, before.alt_allele
+                        ),
+                    )
+                    .at(at()));
+                }
             }
             manifest
                 .push(variant)
@@ -176,7 +192,7 @@ impl Manifest {
     /// `intersect`. Variants match by chromosome, position and allele pair; a variant's
     /// orientation (which allele is ALT) and ID come from the first list holding it whose source
     /// knows the reference allele (VCF/BCF/manifest), else from the first list holding it. Rows
-    /// are sorted by chromosome and position; the ALTs of one position keep their first order.
+    /// are in genomic order ([`crate::summary::order`]).
     pub fn build(lists: &[&Path], intersect: bool) -> Result<Manifest> {
         let mut variants: Vec<Variant> = Vec::new();
         let mut reference_known: Vec<bool> = Vec::new();
@@ -209,15 +225,12 @@ impl Manifest {
                 }
             }
         }
-        let mut order: Vec<usize> = (0..variants.len())
+        let mut kept: Vec<usize> = (0..variants.len())
             .filter(|&i| !intersect || counts[i] == lists.len())
             .collect();
-        order.sort_by(|&a, &b| {
-            let (va, vb) = (&variants[a], &variants[b]);
-            (chrom::order(&va.chrom), va.pos).cmp(&(chrom::order(&vb.chrom), vb.pos))
-        });
+        kept.sort_by(|&a, &b| order::genomic(&variants[a], &variants[b]));
         let mut manifest = Manifest::default();
-        for i in order {
+        for i in kept {
             manifest
                 .push(variants[i].clone())
                 .expect("sites are distinct");

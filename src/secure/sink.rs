@@ -285,6 +285,7 @@ fn masked_header(
             case_control: Vec::new(),
         }],
         region: None,
+        row_order: Some(crate::summary::RowOrder::Genomic),
         secure: Some(SecureSection {
             scheme: SCHEME.to_string(),
             party,

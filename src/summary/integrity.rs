@@ -149,6 +149,11 @@ impl HashingWriter {
         }
     }
 
+    /// The file, unsealed (to be dropped, which removes it, once read back).
+    pub(crate) fn into_file(self) -> AtomicFile {
+        self.file
+    }
+
     /// Completes a file whose footer holds the placeholder seal as its last one: computes the
     /// digest, signs it with `signer` when given, writes the seal in place of the placeholder
     /// and renames the file into place.

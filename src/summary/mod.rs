@@ -7,20 +7,25 @@
 //!   file's phenotype groups and their fields, and every component with its `n_g` and Gram matrix
 //!   `G = AᵀA` per group;
 //! * one row per (variant, ALT allele) — see [`schema`] for the columns: the variant, which
-//!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts.
+//!   components it holds, per group `Aᵀx0`, `Aᵀu`, `x0·x0`, and QC counts — in genomic order
+//!   ([`order`]).
 //!
 //! Every summary ends with an integrity seal in its footer (a SHA-256 checksum of the whole file,
 //! and in a secure summary the party's Ed25519 signature of it: [`integrity`]).
 //!
-//! [`write::SummaryWriter`] writes one, [`read::read_summary`] reads, verifies and validates one
-//! ([`validate`]).
+//! [`write::SummaryWriter`] writes one (sorting its rows with bounded memory: [`sort`]);
+//! [`read::open_stream`] verifies one and reads its rows in order a batch at a time, checking
+//! each batch ([`stream`], [`validate`]); [`read::read_summary`] reads all of them at once.
 
 pub mod field;
 pub mod id;
 pub mod integrity;
+pub mod order;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod sort;
+pub mod stream;
 pub mod validate;
 pub mod variant;
 pub mod write;
@@ -40,12 +45,14 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// Version of the summary format this build writes and reads.
 ///
 /// Version 2 added [`Component::disclosure`], [`Component::parties`] and the integrity seal
-/// ([`integrity`]); a version 1 file has no seal and is refused with the command that
-/// regenerates it (`dash compress`).
-pub const FORMAT_VERSION: u32 = 2;
+/// ([`integrity`]); version 3 has its rows in genomic order ([`order`]), says so in
+/// [`Header::row_order`], and carries chromosome and position statistics per row group. Older
+/// files are refused with the command that regenerates them (`dash compress`): merge streams
+/// its inputs in order and cannot take an unsorted one.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest summary format version this build reads.
-pub const OLDEST_READABLE_VERSION: u32 = 2;
+pub const OLDEST_READABLE_VERSION: u32 = 3;
 
 /// The footer header of a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,10 +70,22 @@ pub struct Header {
     /// `--region` the file was restricted to, when it is a shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The order of the rows: always [`RowOrder::Genomic`] from version 3 on (set by the
+    /// writers; `None` in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_order: Option<RowOrder>,
     /// Present only in a secure (masked) summary: what binds its masks and its masked n and G
     /// (the component then lists no groups). See [`secure`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<SecureSection>,
+}
+
+/// How a summary's rows are ordered (the header's `row_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowOrder {
+    /// By chromosome ([`crate::chrom::order`], then name), position, REF, ALT: see [`order`].
+    Genomic,
 }
 
 /// The fields of one group of the file (the columns of its `A`).
@@ -225,6 +244,60 @@ impl Rows {
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.variants.is_empty()
+    }
+
+    /// Moves every row of `other` to the end of these.
+    pub fn append(&mut self, other: &mut Rows) {
+        self.variants.append(&mut other.variants);
+        self.components.append(&mut other.components);
+        self.qc.append(&mut other.qc);
+        for (sums, more) in self.groups.iter_mut().zip(&mut other.groups) {
+            sums.atx0.append(&mut more.atx0);
+            sums.atu.append(&mut more.atu);
+            sums.x0x0.append(&mut more.x0x0);
+        }
+    }
+
+    /// Splits off the rows from `at` on (these keep the first `at`).
+    pub fn split_off(&mut self, at: usize) -> Rows {
+        Rows {
+            variants: self.variants.split_off(at),
+            components: self.components.split_off(at),
+            qc: self.qc.split_off(at),
+            groups: self
+                .groups
+                .iter_mut()
+                .map(|sums| GroupSums {
+                    width: sums.width,
+                    atx0: sums.atx0.split_off(at * sums.width),
+                    atu: sums.atu.split_off(at * sums.width),
+                    x0x0: sums.x0x0.split_off(at),
+                })
+                .collect(),
+        }
+    }
+
+    /// Takes the first `count` rows out of these.
+    pub fn take_front(&mut self, count: usize) -> Rows {
+        let rest = self.split_off(count);
+        std::mem::replace(self, rest)
+    }
+
+    /// Appends a copy of row `r` of `other` (of the same widths).
+    pub fn push_row(&mut self, other: &Rows, r: usize) {
+        self.variants.push(other.variants[r].clone());
+        self.components.push(other.components[r].clone());
+        self.qc.push(other.qc[r]);
+        for (sums, from) in self.groups.iter_mut().zip(&other.groups) {
+            sums.atx0.extend_from_slice(from.atx0(r));
+            sums.atu.extend_from_slice(from.atu(r));
+            sums.x0x0.push(from.x0x0[r]);
+        }
+    }
+
+    /// Empty rows of the same widths.
+    pub fn empty_like(&self) -> Rows {
+        Rows::with_widths(self.groups.iter().map(|g| g.width))
     }
 }
 

@@ -53,8 +53,6 @@ pub const MASKED_COLUMN: &str = "masked";
 pub const WORD_BYTES: usize = 16;
 /// Words per row after the groups' sums: the QC counts and the dosage sum.
 pub const QC_WORDS: usize = 5;
-/// Rows per Parquet row group.
-const ROW_GROUP_SIZE: usize = 16_384;
 
 /// The `secure` section of a masked summary's header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,31 +215,63 @@ pub fn for_each_batch(
     path: &Path,
     mut each: impl FnMut(Vec<Variant>, Vec<u128>) -> Result<()>,
 ) -> Result<Header> {
-    let (builder, header) = open_with_header(path)?;
-    validate(path, &header)?;
-    let width = header.secure.as_ref().expect("validated").words_per_row as usize;
-    let expected = schema(width);
-    for field in expected.fields() {
-        match builder.schema().field_with_name(field.name()) {
-            Ok(found) if found.data_type() == field.data_type() => {}
-            _ => {
-                return Err(Error::input(
-                    path,
-                    format!(
-                        "column '{}' is missing or not of type {}",
-                        field.name(),
-                        field.data_type()
-                    ),
-                ))
+    let mut batches = SecureBatches::open(path)?;
+    while let Some((variants, words)) = batches.next_batch()? {
+        each(variants, words)?;
+    }
+    Ok(batches.header)
+}
+
+/// A secure summary's rows, batch by batch: the variants and their W words per row.
+pub struct SecureBatches {
+    path: PathBuf,
+    /// The file's header.
+    pub header: Header,
+    width: usize,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+}
+
+impl SecureBatches {
+    /// Opens the file and checks its header and columns (its checksum is
+    /// [`read_secure_header`]'s business).
+    pub fn open(path: &Path) -> Result<SecureBatches> {
+        let (builder, header) = open_with_header(path)?;
+        validate(path, &header)?;
+        let width = header.secure.as_ref().expect("validated").words_per_row as usize;
+        let expected = schema(width);
+        for field in expected.fields() {
+            match builder.schema().field_with_name(field.name()) {
+                Ok(found) if found.data_type() == field.data_type() => {}
+                _ => {
+                    return Err(Error::input(
+                        path,
+                        format!(
+                            "column '{}' is missing or not of type {}",
+                            field.name(),
+                            field.data_type()
+                        ),
+                    ))
+                }
             }
         }
+        let reader = builder
+            .with_batch_size(crate::summary::stream::BATCH_ROWS)
+            .build()
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        Ok(SecureBatches {
+            path: path.to_path_buf(),
+            header,
+            width,
+            reader,
+        })
     }
-    let reader = builder
-        .with_batch_size(ROW_GROUP_SIZE)
-        .build()
-        .map_err(|e| Error::input(path, e.to_string()))?;
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::input(path, format!("corrupt data: {e}")))?;
+
+    /// The next batch; `None` at the end.
+    pub fn next_batch(&mut self) -> Result<Option<(Vec<Variant>, Vec<u128>)>> {
+        let Some(batch) = self.reader.next() else {
+            return Ok(None);
+        };
+        let batch = batch.map_err(|e| Error::input(&self.path, format!("corrupt data: {e}")))?;
         let masked = batch
             .column_by_name(MASKED_COLUMN)
             .expect("schema checked")
@@ -249,15 +279,14 @@ pub fn for_each_batch(
         let rows = batch.num_rows();
         let columns = super::schema::VariantColumns::of(&batch);
         let variants = (0..rows).map(|r| columns.variant(r)).collect();
-        let mut words = Vec::with_capacity(rows * width);
+        let mut words = Vec::with_capacity(rows * self.width);
         for r in 0..rows {
             for chunk in masked.value(r).chunks_exact(WORD_BYTES) {
                 words.push(u128::from_le_bytes(chunk.try_into().expect("16 bytes")));
             }
         }
-        each(variants, words)?;
+        Ok(Some((variants, words)))
     }
-    Ok(header)
 }
 
 /// Checks a secure header against the contract.

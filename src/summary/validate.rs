@@ -74,8 +74,9 @@ pub fn check_components(path: &Path, header: &Header) -> Result<()> {
 }
 
 /// Checks every row's sums and QC counts against each other and the components' n; the error
-/// names the first bad row's variant.
-pub fn check_rows(path: &Path, header: &Header, rows: &Rows) -> Result<()> {
+/// names the first bad row's variant and its row in the file (`rows` are the file's rows from
+/// `first_row` on).
+pub fn check_rows(path: &Path, header: &Header, rows: &Rows, first_row: usize) -> Result<()> {
     let hard_calls: Vec<bool> = header
         .components
         .iter()
@@ -99,7 +100,7 @@ pub fn check_rows(path: &Path, header: &Header, rows: &Rows) -> Result<()> {
             let v = &rows.variants[r];
             Err(Error::input(path, message).at(format!(
                 "row {} (variant {}:{} {}/{}{})",
-                r + 1,
+                first_row + r + 1,
                 v.chrom,
                 v.pos,
                 v.ref_allele,

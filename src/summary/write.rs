@@ -12,17 +12,23 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
+use parquet::schema::types::ColumnPath;
 
 use super::integrity::{HashingWriter, Seal, INTEGRITY_KEY};
-use super::{schema, Header, Rows, METADATA_KEY};
+use super::sort::{Destination, Head, Heads, Sorter, MERGE_BATCH_ROWS};
+use super::{schema, Header, RowOrder, Rows, METADATA_KEY};
 use crate::atomic_file::AtomicFile;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoResultExt, Result};
 
 /// Rows per Parquet row group: large enough for good compression, small enough to stream.
 const ROW_GROUP_SIZE: usize = 65_536;
 
 /// Writes a summary under a temporary name; [`SummaryWriter::finish`] puts it in place.
+///
+/// Rows may come in any order: they are written in genomic order ([`super::order`]), with
+/// memory bounded whatever the order ([`super::sort`]), and the header says so
+/// ([`Header::row_order`]).
 ///
 /// ```no_run
 /// use dash::summary::{Header, Rows, SummaryWriter};
@@ -40,6 +46,7 @@ pub struct SummaryWriter {
     /// Written into the footer by [`SummaryWriter::finish`], so counts known only at the end
     /// (e.g. [`super::Disclosure`]) can still go in.
     header: Header,
+    sorter: Sorter,
 }
 
 impl SummaryWriter {
@@ -50,12 +57,15 @@ impl SummaryWriter {
         let schema = schema::schema(&widths);
         let properties = properties(header).set_key_value_metadata(None).build();
         let writer = open_writer(path, &schema, properties)?;
+        let mut header = header.clone();
+        header.row_order = Some(RowOrder::Genomic);
         Ok(SummaryWriter {
             writer,
             schema,
             path: path.to_path_buf(),
             rows_written: 0,
-            header: header.clone(),
+            header,
+            sorter: Sorter::default(),
         })
     }
 
@@ -65,17 +75,45 @@ impl SummaryWriter {
         &mut self.header
     }
 
-    /// Appends rows.
+    /// Appends rows (in any order: see the type's docs).
     pub fn write(&mut self, rows: &Rows) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let batch = to_record_batch(&self.schema, rows);
-        self.writer
-            .write(&batch)
-            .map_err(|e| Error::input(&self.path, e.to_string()))?;
+        self.sorter.push(rows);
         self.rows_written += rows.len();
+        if self.sorter.is_full() {
+            self.flush(false)?;
+        }
         Ok(())
+    }
+
+    /// Writes the held rows that are ready (all of them with `all`) to their run.
+    fn flush(&mut self, all: bool) -> Result<()> {
+        let Some((rows, destination)) = self.sorter.take_sorted(all) else {
+            return Ok(());
+        };
+        let fail = |e: parquet::errors::ParquetError| Error::input(&self.path, e.to_string());
+        if let Destination::NewRun = destination {
+            let file = AtomicFile::create(&self.path)?;
+            let spill =
+                ArrowWriter::try_new(file, self.schema.clone(), Some(self.run_properties()))
+                    .map_err(fail)?;
+            self.sorter.spills.push(spill);
+        }
+        let batch = to_record_batch(&self.schema, &rows);
+        match self.sorter.spills.last_mut() {
+            Some(spill) => spill.write(&batch),
+            None => self.writer.write(&batch),
+        }
+        .map_err(fail)
+    }
+
+    /// Properties of a run file and of the output before its footer.
+    fn run_properties(&self) -> WriterProperties {
+        properties(&self.header)
+            .set_key_value_metadata(None)
+            .build()
     }
 
     /// Number of rows written so far.
@@ -86,6 +124,10 @@ impl SummaryWriter {
     /// Writes the footer (the header as amended, then the placeholder of the integrity seal,
     /// which must come last), seals the file with its checksum and renames it into place.
     pub fn finish(mut self) -> Result<()> {
+        self.flush(true)?;
+        if !self.sorter.spills.is_empty() {
+            self.merge_runs()?;
+        }
         let json = serde_json::to_string(&self.header).expect("header serialises");
         let seal = Seal::placeholder(self.header.secure.is_some()).text();
         self.writer
@@ -93,6 +135,60 @@ impl SummaryWriter {
         self.writer
             .append_key_value_metadata(KeyValue::new(INTEGRITY_KEY.to_string(), seal));
         close_writer(self.writer, &self.path, None)
+    }
+
+    /// Merges the runs (the output written so far, then the spills) into a fresh output.
+    fn merge_runs(&mut self) -> Result<()> {
+        let fail = |e: parquet::errors::ParquetError| Error::input(&self.path, e.to_string());
+        let fresh = open_writer(&self.path, &self.schema, self.run_properties())?;
+        let first = std::mem::replace(&mut self.writer, fresh);
+        let mut runs = vec![first.into_inner().map_err(fail)?.into_file()];
+        for spill in std::mem::take(&mut self.sorter.spills) {
+            runs.push(spill.into_inner().map_err(fail)?);
+        }
+        let mut streams = Vec::with_capacity(runs.len());
+        for run in &mut runs {
+            std::io::Write::flush(run).with_path(run.temp_path())?;
+            let stream = super::read::open_spill(run.temp_path(), &self.header)?;
+            streams.push(stream.with_batch_rows(MERGE_BATCH_ROWS));
+        }
+        // Per run, its current batch and the next row of it to go out.
+        let mut heads = Heads::new();
+        let mut batches: Vec<(Rows, usize)> = Vec::with_capacity(streams.len());
+        for (run, stream) in streams.iter_mut().enumerate() {
+            let rows = stream.next_rows()?.unwrap_or_default();
+            if let Some(variant) = rows.variants.first() {
+                heads.push(Head {
+                    variant: variant.clone(),
+                    run,
+                });
+            }
+            batches.push((rows, 0));
+        }
+        let widths = self.header.groups.iter().map(|g| g.fields.len());
+        let mut out = Rows::with_widths(widths);
+        while let Some(Head { run, .. }) = heads.pop() {
+            let (rows, next) = &mut batches[run];
+            out.push_row(rows, *next);
+            *next += 1;
+            if *next == rows.len() {
+                *rows = streams[run].next_rows()?.unwrap_or_default();
+                *next = 0;
+            }
+            if let Some(variant) = rows.variants.get(*next) {
+                heads.push(Head {
+                    variant: variant.clone(),
+                    run,
+                });
+            }
+            if out.len() == ROW_GROUP_SIZE || heads.is_empty() {
+                let batch = to_record_batch(&self.schema, &out);
+                self.writer.write(&batch).map_err(fail)?;
+                out = out.empty_like();
+            }
+        }
+        // The runs' temporary files go with `runs`.
+        Ok(())
     }
 }
 
@@ -108,6 +204,11 @@ pub(crate) fn properties(header: &Header) -> WriterPropertiesBuilder {
         ))
         .set_dictionary_enabled(false)
         .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
+        // Chromosome and position statistics per row group let a `--region` read skip the
+        // row groups outside it (rows are sorted); the sums need none.
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from("chrom"), EnabledStatistics::Chunk)
+        .set_column_statistics_enabled(ColumnPath::from("pos"), EnabledStatistics::Chunk)
         .set_key_value_metadata(Some(vec![
             KeyValue::new(METADATA_KEY.to_string(), json),
             KeyValue::new(INTEGRITY_KEY.to_string(), seal),
@@ -183,4 +284,130 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
         rows.qc.iter().map(|q| q.dosage_sum),
     )));
     RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{
+        Component, ComponentGroup, GroupLayout, Orientation, QcCounts, SampleField, Source,
+        Variant, FORMAT_NAME, FORMAT_VERSION,
+    };
+
+    fn header() -> Header {
+        Header {
+            format: FORMAT_NAME.to_string(),
+            format_version: FORMAT_VERSION,
+            tool_version: "test".to_string(),
+            groups: vec![GroupLayout {
+                phenotypes: vec!["y".to_string()],
+                fields: vec![SampleField::intercept(), SampleField::phenotype("y")],
+                shift: vec![0.0, 0.0],
+            }],
+            components: vec![Component {
+                id: "0".repeat(32),
+                party: "p".to_string(),
+                source: Source {
+                    format: "vcf".to_string(),
+                    file: "p.vcf".to_string(),
+                    dosage_field: "DS".to_string(),
+                    orientation: Orientation::Reference,
+                },
+                groups: vec![ComponentGroup {
+                    n: 10,
+                    gram: vec![10.0, 1.0, 1.0, 10.0],
+                }],
+                disclosure: None,
+                parties: Vec::new(),
+            }],
+            region: None,
+            row_order: None,
+            secure: None,
+        }
+    }
+
+    /// Row `i` of a test set: a pseudo-random variant whose `Aᵀx0[1]` is `i`, so that rows can
+    /// be told apart after sorting.
+    fn row(rows: &mut Rows, i: usize) {
+        let chroms = ["1", "2", "10", "X", "MT", "Un_x"];
+        let alleles = ["A", "C", "G", "T"];
+        let k = i * 7919 % 1000;
+        rows.variants.push(Variant {
+            chrom: chroms[k % chroms.len()].to_string(),
+            pos: (k / 6 % 40) as u64 + 1,
+            id: format!("v{i}"),
+            ref_allele: alleles[k % 3].to_string(),
+            alt_allele: format!("{}{i}", alleles[3]),
+        });
+        rows.components.push(vec![0]);
+        rows.qc.push(QcCounts::default());
+        let sums = &mut rows.groups[0];
+        sums.atx0.extend([2.0, i as f64]);
+        sums.atu.extend([0.0, 0.0]);
+        sums.x0x0.push(4.0);
+    }
+
+    /// Rows in no order, spread over many runs, come out in genomic order with their sums.
+    #[test]
+    fn rows_in_any_order_are_written_sorted_through_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        let mut writer = SummaryWriter::create(&path, &header()).unwrap();
+        writer.sorter.capacity = 13;
+        let total = 1000;
+        for chunk in (0..total).collect::<Vec<_>>().chunks(17) {
+            let mut rows = Rows::with_widths([2]);
+            for &i in chunk {
+                row(&mut rows, i);
+            }
+            writer.write(&rows).unwrap();
+        }
+        assert!(writer.sorter.spills.len() > 10, "runs were spilled");
+        writer.finish().unwrap();
+        let read = crate::summary::read_summary(&path).unwrap();
+        assert_eq!(read.header.row_order, Some(RowOrder::Genomic));
+        let rows = &read.rows;
+        assert_eq!(rows.len(), total);
+        assert!(rows
+            .variants
+            .is_sorted_by(|a, b| crate::summary::order::genomic(a, b).is_le()));
+        let mut seen = vec![false; total];
+        for r in 0..rows.len() {
+            let i = rows.groups[0].atx0(r)[1] as usize;
+            assert_eq!(
+                rows.variants[r].id,
+                format!("v{i}"),
+                "sums stay with their row"
+            );
+            seen[i] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+        // No run file is left beside the output.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    /// A file whose header says sorted but whose rows are not (hand-made) is refused, naming
+    /// the row and the variants.
+    #[test]
+    fn unsorted_rows_are_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.parquet");
+        let mut header = header();
+        header.row_order = Some(RowOrder::Genomic);
+        let mut rows = Rows::with_widths([2]);
+        for i in 0..20 {
+            row(&mut rows, i);
+        }
+        let widths = [2];
+        let schema = schema::schema(&widths);
+        let mut writer = open_writer(&path, &schema, properties(&header).build()).unwrap();
+        writer.write(&to_record_batch(&schema, &rows)).unwrap();
+        close_writer(writer, &path, None).unwrap();
+        let error = crate::summary::read_summary(&path).unwrap_err().to_string();
+        assert!(error.contains("u.parquet"), "{error}");
+        assert!(error.contains("rows are not in genomic order"), "{error}");
+        assert!(error.contains("row 4: "), "{error}");
+        assert!(error.contains("dash compress"), "{error}");
+    }
 }

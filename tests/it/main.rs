@@ -14,4 +14,5 @@ mod readers;
 mod secure;
 mod selection;
 mod traits;
+mod streaming;
 mod vcf_bcf;

@@ -488,7 +488,7 @@ fn the_header_records_min_cell_and_version_1_files_are_refused() {
     let (k5, _) = compress_at(d, "c", "5");
     let (k1, _) = compress_at(d, "c", "1");
     let s5 = read_summary(&k5).unwrap();
-    assert_eq!(s5.header.format_version, 2);
+    assert_eq!(s5.header.format_version, dash::summary::FORMAT_VERSION);
     let rules5 = s5.header.components[0].disclosure.clone().unwrap();
     assert_eq!(rules5.min_cell, 5);
     assert!(rules5.rules.iter().any(|r| r == "variant_carriers"));

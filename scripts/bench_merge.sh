@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Consortium-scale merge (issue 12): time, peak RSS and the read floor of `dash merge` for P
+# party summaries of M variants, and `--region` of one chromosome out of 22.
+#
+#   bash scripts/bench_merge.sh "P1 P2 …" "M1 M2 …"     (default "2 6 20" "1000000 3000000")
+#
+# Data (cheap: the merge does not depend on N): one PLINK 1 fileset per M with N=16 samples and M
+# variants spread evenly over chromosomes 1–22 (random hard calls, no missing calls), and per
+# party a random phenotype and two random covariates; each party is `dash compress`ed from it
+# under its own name (so every party holds every variant, and the parties' sums differ).
+# Summaries for the largest P are made once per M; smaller P use the first P of them.
+#
+# Reported per (P, M): merge wall time and peak RSS (`/usr/bin/time -v`), the read floor (time to
+# read and check every row of every input and do nothing: examples/read_floor.rs, same reader as
+# merge), their ratio, and the wall time of `--region 11` (one chromosome of 22) and its ratio to
+# the whole merge. Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
+# Env: DASH_BIN, READ_FLOOR_BIN (default: built here, release), THREADS (default: all cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PARTIES=${1:-"2 6 20"}
+VARIANTS=${2:-"1000000 3000000"}
+THREADS=${THREADS:-$(nproc)}
+dir=${BENCH_DIR:-/tmp/bench_merge}
+mkdir -p "$dir"
+if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ]; then
+  cargo build --release --quiet --bin dash --example read_floor
+  target=${CARGO_TARGET_DIR:-target}
+  DASH_BIN=${DASH_BIN:-$target/release/dash}
+  READ_FLOOR_BIN=${READ_FLOOR_BIN:-$target/release/examples/read_floor}
+fi
+[ -x /usr/bin/time ] || { echo "bench_merge.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
+max_p=0
+for p in $PARTIES; do (( p > max_p )) && max_p=$p; done
+
+# PREFIX M: PREFIX.{bed,bim,fam} with 16 samples and M variants over chromosomes 1–22.
+make_genotypes() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+import numpy as np
+prefix, m = sys.argv[1], int(sys.argv[2])
+n = 16
+rng = np.random.default_rng(12)
+with open(prefix + ".fam", "w") as fam:
+    for i in range(n):
+        fam.write(f"F{i} S{i} 0 0 0 -9\n")
+with open(prefix + ".bed", "wb") as bed:
+    bed.write(bytes([0x6C, 0x1B, 0x01]))
+    step = 1 << 20
+    for start in range(0, m, step):
+        rows = min(step, m - start)
+        codes = rng.choice(np.array([0, 2, 3], dtype=np.uint8), size=(rows, n))
+        packed = codes[:, 0::4] | (codes[:, 1::4] << 2) | (codes[:, 2::4] << 4) | (codes[:, 3::4] << 6)
+        bed.write(packed.astype(np.uint8).tobytes())
+per_chrom = -(-m // 22)
+alleles = np.array(["A", "C", "G", "T"])
+with open(prefix + ".bim", "w") as bim:
+    for start in range(0, m, 1 << 20):
+        idx = np.arange(start, min(m, start + (1 << 20)))
+        chrom = idx // per_chrom + 1
+        pos = (idx % per_chrom) * 10 + 1
+        a1 = alleles[idx % 4]
+        a2 = alleles[(idx + 1 + idx // 4 % 3) % 4]
+        bim.write("".join(f"{c}\tv{i}\t0\t{p}\t{x}\t{y}\n" for i, c, p, x, y in zip(idx, chrom, pos, a1, a2)))
+PY
+}
+
+# PREFIX PARTY: PREFIX.PARTY.pheno and .covar, random.
+make_party_tables() {
+  python3 - "$1" "$2" <<'PY'
+import random, sys
+prefix, party = sys.argv[1], sys.argv[2]
+rng = random.Random(party)
+with open(prefix + ".fam") as fam, open(f"{prefix}.{party}.pheno", "w") as ph, open(f"{prefix}.{party}.covar", "w") as cv:
+    ph.write("#FID\tIID\ty\n")
+    cv.write("#FID\tIID\tc1\tc2\n")
+    for line in fam:
+        fid, iid = line.split()[:2]
+        ph.write(f"{fid}\t{iid}\t{rng.gauss(0, 1):.6f}\n")
+        cv.write(f"{fid}\t{iid}\t{rng.gauss(0, 1):.6f}\t{rng.gauss(0, 1):.6f}\n")
+PY
+}
+
+# Runs COMMAND… under /usr/bin/time -v; prints "SECONDS RSS_MIB".
+measure() {
+  /usr/bin/time -v "$@" 2>"$dir/time.txt" >/dev/null || { cat "$dir/time.txt" >&2; exit 1; }
+  python3 - "$dir/time.txt" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+wall = [l for l in text.splitlines() if "Elapsed (wall clock)" in l][0].split(": ")[-1]
+parts = [float(x) for x in wall.split(":")]
+seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
+rss = int([l for l in text.splitlines() if "Maximum resident set size" in l][0].split(": ")[-1])
+print(f"{seconds:.1f} {rss / 1024:.0f}")
+PY
+}
+
+echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | peak RSS (MiB) | --region 11 (s) | region / merge |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for m in $VARIANTS; do
+  data="$dir/m$m"
+  mkdir -p "$data"
+  [ -f "$data/g.bed" ] || make_genotypes "$data/g" "$m"
+  for i in $(seq 1 "$max_p"); do
+    [ -f "$data/p$i.parquet" ] && continue
+    make_party_tables "$data/g" "p$i"
+    "$DASH_BIN" compress "$data/g.bed" --pheno "$data/g.p$i.pheno" --covar "$data/g.p$i.covar" \
+      --party "p$i" --min-cell 1 --threads "$THREADS" --out "$data/p$i.parquet" 2>/dev/null
+  done
+  rm -f "$data/g.bed" "$data/g.bim" "$data/g.fam"
+  for p in $PARTIES; do
+    files=()
+    for i in $(seq 1 "$p"); do files+=("$data/p$i.parquet"); done
+    size=$(du -ch "${files[@]}" | tail -1 | cut -f1)
+    # Warm the page cache alike for every measurement.
+    cat "${files[@]}" >/dev/null
+    read -r floor _ < <(measure "$READ_FLOOR_BIN" "${files[@]}")
+    read -r wall rss < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/out" --threads "$THREADS")
+    read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
+    rm -f "$dir"/out.* "$dir"/region.*
+    ratio=$(python3 -c "print(f'{$wall / max($floor, 0.01):.2f}')")
+    region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
+    echo "| $p | $m | $size | $floor | $wall | $ratio | $rss | $region | $region_ratio |"
+  done
+done
+[ "${KEEP:-0}" = 1 ] || rm -rf "$dir"

@@ -1,0 +1,151 @@
+//! Putting a writer's rows in genomic order with bounded memory.
+//!
+//! Compress meets rows in its source's order: a VCF is sorted within each contig but its contigs
+//! may come in another order than [`crate::chrom::order`] (`chr1, chr10, chr2`), the ALTs of one
+//! position may come in any order, and a PLINK `.bim` may be in any order at all. The writer
+//! keeps up to [`SORT_ROWS`] rows, sorts them, and writes all but those of the last position
+//! (which may continue in the next rows) to the current *run*: a sequence of rows in order. The
+//! first run is the summary file itself, so a source in order (the usual case) is written once,
+//! straight through. Rows that would come before the run's last row start a new run in a
+//! temporary file beside the output; at the end, when there is more than one run, the runs are
+//! merged (k-way, a small batch of each in memory) into a fresh summary file. Memory is
+//! O([`SORT_ROWS`] + runs × [`MERGE_BATCH_ROWS`]) rows, never O(variants).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use parquet::arrow::ArrowWriter;
+
+use super::{order, Rows, Variant};
+use crate::atomic_file::AtomicFile;
+
+/// Rows held before the sorted ones are written: one row group.
+pub const SORT_ROWS: usize = 65_536;
+
+/// Rows per batch read from each run while merging runs.
+pub const MERGE_BATCH_ROWS: usize = 1_024;
+
+/// The order in which a writer's rows go out, and its runs after the first.
+pub(crate) struct Sorter {
+    /// Rows held before some are written ([`SORT_ROWS`]; fewer in tests).
+    pub capacity: usize,
+    /// Rows not yet in any run.
+    pending: Option<Rows>,
+    /// The last row written to the current run.
+    last: Option<Variant>,
+    /// Runs after the first (which is the output itself), each a Parquet file of its own.
+    pub spills: Vec<ArrowWriter<AtomicFile>>,
+}
+
+/// Where [`Sorter::take_sorted`]'s rows go.
+pub(crate) enum Destination {
+    /// The current run: the output, or the last spill.
+    Current,
+    /// A new run, to be opened first.
+    NewRun,
+}
+
+impl Default for Sorter {
+    fn default() -> Sorter {
+        Sorter {
+            capacity: SORT_ROWS,
+            pending: None,
+            last: None,
+            spills: Vec::new(),
+        }
+    }
+}
+
+impl Sorter {
+    /// Adds rows.
+    pub fn push(&mut self, rows: &Rows) {
+        let pending = self.pending.get_or_insert_with(|| rows.empty_like());
+        if pending.is_empty() {
+            *pending = rows.clone();
+        } else {
+            pending.append(&mut rows.clone());
+        }
+    }
+
+    /// Whether enough rows are held to write some.
+    pub fn is_full(&self) -> bool {
+        self.pending
+            .as_ref()
+            .is_some_and(|p| p.len() >= self.capacity)
+    }
+
+    /// The held rows sorted, but for those of the last position unless `all` (they may continue
+    /// in rows not yet pushed), and where they go. `None` when there is nothing to write.
+    pub fn take_sorted(&mut self, all: bool) -> Option<(Rows, Destination)> {
+        let pending = self.pending.as_mut()?;
+        if pending.is_empty() {
+            return None;
+        }
+        sort_rows(pending);
+        let mut count = pending.len();
+        if !all {
+            let last = &pending.variants[count - 1];
+            let first_of_last = pending
+                .variants
+                .partition_point(|v| order::position(v, last).is_lt());
+            // A buffer of one position only (a crafted source) is written whole.
+            if first_of_last > 0 {
+                count = first_of_last;
+            }
+        }
+        let rows = pending.take_front(count);
+        let destination = match &self.last {
+            Some(last) if order::genomic(last, &rows.variants[0]).is_gt() => Destination::NewRun,
+            _ => Destination::Current,
+        };
+        self.last = rows.variants.last().cloned();
+        Some((rows, destination))
+    }
+}
+
+/// Sorts rows into genomic order (stably: rows of one key keep their order).
+pub fn sort_rows(rows: &mut Rows) {
+    if rows
+        .variants
+        .is_sorted_by(|a, b| order::genomic(a, b).is_le())
+    {
+        return;
+    }
+    let mut indices: Vec<usize> = (0..rows.len()).collect();
+    indices.sort_by(|&a, &b| order::genomic(&rows.variants[a], &rows.variants[b]));
+    let mut sorted = rows.empty_like();
+    for i in indices {
+        sorted.push_row(rows, i);
+    }
+    *rows = sorted;
+}
+
+/// The head row of one run during the k-way merge: ordered so that a max-heap pops the smallest
+/// row, runs in run order on ties (so the merge is stable).
+pub(crate) struct Head {
+    pub variant: Variant,
+    pub run: usize,
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Head) -> Ordering {
+        order::genomic(&other.variant, &self.variant).then(other.run.cmp(&self.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Head) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Head) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Head {}
+
+/// A heap of run heads.
+pub(crate) type Heads = BinaryHeap<Head>;

@@ -1,0 +1,280 @@
+//! A summary's rows in file order, a batch at a time: what merge reads, with memory bounded by
+//! the batch rather than the file.
+//!
+//! [`RowStream::open`] verifies and validates the file as a whole first (checksum, header,
+//! columns; see [`super::read`]); each batch is then checked as it is decoded: its values
+//! ([`super::validate::check_rows`]) and that its rows follow the previous ones in genomic
+//! order ([`super::order`]). A `--region` reads only the row groups whose chromosome and
+//! position statistics can hold it, and only its rows.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
+use arrow_array::{Array, RecordBatch};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
+use parquet::file::metadata::RowGroupMetaData;
+
+use super::{order, schema, Header, QcCounts, Rows};
+use crate::error::{Error, IoResultExt, Result};
+use crate::genotype::Region;
+
+/// Rows per record batch read.
+pub const BATCH_ROWS: usize = 8_192;
+
+/// Reads a summary's rows in order; see the [module docs](self).
+pub struct RowStream {
+    path: PathBuf,
+    header: Header,
+    metadata: ArrowReaderMetadata,
+    /// Row groups still to read: (index, its first row in the file).
+    row_groups: std::vec::IntoIter<(usize, usize)>,
+    reader: Option<ParquetRecordBatchReader>,
+    /// The file row of the next row the reader yields.
+    row: usize,
+    region: Option<Region>,
+    /// Check values and order (off for a writer's own spill runs, checked when written).
+    checked: bool,
+    batch_rows: usize,
+    /// The last row read, for the order check.
+    last: Option<super::Variant>,
+}
+
+impl RowStream {
+    /// A stream over the summary at `path` whose header and columns were checked (by
+    /// [`super::read::open_checked`]), restricted to `region` when given.
+    pub(crate) fn new(
+        path: &Path,
+        header: Header,
+        builder: ParquetRecordBatchReaderBuilder<File>,
+        region: Option<Region>,
+        checked: bool,
+    ) -> Result<RowStream> {
+        let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        drop(builder);
+        let mut row_groups = Vec::new();
+        let mut first = 0;
+        for (index, group) in metadata.metadata().row_groups().iter().enumerate() {
+            if region.as_ref().is_none_or(|r| may_hold(group, r)) {
+                row_groups.push((index, first));
+            }
+            first += group.num_rows().max(0) as usize;
+        }
+        Ok(RowStream {
+            path: path.to_path_buf(),
+            header,
+            metadata,
+            row_groups: row_groups.into_iter(),
+            reader: None,
+            row: 0,
+            region,
+            checked,
+            batch_rows: BATCH_ROWS,
+            last: None,
+        })
+    }
+
+    /// Reads `rows` rows per batch instead of [`BATCH_ROWS`].
+    pub fn with_batch_rows(mut self, rows: usize) -> RowStream {
+        self.set_batch_rows(rows);
+        self
+    }
+
+    /// Reads `rows` rows per batch from the next row group on.
+    pub fn set_batch_rows(&mut self, rows: usize) {
+        self.batch_rows = rows.max(1);
+    }
+
+    /// The file's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The file read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next batch of rows (in the region, if one was given); `None` at the end.
+    pub fn next_rows(&mut self) -> Result<Option<Rows>> {
+        loop {
+            let reader = match &mut self.reader {
+                Some(reader) => reader,
+                None => {
+                    let Some((index, first)) = self.row_groups.next() else {
+                        return Ok(None);
+                    };
+                    self.row = first;
+                    let file = File::open(&self.path).with_path(&self.path)?;
+                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                        file,
+                        self.metadata.clone(),
+                    )
+                    .with_row_groups(vec![index])
+                    .with_batch_size(self.batch_rows)
+                    .build()
+                    .map_err(|e| Error::input(&self.path, e.to_string()))?;
+                    self.reader.insert(reader)
+                }
+            };
+            let Some(batch) = reader.next() else {
+                self.reader = None;
+                continue;
+            };
+            let batch = batch.map_err(|e| {
+                Error::input(&self.path, format!("corrupt data: {e}"))
+                    .at(format!("near row {}", self.row + 1))
+            })?;
+            let first = self.row;
+            self.row += batch.num_rows();
+            let mut rows = decode(&self.path, &self.header, &batch, first)?;
+            if self.checked {
+                check_order(&self.path, &mut self.last, &rows, first)?;
+                super::validate::check_rows(&self.path, &self.header, &rows, first)?;
+            }
+            if let Some(region) = &self.region {
+                rows = in_region(rows, region);
+            }
+            if !rows.is_empty() {
+                return Ok(Some(rows));
+            }
+        }
+    }
+}
+
+/// Checks that every row of `rows` (the rows of `path` from `first` on) comes at or after the one
+/// before it, `last` being the row before them; updates `last`.
+pub(crate) fn check_order(
+    path: &Path,
+    last: &mut Option<super::Variant>,
+    rows: &Rows,
+    first: usize,
+) -> Result<()> {
+    let mut previous = last.as_ref();
+    for (r, v) in rows.variants.iter().enumerate() {
+        if let Some(before) = previous.filter(|p| order::genomic(p, v).is_gt()) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "rows are not in genomic order: {}:{} {}/{} comes after {}:{} {}/{} (a hand-made or damaged summary: write its rows sorted by chromosome, position, REF, ALT, or regenerate it with `dash compress`)",
+                    v.chrom, v.pos, v.ref_allele, v.alt_allele,
+                    before.chrom, before.pos, before.ref_allele, before.alt_allele
+                ),
+            )
+            .at(format!("row {}", first + r + 1)));
+        }
+        previous = Some(v);
+    }
+    if let Some(row) = rows.variants.last() {
+        *last = Some(row.clone());
+    }
+    Ok(())
+}
+
+/// Whether a row group's chromosome and position statistics allow rows in `region`: its
+/// chromosome names span the region's (byte order), and when it holds that chromosome alone,
+/// its positions overlap the region's. Without statistics, it may.
+fn may_hold(group: &RowGroupMetaData, region: &Region) -> bool {
+    let bytes = |column: usize| {
+        let stats = group.column(column).statistics()?;
+        Some((stats.min_bytes_opt()?, stats.max_bytes_opt()?))
+    };
+    let Some((min, max)) = bytes(0) else {
+        return true;
+    };
+    let chrom = region.chrom.as_bytes();
+    if chrom < min || chrom > max {
+        return false;
+    }
+    if min != chrom || max != chrom {
+        return true;
+    }
+    let position = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
+    match bytes(1) {
+        Some((lo, hi)) => match (position(lo), position(hi)) {
+            (Some(lo), Some(hi)) => hi >= region.start && lo <= region.end,
+            _ => true,
+        },
+        None => true,
+    }
+}
+
+/// The rows of `rows` inside `region`.
+pub(crate) fn in_region(rows: Rows, region: &Region) -> Rows {
+    let inside = |v: &super::Variant| {
+        v.chrom == region.chrom && (region.start..=region.end).contains(&v.pos)
+    };
+    if rows.variants.iter().all(inside) {
+        return rows;
+    }
+    let mut kept = rows.empty_like();
+    for (r, v) in rows.variants.iter().enumerate() {
+        if inside(v) {
+            kept.push_row(&rows, r);
+        }
+    }
+    kept
+}
+
+/// The rows of one record batch (whose schema was checked), the file's rows from `first_row`.
+fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -> Result<Rows> {
+    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+    let n = batch.num_rows();
+    let column = |name: &str| batch.column_by_name(name).expect("schema checked");
+    let mut rows = Rows::with_widths(widths.iter().copied());
+    let variant_columns = schema::VariantColumns::of(batch);
+    rows.variants = (0..n).map(|r| variant_columns.variant(r)).collect();
+
+    let lists = column("components").as_list::<i32>();
+    let offsets = lists.value_offsets();
+    let held = lists.values().as_primitive::<UInt32Type>().values();
+    rows.components.reserve(n);
+    for r in 0..n {
+        let indices = &held[offsets[r] as usize..offsets[r + 1] as usize];
+        if indices.is_empty()
+            || indices
+                .iter()
+                .any(|&c| c as usize >= header.components.len())
+        {
+            return Err(
+                Error::input(path, format!("component list {indices:?} out of range"))
+                    .at(format!("row {}", first_row + r + 1)),
+            );
+        }
+        rows.components.push(indices.to_vec());
+    }
+
+    let counts: Vec<&[u64]> = schema::QC_COUNT_COLUMNS
+        .iter()
+        .map(|name| &column(name).as_primitive::<UInt64Type>().values()[..])
+        .collect();
+    let dosage_sum = column("dosage_sum").as_primitive::<Float64Type>();
+    rows.qc = (0..n)
+        .map(|r| QcCounts {
+            hom_ref: counts[0][r],
+            het: counts[1][r],
+            hom_alt: counts[2][r],
+            missing: counts[3][r],
+            dosage_sum: dosage_sum.value(r),
+        })
+        .collect();
+
+    for (k, sums) in rows.groups.iter_mut().enumerate() {
+        let [atx0, atu, x0x0] = schema::group_columns(k);
+        let width = sums.width;
+        let list_values = |name: &str| -> Vec<f64> {
+            let list = column(name).as_fixed_size_list();
+            let values = list.values().as_primitive::<Float64Type>().values();
+            let start = list.offset() * width;
+            values[start..start + n * width].to_vec()
+        };
+        sums.atx0 = list_values(&atx0);
+        sums.atu = list_values(&atu);
+        sums.x0x0 = column(&x0x0).as_primitive::<Float64Type>().values()[..n].to_vec();
+    }
+    Ok(rows)
+}

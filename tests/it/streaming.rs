@@ -1,0 +1,368 @@
+//! The streaming merge (issue 12): summaries sorted at compress, merged a window at a time.
+//!
+//! Oracle for "same result as before": `fixtures/consortium/golden/in_memory/`, the GWAS-SSF
+//! files (BGZF bytes) and skipped lists that the in-memory merge (dash before issue 12) wrote
+//! for the consortium fixtures — shards, flips, absent variants, an incremental merge, model
+//! options — made by `fixtures/make_in_memory_golden.sh`. The streaming merge must write the
+//! same bytes, with the default windows and with windows of a few rows (which cut every
+//! chromosome into many windows).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use dash::summary::{read_summary, Rows};
+
+use crate::common::*;
+
+fn consortium() -> PathBuf {
+    fixtures().join("consortium")
+}
+
+fn golden(name: &str) -> PathBuf {
+    consortium().join("golden").join("in_memory").join(name)
+}
+
+/// Compresses `genotypes` of fixture party `party` into `dir/name.parquet`.
+fn compress(dir: &Path, name: &str, genotypes: &Path, party: &str, extra: &[&str]) -> PathBuf {
+    let f = fixtures();
+    let out = dir.join(format!("{name}.parquet"));
+    compress_to(
+        genotypes,
+        &f.join(format!("party_{party}.pheno")),
+        &f.join(format!("party_{party}.covar")),
+        party,
+        &out,
+        extra,
+    );
+    out
+}
+
+/// The middle position of chromosome 2 in party b's VCF, where the golden script cuts a shard.
+fn middle_of_chromosome_2() -> u64 {
+    let mut reader =
+        noodles_bgzf::io::Reader::new(fs::File::open(consortium().join("party_b.vcf.gz")).unwrap());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
+    let positions: Vec<u64> = text
+        .lines()
+        .filter(|l| l.starts_with("2\t"))
+        .map(|l| l.split('\t').nth(1).unwrap().parse().unwrap())
+        .collect();
+    positions[positions.len() / 2]
+}
+
+/// Every summary the golden script makes, under the same names.
+fn summaries(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    let c = consortium();
+    let b = c.join("party_b.vcf.gz");
+    let mid = middle_of_chromosome_2();
+    let (first, second) = (format!("2:1-{mid}"), format!("2:{}-", mid + 1));
+    vec![
+        (
+            "a",
+            compress(dir, "a", &c.join("party_a_swapped.bed"), "a", &[]),
+        ),
+        ("b", compress(dir, "b", &b, "b", &[])),
+        (
+            "c",
+            compress(dir, "c", &c.join("party_c_subset.bed"), "c", &[]),
+        ),
+        ("b1", compress(dir, "b1", &b, "b", &["--region", "1"])),
+        ("b2a", compress(dir, "b2a", &b, "b", &["--region", &first])),
+        ("b2b", compress(dir, "b2b", &b, "b", &["--region", &second])),
+    ]
+}
+
+/// The merges of the golden script: (config, summaries, extra arguments).
+const MERGES: [(&str, &[&str], &[&str]); 5] = [
+    ("all", &["a", "b", "c"], &[]),
+    ("shards", &["a", "c", "b1", "b2a", "b2b"], &[]),
+    ("incremental", &["ab", "c"], &[]),
+    (
+        "options",
+        &["a", "b", "c"],
+        &["--pheno", "y1", "--covar", "age,sex", "--min-parties", "2"],
+    ),
+    ("per_party", &["a", "b", "c"], &["--per-party-intercept"]),
+];
+
+#[test]
+fn streaming_merge_writes_the_in_memory_merges_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut files = summaries(d);
+    let path = |files: &[(&str, PathBuf)], name: &str| {
+        files.iter().find(|(n, _)| *n == name).unwrap().1.clone()
+    };
+    let ab = d.join("ab.parquet");
+    let (a, b) = (path(&files, "a"), path(&files, "b"));
+    let summary_out = ["--summary-out", ab.to_str().unwrap()];
+    merge_to(&[&a, &b], &d.join("ab"), &summary_out);
+    files.push(("ab", ab));
+
+    let mut compared = 0;
+    for window in [None, Some("7")] {
+        for (config, inputs, extra) in MERGES {
+            let inputs: Vec<PathBuf> = inputs.iter().map(|n| path(&files, n)).collect();
+            let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+            let mut args = extra.to_vec();
+            if let Some(rows) = window {
+                args.extend(["--window-rows", rows]);
+            }
+            let prefix = merge_to(&inputs, &d.join(format!("{config}.{window:?}")), &args);
+            for phenotype in ["y1", "y2"] {
+                let tsv = golden(&format!("{config}.{phenotype}.tsv.gz"));
+                if !tsv.exists() {
+                    continue;
+                }
+                let got = fs::read(format!("{prefix}.{phenotype}.tsv.gz")).unwrap();
+                assert!(
+                    got == fs::read(&tsv).unwrap(),
+                    "{config} {phenotype} (window {window:?}): GWAS-SSF differs from the in-memory merge's"
+                );
+                let skipped = golden(&format!("{config}.{phenotype}.skipped.tsv"));
+                assert_eq!(
+                    fs::read_to_string(format!("{prefix}.{phenotype}.skipped.tsv")).unwrap(),
+                    fs::read_to_string(&skipped).unwrap(),
+                    "{config} {phenotype} (window {window:?}): skipped list"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 2 * 9);
+}
+
+/// The log accounts for every variant: read per input, and tested or skipped per phenotype.
+#[test]
+fn every_variant_is_accounted_for_with_small_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = summaries(d);
+    let inputs: Vec<&Path> = files[..3].iter().map(|(_, p)| p.as_path()).collect();
+    let prefix = merge_to(&inputs, &d.join("w"), &["--window-rows", "3"]);
+    let log = fs::read_to_string(format!("{prefix}.log")).unwrap();
+    let sites: usize = log
+        .lines()
+        .find_map(|l| l.strip_suffix(" distinct variants across 3 parties"))
+        .unwrap_or_else(|| panic!("{log}"))
+        .parse()
+        .unwrap();
+    for phenotype in ["y1", "y2"] {
+        let tested = Tsv::read(format!("{prefix}.{phenotype}.tsv.gz").as_ref())
+            .rows
+            .len();
+        let skipped = Tsv::read(format!("{prefix}.{phenotype}.skipped.tsv").as_ref())
+            .rows
+            .len();
+        assert_eq!(tested + skipped, sites, "{phenotype}");
+    }
+    for (name, path) in &files[..3] {
+        let rows = read_summary(path).unwrap().rows.len();
+        assert!(
+            log.contains(&format!("{}: {rows} variants", path.display())),
+            "{name}: {log}"
+        );
+    }
+}
+
+/// Rows of two summaries are the same, sums exactly.
+fn assert_same_rows(a: &Rows, b: &Rows) {
+    assert_eq!(a.variants, b.variants);
+    assert_eq!(a.components, b.components);
+    assert_eq!(a.qc, b.qc);
+    assert_eq!(a.groups, b.groups);
+}
+
+/// Writes a copy of PLINK 1 fileset `from` (prefix) at `to` (prefix) with its variants in the
+/// order `order` (indices into the .bim): the .bed's variant blocks moved alike.
+fn permute_bed(from: &Path, to: &Path, order: &[usize]) {
+    let with = |p: &Path, ext: &str| p.with_extension(ext);
+    let fam = fs::read_to_string(with(from, "fam")).unwrap();
+    let samples = fam.lines().filter(|l| !l.trim().is_empty()).count();
+    let block = samples.div_ceil(4);
+    let bim: Vec<String> = fs::read_to_string(with(from, "bim"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let bed = fs::read(with(from, "bed")).unwrap();
+    assert_eq!(bed.len(), 3 + block * bim.len());
+    let mut out_bed = bed[..3].to_vec();
+    let mut out_bim = String::new();
+    for &i in order {
+        out_bed.extend_from_slice(&bed[3 + i * block..3 + (i + 1) * block]);
+        out_bim.push_str(&bim[i]);
+        out_bim.push('\n');
+    }
+    fs::write(with(to, "bed"), out_bed).unwrap();
+    fs::write(with(to, "bim"), out_bim).unwrap();
+    fs::write(with(to, "fam"), fam).unwrap();
+}
+
+/// A .bim in no order at all (a fixed pseudo-random shuffle) gives the summary of the sorted one.
+#[test]
+fn an_unsorted_bim_gives_the_sorted_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let original = consortium().join("party_a_swapped.bed");
+    let variants = fs::read_to_string(original.with_extension("bim"))
+        .unwrap()
+        .lines()
+        .count();
+    // A fixed permutation: multiply by a number coprime with the count, modulo the count.
+    let step = (7919..).find(|s| gcd(*s, variants) == 1).unwrap();
+    let order: Vec<usize> = (0..variants).map(|i| i * step % variants).collect();
+    let shuffled = d.join("shuffled.bed");
+    permute_bed(&original, &shuffled, &order);
+    let sorted = compress(d, "sorted", &original, "a", &[]);
+    let unsorted = compress(d, "unsorted", &shuffled, "a", &[]);
+    let (a, b) = (
+        read_summary(&sorted).unwrap(),
+        read_summary(&unsorted).unwrap(),
+    );
+    assert_same_rows(&a.rows, &b.rows);
+    assert_eq!(a.header.row_order, Some(dash::summary::RowOrder::Genomic));
+    assert_eq!(b.header.row_order, Some(dash::summary::RowOrder::Genomic));
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// A VCF whose contigs come in another order than the chromosome order (10 … 22, then 1 … 9:
+/// `chr1, chr10, chr2` sorting) gives the summary of the one in chromosome order.
+#[test]
+fn a_vcf_with_contigs_out_of_chromosome_order_gives_the_sorted_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut reader =
+        noodles_bgzf::io::Reader::new(fs::File::open(consortium().join("party_b.vcf.gz")).unwrap());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
+    let rank = |chrom: &str| {
+        let n: u32 = chrom.parse().unwrap();
+        if n >= 10 {
+            n - 10
+        } else {
+            n + 100
+        }
+    };
+    let (mut contigs, mut header, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    for line in text.lines() {
+        if let Some(id) = line.strip_prefix("##contig=<ID=") {
+            contigs.push((rank(id.split([',', '>']).next().unwrap()), line));
+        } else if line.starts_with('#') {
+            header.push(line);
+        } else {
+            records.push((rank(line.split('\t').next().unwrap()), line));
+        }
+    }
+    contigs.sort_by_key(|(r, _)| *r);
+    records.sort_by_key(|(r, _)| *r); // stable: positions stay sorted within a contig
+    let column_line = header.pop().unwrap();
+    let mut out: Vec<&str> = header;
+    out.extend(contigs.iter().map(|(_, l)| *l));
+    out.push(column_line);
+    out.extend(records.iter().map(|(_, l)| *l));
+    let reordered = d.join("reordered.vcf");
+    fs::write(&reordered, out.join("\n") + "\n").unwrap();
+    let first = records[0].1.split('\t').next().unwrap();
+    assert_eq!(first, "10", "the records start with chromosome 10");
+
+    let sorted = compress(d, "sorted", &consortium().join("party_b.vcf.gz"), "b", &[]);
+    let unsorted = compress(d, "unsorted", &reordered, "b", &[]);
+    let (a, b) = (
+        read_summary(&sorted).unwrap(),
+        read_summary(&unsorted).unwrap(),
+    );
+    assert_same_rows(&a.rows, &b.rows);
+}
+
+/// `--region` merges only the variants in it: the lines of the whole merge in the region.
+#[test]
+fn region_merges_the_lines_of_the_whole_merge_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = summaries(d);
+    let inputs: Vec<&Path> = files[..3].iter().map(|(_, p)| p.as_path()).collect();
+    let whole = merge_to(&inputs, &d.join("whole"), &[]);
+    let lines = |prefix: &str| Tsv::read(format!("{prefix}.y1.tsv.gz").as_ref()).rows;
+    let all = lines(&whole);
+    let mid = middle_of_chromosome_2();
+    for (region, keep) in [
+        (
+            "2".to_string(),
+            Box::new(|_: u64| true) as Box<dyn Fn(u64) -> bool>,
+        ),
+        (format!("chr2:{mid}-"), Box::new(move |pos: u64| pos >= mid)),
+        ("22:1-1".to_string(), Box::new(|pos: u64| pos <= 1)),
+    ] {
+        let prefix = merge_to(
+            &inputs,
+            &d.join(format!("region{}", region.len())),
+            &["--region", &region],
+        );
+        let want: Vec<Vec<String>> = all
+            .iter()
+            .filter(|row| {
+                let chrom_wanted = if region.starts_with("22") { "22" } else { "2" };
+                row[0] == chrom_wanted && keep(row[1].parse().unwrap())
+            })
+            .cloned()
+            .collect();
+        assert_eq!(lines(&prefix), want, "--region {region}");
+    }
+}
+
+/// A bad row far into a party's file stops the merge: the error names the file, the row and the
+/// variant, and no output is left, though earlier windows were already written.
+#[test]
+fn a_bad_row_late_in_a_file_leaves_no_partial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = summaries(d);
+    let c = &files[2].1;
+    let mut summary = read_summary(c).unwrap();
+    let last = summary.rows.len() - 1;
+    let width = summary.rows.groups[0].width;
+    summary.rows.groups[0].atu[last * width] = -1.0;
+    let v = summary.rows.variants[last].clone();
+    let bad = d.join("bad.parquet");
+    let mut writer = dash::summary::SummaryWriter::create(&bad, &summary.header).unwrap();
+    writer.write(&summary.rows).unwrap();
+    writer.finish().unwrap();
+
+    let out_dir = d.join("out");
+    fs::create_dir(&out_dir).unwrap();
+    let prefix = out_dir.join("gwas");
+    let summary_out = out_dir.join("merged.parquet");
+    let out = dash(&[
+        "merge",
+        files[0].1.to_str().unwrap(),
+        files[1].1.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--out",
+        prefix.to_str().unwrap(),
+        "--summary-out",
+        summary_out.to_str().unwrap(),
+        "--window-rows",
+        "16",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "bad.parquet".to_string(),
+        format!("row {}", last + 1),
+        format!("variant {}:{}", v.chrom, v.pos),
+        "missing-call count -1".to_string(),
+    ] {
+        assert!(stderr.contains(&want), "{want} not in: {stderr}");
+    }
+    let left: Vec<_> = fs::read_dir(&out_dir).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
