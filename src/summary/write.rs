@@ -312,6 +312,7 @@ mod tests {
                     file: "p.vcf".to_string(),
                     dosage_field: "DS".to_string(),
                     orientation: Orientation::Reference,
+                    selection: Vec::new(),
                 },
                 groups: vec![ComponentGroup {
                     n: 10,
@@ -319,6 +320,7 @@ mod tests {
                 }],
                 disclosure: None,
                 parties: Vec::new(),
+                case_control: Vec::new(),
             }],
             region: None,
             row_order: None,
