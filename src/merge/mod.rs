@@ -140,6 +140,26 @@ impl Merged {
         self.components.len()
     }
 
+    /// Whether every component holding `phenotype` lists it as case/control (plink2's 1/2
+    /// coding, [`crate::summary::Component::case_control`]).
+    pub fn lists_case_control(&self, phenotype: &str) -> bool {
+        let mut holding = self.components.iter().filter_map(|c| {
+            let (input, local) = c.home;
+            let header = &self.inputs[input].header;
+            let holds = header
+                .groups
+                .iter()
+                .any(|g| g.phenotypes.iter().any(|p| p == phenotype));
+            holds.then(|| &header.components[local].case_control)
+        });
+        let mut any = false;
+        let all = holding.all(|listed| {
+            any = true;
+            listed.iter().any(|p| p == phenotype)
+        });
+        any && all
+    }
+
     /// Party names, in order of first appearance.
     pub fn parties(&self) -> Vec<&str> {
         self.components.iter().map(|c| c.party.as_str()).collect()

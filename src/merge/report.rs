@@ -8,8 +8,13 @@ use super::{Merged, VariantResult};
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
 use crate::output;
+use crate::output::covariates::CovariateModel;
 use crate::output::gwas_ssf::GwasSsfWriter;
 use crate::output::skipped::SkippedWriter;
+use crate::pvalue;
+use crate::regression::Outcome;
+use crate::report::digest::{BinLambda, Digest, DigestOptions};
+use crate::report::loci::Hit;
 
 /// The files of one phenotype under an output prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +25,10 @@ pub struct PhenotypePaths {
     pub meta: PathBuf,
     /// `PREFIX.<pheno>.skipped.tsv`: variants not tested and why.
     pub skipped: PathBuf,
+    /// `PREFIX.<pheno>.covariates.tsv`: the covariate model.
+    pub covariates: PathBuf,
+    /// `PREFIX.<pheno>.loci.tsv`: the top loci.
+    pub loci: PathBuf,
 }
 
 impl PhenotypePaths {
@@ -36,6 +45,8 @@ impl PhenotypePaths {
             tsv: PathBuf::from(format!("{prefix}.{phenotype}.tsv.gz")),
             meta: PathBuf::from(format!("{prefix}.{phenotype}.tsv.gz-meta.yaml")),
             skipped: PathBuf::from(format!("{prefix}.{phenotype}.skipped.tsv")),
+            covariates: PathBuf::from(format!("{prefix}.{phenotype}.covariates.tsv")),
+            loci: PathBuf::from(format!("{prefix}.{phenotype}.loci.tsv")),
         }
     }
 }
@@ -52,6 +63,21 @@ pub struct PhenotypeWriter {
     paths: PhenotypePaths,
     tsv: GwasSsfWriter,
     skipped: SkippedWriter,
+    digest: Digest,
+}
+
+/// What a phenotype's finished files describe besides its rows.
+pub struct PhenotypeModel<'a> {
+    /// The covariate model of each fitted party set, the set of all parties first.
+    pub covariate_models: Vec<CovariateModel>,
+    /// Party sets fitted.
+    pub party_sets: usize,
+    /// Every party merged.
+    pub parties: &'a [&'a str],
+    /// Case and control counts over all parties, for a case/control phenotype.
+    pub case_control: Option<(u64, u64)>,
+    /// Today, `YYYY-MM-DD`.
+    pub date: &'a str,
 }
 
 impl PhenotypeWriter {
@@ -62,6 +88,7 @@ impl PhenotypeWriter {
             phenotype: phenotype.to_string(),
             tsv: GwasSsfWriter::create(&paths.tsv)?,
             skipped: SkippedWriter::create(&paths.skipped)?,
+            digest: Digest::new(DigestOptions::default()),
             paths,
         })
     }
@@ -69,47 +96,100 @@ impl PhenotypeWriter {
     /// Appends one window's results (one per site of `merged`).
     pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
         self.tsv.append(merged, results)?;
-        self.skipped.append(merged, results)
+        self.skipped.append(merged, results)?;
+        for (site, result) in merged.sites.iter().zip(results) {
+            let Outcome::Tested(association) = &result.outcome else {
+                continue;
+            };
+            let v = merged.variant(site);
+            // The variants of the GWAS-SSF file: those on a chromosome it has a code for.
+            let Some(code) = crate::chrom::gwas_ssf_code(&v.chrom) else {
+                continue;
+            };
+            self.digest.add(association.ln_p, result.eaf, || Hit {
+                chrom: v.chrom.clone(),
+                pos: v.pos,
+                variant_id: format!("{code}_{}_{}_{}", v.pos, v.ref_allele, v.alt_allele),
+                rsid: match output::gwas_ssf::is_rsid(&v.id) {
+                    true => v.id.clone(),
+                    false => output::MISSING.to_string(),
+                },
+                effect_allele: v.alt_allele.clone(),
+                other_allele: v.ref_allele.clone(),
+                beta: association.beta,
+                se: association.se,
+                neg_log10_p: pvalue::neg_log10_p(association.ln_p),
+            });
+        }
+        Ok(())
     }
 
-    /// Completes the files and writes the metadata; returns them with the log line that
-    /// describes them. `covariate_columns` are the model's columns, `party_sets` the number of
-    /// component sets fitted, `parties` every party merged.
-    pub fn finish(
-        self,
-        covariate_columns: &[String],
-        party_sets: usize,
-        parties: &[&str],
-        date: &str,
-    ) -> Result<(Vec<AtomicFile>, String)> {
+    /// Completes the files, writes the metadata, the covariate model and the loci; returns
+    /// them with the log lines that describe them.
+    pub fn finish(self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
         let phenotype = &self.phenotype;
         let (tsv, written) = self.tsv.finish()?;
         let (skipped, skipped_count) = self.skipped.finish();
+        let covariate_columns: Vec<String> = model
+            .covariate_models
+            .first()
+            .map(|m| m.rows.iter().map(|r| r.name.clone()).collect())
+            .unwrap_or_default();
         let adjusted: Vec<String> = covariate_columns
             .iter()
             .filter(|c| c.as_str() != "intercept")
             .cloned()
             .collect();
+        let lambda = self.digest.lambda();
+        let describe = |l: &BinLambda| match l.lambda_gc {
+            Some(value) => format!("{} {value:.4} ({} variants)", l.bin, l.variants),
+            None => format!("{} - (0 variants)", l.bin),
+        };
+        let lambda_text = lambda.iter().map(describe).collect::<Vec<_>>().join(", ");
+        let mut notes = format!("dash: lambda_GC {lambda_text}");
+        let mut lines = vec![format!(
+            "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",
+            written.rows,
+            skipped_count,
+            covariate_columns.join(", "),
+            model.party_sets
+        )];
+        lines.push(format!("phenotype {phenotype}: λGC {lambda_text}"));
+        if let Some((cases, controls)) = model.case_control {
+            let line = format!(
+                "phenotype {phenotype} is case/control (plink2's 1/2 coding; {cases} cases, {controls} controls): \
+                 the model is linear on a binary trait (a linear probability model)"
+            );
+            notes.push_str(&format!("; {line}"));
+            lines.push(line);
+        }
         let meta = output::meta::write(
             &self.paths.meta,
             &output::meta::Metadata {
                 data_file_name: &file_name(&self.paths.tsv),
                 trait_description: phenotype,
                 sample_size: written.max_n,
-                date,
+                date: model.date,
                 covariates: &adjusted,
-                parties,
+                parties: model.parties,
+                case_control: model.case_control,
+                notes: &notes,
             },
             &written.md5,
         )?;
-        let note = format!(
-            "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",
-            written.rows,
-            skipped_count,
-            covariate_columns.join(", "),
-            party_sets
-        );
-        Ok((vec![tsv, skipped, meta], note))
+        let covariates =
+            output::covariates::write(&self.paths.covariates, &model.covariate_models)?;
+        let loci = self.digest.loci();
+        let options = self.digest.options();
+        lines.push(format!(
+            "phenotype {phenotype}: {} loci below p {:e} (±{} kb) → {}",
+            loci.len(),
+            options.clump_p,
+            options.clump_window / 1000,
+            self.paths.loci.display()
+        ));
+        let loci = output::loci::write(&self.paths.loci, &loci)?;
+        Ok((vec![tsv, skipped, meta, covariates, loci], lines))
     }
 }
 

@@ -11,6 +11,7 @@ use super::layout::PhenotypeLayout;
 use super::model::{Model, Scratch};
 use super::{MergeOptions, Merged, VariantResult};
 use crate::error::Result;
+use crate::output::covariates::CovariateModel;
 use crate::regression::{Outcome, SkipReason};
 
 /// Sites per unit of parallel work when testing.
@@ -24,6 +25,8 @@ pub(crate) struct Models {
     sets: Vec<Vec<u32>>,
     /// `None` for a set too small to test (`--min-parties`).
     models: Vec<Option<Model>>,
+    /// Sites met with each set.
+    sites: Vec<u64>,
 }
 
 impl Models {
@@ -33,6 +36,7 @@ impl Models {
             index: BTreeMap::new(),
             sets: Vec::new(),
             models: Vec::new(),
+            sites: Vec::new(),
         }
     }
 
@@ -56,22 +60,41 @@ impl Models {
         self.index.insert(set.to_vec(), number);
         self.sets.push(set.to_vec());
         self.models.push(model);
+        self.sites.push(0);
         Ok(number)
-    }
-
-    /// Names of the covariate columns of the largest set's model (empty when none was fitted).
-    pub fn covariate_columns(&self) -> Vec<String> {
-        let largest = self
-            .models
-            .iter()
-            .flatten()
-            .max_by(|a, b| a.n.total_cmp(&b.n));
-        largest.map(|m| m.column_names.clone()).unwrap_or_default()
     }
 
     /// Number of distinct component sets a model was fitted for.
     pub fn party_sets(&self) -> usize {
         self.models.iter().flatten().count()
+    }
+
+    /// The covariate model of every component set a model was fitted for, the set of all
+    /// components first (fitted here from the headers when no site had every component), each
+    /// with its parties and the number of sites met with it.
+    pub fn covariate_models(
+        &mut self,
+        layout: &PhenotypeLayout,
+        headers: &Merged,
+        options: &MergeOptions,
+    ) -> Vec<CovariateModel> {
+        let all: Vec<u32> = (0..headers.component_count() as u32).collect();
+        // A model of all parties that no site needed, and that cannot be fitted (too few
+        // samples or covariates collinear there), is left out rather than failing the merge.
+        let full = self.number(&all, layout, headers, options).ok();
+        let mut order: Vec<usize> = (0..self.sets.len()).filter(|&m| Some(m) != full).collect();
+        order.splice(0..0, full);
+        order
+            .into_iter()
+            .filter_map(|m| {
+                let parties = self.sets[m]
+                    .iter()
+                    .map(|&g| headers.components[g as usize].party.clone())
+                    .collect();
+                let model = self.models[m].as_ref()?;
+                Some(model.covariate_model(parties, self.sites[m]))
+            })
+            .collect()
     }
 }
 
@@ -100,6 +123,7 @@ impl Merged {
                 }
             };
             site_models.push(number);
+            models.sites[number] += 1;
         }
 
         // Chunks of sites: each worker reuses one scratch per chunk. Results are written in

@@ -23,6 +23,10 @@ pub struct Metadata<'a> {
     pub covariates: &'a [String],
     /// Parties pooled.
     pub parties: &'a [&'a str],
+    /// Case and control counts of a case/control phenotype (plink2's 1/2 coding).
+    pub case_control: Option<(u64, u64)>,
+    /// Free text for `author_notes`: λGC, the model on a binary trait.
+    pub notes: &'a str,
 }
 
 /// A writer that passes bytes through and keeps the MD5 of all of them: the data file's checksum
@@ -85,12 +89,13 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
     let version = env!("CARGO_PKG_VERSION");
     let text = format!(
         "# GWAS-SSF metadata written by dash {version}\n\
+         author_notes: {notes}\n\
          date_metadata_last_modified: {date}\n\
          trait_description:\n  - {trait_name}\n\
          genome_assembly: NR\n\
          coordinate_system: 1-based\n\
          genotyping_technology:\n  - 'NR'\n\
-         samples:\n  - sample_size: {n}\n    sample_ancestry_category:\n      - 'NR'\n\
+         samples:\n  - sample_size: {n}\n{case_control}    sample_ancestry_category:\n      - 'NR'\n\
          data_file_name: {name}\n\
          file_type: GWAS-SSF v1.0\n\
          data_file_md5sum: {md5}\n\
@@ -107,6 +112,13 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
             meta.parties.join(", ")
         )),
         covariates = list(meta.covariates),
+        notes = quote(meta.notes),
+        case_control = match meta.case_control {
+            Some((cases, controls)) => format!(
+                "    case_control_study: true\n    case_count: {cases}\n    control_count: {controls}\n"
+            ),
+            None => String::new(),
+        },
     );
     file.write_all(text.as_bytes()).with_path(path)?;
     Ok(file)

@@ -5,6 +5,7 @@
 pub mod covariates;
 pub mod float_text;
 pub mod gwas_ssf;
+pub mod loci;
 pub mod meta;
 pub mod skipped;
 

@@ -5,10 +5,11 @@
 //! [`Digest`]; memory is 8 bytes per tested variant plus the hits.
 //!
 //! ```
-//! use dash::report::digest::{Digest, DigestOptions, Tested};
+//! use dash::report::digest::{Digest, DigestOptions};
+//! use dash::report::loci::Hit;
 //! let mut digest = Digest::new(DigestOptions::default());
 //! for (p, eaf) in [(0.5f64, 0.3), (0.1, 0.004), (0.9, 0.7)] {
-//!     digest.add(&Tested { ln_p: p.ln(), effect_allele_frequency: eaf, ..Tested::default() });
+//!     digest.add(p.ln(), eaf, Hit::default);
 //! }
 //! let lambda = digest.lambda();
 //! assert_eq!(lambda[0].variants, 3);
@@ -43,17 +44,6 @@ impl Default for DigestOptions {
     }
 }
 
-/// One tested variant as the digest sees it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Tested {
-    /// The variant and its statistics, as the loci table would show it.
-    pub hit: Hit,
-    /// Natural log of p.
-    pub ln_p: f64,
-    /// Pooled effect allele frequency.
-    pub effect_allele_frequency: f64,
-}
-
 /// λGC of one bin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinLambda {
@@ -84,17 +74,18 @@ impl Digest {
         }
     }
 
-    /// Adds a tested variant.
-    pub fn add(&mut self, tested: &Tested) {
-        let eaf = tested.effect_allele_frequency;
+    /// Adds a tested variant: its `ln p` and pooled effect allele frequency; `hit` describes it
+    /// for the loci table, called only when it is below the threshold.
+    pub fn add(&mut self, ln_p: f64, effect_allele_frequency: f64, hit: impl FnOnce() -> Hit) {
+        let eaf = effect_allele_frequency;
         let maf = eaf.min(1.0 - eaf);
         let bin = MAF_BINS
             .iter()
             .position(|&(_, low, high)| maf >= low && maf < high)
             .unwrap_or(MAF_BINS.len() - 1);
-        self.ln_p[bin].push(tested.ln_p);
-        if tested.ln_p < self.options.clump_p.ln() {
-            self.hits.push(tested.hit.clone());
+        self.ln_p[bin].push(ln_p);
+        if ln_p < self.options.clump_p.ln() {
+            self.hits.push(hit());
         }
     }
 

@@ -12,11 +12,12 @@ use crate::atomic_file::{check_output_dir, commit_all, OutputLock, Provisional};
 use crate::error::{echo, Error, Result};
 use crate::genotype::Region;
 use crate::merge::inputs::check_distinct_paths;
-use crate::merge::report::PhenotypeWriter;
+use crate::merge::report::{PhenotypeModel, PhenotypeWriter};
 use crate::merge::summary_out::SummaryOut;
 use crate::merge::{report, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
 use crate::merge::{RowSource, Windows};
 use crate::output;
+use crate::output::covariates::CovariateModel;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
 use crate::summary::read::open_stream;
@@ -326,14 +327,17 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     let date = output::meta::today();
     let mut files = Vec::new();
     let parties = headers.parties();
-    for run in runs {
-        let (written, line) = run.writer.finish(
-            &run.models.covariate_columns(),
-            run.models.party_sets(),
-            &parties,
-            &date,
-        )?;
-        note(line);
+    for mut run in runs {
+        let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
+        let model = PhenotypeModel {
+            case_control: case_control_counts(&headers, &run.layout, &covariate_models),
+            covariate_models,
+            party_sets: run.models.party_sets(),
+            parties: &parties,
+            date: &date,
+        };
+        let (written, lines) = run.writer.finish(&model)?;
+        lines.into_iter().for_each(&mut note);
         files.extend(written);
     }
     // The merged summary is renamed into place by its writer; it stays only if the whole set
@@ -359,6 +363,29 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         files.push(path.clone());
     }
     Ok(MergeReport { files })
+}
+
+/// Case and control counts over all components of a phenotype that every component holding it
+/// lists as case/control (plink2's 1/2 coding): `Σy = controls + 2·cases` and `n = cases +
+/// controls`, from the pooled sums.
+fn case_control_counts(
+    headers: &Merged,
+    layout: &PhenotypeLayout,
+    models: &[CovariateModel],
+) -> Option<(u64, u64)> {
+    let phenotype = &layout.fields[layout.y].name;
+    if !headers.lists_case_control(phenotype) {
+        return None;
+    }
+    let all: Vec<u32> = (0..headers.component_count() as u32).collect();
+    let n = models.first()?.n;
+    let sum = layout.pooled_means(headers, &all)[layout.y] * n;
+    let cases = (sum - n).round();
+    // The sums are of whole numbers: anything else is not a 1/2 coding after all.
+    if !((sum - n - cases).abs() < 1e-6 && cases >= 0.0 && cases <= n) {
+        return None;
+    }
+    Some((cases as u64, (n - cases) as u64))
 }
 
 /// The log line of a secure set.

@@ -693,9 +693,13 @@ fn summary_target() -> Target {
             ("result.y1.tsv.gz", true),
             ("result.y1.tsv.gz-meta.yaml", true),
             ("result.y1.skipped.tsv", true),
+            ("result.y1.covariates.tsv", true),
+            ("result.y1.loci.tsv", true),
             ("result.y2.tsv.gz", true),
             ("result.y2.tsv.gz-meta.yaml", true),
             ("result.y2.skipped.tsv", true),
+            ("result.y2.covariates.tsv", true),
+            ("result.y2.loci.tsv", true),
         ],
     }
 }

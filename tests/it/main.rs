@@ -2,6 +2,7 @@
 
 mod common;
 
+mod analysis;
 mod bad_input;
 mod consortium;
 mod files;
@@ -13,6 +14,6 @@ mod pvalue_golden;
 mod readers;
 mod secure;
 mod selection;
-mod traits;
 mod streaming;
+mod traits;
 mod vcf_bcf;
