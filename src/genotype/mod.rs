@@ -12,6 +12,7 @@ pub mod dosage;
 pub mod duplicates;
 pub mod header;
 mod io;
+pub mod pgen;
 pub mod plink_bed;
 pub mod stream;
 pub mod vcf;
@@ -258,11 +259,11 @@ pub fn open(
     if lower.ends_with(".bcf") {
         return Ok(Box::new(bcf::open(path, region, dosage_field)?));
     }
-    if lower.ends_with(".bgen") || lower.ends_with(".pgen") {
-        return Err(Error::input(
-            path,
-            "BGEN and pgen input are not supported yet",
-        ));
+    if lower.ends_with(".bgen") {
+        return Err(Error::input(path, "BGEN input is not supported yet"));
+    }
+    if lower.ends_with(".pgen") {
+        return Ok(Box::new(pgen::open(path, region, dosage_field)?));
     }
     if dosage_field == DosageField::Ds {
         return Err(Error::input(
