@@ -14,10 +14,13 @@ pub mod header;
 mod io;
 pub mod pgen;
 pub mod plink_bed;
+mod prefix;
 pub mod stream;
 pub mod vcf;
 
 use std::path::Path;
+
+pub use prefix::find_by_prefix;
 
 use crate::error::{Error, Result};
 pub use crate::summary::{Orientation, QcCounts, Variant};
@@ -245,12 +248,17 @@ impl DosageField {
     }
 }
 
-/// Opens the genotype source at `path`, choosing the reader by file name.
+/// Opens the genotype source at `path`, choosing the reader by file name; a bare prefix
+/// (`cohort`) is resolved by [`find_by_prefix`].
 pub fn open(
     path: &Path,
     region: Option<&Region>,
     dosage_field: DosageField,
 ) -> Result<Box<dyn BlockReader>> {
+    if let Some((found, note)) = find_by_prefix(path)? {
+        let inner = open(&found, region, dosage_field)?;
+        return Ok(Box::new(prefix::Resolved::new(inner, note)));
+    }
     let name = path.to_string_lossy();
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".vcf") || lower.ends_with(".vcf.gz") || lower.ends_with(".vcf.bgz") {
