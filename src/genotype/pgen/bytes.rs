@@ -93,7 +93,7 @@ pub fn entry(bytes: &[u8], i: usize, width: usize) -> u32 {
 pub fn count_ones(bits: &[u8], n: usize) -> usize {
     let full = n / 8;
     let mut count: usize = bits[..full].iter().map(|b| b.count_ones() as usize).sum();
-    if n % 8 != 0 {
+    if !n.is_multiple_of(8) {
         count += (bits[full] & ((1u8 << (n % 8)) - 1)).count_ones() as usize;
     }
     count

@@ -46,10 +46,8 @@ pub fn read(
             let bits = cursor.take(n.div_ceil(8), "dosage bit array")?;
             let count = count_ones(bits, n);
             let values = cursor.take(2 * count, "dosages")?;
-            let mut k = 0;
-            for s in (0..n).filter(|&s| bit(bits, s)) {
+            for (k, s) in (0..n).filter(|&s| bit(bits, s)).enumerate() {
                 value(k, values, s)?;
-                k += 1;
             }
         }
         DosageLayout::List => {
