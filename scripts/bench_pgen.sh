@@ -6,7 +6,7 @@
 #   bash scripts/bench_pgen.sh [N] [M]       (default N=20000 samples, M=50000 variants)
 #
 # Two data sets: no missing calls ("dense") and 1 % missing calls ("missing"). Prints the best of
-# three runs of each (wall seconds) and the ratio pgen / bed. Env: BENCH_DIR (default
+# three runs of each (wall and CPU seconds) and the ratios pgen / bed. Env: BENCH_DIR (default
 # /tmp/dash-bench), THREADS (default: all cores), DASH_BIN (default: a release build in
 # ${CARGO_TARGET_DIR:-target}).
 set -euo pipefail
@@ -22,24 +22,27 @@ if [ -z "${DASH_BIN:-}" ]; then
 fi
 command -v plink2 >/dev/null || { echo "bench_pgen.sh: plink2 not found (apt-get install plink2)" >&2; exit 2; }
 
-# best CMD… → the best wall seconds of three runs.
+# best CMD… → "wall cpu": the best wall seconds and the best CPU seconds (user + system) of three
+# runs. On a shared machine the CPU figure is the steadier one.
 best() {
-  local best=''
+  local best_wall='' best_cpu=''
   for _ in 1 2 3; do
-    /usr/bin/time -f '%e' -o "$dir/.time" "$@" >/dev/null 2>"$dir/.err" || {
+    /usr/bin/time -f '%e %U %S' -o "$dir/.time" "$@" >/dev/null 2>"$dir/.err" || {
       echo "bench_pgen.sh: failed: $*" >&2; tail -3 "$dir/.err" >&2; exit 1; }
-    local t
-    t=$(cat "$dir/.time")
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+    local wall user sys cpu
+    read -r wall user sys <"$dir/.time"
+    cpu=$(echo "$user + $sys" | bc -l)
+    if [ -z "$best_wall" ] || [ "$(echo "$wall < $best_wall" | bc -l)" = 1 ]; then best_wall=$wall; fi
+    if [ -z "$best_cpu" ] || [ "$(echo "$cpu < $best_cpu" | bc -l)" = 1 ]; then best_cpu=$cpu; fi
   done
-  echo "$best"
+  echo "$best_wall $best_cpu"
 }
 
 echo "pgen vs bed: N=$N samples, M=$M variants, threads=$THREADS"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
-echo "| data | step | .bed s | .pgen s | pgen / bed |"
-echo "|---|---|---:|---:|---:|"
+echo "| data | step | .bed wall s | .pgen wall s | pgen / bed | .bed CPU s | .pgen CPU s | pgen / bed |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 for kind in dense missing; do
   prefix="$dir/$kind"
   missing_freq=$([ "$kind" = dense ] && echo 0 || echo 0.01)
@@ -50,9 +53,11 @@ for kind in dense missing; do
     if [ "$step" = compress ]; then
       args=(--pheno "$prefix.pheno" --covar "$prefix.covar" --out "$dir/$kind.parquet")
     fi
-    bed=$(best "$DASH_BIN" "$step" "$prefix.bed" --threads "$THREADS" "${args[@]}")
-    pgen=$(best "$DASH_BIN" "$step" "$prefix.pgen" --threads "$THREADS" "${args[@]}")
-    printf '| %s | %s | %.2f | %.2f | %.2f× |\n' "$kind" "$step" "$bed" "$pgen" "$(echo "$pgen / $bed" | bc -l)"
+    read -r bed_wall bed_cpu < <(best "$DASH_BIN" "$step" "$prefix.bed" --threads "$THREADS" "${args[@]}")
+    read -r pgen_wall pgen_cpu < <(best "$DASH_BIN" "$step" "$prefix.pgen" --threads "$THREADS" "${args[@]}")
+    printf '| %s | %s | %.2f | %.2f | %.2f× | %.2f | %.2f | %.2f× |\n' "$kind" "$step" \
+      "$bed_wall" "$pgen_wall" "$(echo "$pgen_wall / $bed_wall" | bc -l)" \
+      "$bed_cpu" "$pgen_cpu" "$(echo "$pgen_cpu / $bed_cpu" | bc -l)"
   done
   printf '(sizes: .bed %s MB, .pgen %s MB)\n' "$(( $(stat -c %s "$prefix.bed") / 1000000 ))" \
     "$(( $(stat -c %s "$prefix.pgen") / 1000000 ))" >&2

@@ -48,7 +48,21 @@ impl<'a> Cursor<'a> {
     }
 
     /// A base-128 varint of at most 31 bits (the format's counts and sample-ID gaps).
+    #[inline(always)]
     pub fn varint(&mut self, what: &str) -> RecordResult<u32> {
+        // Most gaps of a difflist fit in one byte.
+        if let Some(&b) = self.bytes.get(self.at) {
+            if b < 0x80 {
+                self.at += 1;
+                return Ok(u32::from(b));
+            }
+        }
+        self.long_varint(what)
+    }
+
+    /// [`Cursor::varint`] past its one-byte case.
+    #[inline(never)]
+    fn long_varint(&mut self, what: &str) -> RecordResult<u32> {
         let mut value = 0u32;
         for shift in (0..35).step_by(7) {
             let b = self.byte(what)?;

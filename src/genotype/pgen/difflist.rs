@@ -51,9 +51,27 @@ pub fn read(
 ) -> RecordResult<()> {
     list.samples.clear();
     list.codes.clear();
+    let samples = &mut list.samples;
+    let codes = visit(cursor, n, with_codes, what, |sample, _| {
+        samples.push(sample)
+    })?;
+    list.codes.extend_from_slice(codes);
+    Ok(())
+}
+
+/// Walks a difflist over `n` samples, calling `each(sample, category)` per entry in order (the
+/// category is 0 for a list without them), without storing it; returns the packed categories.
+#[inline]
+pub fn visit<'a>(
+    cursor: &mut Cursor<'a>,
+    n: usize,
+    with_codes: bool,
+    what: &str,
+    mut each: impl FnMut(u32, u8),
+) -> RecordResult<&'a [u8]> {
     let len = cursor.varint(what)? as usize;
     if len == 0 {
-        return Ok(());
+        return Ok(&[]);
     }
     if len > n {
         return Err(format!("its {what} lists {len} samples, but there are {n}"));
@@ -62,14 +80,26 @@ pub fn read(
     let width = index_width(n);
     let firsts = cursor.take(groups * width, what)?;
     cursor.take(groups - 1, what)?; // group byte sizes: only for skipping
-    if with_codes {
-        list.codes
-            .extend_from_slice(cursor.take(two_bit_bytes(len), what)?);
-    }
-    list.samples.reserve(len);
+    let codes = if with_codes {
+        cursor.take(two_bit_bytes(len), what)?
+    } else {
+        &[]
+    };
+    let code = |k: usize| {
+        if with_codes {
+            (codes[k / 4] >> (2 * (k % 4))) & 3
+        } else {
+            0
+        }
+    };
+    // One past the previous entry: each group's first must not go back.
+    let mut floor = 0u64;
     for g in 0..groups {
         let mut first = Cursor::new(&firsts[g * width..(g + 1) * width]);
-        let mut sample = first.uint(width, what)?;
+        let mut sample = u64::from(first.uint(width, what)?);
+        if sample < floor {
+            return Err(format!("its {what} is not in increasing sample order"));
+        }
         let in_group = GROUP.min(len - g * GROUP);
         for k in 0..in_group {
             if k > 0 {
@@ -77,24 +107,18 @@ pub fn read(
                 if gap == 0 {
                     return Err(format!("its {what} repeats sample index {sample}"));
                 }
-                sample = sample
-                    .checked_add(gap)
-                    .ok_or_else(|| format!("its {what} overflows"))?;
+                sample += u64::from(gap);
             }
-            if sample as usize >= n {
+            if sample >= n as u64 {
                 return Err(format!(
                     "its {what} names sample index {sample}, but there are {n} samples"
                 ));
             }
-            if let Some(&last) = list.samples.last() {
-                if sample <= last {
-                    return Err(format!("its {what} is not in increasing sample order"));
-                }
-            }
-            list.samples.push(sample);
+            each(sample as u32, code(g * GROUP + k));
         }
+        floor = sample + 1;
     }
-    Ok(())
+    Ok(codes)
 }
 
 #[cfg(test)]

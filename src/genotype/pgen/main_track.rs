@@ -5,7 +5,7 @@
 //! ALT alleles, 3 missing); the padding bits past the last sample are kept 0.
 
 use super::bytes::{two_bit_bytes, Cursor, RecordResult};
-use super::difflist::{self, Difflist};
+use super::difflist;
 use super::record::MainTrack;
 
 /// pgen category → `.bed` code of the ALT1 dosage: hom-REF `11`, het `10`, hom-ALT `00`,
@@ -69,13 +69,12 @@ pub fn get(genotypes: &[u8], sample: usize) -> u8 {
 }
 
 /// Decodes a main track into `out` (`ceil(n/4)` bytes). `ld_base` is the categories of the last
-/// record that is not LD-compressed (read only by LD-compressed tracks); `list` is scratch.
+/// record that is not LD-compressed (read only by LD-compressed tracks).
 pub fn decode(
     cursor: &mut Cursor,
     track: MainTrack,
     n: usize,
     ld_base: &[u8],
-    list: &mut Difflist,
     out: &mut Vec<u8>,
 ) -> RecordResult<()> {
     let bytes = two_bit_bytes(n);
@@ -100,11 +99,11 @@ pub fn decode(
                 out.push(base + delta * SPREAD[usize::from(b >> 4)]);
             }
             out.truncate(bytes);
-            patch(cursor, n, list, out)?;
+            patch(cursor, n, out)?;
         }
         MainTrack::Ld { inverted } => {
             out.extend_from_slice(ld_base);
-            patch(cursor, n, list, out)?;
+            patch(cursor, n, out)?;
             if inverted {
                 for byte in out.iter_mut() {
                     // Swap categories 0 and 2: flip the high bit where the low bit is 0.
@@ -114,7 +113,7 @@ pub fn decode(
         }
         MainTrack::Sparse { common } => {
             out.resize(bytes, common * 0x55);
-            patch(cursor, n, list, out)?;
+            patch(cursor, n, out)?;
         }
     }
     if let Some(last) = out.last_mut() {
@@ -124,18 +123,38 @@ pub fn decode(
 }
 
 /// Reads a difflist with categories and writes them over `out`.
-fn patch(cursor: &mut Cursor, n: usize, list: &mut Difflist, out: &mut [u8]) -> RecordResult<()> {
-    difflist::read(cursor, n, true, "genotype difflist", list)?;
-    for (k, &sample) in list.samples.iter().enumerate() {
-        set(out, sample as usize, list.code(k));
-    }
+fn patch(cursor: &mut Cursor, n: usize, out: &mut [u8]) -> RecordResult<()> {
+    difflist::visit(cursor, n, true, "genotype difflist", |sample, code| {
+        set(out, sample as usize, code)
+    })?;
     Ok(())
+}
+
+/// The `.bed` codes of 32 pgen categories in a word: high bit `!h`, low bit `!(h ^ l)` (0 → 11,
+/// 1 → 10, 2 → 00, 3 → 01, as [`TO_BED`]).
+#[inline(always)]
+fn bed_word(word: u64) -> u64 {
+    const LOW: u64 = 0x5555_5555_5555_5555;
+    let low = word & LOW;
+    let high = (word >> 1) & LOW;
+    (!(high ^ low) & LOW) | ((!high & LOW) << 1)
 }
 
 /// Appends the `.bed` coding of pgen categories (padding bits stay `00`).
 pub fn append_bed(genotypes: &[u8], n: usize, out: &mut Vec<u8>) {
-    out.extend(genotypes.iter().map(|&b| BED_OF_BYTE[usize::from(b)]));
-    if let Some(last) = out.last_mut() {
+    let start = out.len();
+    out.resize(start + genotypes.len(), 0);
+    let target = &mut out[start..];
+    let mut words = target.chunks_exact_mut(8);
+    let mut sources = genotypes.chunks_exact(8);
+    for (to, from) in (&mut words).zip(&mut sources) {
+        let word = u64::from_le_bytes(from.try_into().expect("8 bytes"));
+        to.copy_from_slice(&bed_word(word).to_le_bytes());
+    }
+    for (to, &from) in words.into_remainder().iter_mut().zip(sources.remainder()) {
+        *to = BED_OF_BYTE[usize::from(from)];
+    }
+    if let Some(last) = target.last_mut() {
         *last &= last_byte_mask(n);
     }
 }
@@ -181,9 +200,8 @@ mod tests {
 
     fn run(track: MainTrack, bytes: &[u8], n: usize, base: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut list = Difflist::default();
         let mut c = Cursor::new(bytes);
-        decode(&mut c, track, n, base, &mut list, &mut out).unwrap();
+        decode(&mut c, track, n, base, &mut out).unwrap();
         assert!(c.rest().is_empty(), "{track:?} left bytes");
         (0..n).map(|i| get(&out, i)).collect()
     }
@@ -225,6 +243,17 @@ mod tests {
     }
 
     #[test]
+    fn word_conversion_is_the_table() {
+        for byte in 0..=255u8 {
+            let word = u64::from_le_bytes([byte; 8]);
+            assert_eq!(
+                bed_word(word),
+                u64::from_le_bytes([BED_OF_BYTE[byte as usize]; 8])
+            );
+        }
+    }
+
+    #[test]
     fn bed_codes_and_padding() {
         let genotypes = pack(&[0, 1, 2, 3, 2]);
         let mut bed = Vec::new();
@@ -236,13 +265,11 @@ mod tests {
     #[test]
     fn bad_one_bit_pair() {
         let mut out = Vec::new();
-        let mut list = Difflist::default();
         let err = decode(
             &mut Cursor::new(&[4, 0]),
             MainTrack::OneBit,
             4,
             &[],
-            &mut list,
             &mut out,
         )
         .unwrap_err();

@@ -339,14 +339,7 @@ impl PgenReader {
                 .take(n.div_ceil(4), "genotypes")
                 .map(|bytes| main_track::from_bed(bytes, n, &mut out))
         } else {
-            main_track::decode(
-                &mut cursor,
-                track,
-                n,
-                &self.ld_base,
-                &mut self.list,
-                &mut out,
-            )
+            main_track::decode(&mut cursor, track, n, &self.ld_base, &mut out)
         };
         let used = self.record.len() - cursor.rest().len();
         if into_base {
@@ -502,9 +495,10 @@ impl BlockReader for PgenReader {
             if !block.is_empty() && block.len() + unit.alts.len() > max_variants.max(1) {
                 break;
             }
-            let Unit { site, alts } = unit.clone();
+            let (site, count) = (unit.site, unit.alts.len());
             let patches = self.decode(site)?;
-            for alt in alts {
+            for k in 0..count {
+                let alt = self.units[self.next].alts[k];
                 block.variants.push(self.sites[site].variant(alt));
                 if self.field == Field::Gt {
                     let column = self.alt_column(alt, patches.as_ref());
