@@ -560,3 +560,41 @@ fn dense_column(genotypes: &[u8], stored: &[(u32, u16)], out: &mut [f64]) -> (Ve
     };
     (missing, qc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(chrom: &str, pos: u64) -> RecordSite {
+        RecordSite {
+            chrom: chrom.into(),
+            pos,
+            id: ".".into(),
+            ref_allele: "A".into(),
+            alts: vec!["C".into()],
+        }
+    }
+
+    #[test]
+    fn region_by_binary_search_or_scan() {
+        let sorted = [
+            site("1", 5),
+            site("2", 1),
+            site("2", 7),
+            site("2", 7),
+            site("2", 9),
+        ];
+        let r = Region::parse("2:7-8").unwrap();
+        assert_eq!(in_region(&sorted, &r), [2, 3]);
+        assert_eq!(
+            in_region(&sorted, &Region::parse("3").unwrap()),
+            Vec::<usize>::new()
+        );
+        // Chromosome 2 in two runs, and unsorted: scanned.
+        let unsorted = [site("2", 9), site("1", 5), site("2", 7), site("2", 1)];
+        assert_eq!(
+            in_region(&unsorted, &Region::parse("2:1-7").unwrap()),
+            [2, 3]
+        );
+    }
+}
