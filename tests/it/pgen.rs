@@ -122,6 +122,31 @@ fn alt_copies(gt: &str) -> Option<f64> {
     Some(alleles.iter().filter(|&&a| a == "1").count() as f64)
 }
 
+/// The record types of fixture `name` (its header read against its .pvar/.psam counts).
+fn record_types(name: &str) -> std::collections::BTreeSet<u8> {
+    let path = dir().join(format!("{name}.pgen"));
+    let count = |ext: &str| {
+        fs::read_to_string(dir().join(format!("{name}.{ext}")))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count()
+    };
+    let (m, n) = (count("pvar"), count("psam"));
+    let header = Header::read(
+        &mut fs::File::open(&path).unwrap(),
+        &path,
+        &Expected {
+            variants: m,
+            pvar: &dir().join(format!("{name}.pvar")),
+            samples: n,
+            psam: &dir().join(format!("{name}.psam")),
+        },
+    )
+    .unwrap();
+    (0..m).map(|v| header.record_type(v).0).collect()
+}
+
 #[test]
 fn hard_calls_are_plink2_bed_bytes_in_every_storage() {
     let bed = read(&dir().join("dummy.bed"), None, DosageField::Gt).unwrap();
@@ -201,7 +226,14 @@ fn dosages_are_the_stored_grid_values() {
 
 #[test]
 fn imported_ds_values_come_back_exactly() {
-    // ds.vcf's DS values are k/16384 written exactly; plink2 stored k.
+    // ds.vcf's DS values are k/16384 written exactly; plink2 stored k, in all three dosage
+    // track layouts between ds and dummy (list, bit array, one value per sample).
+    let layouts: std::collections::BTreeSet<u8> = record_types("ds")
+        .into_iter()
+        .chain(record_types("dummy"))
+        .map(|t| t & 0x60)
+        .collect();
+    assert_eq!(layouts, [0x20, 0x40, 0x60].into_iter().collect());
     let got = read(&dir().join("ds.pgen"), None, DosageField::Ds).unwrap();
     let input = vcf_records(&dir().join("ds.vcf.gz"));
     for (v, record) in input.iter().enumerate() {
@@ -225,24 +257,7 @@ fn ld_sparse_and_multiallelic_records_match_the_split_export() {
     // The fixture has every main-track storage plink2 writes, with multi-allelic and phase
     // tracks (checked here, so a regenerated fixture cannot silently lose one).
     let path = dir().join("ld.pgen");
-    let n_variants = fs::read_to_string(dir().join("ld.pvar"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
-    let header = Header::read(
-        &mut fs::File::open(&path).unwrap(),
-        &path,
-        &Expected {
-            variants: n_variants,
-            pvar: &dir().join("ld.pvar"),
-            samples: 600,
-            psam: &dir().join("ld.psam"),
-        },
-    )
-    .unwrap();
-    let types: std::collections::BTreeSet<u8> =
-        (0..n_variants).map(|v| header.record_type(v).0).collect();
+    let types = record_types("ld");
     for storage in [0, 1, 2, 3, 4, 6, 7] {
         assert!(
             types.iter().any(|t| t & 7 == storage),
