@@ -7,6 +7,7 @@
 use super::bytes::{bit, count_ones, Cursor, RecordResult};
 use super::difflist::{self, Difflist};
 use super::record::DosageLayout;
+use crate::genotype::QcCounts;
 
 /// The largest dosage value: 2 ALT alleles.
 pub const FULL: u16 = 32768;
@@ -59,6 +60,41 @@ pub fn read(
         }
     }
     Ok(())
+}
+
+/// One ALT's dosages from its categories (`genotypes`) and, for a biallelic variant, its stored
+/// dosages (which take precedence); returns the missing samples and the QC counts (with dosages
+/// the genotype counts stay 0, as for a VCF's DS).
+pub fn column(genotypes: &[u8], stored: &[(u32, u16)], out: &mut [f64]) -> (Vec<u32>, QcCounts) {
+    let mut missing_mark = vec![false; out.len()];
+    for (s, value) in out.iter_mut().enumerate() {
+        let code = super::main_track::get(genotypes, s);
+        if code == 3 {
+            missing_mark[s] = true;
+            *value = 0.0;
+        } else {
+            *value = f64::from(code);
+        }
+    }
+    for &(s, v) in stored {
+        let s = s as usize;
+        if v == MISSING {
+            missing_mark[s] = true;
+            out[s] = 0.0;
+        } else {
+            missing_mark[s] = false;
+            out[s] = f64::from(v) / UNIT;
+        }
+    }
+    let missing: Vec<u32> = (0..out.len() as u32)
+        .filter(|&s| missing_mark[s as usize])
+        .collect();
+    let qc = QcCounts {
+        missing: missing.len() as u64,
+        dosage_sum: out.iter().sum(),
+        ..QcCounts::default()
+    };
+    (missing, qc)
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod multiallelic;
 pub mod psam;
 pub mod pvar;
 pub mod record;
+mod select;
 mod text;
 
 use std::fs::File;
@@ -46,8 +47,9 @@ use self::bytes::Cursor;
 use self::difflist::Difflist;
 use self::header::{Expected, Header};
 use self::multiallelic::Patches;
-use super::dosage::{Field, RecordSite, SkipCounts};
-use super::{BlockReader, DosageField, GenotypeBlock, Orientation, QcCounts, Region, Variant};
+use self::select::{plan, Unit};
+use super::dosage::{Field, RecordSite};
+use super::{BlockReader, DosageField, GenotypeBlock, Orientation, Region};
 use crate::error::{Error, IoResultExt, Result};
 
 /// The three files of a PLINK 2 fileset.
@@ -91,15 +93,6 @@ impl PgenPaths {
         }
         Ok(PgenPaths { pgen, pvar, psam })
     }
-}
-
-/// The ALT alleles of one `.pvar` line that are tested.
-#[derive(Debug, Clone)]
-struct Unit {
-    /// Index of the variant in the `.pvar`/`.pgen`.
-    site: usize,
-    /// Allele numbers (1 = ALT1) of the tested ALT alleles.
-    alts: Vec<u32>,
 }
 
 /// Reads a `.pgen` fileset in blocks of variants.
@@ -195,79 +188,6 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         dosages: Vec::new(),
         notes,
     })
-}
-
-/// The variants to read: those in `region` (all without one), each with its tested ALT
-/// alleles, duplicates of an earlier (chromosome, position, allele pair) dropped; the skip
-/// counts; the note on duplicates.
-fn plan(
-    sites: &[RecordSite],
-    region: Option<&Region>,
-    pvar: &Path,
-) -> (Vec<Unit>, SkipCounts, Option<String>) {
-    let selected = match region {
-        None => (0..sites.len()).collect(),
-        Some(r) => in_region(sites, r),
-    };
-    let mut skipped = SkipCounts::default();
-    let mut flat: Vec<(usize, u32)> = Vec::new();
-    let mut variants: Vec<Variant> = Vec::new();
-    for &s in &selected {
-        for alt in sites[s].tested_alts(&mut skipped) {
-            flat.push((s, alt));
-            variants.push(sites[s].variant(alt));
-        }
-    }
-    let order: Vec<usize> = (0..flat.len()).collect();
-    let (dropped, note) = super::duplicates::duplicates_among(&variants, &order, |i| {
-        let (s, _) = flat[i];
-        let v = &variants[i];
-        format!(
-            "{} (variant {} of {}, {}:{} {}/{})",
-            v.id,
-            s + 1,
-            pvar.display(),
-            v.chrom,
-            v.pos,
-            v.ref_allele,
-            v.alt_allele
-        )
-    });
-    let mut units: Vec<Unit> = Vec::new();
-    for (i, &(site, alt)) in flat.iter().enumerate() {
-        if dropped.contains(&i) {
-            continue;
-        }
-        match units.last_mut() {
-            Some(unit) if unit.site == site => unit.alts.push(alt),
-            _ => units.push(Unit {
-                site,
-                alts: vec![alt],
-            }),
-        }
-    }
-    (units, skipped, note)
-}
-
-/// The variants in `region`: by binary search when the region's chromosome is one run of
-/// sorted positions (as plink2 writes a sorted fileset), else by a scan.
-fn in_region(sites: &[RecordSite], region: &Region) -> Vec<usize> {
-    let first = sites.iter().position(|s| s.chrom == region.chrom);
-    let Some(first) = first else {
-        return Vec::new();
-    };
-    let run_end = first + sites[first..].partition_point(|s| s.chrom == region.chrom);
-    let run = &sites[first..run_end];
-    let one_sorted_run = run.windows(2).all(|w| w[0].pos <= w[1].pos)
-        && !sites[run_end..].iter().any(|s| s.chrom == region.chrom);
-    if one_sorted_run {
-        let start = run.partition_point(|s| s.pos < region.start);
-        let end = run.partition_point(|s| s.pos <= region.end);
-        return (first + start..first + end).collect();
-    }
-    (0..sites.len())
-        .filter(|&i| region.contains(&sites[i].chrom, sites[i].pos))
-        .collect()
 }
 
 impl PgenReader {
@@ -507,7 +427,8 @@ impl BlockReader for PgenReader {
                     let start = dosages.len();
                     dosages.resize(start + n, 0.0);
                     let column = self.alt_column(alt, patches.as_ref()).to_vec();
-                    let (missing, qc) = dense_column(&column, &self.dosages, &mut dosages[start..]);
+                    let (missing, qc) =
+                        dosage::column(&column, &self.dosages, &mut dosages[start..]);
                     block.missing.push(missing);
                     block.qc.push(qc);
                 }
@@ -523,78 +444,5 @@ impl BlockReader for PgenReader {
         block.packed = packed;
         block.dosages = dosages;
         Ok(true)
-    }
-}
-
-/// One ALT's dosages from its categories (`genotypes`) and, for a biallelic variant, its stored
-/// dosages (which take precedence); returns the missing samples and the QC counts (with dosages
-/// the genotype counts stay 0, as for a VCF's DS).
-fn dense_column(genotypes: &[u8], stored: &[(u32, u16)], out: &mut [f64]) -> (Vec<u32>, QcCounts) {
-    let mut missing_mark = vec![false; out.len()];
-    for (s, value) in out.iter_mut().enumerate() {
-        let code = main_track::get(genotypes, s);
-        if code == 3 {
-            missing_mark[s] = true;
-            *value = 0.0;
-        } else {
-            *value = f64::from(code);
-        }
-    }
-    for &(s, v) in stored {
-        let s = s as usize;
-        if v == dosage::MISSING {
-            missing_mark[s] = true;
-            out[s] = 0.0;
-        } else {
-            missing_mark[s] = false;
-            out[s] = f64::from(v) / dosage::UNIT;
-        }
-    }
-    let missing: Vec<u32> = (0..out.len() as u32)
-        .filter(|&s| missing_mark[s as usize])
-        .collect();
-    let qc = QcCounts {
-        missing: missing.len() as u64,
-        dosage_sum: out.iter().sum(),
-        ..QcCounts::default()
-    };
-    (missing, qc)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn site(chrom: &str, pos: u64) -> RecordSite {
-        RecordSite {
-            chrom: chrom.into(),
-            pos,
-            id: ".".into(),
-            ref_allele: "A".into(),
-            alts: vec!["C".into()],
-        }
-    }
-
-    #[test]
-    fn region_by_binary_search_or_scan() {
-        let sorted = [
-            site("1", 5),
-            site("2", 1),
-            site("2", 7),
-            site("2", 7),
-            site("2", 9),
-        ];
-        let r = Region::parse("2:7-8").unwrap();
-        assert_eq!(in_region(&sorted, &r), [2, 3]);
-        assert_eq!(
-            in_region(&sorted, &Region::parse("3").unwrap()),
-            Vec::<usize>::new()
-        );
-        // Chromosome 2 in two runs, and unsorted: scanned.
-        let unsorted = [site("2", 9), site("1", 5), site("2", 7), site("2", 1)];
-        assert_eq!(
-            in_region(&unsorted, &Region::parse("2:1-7").unwrap()),
-            [2, 3]
-        );
     }
 }
