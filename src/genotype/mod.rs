@@ -1,10 +1,10 @@
 //! Genotype sources behind one block reader.
 //!
-//! Every format (PLINK 1 `.bed`, PLINK 2 `.pgen`, VCF and BCF; BGEN is not supported yet) yields the
-//! same thing: blocks of variants, each a [`GenotypeBlock`] holding the variant records, their
-//! calls — a dense samples × variants dosage matrix with missing calls set to 0 (`x0` in
-//! DESIGN §1), or packed 2-bit hard calls (PLINK 1 and 2) — and the list of missing calls per variant
-//! (the sparse indicator `u`). The compress step never sees a format.
+//! Every format (PLINK 1 `.bed`, PLINK 2 `.pgen`, VCF and BCF; BGEN is not supported yet)
+//! yields the same thing: blocks of variants, each a [`GenotypeBlock`] holding the variant
+//! records, their calls — a dense samples × variants dosage matrix with missing calls set to 0
+//! (`x0` in DESIGN §1), or packed 2-bit hard calls (PLINK 1 and 2) — and the list of missing
+//! calls per variant (the sparse indicator `u`). The compress step never sees a format.
 
 pub mod batch;
 pub mod bcf;
