@@ -87,7 +87,8 @@ struct DecodeArgs {
 /// The genotype source and how to read it; shared by `compress` and `decode`.
 #[derive(Debug, Args)]
 struct GenotypeInput {
-    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz or .bcf.
+    /// Genotypes: PLINK 1 .bed (.bim/.fam beside it), PLINK 2 .pgen (.pvar[.zst]/.psam beside it),
+    /// .vcf, .vcf.gz or .bcf; or a bare prefix (the first of PREFIX.pgen/.bed/.bgen/.vcf.gz/.bcf).
     genotypes: PathBuf,
     /// Only variants in CHR or CHR:START-END (for compress: a shard of this party).
     #[arg(long)]

@@ -1,10 +1,10 @@
 //! Genotype sources behind one block reader.
 //!
-//! Every format (PLINK 1 `.bed`, VCF and BCF; BGEN and pgen are not supported yet) yields the
-//! same thing: blocks of variants, each a [`GenotypeBlock`] holding the variant records, their
-//! calls — a dense samples × variants dosage matrix with missing calls set to 0 (`x0` in
-//! DESIGN §1), or packed 2-bit hard calls (PLINK 1) — and the list of missing calls per variant
-//! (the sparse indicator `u`). The compress step never sees a format.
+//! Every format (PLINK 1 `.bed`, PLINK 2 `.pgen`, VCF and BCF; BGEN is not supported yet)
+//! yields the same thing: blocks of variants, each a [`GenotypeBlock`] holding the variant
+//! records, their calls — a dense samples × variants dosage matrix with missing calls set to 0
+//! (`x0` in DESIGN §1), or packed 2-bit hard calls (PLINK 1 and 2) — and the list of missing
+//! calls per variant (the sparse indicator `u`). The compress step never sees a format.
 
 pub mod batch;
 pub mod bcf;
@@ -12,12 +12,16 @@ pub mod dosage;
 pub mod duplicates;
 pub mod header;
 mod io;
+pub mod pgen;
 pub mod plink_bed;
+mod prefix;
 pub mod select;
 pub mod stream;
 pub mod vcf;
 
 use std::path::Path;
+
+pub use prefix::find_by_prefix;
 
 use crate::error::{Error, Result};
 pub use crate::summary::{Orientation, QcCounts, Variant};
@@ -245,12 +249,17 @@ impl DosageField {
     }
 }
 
-/// Opens the genotype source at `path`, choosing the reader by file name.
+/// Opens the genotype source at `path`, choosing the reader by file name; a bare prefix
+/// (`cohort`) is resolved by [`find_by_prefix`].
 pub fn open(
     path: &Path,
     region: Option<&Region>,
     dosage_field: DosageField,
 ) -> Result<Box<dyn BlockReader>> {
+    if let Some((found, note)) = find_by_prefix(path)? {
+        let inner = open(&found, region, dosage_field)?;
+        return Ok(Box::new(prefix::Resolved::new(inner, note)));
+    }
     let name = path.to_string_lossy();
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".vcf") || lower.ends_with(".vcf.gz") || lower.ends_with(".vcf.bgz") {
@@ -259,11 +268,11 @@ pub fn open(
     if lower.ends_with(".bcf") {
         return Ok(Box::new(bcf::open(path, region, dosage_field)?));
     }
-    if lower.ends_with(".bgen") || lower.ends_with(".pgen") {
-        return Err(Error::input(
-            path,
-            "BGEN and pgen input are not supported yet",
-        ));
+    if lower.ends_with(".bgen") {
+        return Err(Error::input(path, "BGEN input is not supported yet"));
+    }
+    if lower.ends_with(".pgen") {
+        return Ok(Box::new(pgen::open(path, region, dosage_field)?));
     }
     if dosage_field == DosageField::Ds {
         return Err(Error::input(

@@ -17,7 +17,7 @@ use crate::secure::{self, SecureSetup};
 /// A genotype file and how to read it (shared by compress and decode).
 #[derive(Debug, Clone)]
 pub struct GenotypeSource {
-    /// `.bed` (or its prefix), `.vcf`, `.vcf.gz` or `.bcf`.
+    /// `.bed`, `.pgen`, `.vcf`, `.vcf.gz`, `.bcf`, or a bare prefix.
     pub path: PathBuf,
     /// Only variants in this region.
     pub region: Option<Region>,

@@ -8,6 +8,7 @@ mod consortium;
 mod files;
 mod fuzz;
 mod integrity;
+mod pgen;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
