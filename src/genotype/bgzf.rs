@@ -111,7 +111,7 @@ fn inflate_block(
         .deflate_decompress(deflated, out)
         .map_err(|e| match e {
             libdeflater::DecompressionError::InsufficientSpace => {
-                format!("the data inflate to more than ISIZE {isize} bytes")
+                format!("the data inflate to more than {MAX_ISIZE} bytes (ISIZE says {isize})")
             }
             libdeflater::DecompressionError::BadData => "invalid deflate data".to_string(),
         })?;
