@@ -45,8 +45,8 @@ const BGZF_EOF: [u8; 28] = [
 pub enum Stream {
     /// BGZF-compressed (`.vcf.gz`, `.bcf`); `eof_marker` tells whether the file ends properly.
     Bgzf {
-        /// The decompressing reader.
-        reader: BgzfReader<File>,
+        /// The decompressing reader (boxed: it holds its batches' bookkeeping inline).
+        reader: Box<BgzfReader<File>>,
         /// Whether the file ends with the BGZF end-of-file block.
         eof_marker: bool,
         /// The first read error, returned again by every later read.
@@ -92,7 +92,7 @@ impl Stream {
             tail == BGZF_EOF
         };
         Ok(Stream::Bgzf {
-            reader: BgzfReader::new(file),
+            reader: Box::new(BgzfReader::new(file)),
             eof_marker,
             failed: None,
         })

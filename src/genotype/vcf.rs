@@ -464,12 +464,12 @@ impl Column {
         if let Some(window) = data.get(start..start + 16) {
             let low = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
             let high = u64::from_le_bytes(window[8..].try_into().expect("8 bytes"));
-            let control = u128::from(control_bytes(low)) | u128::from(control_bytes(high)) << 64;
+            let control = u128::from(control_bytes(low)) | (u128::from(control_bytes(high)) << 64);
             if control != 0 {
                 let end = control.trailing_zeros() as usize / 8;
                 let within = (1u128 << (8 * end)) - 1;
                 let mut colons =
-                    (u128::from(colon_bytes(low)) | u128::from(colon_bytes(high)) << 64) & within;
+                    (u128::from(colon_bytes(low)) | (u128::from(colon_bytes(high)) << 64)) & within;
                 let mut from = Some(0);
                 for _ in 0..key {
                     from = (colons != 0).then(|| colons.trailing_zeros() as usize / 8 + 1);
@@ -519,7 +519,7 @@ impl Column {
 #[inline(always)]
 fn nonzero_bytes(word: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    ((word & LOW7) + LOW7 | word) & !LOW7
+    (((word & LOW7) + LOW7) | word) & !LOW7
 }
 
 /// The high bit of every byte of `word` below 0x20 (a tab, newline or other control byte).
