@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod bcf;
+pub mod bgzf;
 pub mod dosage;
 pub mod duplicates;
 pub mod header;

@@ -2,10 +2,10 @@
 //!
 //! * Compression is detected from the first bytes, not the name: BGZF (gzip with the `BC` extra
 //!   field) or uncompressed. Plain gzip is refused — it cannot be indexed; `bgzip` rewrites it.
-//! * noodles-bgzf checks every block's CRC32 (and so its ISIZE: the inflated bytes must fill it
-//!   and match the checksum). After a failed block it would hand out that block's bytes on the
-//!   next read, so a [`Stream`] remembers the first read error and returns it from then on: a
-//!   damaged block can never be read as data, even by a caller that tolerates one error.
+//! * BGZF blocks are inflated in parallel and every block's ISIZE and CRC32 is checked
+//!   ([`super::bgzf`]); a damaged block is an error naming its byte offset. A [`Stream`]
+//!   remembers the first read error and returns it from then on: a damaged block can never be
+//!   read as data, even by a caller that tolerates one error.
 //! * A BGZF file must end with the 28-byte end-of-file block that `bgzip`, `bcftools` and htslib
 //!   write. A file cut at a block boundary still inflates cleanly; the missing marker is the
 //!   only sign it was truncated, so [`Stream::check_complete`] reports it.
@@ -29,6 +29,7 @@ use noodles_core::{region::Interval, Position};
 use noodles_csi::binning_index::{index::reference_sequence::bin::Chunk, merge_chunks};
 use noodles_csi::BinningIndex;
 
+use super::bgzf::BgzfReader;
 use super::io::read_up_to;
 use super::Region;
 use crate::chrom;
@@ -44,8 +45,8 @@ const BGZF_EOF: [u8; 28] = [
 pub enum Stream {
     /// BGZF-compressed (`.vcf.gz`, `.bcf`); `eof_marker` tells whether the file ends properly.
     Bgzf {
-        /// The decompressing reader.
-        reader: bgzf::io::Reader<File>,
+        /// The decompressing reader (boxed: it holds its batches' bookkeeping inline).
+        reader: Box<BgzfReader<File>>,
         /// Whether the file ends with the BGZF end-of-file block.
         eof_marker: bool,
         /// The first read error, returned again by every later read.
@@ -91,7 +92,7 @@ impl Stream {
             tail == BGZF_EOF
         };
         Ok(Stream::Bgzf {
-            reader: bgzf::io::Reader::new(file),
+            reader: Box::new(BgzfReader::new(file)),
             eof_marker,
             failed: None,
         })
@@ -125,7 +126,7 @@ impl Stream {
 
     fn seek(&mut self, position: bgzf::VirtualPosition) -> io::Result<()> {
         match self {
-            Stream::Bgzf { reader, .. } => reader.seek(position).map(|_| ()),
+            Stream::Bgzf { reader, .. } => reader.seek(position),
             Stream::Plain(_) => Err(io::Error::other("plain input cannot seek")),
         }
     }

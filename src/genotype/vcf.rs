@@ -248,16 +248,13 @@ impl RecordFormat for Vcf {
         let key = record.key.unwrap_or(0);
         let data = &record.line[record.samples_at..];
         let mut start = 0;
+        // One ALT read from a one-ALT record: a DS value goes straight into its column.
+        let single = record.n_alts == 1 && columns.len() == 1;
         for sample in 0..self.n_samples {
             if start > data.len() {
                 return Err(self.column_count_error(sample));
             }
-            // Sample columns are short: a plain scan beats memchr's setup. It stops at any
-            // control byte, not only at the tab, so that checking for them costs nothing.
-            let end = data[start..]
-                .iter()
-                .position(|&b| b < 0x20)
-                .map_or(data.len(), |k| start + k);
+            let Column { end, value } = Column::scan(data, start, key);
             if end < data.len() && data[end] != b'\t' {
                 return Err(SampleError::at(
                     sample,
@@ -268,7 +265,9 @@ impl RecordFormat for Vcf {
                 ));
             }
             // An empty value is missing, as htslib reads it (`bcftools norm -m-` writes them).
-            let value = subfield(&data[start..end], key).filter(|v| !v.is_empty());
+            let value = value
+                .map(|(from, to)| &data[from..to])
+                .filter(|v| !v.is_empty());
             match self.field {
                 Field::Gt => {
                     let call = match value {
@@ -293,7 +292,10 @@ impl RecordFormat for Vcf {
                         (columns, alts) => put_call(columns, alts, sample, call),
                     }
                 }
-                Field::Ds => put_ds(columns, alts, sample, value, record.n_alts)?,
+                Field::Ds => match value.filter(|_| single).and_then(parse_common_ds) {
+                    Some(dosage) => columns[0].put_dosage(sample, dosage),
+                    None => put_ds(columns, alts, sample, value, record.n_alts)?,
+                },
             }
             start = end + 1;
         }
@@ -438,18 +440,148 @@ impl Vcf {
     }
 }
 
-/// The `key`-th `:`-separated subfield of a sample column; `None` when the column has fewer
-/// (VCF allows trailing subfields to be dropped).
-fn subfield(column: &[u8], key: usize) -> Option<&[u8]> {
-    if key == 0 {
-        // A plain scan: the field is a few bytes, shorter than memchr's setup.
-        let end = column
-            .iter()
-            .position(|&b| b == b':')
-            .unwrap_or(column.len());
-        return Some(&column[..end]);
+/// Where one sample column ends and where its dosage subfield is, found in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Column {
+    /// The first byte after the column: its tab, a control byte, or the end of the data.
+    end: usize,
+    /// The `key`-th `:`-separated subfield, as a range of the data; `None` when the column has
+    /// fewer (VCF allows trailing subfields to be dropped).
+    value: Option<(usize, usize)>,
+}
+
+impl Column {
+    /// Scans the column starting at `start` up to its first byte below 0x20 (the tab, or a
+    /// control byte that the caller refuses), noting the subfield `key` on the way.
+    ///
+    /// Sample columns are a few bytes long and vary in length, so a byte loop mispredicts its
+    /// exit at every column. A column of under 16 bytes is found instead from two 8-byte words:
+    /// bit masks of its control bytes and colons (exact per byte, no carries between bytes),
+    /// their lowest set bits the boundaries. Longer columns, and the last 15 bytes of the data,
+    /// take the byte loop.
+    #[inline(always)]
+    fn scan(data: &[u8], start: usize, key: usize) -> Column {
+        if let Some(window) = data.get(start..start + 16) {
+            let low = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
+            let high = u64::from_le_bytes(window[8..].try_into().expect("8 bytes"));
+            let control = u128::from(control_bytes(low)) | (u128::from(control_bytes(high)) << 64);
+            if control != 0 {
+                let end = control.trailing_zeros() as usize / 8;
+                let within = (1u128 << (8 * end)) - 1;
+                let mut colons =
+                    (u128::from(colon_bytes(low)) | (u128::from(colon_bytes(high)) << 64)) & within;
+                let mut from = Some(0);
+                for _ in 0..key {
+                    from = (colons != 0).then(|| colons.trailing_zeros() as usize / 8 + 1);
+                    colons &= colons.wrapping_sub(1);
+                }
+                let to = match colons {
+                    0 => end,
+                    c => c.trailing_zeros() as usize / 8,
+                };
+                return Column {
+                    end: start + end,
+                    value: from.map(|from| (start + from, start + to)),
+                };
+            }
+        }
+        Column::scan_bytes(data, start, key)
     }
-    column.split(|&b| b == b':').nth(key)
+
+    /// [`Column::scan`] byte by byte.
+    fn scan_bytes(data: &[u8], start: usize, key: usize) -> Column {
+        let (mut from, mut to) = (if key == 0 { Some(start) } else { None }, None);
+        let mut colons = 0;
+        let mut end = start;
+        while let Some(&b) = data.get(end) {
+            if b < 0x20 {
+                break;
+            }
+            if b == b':' {
+                colons += 1;
+                if colons == key {
+                    from = Some(end + 1);
+                } else if colons == key + 1 {
+                    to = Some(end);
+                }
+            }
+            end += 1;
+        }
+        Column {
+            end,
+            value: from.map(|from| (from, to.unwrap_or(end))),
+        }
+    }
+}
+
+/// The high bit of every byte of `word` that is not zero, exactly (adding 0x7f to the low
+/// seven bits cannot carry into the next byte).
+#[inline(always)]
+fn nonzero_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    (((word & LOW7) + LOW7) | word) & !LOW7
+}
+
+/// The high bit of every byte of `word` below 0x20 (a tab, newline or other control byte).
+#[inline(always)]
+fn control_bytes(word: u64) -> u64 {
+    !nonzero_bytes(word & 0xe0e0_e0e0_e0e0_e0e0) & 0x8080_8080_8080_8080
+}
+
+/// The high bit of every byte of `word` that is `:`.
+#[inline(always)]
+fn colon_bytes(word: u64) -> u64 {
+    !nonzero_bytes(word ^ 0x3a3a_3a3a_3a3a_3a3a) & 0x8080_8080_8080_8080
+}
+
+/// Powers of ten exactly representable as `f64`.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// A plain decimal `DS` value in [0, 2] — digits, optionally `.` and more digits, at most 15
+/// digits in all — or `None` for anything else (the general parser then reads it, or says what
+/// is wrong).
+///
+/// The value is exactly what `str::parse::<f64>` gives: the digits without the point are an
+/// integer below 2⁵³ and the power of ten is exact, so one division, which IEEE 754 rounds
+/// correctly, is the correctly rounded value of the decimal (Clinger's fast path).
+///
+/// ```
+/// # use dash::genotype::vcf::parse_common_ds;
+/// for text in ["0", "2", "1.5", "0.08844", "1.99999999999999", "0.000"] {
+///     assert_eq!(parse_common_ds(text.as_bytes()), Some(text.parse::<f64>().unwrap()));
+/// }
+/// for text in ["2.001", "-0", "1e-3", ".5", "1.", "0.1234567890123456", "nan", "1,0"] {
+///     assert_eq!(parse_common_ds(text.as_bytes()), None, "{text}");
+/// }
+/// ```
+#[inline(always)]
+pub fn parse_common_ds(text: &[u8]) -> Option<f64> {
+    if let [d @ b'0'..=b'2'] = *text {
+        return Some(f64::from(d - b'0'));
+    }
+    if text.is_empty() || text.len() > 16 {
+        return None;
+    }
+    let (mut mantissa, mut point, mut digits) = (0u64, None, 0usize);
+    for (k, &b) in text.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa * 10 + u64::from(d);
+            digits += 1;
+        } else if b == b'.' && point.is_none() && k > 0 && k + 1 < text.len() {
+            point = Some(k);
+        } else {
+            return None;
+        }
+    }
+    if digits > 15 {
+        return None;
+    }
+    let decimals = point.map_or(0, |k| text.len() - k - 1);
+    let value = mantissa as f64 / POW10[decimals];
+    (value <= 2.0).then_some(value)
 }
 
 /// Parses a `GT` value: alleles separated by `/` or `|`, `.` for missing.
@@ -585,11 +717,93 @@ mod tests {
     }
 
     #[test]
-    fn subfields() {
-        assert_eq!(subfield(b"0/1:0.9:3", 0), Some(&b"0/1"[..]));
-        assert_eq!(subfield(b"0/1:0.9:3", 1), Some(&b"0.9"[..]));
-        assert_eq!(subfield(b"0/1", 1), None);
-        assert_eq!(subfield(b"", 0), Some(&b""[..]));
+    fn columns_and_subfields() {
+        fn scan(data: &[u8], key: usize) -> (usize, Option<&[u8]>) {
+            let c = Column::scan(data, 0, key);
+            (c.end, c.value.map(|(from, to)| &data[from..to]))
+        }
+        assert_eq!(scan(b"0/1:0.9:3\t1", 0), (9, Some(&b"0/1"[..])));
+        assert_eq!(scan(b"0/1:0.9:3\t1", 1), (9, Some(&b"0.9"[..])));
+        assert_eq!(scan(b"0/1:0.9:3", 2), (9, Some(&b"3"[..])));
+        assert_eq!(scan(b"0/1\t0.5:1", 1), (3, None));
+        assert_eq!(scan(b"0/1:\n", 1), (4, Some(&b""[..])));
+        assert_eq!(scan(b"", 0), (0, Some(&b""[..])));
+        assert_eq!(scan(b"\t", 1), (0, None));
+        let c = Column::scan(b"a:b\tc:0.25:x", 4, 1);
+        assert_eq!((c.end, c.value), (12, Some((6, 10))));
+        // The word path equals the byte loop on every column shape near its 16-byte window.
+        let shapes: [&[u8]; 9] = [
+            b"0/1:0.9575",
+            b"./.:.",
+            b"1",
+            b"",
+            b":",
+            b"::a:",
+            b"0|1:1.2:3:4:5:6:7",
+            b"\x7f:\x80:\xff",
+            b"0/1;:;",
+        ];
+        for shape in shapes {
+            for pad in 0..20 {
+                for end in [&b"\t"[..], b"\n", b"\r", b"\x00", b"\x1f", b""] {
+                    let mut data = vec![b'x'; pad];
+                    data.extend_from_slice(shape);
+                    data.extend_from_slice(end);
+                    data.extend_from_slice(b"0/0:1.5\t1/1:2:x\t");
+                    for start in [0, pad] {
+                        for key in 0..4 {
+                            assert_eq!(
+                                Column::scan(&data, start, key),
+                                Column::scan_bytes(&data, start, key),
+                                "{:?} from {start}, key {key}",
+                                String::from_utf8_lossy(&data)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn common_ds_equals_the_standard_parser() {
+        // Every value of up to four decimals in [0, 2], and longer ones near the edges.
+        for k in 0..=20_000u32 {
+            for text in [
+                format!("{}", f64::from(k) / 1e4),
+                format!("{:.4}", f64::from(k) / 1e4),
+            ] {
+                let want = text.parse::<f64>().unwrap();
+                assert_eq!(parse_common_ds(text.as_bytes()), Some(want), "{text}");
+            }
+        }
+        for text in [
+            "1.99999999999999",
+            "0.00000000000001",
+            "000000000000002",
+            "1.23456789012345",
+        ] {
+            assert_eq!(
+                parse_common_ds(text.as_bytes()),
+                text.parse::<f64>().ok(),
+                "{text}"
+            );
+        }
+        // Sixteen digits and more: left to the standard parser.
+        assert_eq!(parse_common_ds(b"0.000000000000001"), None);
+        for text in [
+            "2.0000000000001",
+            "3",
+            "1..2",
+            "1.2.3",
+            "0x1",
+            "+1",
+            "inf",
+            " 1",
+            "1 ",
+        ] {
+            assert_eq!(parse_common_ds(text.as_bytes()), None, "{text}");
+        }
     }
 
     #[test]

@@ -252,11 +252,39 @@ fn bgzf_stored_blocks_are_checksummed() {
 
     let flipped = dir.path().join("flipped.vcf.gz");
     fs::write(&flipped, bgzf_stored(&text, Some(genotype), 0)).unwrap();
-    expect_refused(&flipped, &["flipped.vcf.gz", "checksum"]);
+    expect_refused(&flipped, &["flipped.vcf.gz", "checksum", "byte offset 0"]);
+
+    // A byte of the eleventh block (each stored block is 18 + 5 + 60,000 + 8 bytes): the
+    // error names that block's offset and the line being read; the lines before were read.
+    let later = dir.path().join("later.vcf.gz");
+    fs::write(&later, bgzf_stored(&text, Some(10 * 60_000 + 123), 0)).unwrap();
+    let line = text[..10 * 60_000 + 123]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    expect_refused(
+        &later,
+        &[
+            "later.vcf.gz",
+            &format!("line {line}"),
+            &format!(
+                "BGZF block at byte offset {}: CRC32 checksum mismatch",
+                10 * 60_031
+            ),
+        ],
+    );
 
     let isize = dir.path().join("isize.vcf.gz");
     fs::write(&isize, bgzf_stored(&text, None, 1)).unwrap();
-    expect_refused(&isize, &["isize.vcf.gz", "BGZF"]);
+    expect_refused(
+        &isize,
+        &[
+            "isize.vcf.gz",
+            "BGZF block at byte offset 0",
+            "ISIZE says 60001",
+        ],
+    );
 
     // BCF: the last byte is the last sample's GT of the last record.
     let bcf = fixtures().join("vcf/party_c.bcf");
@@ -270,6 +298,75 @@ fn bgzf_stored_blocks_are_checksummed() {
         read_all(&intact, None).unwrap(),
         read_all(&bcf, None).unwrap()
     );
+}
+
+/// `data` compressed by noodles' BGZF writer, one block per `chunk` bytes (the EOF block last).
+fn bgzf_chunked(data: &[u8], chunk: usize) -> Vec<Vec<u8>> {
+    use std::io::Write;
+    data.chunks(chunk)
+        .map(|c| {
+            let mut writer = noodles_bgzf::io::Writer::new(Vec::new());
+            writer.write_all(c).unwrap();
+            let mut block = writer.finish().unwrap();
+            block.truncate(block.len() - BGZF_EOF.len());
+            block
+        })
+        .collect()
+}
+
+#[test]
+fn bgzf_deflate_block_with_a_wrong_crc_is_refused_naming_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["party_c.vcf.gz", "party_c.bcf"] {
+        let data = inflate(&fixtures().join("vcf").join(name));
+        let chunk = 20_000;
+        let blocks = bgzf_chunked(&data, chunk);
+        // Change one byte of block 5 and deflate it again: the block inflates cleanly, to the
+        // right size, but its CRC32 is the original's.
+        let mut changed = data.clone();
+        changed[5 * chunk + 77] ^= 0x01;
+        let mut damaged = bgzf_chunked(&changed, chunk)[5].clone();
+        let n = damaged.len();
+        damaged[n - 8..n - 4].copy_from_slice(&blocks[5][blocks[5].len() - 8..][..4]);
+        let offset: usize = blocks[..5].iter().map(Vec::len).sum();
+
+        let mut file: Vec<u8> = blocks[..5].concat();
+        file.extend_from_slice(&damaged);
+        file.extend(blocks[6..].concat());
+        file.extend_from_slice(&BGZF_EOF);
+        let path = dir.path().join(format!("crc-{name}"));
+        fs::write(&path, &file).unwrap();
+        let message = format!("BGZF block at byte offset {offset}: CRC32 checksum mismatch");
+        expect_refused(&path, &[&format!("crc-{name}"), &message]);
+
+        // The intact blocks read as the original file.
+        let mut intact: Vec<u8> = blocks.concat();
+        intact.extend_from_slice(&BGZF_EOF);
+        let path = dir.path().join(format!("intact-{name}"));
+        fs::write(&path, &intact).unwrap();
+        assert_eq!(
+            read_all(&path, None).unwrap(),
+            read_all(&fixtures().join("vcf").join(name), None).unwrap()
+        );
+
+        // ISIZE one less than the data: the block inflates past it.
+        let mut short = blocks.clone();
+        let n = short[3].len();
+        let isize = u32::from_le_bytes(short[3][n - 4..].try_into().unwrap()) - 1;
+        short[3][n - 4..].copy_from_slice(&isize.to_le_bytes());
+        let mut file: Vec<u8> = short.concat();
+        file.extend_from_slice(&BGZF_EOF);
+        let path = dir.path().join(format!("isize-{name}"));
+        fs::write(&path, &file).unwrap();
+        let offset: usize = blocks[..3].iter().map(Vec::len).sum();
+        expect_refused(
+            &path,
+            &[&format!(
+                "BGZF block at byte offset {offset}: the data inflate to {} bytes, but ISIZE says {isize}",
+                isize + 1
+            )],
+        );
+    }
 }
 
 // ------------------------------------------------------------------------------ BCF lengths
