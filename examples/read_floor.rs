@@ -14,8 +14,8 @@ fn main() {
     let rows: usize = paths
         .par_iter()
         .map(|path| {
-            let mut stream = dash::summary::read::open_stream(path, None)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let mut stream =
+                dash::summary::read::open_stream(path, None).unwrap_or_else(|e| panic!("{e}"));
             let mut rows = 0;
             while let Some(batch) = stream.next_rows().unwrap_or_else(|e| panic!("{e}")) {
                 rows += batch.len();
