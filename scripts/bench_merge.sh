@@ -13,7 +13,8 @@
 # Reported per (P, M): merge wall time and peak RSS (`/usr/bin/time -v`), the read floor (time to
 # read and check every row of every input and do nothing: examples/read_floor.rs, same reader as
 # merge), their ratio, and the wall time of `--region 11` (one chromosome of 22) and its ratio to
-# the whole merge. Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
+# the whole merge; and whether every variant is accounted for (GWAS-SSF rows + skipped rows =
+# the distinct variants the log reports). Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN (default: built here, release), THREADS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,8 +95,8 @@ print(f"{seconds:.1f} {rss / 1024:.0f}")
 PY
 }
 
-echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | peak RSS (MiB) | --region 11 (s) | region / merge |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for m in $VARIANTS; do
   data="$dir/m$m"
   mkdir -p "$data"
@@ -115,11 +116,16 @@ for m in $VARIANTS; do
     cat "${files[@]}" >/dev/null
     read -r floor _ < <(measure "$READ_FLOOR_BIN" "${files[@]}")
     read -r wall rss < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/out" --threads "$THREADS")
+    distinct=$(sed -n 's/^\([0-9]*\) distinct variants across .*/\1/p' "$dir/out.log")
+    tested=$(( $(zcat "$dir/out.y.tsv.gz" | wc -l) - 1 ))
+    skipped=$(( $(wc -l < "$dir/out.y.skipped.tsv") - 1 ))
+    accounted="$tested + $skipped of $distinct"
+    (( tested + skipped == distinct )) || accounted="$accounted (MISMATCH)"
     read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
     rm -f "$dir"/out.* "$dir"/region.*
     ratio=$(python3 -c "print(f'{$wall / max($floor, 0.01):.2f}')")
     region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
-    echo "| $p | $m | $size | $floor | $wall | $ratio | $rss | $region | $region_ratio |"
+    echo "| $p | $m | $size | $floor | $wall | $ratio | $rss | $region | $region_ratio | $accounted |"
   done
 done
 [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"

@@ -5,6 +5,10 @@
 //! phenotype the sums are mapped onto one field layout (intercept, covariates, y), summed over
 //! the components holding the variant, missing calls are mean-imputed with the pooled mean, and
 //! the regression is fitted with one projection per set of components ([`model`]).
+//!
+//! The inputs are read in genomic order a window at a time ([`window`]): a [`Merged`] is one
+//! window, joined, tested and written before the next, so memory is bounded by the number of
+//! inputs times the window, never by the number of variants. Models are kept across windows.
 
 use crate::error::Result;
 use crate::regression::Outcome;

@@ -31,10 +31,12 @@ pub struct SummaryOut {
 impl SummaryOut {
     /// Creates the merged summary of `phenotypes` at `path` (under a temporary name until
     /// [`SummaryOut::finish`]); `merged` gives the inputs' headers (any window of them).
+    /// `region` is the merge's `--region`, recorded as the shard the summary holds.
     pub fn create(
         merged: &Merged,
         phenotypes: &[String],
         options: &MergeOptions,
+        region: Option<String>,
         path: &Path,
     ) -> Result<SummaryOut> {
         let all: Vec<u32> = (0..merged.components.len() as u32).collect();
@@ -96,7 +98,7 @@ impl SummaryOut {
                 })
                 .collect(),
             components,
-            region: None,
+            region,
             row_order: Some(crate::summary::RowOrder::Genomic),
             secure: None,
         };

@@ -259,7 +259,16 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         });
     }
     let mut summary_out = match &job.summary_out {
-        Some(path) => Some(SummaryOut::create(&headers, &phenotypes, options, path)?),
+        Some(path) => {
+            let region = job.region.as_ref().map(ToString::to_string);
+            Some(SummaryOut::create(
+                &headers,
+                &phenotypes,
+                options,
+                region,
+                path,
+            )?)
+        }
         None => None,
     };
 

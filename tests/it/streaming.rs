@@ -302,10 +302,22 @@ fn region_merges_the_lines_of_the_whole_merge_in_it() {
         (format!("chr2:{mid}-"), Box::new(move |pos: u64| pos >= mid)),
         ("22:1-1".to_string(), Box::new(|pos: u64| pos <= 1)),
     ] {
+        let total = d.join(format!("region{}.parquet", region.len()));
         let prefix = merge_to(
             &inputs,
             &d.join(format!("region{}", region.len())),
-            &["--region", &region],
+            &[
+                "--region",
+                &region,
+                "--summary-out",
+                total.to_str().unwrap(),
+            ],
+        );
+        // The merged summary of a region records it, as a shard does.
+        let header = read_summary(&total).unwrap().header;
+        assert!(
+            header.region.is_some_and(|r| r.starts_with(['2'])),
+            "{region}"
         );
         let want: Vec<Vec<String>> = all
             .iter()
