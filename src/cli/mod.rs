@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use dash::atomic_file::AtomicFile;
 use dash::error::{Error, IoResultExt, Result};
+use dash::genotype::bgen::{BgenOptions, RefMode};
 use dash::genotype::{DosageField, Region};
 use dash::merge::MergeOptions;
 use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob};
@@ -85,7 +86,7 @@ struct DecodeArgs {
 /// The genotype source and how to read it; shared by `compress` and `decode`.
 #[derive(Debug, Args)]
 struct GenotypeInput {
-    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz or .bcf.
+    /// Genotypes: PLINK 1 .bed (or its prefix, with .bim/.fam beside it), .vcf, .vcf.gz, .bcf or .bgen.
     genotypes: PathBuf,
     /// Only variants in CHR or CHR:START-END (for compress: a shard of this party).
     #[arg(long)]
@@ -99,6 +100,14 @@ struct GenotypeInput {
     /// Variants per block (default: sized to ~32 MiB of genotypes).
     #[arg(long, hide = true)]
     block_size: Option<usize>,
+    /// BGEN: which allele is REF — first, last or unknown (plink2's ref-first, ref-last,
+    /// ref-unknown: the last allele as provisional REF). Required for a .bgen.
+    #[arg(long, value_name = "first|last|unknown")]
+    bgen_ref: Option<String>,
+    /// BGEN: sample IDs from this Oxford .sample file (ID_2 is the IID), instead of the file's
+    /// sample block.
+    #[arg(long, value_name = "FILE")]
+    sample: Option<PathBuf>,
 }
 
 impl GenotypeInput {
@@ -112,6 +121,10 @@ impl GenotypeInput {
             region,
             dosage_field,
             block_size: self.block_size,
+            bgen: BgenOptions {
+                reference: self.bgen_ref.as_deref().map(RefMode::parse).transpose()?,
+                sample_file: self.sample.clone(),
+            },
         })
     }
 }

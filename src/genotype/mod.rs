@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod bcf;
+pub mod bgen;
 pub mod dosage;
 pub mod duplicates;
 pub mod header;
@@ -244,6 +245,17 @@ impl DosageField {
     }
 }
 
+/// Opens a BGEN file with its options (`--bgen-ref`, `--sample`); [`open`] gives it none, so
+/// it asks for `--bgen-ref`.
+pub fn open_bgen(
+    path: &Path,
+    region: Option<&Region>,
+    dosage_field: DosageField,
+    options: &bgen::BgenOptions,
+) -> Result<Box<dyn BlockReader>> {
+    Ok(Box::new(bgen::open(path, region, dosage_field, options)?))
+}
+
 /// Opens the genotype source at `path`, choosing the reader by file name.
 pub fn open(
     path: &Path,
@@ -258,11 +270,11 @@ pub fn open(
     if lower.ends_with(".bcf") {
         return Ok(Box::new(bcf::open(path, region, dosage_field)?));
     }
-    if lower.ends_with(".bgen") || lower.ends_with(".pgen") {
-        return Err(Error::input(
-            path,
-            "BGEN and pgen input are not supported yet",
-        ));
+    if bgen::is_bgen(path) {
+        return open_bgen(path, region, dosage_field, &bgen::BgenOptions::default());
+    }
+    if lower.ends_with(".pgen") {
+        return Err(Error::input(path, "pgen input is not supported yet"));
     }
     if dosage_field == DosageField::Ds {
         return Err(Error::input(

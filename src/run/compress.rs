@@ -16,7 +16,7 @@ use crate::secure::{self, SecureSetup};
 /// A genotype file and how to read it (shared by compress and decode).
 #[derive(Debug, Clone)]
 pub struct GenotypeSource {
-    /// `.bed` (or its prefix), `.vcf`, `.vcf.gz` or `.bcf`.
+    /// `.bed` (or its prefix), `.vcf`, `.vcf.gz`, `.bcf` or `.bgen`.
     pub path: PathBuf,
     /// Only variants in this region.
     pub region: Option<Region>,
@@ -24,12 +24,18 @@ pub struct GenotypeSource {
     pub dosage_field: DosageField,
     /// Variants per block (`None`: sized from the sample count).
     pub block_size: Option<usize>,
+    /// BGEN only: which allele is REF, and a `.sample` file.
+    pub bgen: genotype::bgen::BgenOptions,
 }
 
 impl GenotypeSource {
     /// Opens the reader.
     pub fn open(&self) -> Result<Box<dyn BlockReader>> {
-        genotype::open(&self.path, self.region.as_ref(), self.dosage_field)
+        let (path, region) = (&self.path, self.region.as_ref());
+        if genotype::bgen::is_bgen(path) {
+            return genotype::open_bgen(path, region, self.dosage_field, &self.bgen);
+        }
+        genotype::open(path, region, self.dosage_field)
     }
 }
 

@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod bgen;
 mod consortium;
 mod files;
 mod fuzz;
