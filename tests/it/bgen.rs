@@ -447,3 +447,36 @@ fn bad_bgen_input_is_one_line_naming_file_and_variant() {
         &["--bgen-ref", "middle"],
     );
 }
+
+#[test]
+fn compress_and_merge_a_bgen_as_its_vcf_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let samples: Vec<String> = (0..40).map(|i| format!("per{i}")).collect();
+    let y = pheno(d, &samples);
+    let run = |input: &Path, extra: &[&str], name: &str| {
+        let out = d.join(format!("{name}.parquet"));
+        let mut args = vec![
+            "compress",
+            input.to_str().unwrap(),
+            "--pheno",
+            y.to_str().unwrap(),
+            "--min-cell",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        dash_ok(&args);
+        merge_to(&[&out], &d.join(name), &[])
+    };
+    let bgen = run(
+        &bgen_dir().join("dummy.v12_16.bgen"),
+        &["--bgen-ref", "last"],
+        "bgen",
+    );
+    let vcf = run(&bgen_dir().join("dummy.ds.vcf.gz"), &[], "vcf");
+    // 16-bit probabilities vs DS printed to ~5 digits: the results agree to that rounding.
+    let worst = assert_same_results(&bgen, &vcf, "y", 5e-4);
+    println!("BGEN 16-bit vs VCF DS merge: worst relative difference {worst:e}");
+}
