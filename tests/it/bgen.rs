@@ -430,7 +430,7 @@ fn bad_bgen_input_is_one_line_naming_file_and_variant() {
     for i in 0..39 {
         text.push_str(&format!("0 per{i} 0\n"));
     }
-    fs::write(&sample, text).unwrap();
+    fs::write(&sample, &text).unwrap();
     let good = d.join("good.bgen");
     fs::copy(bgen_dir().join("dummy.v12_8.bgen"), &good).unwrap();
     compress_bgen(
@@ -438,6 +438,14 @@ fn bad_bgen_input_is_one_line_naming_file_and_variant() {
         &good,
         &["--bgen-ref", "first", "--sample", sample.to_str().unwrap()],
         &["short.sample", "39 samples", "holds 40"],
+    );
+    let twice = d.join("twice.sample");
+    fs::write(&twice, text.replace("per3 ", "per2 ") + "0 per39 0\n").unwrap();
+    compress_bgen(
+        d,
+        &good,
+        &["--bgen-ref", "first", "--sample", twice.to_str().unwrap()],
+        &["twice.sample", "duplicate sample ID 'per2'"],
     );
     compress_bgen(d, &good, &[], &["--bgen-ref"]);
     compress_bgen(

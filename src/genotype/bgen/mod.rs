@@ -165,6 +165,8 @@ pub fn open(
     if samples.is_empty() {
         return Err(Error::input(path, "the file holds no sample").at("header"));
     }
+    let source = options.sample_file.as_deref().unwrap_or(path);
+    check_ids(&samples).map_err(|m| Error::input(source, m))?;
     input
         .seek(SeekFrom::Start(header.first_variant))
         .with_path(path)?;
@@ -209,6 +211,26 @@ pub fn open(
         count_hint,
         notes,
     })
+}
+
+/// Sample IDs must be non-empty and unique, as in every other reader: phenotypes are matched
+/// to them by IID.
+fn check_ids(samples: &[String]) -> std::result::Result<(), String> {
+    let mut seen = std::collections::HashMap::with_capacity(samples.len());
+    for (k, id) in samples.iter().enumerate() {
+        if id.is_empty() {
+            return Err(format!("sample {} has an empty ID", k + 1));
+        }
+        if let Some(first) = seen.insert(id.as_str(), k) {
+            return Err(format!(
+                "duplicate sample ID '{}' (samples {} and {})",
+                crate::error::echo(id),
+                first + 1,
+                k + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl BlockReader for BgenReader {

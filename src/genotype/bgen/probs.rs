@@ -260,6 +260,9 @@ fn layout_two(
     columns: &mut [AltColumn],
 ) -> Result<(), SampleError> {
     let head = layout_two_head(padded, shape)?;
+    if shape.n_alleles < 2 {
+        return Ok(()); // no ALT allele: nothing to decode (the block is still checked)
+    }
     let all_diploid = head.ploidy.iter().all(|&z| z == 2);
     if shape.n_alleles == 2 && !head.phased && all_diploid && columns.len() == 1 {
         let probs = |bytes: usize| &head.probs[..shape.n_samples * 2 * bytes];
