@@ -159,6 +159,8 @@ fn layout_one(
 /// The fields before the probabilities of a layout-2 block.
 struct Layout2Head<'a> {
     ploidy: &'a [u8],
+    /// Every sample diploid and present.
+    all_diploid: bool,
     phased: bool,
     bits: u32,
     /// The probabilities, followed by [`PAD`] zero bytes.
@@ -224,8 +226,16 @@ fn layout_two_head<'a>(
         )));
     }
     let phased = phased == 1;
+    // Samples per ploidy byte, then values per ploidy byte: one binomial per distinct byte,
+    // not one per sample. Most files have one ploidy byte for all samples: that case is a
+    // vectorised comparison rather than a histogram.
+    let mut per_byte = [0u64; 256];
+    match ploidy.first() {
+        Some(&z) if ploidy.iter().all(|&p| p == z) => per_byte[usize::from(z)] = n as u64,
+        _ => ploidy.iter().for_each(|&z| per_byte[usize::from(z)] += 1),
+    }
     let mut values: u64 = 0;
-    for &z in ploidy {
+    for (z, &samples) in (0..=255u8).zip(&per_byte).filter(|(_, &n)| n > 0) {
         let count = stored_values(z, phased, shape.n_alleles).ok_or_else(|| {
             bad(format!(
                 "ploidy {} with {} alleles: too many genotypes",
@@ -233,7 +243,7 @@ fn layout_two_head<'a>(
                 shape.n_alleles
             ))
         })?;
-        values = values.saturating_add(count);
+        values = values.saturating_add(count.saturating_mul(samples));
     }
     let need = values.saturating_mul(u64::from(bits)).div_ceil(8);
     let stored = data.len() - 10 - n;
@@ -246,6 +256,7 @@ fn layout_two_head<'a>(
     }
     Ok(Layout2Head {
         ploidy,
+        all_diploid: per_byte[2] == n as u64,
         phased,
         bits,
         probs: &padded[10 + n..],
@@ -263,8 +274,7 @@ fn layout_two(
     if shape.n_alleles < 2 {
         return Ok(()); // no ALT allele: nothing to decode (the block is still checked)
     }
-    let all_diploid = head.ploidy.iter().all(|&z| z == 2);
-    if shape.n_alleles == 2 && !head.phased && all_diploid && columns.len() == 1 {
+    if shape.n_alleles == 2 && !head.phased && head.all_diploid && columns.len() == 1 {
         let probs = |bytes: usize| &head.probs[..shape.n_samples * 2 * bytes];
         match head.bits {
             8 => return diploid_biallelic::<1>(probs(1), alleles[0], &mut columns[0]),
@@ -284,6 +294,24 @@ fn diploid_biallelic<const BYTES: usize>(
 ) -> Result<(), SampleError> {
     let max = (1u64 << (8 * BYTES)) - 1;
     let scale = max as f64;
+    if BYTES == 1 {
+        // 8 bits (UK Biobank): the 511 possible dosages, each the same correctly rounded
+        // quotient as below, looked up instead of divided.
+        let table = eight_bit_dosages();
+        for (sample, pair) in probs.chunks_exact(2).enumerate() {
+            let (aa, ab) = (usize::from(pair[0]), usize::from(pair[1]));
+            if aa + ab > 255 {
+                return Err(over_one(sample));
+            }
+            let numerator = if allele == 0 {
+                2 * aa + ab
+            } else {
+                510 - 2 * aa - ab
+            };
+            column.put_dosage(sample, table[numerator]);
+        }
+        return Ok(());
+    }
     let value = |b: &[u8]| b.iter().rev().fold(0u64, |v, &x| v << 8 | u64::from(x));
     for (sample, pair) in probs.chunks_exact(2 * BYTES).enumerate() {
         let (aa, ab) = (value(&pair[..BYTES]), value(&pair[BYTES..]));
@@ -299,6 +327,12 @@ fn diploid_biallelic<const BYTES: usize>(
         column.put_dosage(sample, numerator as f64 / scale);
     }
     Ok(())
+}
+
+/// `k / 255` for every numerator `k` of an 8-bit diploid dosage.
+fn eight_bit_dosages() -> &'static [f64; 511] {
+    static TABLE: std::sync::OnceLock<[f64; 511]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|k| k as f64 / 255.0))
 }
 
 fn over_one(sample: usize) -> SampleError {
@@ -347,8 +381,12 @@ fn general(
     };
     let mut values = Vec::new();
     let mut numerators = vec![0u64; alleles.len()];
+    // Values stored per ploidy byte, computed once per byte seen (checked in the head).
+    let mut stored = [None::<u64>; 256];
     for (sample, &z) in head.ploidy.iter().enumerate() {
-        let count = stored_values(z, head.phased, n_alleles).expect("checked in the head");
+        let count = *stored[usize::from(z)].get_or_insert_with(|| {
+            stored_values(z, head.phased, n_alleles).expect("checked in the head")
+        });
         let ploidy = z & 0x3f;
         if z & 0x80 != 0 || ploidy == 0 || ploidy > 2 {
             reader.skip(count);
