@@ -159,8 +159,8 @@ fn layout_one(
 /// The fields before the probabilities of a layout-2 block.
 struct Layout2Head<'a> {
     ploidy: &'a [u8],
-    /// Every sample diploid and present.
-    all_diploid: bool,
+    /// Every sample diploid, present or flagged missing.
+    diploid: bool,
     phased: bool,
     bits: u32,
     /// The probabilities, followed by [`PAD`] zero bytes.
@@ -256,7 +256,7 @@ fn layout_two_head<'a>(
     }
     Ok(Layout2Head {
         ploidy,
-        all_diploid: per_byte[2] == n as u64,
+        diploid: per_byte[2] + per_byte[0x82] == n as u64,
         phased,
         bits,
         probs: &padded[10 + n..],
@@ -274,21 +274,24 @@ fn layout_two(
     if shape.n_alleles < 2 {
         return Ok(()); // no ALT allele: nothing to decode (the block is still checked)
     }
-    if shape.n_alleles == 2 && !head.phased && head.all_diploid && columns.len() == 1 {
+    if shape.n_alleles == 2 && !head.phased && head.diploid && columns.len() == 1 {
         let probs = |bytes: usize| &head.probs[..shape.n_samples * 2 * bytes];
+        let (ploidy, allele, column) = (head.ploidy, alleles[0], &mut columns[0]);
         match head.bits {
-            8 => return diploid_biallelic::<1>(probs(1), alleles[0], &mut columns[0]),
-            16 => return diploid_biallelic::<2>(probs(2), alleles[0], &mut columns[0]),
+            8 => return diploid_biallelic::<1>(probs(1), ploidy, allele, column),
+            16 => return diploid_biallelic::<2>(probs(2), ploidy, allele, column),
             _ => {}
         }
     }
     general(&head, shape.n_alleles, alleles, columns)
 }
 
-/// The common case (unphased diploid biallelic, every sample present, 8 or 16 bits), kept
-/// simple for the compiler: `P(AA)` and `P(AB)` per sample, `P(BB)` implicit.
+/// The common case (unphased diploid biallelic, 8 or 16 bits), kept simple for the compiler:
+/// `P(AA)` and `P(AB)` per sample, `P(BB)` implicit; `ploidy` is 2, or 0x82 for a missing
+/// sample (whose stored probabilities are skipped).
 fn diploid_biallelic<const BYTES: usize>(
     probs: &[u8],
+    ploidy: &[u8],
     allele: usize,
     column: &mut AltColumn,
 ) -> Result<(), SampleError> {
@@ -298,7 +301,11 @@ fn diploid_biallelic<const BYTES: usize>(
         // 8 bits (UK Biobank): the 511 possible dosages, each the same correctly rounded
         // quotient as below, looked up instead of divided.
         let table = eight_bit_dosages();
-        for (sample, pair) in probs.chunks_exact(2).enumerate() {
+        for (sample, (pair, &z)) in probs.chunks_exact(2).zip(ploidy).enumerate() {
+            if z != 2 {
+                column.put_missing(sample);
+                continue;
+            }
             let (aa, ab) = (usize::from(pair[0]), usize::from(pair[1]));
             if aa + ab > 255 {
                 return Err(over_one(sample));
@@ -313,7 +320,11 @@ fn diploid_biallelic<const BYTES: usize>(
         return Ok(());
     }
     let value = |b: &[u8]| b.iter().rev().fold(0u64, |v, &x| v << 8 | u64::from(x));
-    for (sample, pair) in probs.chunks_exact(2 * BYTES).enumerate() {
+    for (sample, (pair, &z)) in probs.chunks_exact(2 * BYTES).zip(ploidy).enumerate() {
+        if z != 2 {
+            column.put_missing(sample);
+            continue;
+        }
         let (aa, ab) = (value(&pair[..BYTES]), value(&pair[BYTES..]));
         if aa + ab > max {
             return Err(over_one(sample));
