@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use dash::atomic_file::AtomicFile;
 use dash::error::{Error, IoResultExt, Result};
+use dash::genotype::bgen::{BgenOptions, RefMode};
 use dash::genotype::select::VariantSelection;
 use dash::genotype::{DosageField, Region};
 use dash::merge::MergeOptions;
@@ -88,7 +89,8 @@ struct DecodeArgs {
 #[derive(Debug, Args)]
 struct GenotypeInput {
     /// Genotypes: PLINK 1 .bed (.bim/.fam beside it), PLINK 2 .pgen (.pvar[.zst]/.psam beside it),
-    /// .vcf, .vcf.gz or .bcf; or a bare prefix (the first of PREFIX.pgen/.bed/.bgen/.vcf.gz/.bcf).
+    /// .bgen, .vcf, .vcf.gz or .bcf; or a bare prefix (the first of
+    /// PREFIX.pgen/.bed/.bgen/.vcf.gz/.bcf).
     genotypes: PathBuf,
     /// Only variants in CHR or CHR:START-END (for compress: a shard of this party).
     #[arg(long)]
@@ -118,6 +120,14 @@ struct GenotypeInput {
     /// Leave out variants named in these files (as --extract).
     #[arg(long, num_args = 1..=3, value_name = "[bed0|bed1] FILE")]
     exclude: Option<Vec<String>>,
+    /// BGEN: which allele is REF — first, last or unknown (plink2's ref-first, ref-last,
+    /// ref-unknown: the last allele as provisional REF). Required for a .bgen.
+    #[arg(long, value_name = "first|last|unknown")]
+    bgen_ref: Option<String>,
+    /// BGEN: sample IDs from this Oxford .sample file (ID_2 is the IID), instead of the file's
+    /// sample block.
+    #[arg(long, value_name = "FILE")]
+    sample: Option<PathBuf>,
 }
 
 impl GenotypeInput {
@@ -132,6 +142,10 @@ impl GenotypeInput {
             dosage_field,
             block_size: self.block_size,
             selection: self.variant_selection()?,
+            bgen: BgenOptions {
+                reference: self.bgen_ref.as_deref().map(RefMode::parse).transpose()?,
+                sample_file: self.sample.clone(),
+            },
         })
     }
 

@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod bcf;
+pub mod bgen;
 pub mod bgzf;
 pub mod dosage;
 pub mod duplicates;
@@ -251,14 +252,26 @@ impl DosageField {
 }
 
 /// Opens the genotype source at `path`, choosing the reader by file name; a bare prefix
-/// (`cohort`) is resolved by [`find_by_prefix`].
+/// (`cohort`) is resolved by [`find_by_prefix`]. A BGEN file gets no options here, so it asks
+/// for `--bgen-ref`: see [`open_with`].
 pub fn open(
     path: &Path,
     region: Option<&Region>,
     dosage_field: DosageField,
 ) -> Result<Box<dyn BlockReader>> {
+    open_with(path, region, dosage_field, &bgen::BgenOptions::default())
+}
+
+/// [`open`] with the options of a BGEN source (`--bgen-ref`, `--sample`), also when a bare
+/// prefix finds the `.bgen`.
+pub fn open_with(
+    path: &Path,
+    region: Option<&Region>,
+    dosage_field: DosageField,
+    bgen_options: &bgen::BgenOptions,
+) -> Result<Box<dyn BlockReader>> {
     if let Some((found, note)) = find_by_prefix(path)? {
-        let inner = open(&found, region, dosage_field)?;
+        let inner = open_with(&found, region, dosage_field, bgen_options)?;
         return Ok(Box::new(prefix::Resolved::new(inner, note)));
     }
     let name = path.to_string_lossy();
@@ -269,8 +282,8 @@ pub fn open(
     if lower.ends_with(".bcf") {
         return Ok(Box::new(bcf::open(path, region, dosage_field)?));
     }
-    if lower.ends_with(".bgen") {
-        return Err(Error::input(path, "BGEN input is not supported yet"));
+    if bgen::is_bgen(path) {
+        return Ok(Box::new(bgen::open(path, region, dosage_field, bgen_options)?));
     }
     if lower.ends_with(".pgen") {
         return Ok(Box::new(pgen::open(path, region, dosage_field)?));

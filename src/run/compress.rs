@@ -17,7 +17,7 @@ use crate::secure::{self, SecureSetup};
 /// A genotype file and how to read it (shared by compress and decode).
 #[derive(Debug, Clone)]
 pub struct GenotypeSource {
-    /// `.bed`, `.pgen`, `.vcf`, `.vcf.gz`, `.bcf`, or a bare prefix.
+    /// `.bed`, `.pgen`, `.bgen`, `.vcf`, `.vcf.gz`, `.bcf`, or a bare prefix.
     pub path: PathBuf,
     /// Only variants in this region.
     pub region: Option<Region>,
@@ -27,12 +27,19 @@ pub struct GenotypeSource {
     pub block_size: Option<usize>,
     /// `--chr`, `--extract`, …: which variants to read.
     pub selection: VariantSelection,
+    /// BGEN only: which allele is REF, and a `.sample` file.
+    pub bgen: genotype::bgen::BgenOptions,
 }
 
 impl GenotypeSource {
     /// Opens the reader.
     pub fn open(&self) -> Result<Box<dyn BlockReader>> {
-        let reader = genotype::open(&self.path, self.region.as_ref(), self.dosage_field)?;
+        let reader = genotype::open_with(
+            &self.path,
+            self.region.as_ref(),
+            self.dosage_field,
+            &self.bgen,
+        )?;
         Ok(match self.selection.is_everything() {
             true => reader,
             false => Box::new(SelectedReader::new(reader, self.selection.clone())),

@@ -4,6 +4,7 @@ mod common;
 
 mod analysis;
 mod bad_input;
+mod bgen;
 mod consortium;
 mod files;
 mod fuzz;
