@@ -283,7 +283,12 @@ pub fn open_with(
         return Ok(Box::new(bcf::open(path, region, dosage_field)?));
     }
     if bgen::is_bgen(path) {
-        return Ok(Box::new(bgen::open(path, region, dosage_field, bgen_options)?));
+        return Ok(Box::new(bgen::open(
+            path,
+            region,
+            dosage_field,
+            bgen_options,
+        )?));
     }
     if lower.ends_with(".pgen") {
         return Ok(Box::new(pgen::open(path, region, dosage_field)?));

@@ -45,7 +45,7 @@ fn options(reference: RefMode, sample: Option<&Path>) -> BgenOptions {
 fn read(path: &Path, region: Option<&str>, options: &BgenOptions) -> Result<Read, String> {
     let region = region.map(|r| Region::parse(r).unwrap());
     let mut reader = if genotype::bgen::is_bgen(path) {
-        genotype::open_bgen(path, region.as_ref(), DosageField::Auto, options)
+        genotype::open_with(path, region.as_ref(), DosageField::Auto, options)
     } else {
         genotype::open(path, region.as_ref(), DosageField::Ds)
     }
