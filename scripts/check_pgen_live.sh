@@ -7,10 +7,7 @@
 # Usage: bash scripts/check_pgen_live.sh       (DASH_BIN: a dash binary; default: cargo build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${DASH_BIN:-}" ]; then
-  DASH_BIN=$(cargo build --quiet --bin dash --message-format=json-render-diagnostics |
-    sed -n 's/^{"reason":"compiler-artifact".*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
-fi
+. scripts/dash_bin.sh
 command -v plink2 >/dev/null || { echo "check_pgen_live.sh: plink2 not found" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -3,7 +3,8 @@
 #   1. mode=all with chromosome shards, one shard failing: the other jobs finish, nothing final
 #      is written;
 #   2. the rerun redoes only the failed shard and what depends on it;
-#   3. the GWAS-SSF rows equal, byte for byte, one `dash compress` per party + one `dash merge`;
+#   3. the GWAS-SSF rows equal, byte for byte, one `dash compress` per party + one `dash merge`
+#      (also consortium mode on the whole summaries, merged per chromosome with --region);
 #      the outputs are tabix-indexed and their meta.yaml holds the final file's MD5.
 # Needs snakemake, bgzip and tabix. Usage: bash scripts/check_workflow.sh [WORK_DIR]
 set -euo pipefail
@@ -85,4 +86,16 @@ for pheno in y1 y2; do
   rows=$(tabix "$work/out/$pheno.tsv.gz" 22 | wc -l)
   [ "$rows" -gt 0 ]
 done
-echo "workflow: failure, rerun of only the missing outputs, and byte-identical rows passed"
+echo "workflow: consortium mode on whole summaries (merge --region per chromosome)"
+{
+  printf 'party\tsummary\n'
+  for p in a b c; do printf '%s\t%s\n' "$p" "$ref/$p.parquet"; done
+} >"$work/summaries.tsv"
+snakemake -s workflow/Snakefile --cores 2 --directory "$work" \
+  --config mode=consortium summaries="$work/summaries.tsv" out="$work/consortium" \
+  dash="$DASH_BIN" chromosomes=1-22 'phenotypes=[y1,y2]' >"$work/run3.log" 2>&1 ||
+  { tail -30 "$work/run3.log"; exit 1; }
+for pheno in y1 y2; do
+  cmp <(bgzip -dc "$ref/gwas.$pheno.tsv.gz") <(bgzip -dc "$work/consortium/$pheno.tsv.gz")
+done
+echo "workflow: failure, rerun of only the missing outputs, byte-identical rows (party+consortium and consortium modes) passed"
