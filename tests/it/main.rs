@@ -11,6 +11,7 @@ mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
 mod readers;
+mod report;
 mod secure;
 mod selection;
 mod traits;
