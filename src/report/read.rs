@@ -172,7 +172,7 @@ pub fn read_gwas_ssf(path: &Path, options: DigestOptions) -> Result<Association>
                 .at(at())
             })?
         };
-        if !(ln_p <= 0.0) {
+        if ln_p.is_nan() || ln_p > 0.0 {
             return Err(Error::input(
                 path,
                 "missing or invalid p-value (dash writes only tested variants)",
@@ -262,7 +262,7 @@ pub fn ln_p_from_text(text: &str) -> Option<f64> {
         None => (text, 0.0),
     };
     let mantissa: f64 = mantissa.parse().ok()?;
-    if !(mantissa > 0.0) {
+    if mantissa.is_nan() || mantissa <= 0.0 {
         return None;
     }
     Some(mantissa.ln() + exponent * std::f64::consts::LN_10)

@@ -18,9 +18,17 @@ pub fn font() -> &'static FontRef<'static> {
     })
 }
 
-/// Glyph ids and their pen positions along the baseline for `text` at `size` pixels.
+/// ab_glyph's scale for a font size of `size` pixels per em (CSS's and SVG's `font-size`):
+/// ab_glyph scales the height from descender to ascender, not the em.
+pub fn scale(size: f32) -> PxScale {
+    let font = font();
+    let em = font.units_per_em().unwrap_or(2048.0);
+    PxScale::from(size * font.height_unscaled() / em)
+}
+
+/// Glyph ids and their pen positions along the baseline for `text` at `size` pixels per em.
 pub fn layout(text: &str, size: f32) -> (Vec<(ab_glyph::GlyphId, f32)>, f32) {
-    let font = font().as_scaled(PxScale::from(size));
+    let font = font().as_scaled(scale(size));
     let mut caret = 0.0;
     let mut previous = None;
     let mut glyphs = Vec::with_capacity(text.len());

@@ -2,7 +2,7 @@
 //! distance to the pixel centre, polygons by 4 sub-rows per pixel row, text by the font's own
 //! glyph coverage.
 
-use ab_glyph::{Font, PxScale};
+use ab_glyph::Font;
 
 use super::font;
 use super::scene::{Anchor, Color, Scene, Shape, Text};
@@ -58,7 +58,20 @@ pub fn render(scene: &Scene) -> Pixmap {
                 stroke,
                 width,
                 dashed,
-            } => line(&mut pixmap, *from, *to, *stroke, *width, *dashed),
+            } => {
+                // A thin axis-parallel line on a pixel boundary would blur over two rows:
+                // it is moved to the pixel centres, as a crisp one-pixel line.
+                let (mut from, mut to) = (*from, *to);
+                if *width <= 1.5 && from.1 == to.1 {
+                    from.1 = from.1.floor() + 0.5;
+                    to.1 = from.1;
+                }
+                if *width <= 1.5 && from.0 == to.0 {
+                    from.0 = from.0.floor() + 0.5;
+                    to.0 = from.0;
+                }
+                line(&mut pixmap, from, to, *stroke, *width, *dashed)
+            }
             Shape::Polygon { points, fill } => polygon(&mut pixmap, points, *fill),
             Shape::Dots {
                 centres,
@@ -167,7 +180,7 @@ fn draw_text(pixmap: &mut Pixmap, text: &Text) {
         Anchor::End => -width,
     };
     let font = font::font();
-    let scale = PxScale::from(text.size);
+    let scale = font::scale(text.size);
     for (id, pen) in glyphs {
         // Laid out on a horizontal baseline at the origin, then placed: as is, or turned 90°
         // counter-clockwise about the anchor ((u, v) → (x + v, y − u)).
@@ -218,8 +231,10 @@ mod tests {
         assert_eq!(pixel(&p, 16, 10), [255, 255, 255]);
         assert_eq!(pixel(&p, 25, 24), [255, 0, 0]);
         assert_eq!(pixel(&p, 31, 24), [255, 255, 255]);
-        assert_eq!(pixel(&p, 5, 1), [0x22, 0x22, 0x22]);
-        assert_eq!(pixel(&p, 5, 4), [255, 255, 255]);
+        // The 1-pixel line on the boundary y = 2 fills row 2 only.
+        assert_eq!(pixel(&p, 5, 2), [0x22, 0x22, 0x22]);
+        assert_eq!(pixel(&p, 5, 1), [255, 255, 255]);
+        assert_eq!(pixel(&p, 5, 3), [255, 255, 255]);
     }
 
     #[test]
