@@ -122,6 +122,8 @@ struct Made {
     manhattan: Rendered,
     qq: Rendered,
     paths: ReportPaths,
+    /// Seconds spent reading the GWAS-SSF file.
+    read_seconds: f64,
 }
 
 /// Builds the report of the merge written under `prefix`; returns the files written.
@@ -231,11 +233,13 @@ pub fn build(
 /// Reads one phenotype's files and draws its plots.
 fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> Result<Made> {
     let gwas = with_suffix(prefix, &format!(".{phenotype}.tsv.gz"));
+    let started = Instant::now();
     let read::Association {
         points,
         digest,
         max_n,
     } = read::read_gwas_ssf(&gwas, options.digest)?;
+    let read_seconds = started.elapsed().as_secs_f64();
     let lambda = digest.lambda();
     let loci = digest.loci();
     drop(digest);
@@ -279,6 +283,7 @@ fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> 
         manhattan,
         qq,
         paths: ReportPaths::new(prefix, phenotype),
+        read_seconds,
     })
 }
 
