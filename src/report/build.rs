@@ -160,13 +160,14 @@ pub fn build(
             loci_tsv(&one.loci).as_bytes(),
         )?);
         note(&format!(
-            "phenotype {phenotype}: {} variants, λGC {}, {} loci, plots in {:.2}s",
+            "phenotype {phenotype}: {} variants, λGC {}, {} loci; read in {:.2}s, plotted in {:.2}s",
             one.tested,
             one.lambda[0]
                 .lambda_gc
                 .map_or("-".to_string(), |l| format!("{l:.4}")),
             one.loci.len(),
-            started.elapsed().as_secs_f64()
+            one.read_seconds,
+            started.elapsed().as_secs_f64() - one.read_seconds
         ));
         made.push(one);
     }
