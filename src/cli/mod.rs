@@ -459,7 +459,6 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         .clump_kb
         .checked_mul(1000)
         .ok_or_else(|| Error::usage("--clump-kb is too large"))?;
-    check_unique_names("--pheno", args.pheno.as_deref())?;
     let options = dash::report::ReportOptions {
         digest: dash::report::digest::DigestOptions {
             clump_p: args.clump_p,
@@ -470,31 +469,16 @@ fn run_report(args: &ReportArgs) -> Result<()> {
     };
     dash::atomic_file::check_output_dir(&args.prefix)?;
     let _lock = dash::atomic_file::OutputLock::acquire(&args.prefix)?;
+    // A usage error stays one (exit 2); the rest are about the files.
     let files = dash::report::build(&args.prefix, &options, &mut |line| {
         eprintln!("dash report: {line}")
-    })
-    .map_err(Error::found_in_inputs)?;
+    })?;
     if let Some(html) = files.last() {
         eprintln!(
             "dash report: {} files written; open {}",
             files.len(),
             html.display()
         );
-    }
-    Ok(())
-}
-
-/// Refuses an empty name or one given twice in a list flag.
-fn check_unique_names(flag: &str, names: Option<&[String]>) -> Result<()> {
-    for (k, name) in names.unwrap_or_default().iter().enumerate() {
-        if name.is_empty() || name.contains(['/', '\\']) {
-            return Err(Error::usage(format!(
-                "{flag}: '{name}' is not a phenotype name"
-            )));
-        }
-        if names.unwrap_or_default()[..k].contains(name) {
-            return Err(Error::usage(format!("{flag}: '{name}' is given twice")));
-        }
     }
     Ok(())
 }

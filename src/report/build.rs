@@ -18,6 +18,7 @@ use super::read::{self, Table};
 use crate::atomic_file::{commit_all, AtomicFile};
 use crate::error::{Error, IoResultExt, Result};
 use crate::output::float_text::push_f64;
+use crate::run::file_name;
 
 /// Settings of a report.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +134,7 @@ pub fn build(
     options: &ReportOptions,
     note: &mut dyn FnMut(&str),
 ) -> Result<Vec<PathBuf>> {
+    crate::run::check_unique("--pheno", options.phenotypes.as_deref())?;
     let phenotypes = match &options.phenotypes {
         Some(p) => p.clone(),
         None => find_phenotypes(prefix)?,
@@ -348,10 +350,4 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<AtomicFile> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes).with_path(path)?;
     Ok(file)
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
