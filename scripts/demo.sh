@@ -20,6 +20,8 @@ for party in a b c; do
     --party "biobank_$party" --out "$out/party_$party.parquet"
 done
 "$DASH_BIN" merge "$out"/party_a.parquet "$out"/party_b.parquet "$out"/party_c.parquet --out "$out/gwas"
+# The first look: Manhattan and QQ plots, λGC, top loci, on one page (gwas.report.html).
+"$DASH_BIN" report "$out/gwas"
 
 echo
 echo "Summaries (what each biobank sends; the .suppressed.tsv lists stay at each biobank):"

@@ -325,7 +325,7 @@ fn ln_gamma(z: f64) -> f64 {
 /// Instead the Stirling forms of the large-argument gammas are combined
 /// analytically: the O(b ln b) parts cancel exactly and only O(1)-sized
 /// terms are left to round.
-fn ln_beta(a: f64, b: f64) -> f64 {
+pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
     let (lo, mut hi) = if a <= b { (a, b) } else { (b, a) };
     // Raise the larger argument to >= 10 with B(lo, hi) = B(lo, hi+1) (lo+hi)/hi
     // so the accurate formulas below apply; the factors are O(1) ratios.

@@ -32,6 +32,8 @@ enum Command {
     Compress(CompressArgs),
     /// Merge summaries into GWAS summary statistics (GWAS-SSF).
     Merge(MergeArgs),
+    /// Make the report of a merge (Manhattan and QQ plots, λGC, top loci) from its files.
+    Report(ReportArgs),
     /// Read and decode genotypes only, no math: the speed floor of compress.
     Decode(DecodeArgs),
     /// Make a party's X25519 key pair for secure combine: NAME.key (secret, 0600) and NAME.pub.
@@ -297,6 +299,27 @@ struct MergeArgs {
     threads: Option<usize>,
 }
 
+/// `dash report`.
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The merge's output prefix: reads PREFIX.<pheno>.tsv.gz (and .skipped.tsv, .covariates.tsv,
+    /// PREFIX.log); writes PREFIX.<pheno>.{manhattan,qq}.{png,svg}, PREFIX.<pheno>.loci.tsv and
+    /// PREFIX.report.html.
+    prefix: PathBuf,
+    /// Phenotypes to report, comma-separated (default: every PREFIX.<pheno>.tsv.gz).
+    #[arg(long, value_delimiter = ',')]
+    pheno: Option<Vec<String>>,
+    /// Loci: variants with p below this lead or join a locus.
+    #[arg(long, default_value_t = 5e-8, value_name = "P")]
+    clump_p: f64,
+    /// Loci: hits within this many kb of a lead join its locus.
+    #[arg(long, default_value_t = 500, value_name = "KB")]
+    clump_kb: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
 /// Exit code after SIGINT (128 + 2), as shells report it.
 const EXIT_SIGINT: i32 = 130;
 /// Exit code after SIGTERM (128 + 15).
@@ -337,6 +360,7 @@ pub fn main() -> i32 {
     let result = match &cli.command {
         Command::Compress(args) => run_compress(args),
         Command::Merge(args) => run_merge(args),
+        Command::Report(args) => run_report(args),
         Command::Decode(args) => run_decode(args),
         Command::Keygen(args) => run_keygen(args),
         Command::Roster(args) => run_roster(args),
@@ -447,6 +471,39 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         window_rows: args.window_rows,
     };
     run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
+    Ok(())
+}
+
+fn run_report(args: &ReportArgs) -> Result<()> {
+    init_threads(args.threads)?;
+    if !(args.clump_p > 0.0 && args.clump_p <= 1.0) {
+        return Err(Error::usage("--clump-p must be in (0, 1]"));
+    }
+    let clump_window = args
+        .clump_kb
+        .checked_mul(1000)
+        .ok_or_else(|| Error::usage("--clump-kb is too large"))?;
+    let options = dash::report::ReportOptions {
+        digest: dash::report::digest::DigestOptions {
+            clump_p: args.clump_p,
+            clump_window,
+        },
+        phenotypes: args.pheno.clone(),
+        ..Default::default()
+    };
+    dash::atomic_file::check_output_dir(&args.prefix)?;
+    let _lock = dash::atomic_file::OutputLock::acquire(&args.prefix)?;
+    // A usage error stays one (exit 2); the rest are about the files.
+    let files = dash::report::build(&args.prefix, &options, &mut |line| {
+        eprintln!("dash report: {line}")
+    })?;
+    if let Some(html) = files.last() {
+        eprintln!(
+            "dash report: {} files written; open {}",
+            files.len(),
+            html.display()
+        );
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod merge;
 
 pub use compress::{compress, CompressJob, GenotypeSource, SecureJob};
 pub use decode::{decode, DecodeReport};
+pub(crate) use merge::check_unique;
 pub use merge::{merge, open_inputs, Inputs, MergeJob, MergeReport};
 
 /// The default party name: the genotype file name without its format extension, so the same

@@ -14,6 +14,7 @@ mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
 mod readers;
+mod report;
 mod secure;
 mod selection;
 mod streaming;

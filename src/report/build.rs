@@ -1,0 +1,296 @@
+//! Building the report from a merge's files: for every `PREFIX.<pheno>.tsv.gz`, the Manhattan
+//! and QQ plots (PNG and SVG) and the loci table, then `PREFIX.report.html`.
+//!
+//! Everything is read back from the files, so `dash report` can remake the report of any
+//! finished merge, and merge can call [`build`] once its own files are in place. Outputs are
+//! written under temporary names and renamed into place together: a failed report leaves
+//! none of its files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::digest::{BinLambda, DigestOptions};
+use super::loci::Locus;
+use super::page::{self, Figure, Page, Section};
+use super::plot::{self, manhattan, qq, Rendered};
+use super::read::{self, Table};
+use crate::atomic_file::{commit_all, AtomicFile};
+use crate::error::{Error, IoResultExt, Result};
+use crate::run::file_name;
+
+/// Settings of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOptions {
+    /// Loci: p threshold and window.
+    pub digest: DigestOptions,
+    /// Genome-wide significance drawn on the Manhattan plot (5e-8).
+    pub genome_wide_p: f64,
+    /// Loci labelled on the Manhattan plot.
+    pub labels: usize,
+    /// Phenotypes to report (default: every `PREFIX.<pheno>.tsv.gz` found).
+    pub phenotypes: Option<Vec<String>>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> ReportOptions {
+        ReportOptions {
+            digest: DigestOptions::default(),
+            genome_wide_p: 5e-8,
+            labels: 10,
+            phenotypes: None,
+        }
+    }
+}
+
+/// The files of one phenotype's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportPaths {
+    /// `PREFIX.<pheno>.manhattan.png`.
+    pub manhattan_png: PathBuf,
+    /// `PREFIX.<pheno>.manhattan.svg`.
+    pub manhattan_svg: PathBuf,
+    /// `PREFIX.<pheno>.qq.png`.
+    pub qq_png: PathBuf,
+    /// `PREFIX.<pheno>.qq.svg`.
+    pub qq_svg: PathBuf,
+    /// `PREFIX.<pheno>.loci.tsv`.
+    pub loci: PathBuf,
+}
+
+impl ReportPaths {
+    /// The paths of `phenotype` under `prefix`.
+    pub fn new(prefix: &Path, phenotype: &str) -> ReportPaths {
+        let p = |suffix: &str| with_suffix(prefix, &format!(".{phenotype}.{suffix}"));
+        ReportPaths {
+            manhattan_png: p("manhattan.png"),
+            manhattan_svg: p("manhattan.svg"),
+            qq_png: p("qq.png"),
+            qq_svg: p("qq.svg"),
+            loci: p("loci.tsv"),
+        }
+    }
+}
+
+/// `PREFIX.report.html`.
+pub fn html_path(prefix: &Path) -> PathBuf {
+    with_suffix(prefix, ".report.html")
+}
+
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut name = prefix.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The phenotypes with a `PREFIX.<pheno>.tsv.gz` beside the prefix, sorted.
+pub fn find_phenotypes(prefix: &Path) -> Result<Vec<String>> {
+    let dir = match prefix.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let stem = prefix
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::usage(format!("{}: not a file prefix", prefix.display())))?;
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_path(&dir)? {
+        let name = entry.with_path(&dir)?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(pheno) = name
+            .strip_prefix(&format!("{stem}."))
+            .and_then(|rest| rest.strip_suffix(".tsv.gz"))
+        {
+            if !pheno.is_empty() && !pheno.contains('.') {
+                found.push(pheno.to_string());
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// What the report found for one phenotype.
+struct Made {
+    phenotype: String,
+    tested: usize,
+    max_n: u64,
+    lambda: Vec<BinLambda>,
+    loci: Vec<Locus>,
+    skipped: Option<Vec<(String, u64)>>,
+    covariates: Option<Table>,
+    manhattan: Rendered,
+    qq: Rendered,
+    paths: ReportPaths,
+    /// Seconds spent reading the GWAS-SSF file.
+    read_seconds: f64,
+}
+
+/// Builds the report of the merge written under `prefix`; returns the files written.
+/// `note` gets a line per phenotype. Takes no lock: the caller holds the prefix's.
+pub fn build(
+    prefix: &Path,
+    options: &ReportOptions,
+    note: &mut dyn FnMut(&str),
+) -> Result<Vec<PathBuf>> {
+    crate::run::check_unique("--pheno", options.phenotypes.as_deref())?;
+    let phenotypes = match &options.phenotypes {
+        Some(p) => p.clone(),
+        None => find_phenotypes(prefix)?,
+    };
+    if phenotypes.is_empty() {
+        return Err(Error::inputs(format!(
+            "no GWAS-SSF file {}.<phenotype>.tsv.gz to report on",
+            prefix.display()
+        )));
+    }
+    let mut files = Vec::new();
+    let mut made = Vec::with_capacity(phenotypes.len());
+    for phenotype in &phenotypes {
+        let started = Instant::now();
+        let one = phenotype_report(prefix, phenotype, options)?;
+        files.push(write_bytes(&one.paths.manhattan_png, &one.manhattan.png)?);
+        files.push(write_bytes(
+            &one.paths.manhattan_svg,
+            one.manhattan.svg.as_bytes(),
+        )?);
+        files.push(write_bytes(&one.paths.qq_png, &one.qq.png)?);
+        files.push(write_bytes(&one.paths.qq_svg, one.qq.svg.as_bytes())?);
+        files.push(write_bytes(
+            &one.paths.loci,
+            crate::output::loci::text(&one.loci).as_bytes(),
+        )?);
+        note(&format!(
+            "phenotype {phenotype}: {} variants, λGC {}, {} loci; read in {:.2}s, plotted in {:.2}s",
+            one.tested,
+            one.lambda[0]
+                .lambda_gc
+                .map_or("-".to_string(), |l| format!("{l:.4}")),
+            one.loci.len(),
+            one.read_seconds,
+            started.elapsed().as_secs_f64() - one.read_seconds
+        ));
+        made.push(one);
+    }
+
+    let log_path = with_suffix(prefix, ".log");
+    let log = match std::fs::read_to_string(&log_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&log_path, e)),
+    };
+    let names: Vec<[String; 3]> = made
+        .iter()
+        .map(|m| {
+            [
+                &m.paths.manhattan_png,
+                &m.paths.manhattan_svg,
+                &m.paths.loci,
+            ]
+            .map(|p| file_name(p))
+        })
+        .collect();
+    let qq_names: Vec<[String; 2]> = made
+        .iter()
+        .map(|m| [&m.paths.qq_png, &m.paths.qq_svg].map(|p| file_name(p)))
+        .collect();
+    let title = file_name(prefix);
+    let page = Page {
+        title: &title,
+        log: log.as_deref(),
+        options: options.digest,
+        sections: made
+            .iter()
+            .zip(&names)
+            .zip(&qq_names)
+            .map(|((m, names), qq_names)| Section {
+                phenotype: &m.phenotype,
+                tested: m.tested,
+                max_n: m.max_n,
+                lambda: &m.lambda,
+                loci: &m.loci,
+                loci_file: &names[2],
+                skipped: m.skipped.as_deref(),
+                covariates: m.covariates.as_ref(),
+                figures: [
+                    Figure {
+                        caption: "Manhattan plot",
+                        files: (&names[0], &names[1]),
+                        rendered: &m.manhattan,
+                    },
+                    Figure {
+                        caption: "QQ plot",
+                        files: (&qq_names[0], &qq_names[1]),
+                        rendered: &m.qq,
+                    },
+                ],
+            })
+            .collect(),
+    };
+    let html = html_path(prefix);
+    files.push(write_bytes(&html, page::render(&page).as_bytes())?);
+    commit_all(files)
+}
+
+/// Reads one phenotype's files and draws its plots.
+fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> Result<Made> {
+    let gwas = with_suffix(prefix, &format!(".{phenotype}.tsv.gz"));
+    let started = Instant::now();
+    let read::Association {
+        points,
+        digest,
+        max_n,
+    } = read::read_gwas_ssf(&gwas, options.digest)?;
+    let read_seconds = started.elapsed().as_secs_f64();
+    let lambda = digest.lambda();
+    let loci = digest.loci();
+    drop(digest);
+    let threshold = -options.genome_wide_p.log10();
+    let labels = &loci[..loci.len().min(options.labels)];
+    let tested = points.len();
+    let overall = lambda[0].lambda_gc;
+    // The Manhattan plot needs the values in row order; the QQ plot sorts its own copy.
+    let mut sorted = points.neg_log10_p.clone();
+    let (manhattan, qq) = rayon::join(
+        || {
+            let title = format!("{phenotype}: Manhattan plot");
+            plot::render(&manhattan::plot(&points, threshold, labels, &title))
+        },
+        || {
+            plot::render(&qq::plot(
+                &mut sorted,
+                overall,
+                &format!("{phenotype}: QQ plot"),
+            ))
+        },
+    );
+    drop((points, sorted));
+    let skipped_path = with_suffix(prefix, &format!(".{phenotype}.skipped.tsv"));
+    let skipped = match read::read_table(&skipped_path)? {
+        Some(table) => Some(read::count_reasons(&skipped_path, &table)?),
+        None => None,
+    };
+    let covariates = read::read_table(&with_suffix(
+        prefix,
+        &format!(".{phenotype}.covariates.tsv"),
+    ))?;
+    Ok(Made {
+        phenotype: phenotype.to_string(),
+        tested,
+        max_n,
+        lambda,
+        loci,
+        skipped,
+        covariates,
+        manhattan,
+        qq,
+        paths: ReportPaths::new(prefix, phenotype),
+        read_seconds,
+    })
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<AtomicFile> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes).with_path(path)?;
+    Ok(file)
+}
