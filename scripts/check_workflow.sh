@@ -86,6 +86,7 @@ for pheno in y1 y2; do
   rows=$(tabix "$work/out/$pheno.tsv.gz" 22 | wc -l)
   [ "$rows" -gt 0 ]
 done
+grep -q "data:image/png;base64," "$work/out/report.html"
 echo "workflow: consortium mode on whole summaries (merge --region per chromosome)"
 {
   printf 'party\tsummary\n'
