@@ -140,6 +140,38 @@ pub trait BlockReader: Send {
     }
 }
 
+/// The [`BlockReader`] methods that describe the source, passed on to the reader a wrapper
+/// holds in `self.$inner` (a bare prefix resolved, a variant selection): one list for every
+/// wrapper, so a method added to the trait is passed on everywhere.
+macro_rules! describe_as_inner {
+    ($inner:ident) => {
+        fn samples(&self) -> &[String] {
+            self.$inner.samples()
+        }
+
+        fn variant_count_hint(&self) -> Option<u64> {
+            self.$inner.variant_count_hint()
+        }
+
+        fn orientation(&self) -> Orientation {
+            self.$inner.orientation()
+        }
+
+        fn format_name(&self) -> &'static str {
+            self.$inner.format_name()
+        }
+
+        fn dosage_field(&self) -> &str {
+            self.$inner.dosage_field()
+        }
+
+        fn delivers_packed(&self) -> bool {
+            self.$inner.delivers_packed()
+        }
+    };
+}
+pub(crate) use describe_as_inner;
+
 /// A genomic region `CHR[:START-END]` (1-based, inclusive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {

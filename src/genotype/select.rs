@@ -350,30 +350,7 @@ impl SelectedReader {
 }
 
 impl BlockReader for SelectedReader {
-    fn samples(&self) -> &[String] {
-        self.inner.samples()
-    }
-
-    fn variant_count_hint(&self) -> Option<u64> {
-        // The count before selection still measures the reading progress best.
-        self.inner.variant_count_hint()
-    }
-
-    fn orientation(&self) -> Orientation {
-        self.inner.orientation()
-    }
-
-    fn format_name(&self) -> &'static str {
-        self.inner.format_name()
-    }
-
-    fn dosage_field(&self) -> &str {
-        self.inner.dosage_field()
-    }
-
-    fn delivers_packed(&self) -> bool {
-        self.inner.delivers_packed()
-    }
+    super::describe_as_inner!(inner);
 
     fn read_block(&mut self, max_variants: usize, block: &mut GenotypeBlock) -> Result<bool> {
         // A block the selection empties is not the end of input: read on.
