@@ -31,6 +31,8 @@ thread_local! {
     static INFLATED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// The zstd context of this worker.
     static ZSTD: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    /// This worker's zlib decompressor (it holds its tables).
+    static DEFLATE: RefCell<Option<libdeflater::Decompressor>> = const { RefCell::new(None) };
 }
 
 /// How one variant's probability block is stored.
@@ -80,23 +82,18 @@ fn inflate(stored: &[u8], shape: &BlockShape, buffer: &mut Vec<u8>) -> Result<()
             buffer[..stored.len().min(want)].copy_from_slice(&stored[..stored.len().min(want)]);
             stored.len()
         }
-        Compression::Zlib => {
-            // One byte of room more than declared: a block that inflates past it is caught.
-            let (out, code) = zlib_rs::decompress_slice(
-                &mut buffer[..want + 1],
-                stored,
-                zlib_rs::InflateConfig::default(),
-            );
-            match code {
-                zlib_rs::ReturnCode::Ok => out.len(),
-                zlib_rs::ReturnCode::BufError if out.len() > want => out.len(),
-                other => {
-                    return Err(SampleError::record(format!(
-                        "corrupt zlib data in the probability block ({other:?})"
-                    )))
-                }
+        // libdeflate: 1.2–1.5× zlib-rs's speed on these blocks, as for BGZF (genotype::bgzf).
+        // One byte of room more than declared: a block that inflates past it is caught.
+        Compression::Zlib => DEFLATE.with_borrow_mut(|decompressor| {
+            let decompressor = decompressor.get_or_insert_with(libdeflater::Decompressor::new);
+            match decompressor.zlib_decompress(stored, &mut buffer[..want + 1]) {
+                Ok(len) => Ok(len),
+                Err(libdeflater::DecompressionError::InsufficientSpace) => Ok(want + 1),
+                Err(libdeflater::DecompressionError::BadData) => Err(SampleError::record(
+                    "corrupt zlib data in the probability block (invalid deflate data or Adler-32)",
+                )),
             }
-        }
+        })?,
         Compression::Zstd => ZSTD.with_borrow_mut(|context| {
             if context.is_none() {
                 *context = Some(
