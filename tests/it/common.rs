@@ -345,3 +345,54 @@ pub const GOLDEN_COLUMNS: [(&str, &str); 5] = [
     ("neg_log_10_p_value", "neg_log10_p"),
     ("effect_allele_frequency", "eaf"),
 ];
+
+/// Everything a genotype reader yields, variant by variant.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub variants: Vec<dash::genotype::Variant>,
+    pub dosages: Vec<Vec<f64>>,
+    pub missing: Vec<Vec<u32>>,
+    pub qc: Vec<dash::genotype::QcCounts>,
+    /// Packed `.bed` bytes per variant (hard-call readers).
+    pub packed: Vec<Vec<u8>>,
+    pub notes: Vec<String>,
+    /// The dosage field the reader reports.
+    pub field: String,
+}
+
+/// Reads every block of `path` (7 variants a block, so multi-allelic sites, LD runs and BGZF
+/// blocks cross block boundaries), completing each block's decoding.
+pub fn decode_all(
+    path: &Path,
+    region: Option<&str>,
+    field: dash::genotype::DosageField,
+) -> Result<Decoded, String> {
+    let region = region.map(|r| dash::genotype::Region::parse(r).unwrap());
+    let mut reader =
+        dash::genotype::open(path, region.as_ref(), field).map_err(|e| e.to_string())?;
+    let n = reader.samples().len();
+    let mut block = dash::genotype::GenotypeBlock::default();
+    let mut all = Decoded {
+        field: reader.dosage_field().to_string(),
+        ..Decoded::default()
+    };
+    while reader
+        .read_block(7, &mut block)
+        .map_err(|e| e.to_string())?
+    {
+        block.finish_decoding();
+        for v in 0..block.len() {
+            all.dosages.push(block.dosages_of(v, n));
+            if block.is_packed() {
+                let bpv = block.bytes_per_variant;
+                all.packed
+                    .push(block.packed[v * bpv..(v + 1) * bpv].to_vec());
+            }
+        }
+        all.variants.extend(block.variants.iter().cloned());
+        all.missing.extend(block.missing.iter().cloned());
+        all.qc.extend(block.qc.iter().copied());
+    }
+    all.notes = reader.notes();
+    Ok(all)
+}

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use dash::genotype::pgen::header::{Expected, Header};
-use dash::genotype::{self, DosageField, GenotypeBlock, QcCounts, Region, Variant};
+use dash::genotype::{DosageField, QcCounts, Variant};
 
 fn dir() -> PathBuf {
     fixtures().join("pgen")
@@ -25,50 +25,6 @@ fn dir() -> PathBuf {
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// Everything a reader yields.
-#[derive(Debug, Default)]
-struct Decoded {
-    variants: Vec<Variant>,
-    dosages: Vec<Vec<f64>>,
-    missing: Vec<Vec<u32>>,
-    qc: Vec<QcCounts>,
-    /// Packed `.bed` bytes per variant (hard-call readers).
-    packed: Vec<Vec<u8>>,
-    notes: Vec<String>,
-    field: String,
-}
-
-fn read(path: &Path, region: Option<&str>, field: DosageField) -> Result<Decoded, String> {
-    let region = region.map(|r| Region::parse(r).unwrap());
-    let mut reader = genotype::open(path, region.as_ref(), field).map_err(|e| e.to_string())?;
-    let n = reader.samples().len();
-    let mut block = GenotypeBlock::default();
-    let mut all = Decoded {
-        field: reader.dosage_field().to_string(),
-        ..Decoded::default()
-    };
-    // 7 variants a block: multi-allelic sites and LD runs cross block boundaries.
-    while reader
-        .read_block(7, &mut block)
-        .map_err(|e| e.to_string())?
-    {
-        block.finish_decoding();
-        for v in 0..block.len() {
-            all.dosages.push(block.dosages_of(v, n));
-            if block.is_packed() {
-                let bpv = block.bytes_per_variant;
-                all.packed
-                    .push(block.packed[v * bpv..(v + 1) * bpv].to_vec());
-            }
-        }
-        all.variants.extend(block.variants.iter().cloned());
-        all.missing.extend(block.missing.iter().cloned());
-        all.qc.extend(block.qc.iter().copied());
-    }
-    all.notes = reader.notes();
-    Ok(all)
 }
 
 fn same_site(a: &Variant, b: &Variant) -> bool {
@@ -149,7 +105,7 @@ fn record_types(name: &str) -> std::collections::BTreeSet<u8> {
 
 #[test]
 fn hard_calls_are_plink2_bed_bytes_in_every_storage() {
-    let bed = read(&dir().join("dummy.bed"), None, DosageField::Gt).unwrap();
+    let bed = decode_all(&dir().join("dummy.bed"), None, DosageField::Gt).unwrap();
     // A .bed in pgen clothing (storage mode 01), with the .pvar/.psam.
     let tmp = tempfile::tempdir().unwrap();
     fs::copy(dir().join("dummy.bed"), tmp.path().join("bedmode.pgen")).unwrap();
@@ -161,7 +117,7 @@ fn hard_calls_are_plink2_bed_bytes_in_every_storage() {
         dir().join("dummy_zst.pgen"),
         tmp.path().join("bedmode.pgen"),
     ] {
-        let got = read(&pgen, None, DosageField::Gt).unwrap();
+        let got = decode_all(&pgen, None, DosageField::Gt).unwrap();
         assert_eq!(got.field, "GT");
         assert_eq!(got.variants.len(), 300, "{}", pgen.display());
         for (v, (a, b)) in got.variants.iter().zip(&bed.variants).enumerate() {
@@ -186,7 +142,7 @@ fn hard_calls_are_plink2_bed_bytes_in_every_storage() {
 fn dosages_are_the_stored_grid_values() {
     // plink2's export prints the fewest digits whose nearest 1/16384 grid value is the stored
     // one (e.g. 0.0445 for 729/16384), so that grid value is the oracle.
-    let got = read(&dir().join("dummy.pgen"), None, DosageField::Auto).unwrap();
+    let got = decode_all(&dir().join("dummy.pgen"), None, DosageField::Auto).unwrap();
     assert_eq!(got.field, "DS");
     let golden = vcf_records(&dir().join("dummy.vcf.gz"));
     assert_eq!(got.variants.len(), golden.len());
@@ -234,7 +190,7 @@ fn imported_ds_values_come_back_exactly() {
         .map(|t| t & 0x60)
         .collect();
     assert_eq!(layouts, [0x20, 0x40, 0x60].into_iter().collect());
-    let got = read(&dir().join("ds.pgen"), None, DosageField::Ds).unwrap();
+    let got = decode_all(&dir().join("ds.pgen"), None, DosageField::Ds).unwrap();
     let input = vcf_records(&dir().join("ds.vcf.gz"));
     for (v, record) in input.iter().enumerate() {
         for (i, (_, ds)) in record.calls.iter().enumerate() {
@@ -247,8 +203,8 @@ fn imported_ds_values_come_back_exactly() {
         assert_eq!(got.qc[v].dosage_sum, sum);
     }
     // Its hard calls are plink2's --make-bed.
-    let hard = read(&dir().join("ds.pgen"), None, DosageField::Gt).unwrap();
-    let bed = read(&dir().join("ds.bed"), None, DosageField::Gt).unwrap();
+    let hard = decode_all(&dir().join("ds.pgen"), None, DosageField::Gt).unwrap();
+    let bed = decode_all(&dir().join("ds.bed"), None, DosageField::Gt).unwrap();
     assert_eq!(hard.packed, bed.packed);
 }
 
@@ -266,7 +222,7 @@ fn ld_sparse_and_multiallelic_records_match_the_split_export() {
     }
     assert!(types.iter().any(|t| t & 0x08 != 0) && types.iter().any(|t| t & 0x10 != 0));
 
-    let got = read(&path, None, DosageField::Auto).unwrap();
+    let got = decode_all(&path, None, DosageField::Auto).unwrap();
     assert_eq!(got.field, "GT");
     let golden = vcf_records(&dir().join("ld.split.vcf.gz"));
     assert_eq!(got.variants.len(), golden.len());
@@ -320,14 +276,14 @@ fn ld_sparse_and_multiallelic_records_match_the_split_export() {
 #[test]
 fn region_is_a_slice_of_the_whole() {
     let path = dir().join("ld.pgen");
-    let all = read(&path, None, DosageField::Gt).unwrap();
+    let all = decode_all(&path, None, DosageField::Gt).unwrap();
     for (region, chrom, start, end) in [
         ("2", "2", 1, u64::MAX),
         ("1:1200-1900", "1", 1200, 1900),
         ("chr2:700-", "2", 700, u64::MAX),
         ("5", "5", 1, u64::MAX),
     ] {
-        let got = read(&path, Some(region), DosageField::Gt).unwrap();
+        let got = decode_all(&path, Some(region), DosageField::Gt).unwrap();
         let want: Vec<usize> = (0..all.variants.len())
             .filter(|&v| {
                 let x = &all.variants[v];
@@ -624,7 +580,7 @@ fn damaged_bytes_are_errors_never_panics() {
             fs::write(&path, &bytes).unwrap();
             for field in [DosageField::Gt, DosageField::Auto] {
                 reads += 1;
-                if let Err(e) = read(&path, None, field) {
+                if let Err(e) = decode_all(&path, None, field) {
                     assert!(e.contains(&format!("{name}.pgen")), "{e}");
                     assert!(!e.contains('\n'), "{e}");
                     errors += 1;

@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use dash::genotype::{self, DosageField, GenotypeBlock, QcCounts, Region, Variant};
+use dash::genotype::{DosageField, QcCounts, Region, Variant};
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -32,32 +32,14 @@ struct ReadOut {
 }
 
 fn read_all(path: &Path, region: Option<&str>) -> Result<ReadOut, String> {
-    let region = region.map(|r| Region::parse(r).unwrap());
-    let mut reader =
-        genotype::open(path, region.as_ref(), DosageField::Auto).map_err(|e| e.to_string())?;
-    let n = reader.samples().len();
-    let mut block = GenotypeBlock::default();
-    let mut all = ReadOut {
-        variants: Vec::new(),
-        dosages: Vec::new(),
-        missing: Vec::new(),
-        qc: Vec::new(),
-        notes: Vec::new(),
-    };
-    while reader
-        .read_block(7, &mut block)
-        .map_err(|e| e.to_string())?
-    {
-        block.finish_decoding();
-        for v in 0..block.len() {
-            all.dosages.push(block.dosages_of(v, n));
-        }
-        all.variants.extend(block.variants.iter().cloned());
-        all.missing.extend(block.missing.iter().cloned());
-        all.qc.extend(block.qc.iter().copied());
-    }
-    all.notes = reader.notes();
-    Ok(all)
+    let all = decode_all(path, region, DosageField::Auto)?;
+    Ok(ReadOut {
+        variants: all.variants,
+        dosages: all.dosages,
+        missing: all.missing,
+        qc: all.qc,
+        notes: all.notes,
+    })
 }
 
 /// The first `n` sample IDs of party_c (so party_c.pheno covers them).
