@@ -175,14 +175,10 @@ impl BedReader {
         let (dropped, note) = super::duplicates::duplicates_among(&variants, &selected, |i| {
             let v = &variants[i];
             format!(
-                "{} (variant {} of {}, {}:{} {}/{})",
+                "{} (variant {} of {}, {v})",
                 v.id,
                 i + 1,
                 paths.bim.display(),
-                v.chrom,
-                v.pos,
-                v.ref_allele,
-                v.alt_allele
             )
         });
         selected.retain(|i| !dropped.contains(i));

@@ -495,16 +495,8 @@ impl RowSource for PooledRows {
                         return Err(Error::input(
                             path,
                             format!(
-                                "row {} is {}:{} {}/{}, but {}:{} {}/{} in {}",
+                                "row {} is {v}, but {want} in {}",
                                 self.row + k + 1,
-                                v.chrom,
-                                v.pos,
-                                v.ref_allele,
-                                v.alt_allele,
-                                want.chrom,
-                                want.pos,
-                                want.ref_allele,
-                                want.alt_allele,
                                 self.paths[0].display()
                             ),
                         ));
@@ -552,12 +544,8 @@ impl PooledRows {
                 "pooled missing-call or genotype counts are not whole non-negative numbers: a party's words are malformed",
             )
             .at(format!(
-                "row {} (variant {}:{} {}/{})",
+                "row {} (variant {v})",
                 first_row + r + 1,
-                v.chrom,
-                v.pos,
-                v.ref_allele,
-                v.alt_allele
             )));
         }
         Ok(())

@@ -84,9 +84,7 @@ impl Manifest {
                     return Err(Error::input(
                         path,
                         format!(
-                            "variant {}:{} {}/{} comes after {}:{} {}/{}: a manifest's rows are sorted by chromosome, position, REF, ALT (regenerate it with `dash manifest`)",
-                            variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele,
-                            before.chrom, before.pos, before.ref_allele, before.alt_allele
+                            "variant {variant} comes after {before}: a manifest's rows are sorted by chromosome, position, REF, ALT (regenerate it with `dash manifest`)"
                         ),
                     )
                     .at(at()));
@@ -110,10 +108,7 @@ impl Manifest {
             &variant.alt_allele,
         );
         if self.index.insert(key, self.rows.len()).is_some() {
-            return Err(format!(
-                "variant {}:{} {}/{} listed twice",
-                variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele
-            ));
+            return Err(format!("variant {variant} listed twice"));
         }
         self.rows.push(variant);
         Ok(())

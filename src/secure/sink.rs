@@ -326,12 +326,7 @@ impl MaskedEncoder<'_> {
                 result.not_in_manifest += 1;
                 continue;
             };
-            let describe = || {
-                format!(
-                    "variant {}:{} {}/{}",
-                    variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele
-                )
-            };
+            let describe = || format!("variant {variant}");
             let words = frame.encode_row(&frame.values(&rows, v, flip), describe)?;
             result.flipped += u64::from(flip);
             result.rows.push((row, variant.clone(), words));
@@ -436,8 +431,8 @@ impl MaskedSink<'_> {
             return Err(Error::input(
                 self.source,
                 format!(
-                    "variant {}:{} {}/{} comes twice in the genotypes, or after {}:{} although the manifest lists it before; the genotypes must follow the manifest's order of positions",
-                    variant.chrom, variant.pos, variant.ref_allele, variant.alt_allele, previous.chrom, previous.pos
+                    "variant {variant} comes twice in the genotypes, or after {}:{} although the manifest lists it before; the genotypes must follow the manifest's order of positions",
+                    previous.chrom, previous.pos
                 ),
             ));
         }

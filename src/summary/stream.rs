@@ -160,9 +160,7 @@ pub(crate) fn check_order(
             return Err(Error::input(
                 path,
                 format!(
-                    "rows are not in genomic order: {}:{} {}/{} comes after {}:{} {}/{} (a hand-made or damaged summary: write its rows sorted by chromosome, position, REF, ALT, or regenerate it with `dash compress`)",
-                    v.chrom, v.pos, v.ref_allele, v.alt_allele,
-                    before.chrom, before.pos, before.ref_allele, before.alt_allele
+                    "rows are not in genomic order: {v} comes after {before} (a hand-made or damaged summary: write its rows sorted by chromosome, position, REF, ALT, or regenerate it with `dash compress`)"
                 ),
             )
             .at(format!("row {}", first + r + 1)));

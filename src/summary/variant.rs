@@ -17,6 +17,23 @@ pub struct Variant {
     pub alt_allele: String,
 }
 
+impl std::fmt::Display for Variant {
+    /// `CHR:POS REF/ALT`, as every message names a variant.
+    ///
+    /// ```
+    /// use dash::summary::Variant;
+    /// let v = Variant { chrom: "1".into(), pos: 5, id: ".".into(), ref_allele: "A".into(), alt_allele: "G".into() };
+    /// assert_eq!(v.to_string(), "1:5 A/G");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{} {}/{}",
+            self.chrom, self.pos, self.ref_allele, self.alt_allele
+        )
+    }
+}
+
 /// Hard-call genotype counts and the dosage sum of one variant, over all samples of the file.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct QcCounts {

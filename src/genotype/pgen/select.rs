@@ -40,16 +40,7 @@ pub fn plan(
     let (dropped, note) = crate::genotype::duplicates::duplicates_among(&variants, &order, |i| {
         let (s, _) = flat[i];
         let v = &variants[i];
-        format!(
-            "{} (variant {} of {}, {}:{} {}/{})",
-            v.id,
-            s + 1,
-            pvar.display(),
-            v.chrom,
-            v.pos,
-            v.ref_allele,
-            v.alt_allele
-        )
+        format!("{} (variant {} of {}, {v})", v.id, s + 1, pvar.display(),)
     });
     let mut units: Vec<Unit> = Vec::new();
     for (i, &(site, alt)) in flat.iter().enumerate() {
