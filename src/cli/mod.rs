@@ -69,7 +69,7 @@ struct RosterArgs {
 /// `dash manifest`.
 #[derive(Debug, Args)]
 struct ManifestArgs {
-    /// Variant lists: PLINK .bim (or .bed), VCF/BCF (sites), or manifests.
+    /// Variant lists: PLINK .bim (or .bed), VCF/BCF, .pgen, .bgen (sites only), or manifests.
     #[arg(required = true)]
     lists: Vec<PathBuf>,
     /// Keep only variants in every list (default: the union).
@@ -78,6 +78,8 @@ struct ManifestArgs {
     /// Output manifest.
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    bgen: BgenArgs,
 }
 
 /// `dash decode`.
@@ -122,6 +124,13 @@ struct GenotypeInput {
     /// Leave out variants named in these files (as --extract).
     #[arg(long, num_args = 1..=3, value_name = "[bed0|bed1] FILE")]
     exclude: Option<Vec<String>>,
+    #[command(flatten)]
+    bgen: BgenArgs,
+}
+
+/// How to read a BGEN file; shared by `compress`, `decode` and `manifest`.
+#[derive(Debug, Args)]
+struct BgenArgs {
     /// BGEN: which allele is REF — first, last or unknown (plink2's ref-first, ref-last,
     /// ref-unknown: the last allele as provisional REF). Required for a .bgen.
     #[arg(long, value_name = "first|last|unknown")]
@@ -130,6 +139,16 @@ struct GenotypeInput {
     /// sample block.
     #[arg(long, value_name = "FILE")]
     sample: Option<PathBuf>,
+}
+
+impl BgenArgs {
+    /// The parsed options.
+    fn options(&self) -> Result<BgenOptions> {
+        Ok(BgenOptions {
+            reference: self.bgen_ref.as_deref().map(RefMode::parse).transpose()?,
+            sample_file: self.sample.clone(),
+        })
+    }
 }
 
 impl GenotypeInput {
@@ -144,10 +163,7 @@ impl GenotypeInput {
             dosage_field,
             block_size: self.block_size,
             selection: self.variant_selection()?,
-            bgen: BgenOptions {
-                reference: self.bgen_ref.as_deref().map(RefMode::parse).transpose()?,
-                sample_file: self.sample.clone(),
-            },
+            bgen: self.bgen.options()?,
         })
     }
 
@@ -558,8 +574,9 @@ fn roster(args: &RosterArgs) -> Result<()> {
 
 fn run_manifest(args: &ManifestArgs) -> Result<()> {
     let lists: Vec<&Path> = args.lists.iter().map(PathBuf::as_path).collect();
-    let manifest = dash::secure::manifest::Manifest::build(&lists, args.intersect)
-        .map_err(Error::found_in_inputs)?;
+    let manifest =
+        dash::secure::manifest::Manifest::build(&lists, args.intersect, &args.bgen.options()?)
+            .map_err(Error::found_in_inputs)?;
     if manifest.is_empty() {
         return Err(Error::inputs(
             "the manifest would be empty (no variant is in every list)",

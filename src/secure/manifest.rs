@@ -29,6 +29,7 @@ use super::keys::hex;
 use crate::atomic_file::AtomicFile;
 use crate::chrom;
 use crate::error::{Error, IoResultExt, Result};
+use crate::genotype::bgen::BgenOptions;
 use crate::genotype::{self, DosageField, GenotypeBlock, Orientation, Variant};
 use crate::summary::order;
 
@@ -182,19 +183,20 @@ impl Manifest {
         Ok(())
     }
 
-    /// Builds a manifest from variant lists — PLINK `.bim` (or a `.bed` beside one), VCF/BCF
-    /// (sites only are used) or another manifest — by union, or by intersection when
-    /// `intersect`. Variants match by chromosome, position and allele pair; a variant's
+    /// Builds a manifest from variant lists — PLINK `.bim` (or a `.bed` beside one), any other
+    /// genotype source ([`genotype::open_with`]: VCF/BCF, `.pgen`, `.bgen` read with `bgen`'s
+    /// `--bgen-ref`; only the variants are used) or another manifest — by union, or by
+    /// intersection when `intersect`. Variants match by chromosome, position and allele pair; a variant's
     /// orientation (which allele is ALT) and ID come from the first list holding it whose source
     /// knows the reference allele (VCF/BCF/manifest), else from the first list holding it. Rows
     /// are in genomic order ([`crate::summary::order`]).
-    pub fn build(lists: &[&Path], intersect: bool) -> Result<Manifest> {
+    pub fn build(lists: &[&Path], intersect: bool, bgen: &BgenOptions) -> Result<Manifest> {
         let mut variants: Vec<Variant> = Vec::new();
         let mut reference_known: Vec<bool> = Vec::new();
         let mut counts: Vec<usize> = Vec::new();
         let mut index: HashMap<SiteKey, usize> = HashMap::new();
         for (l, path) in lists.iter().enumerate() {
-            let (list, reference) = read_variant_list(path)?;
+            let (list, reference) = read_variant_list(path, bgen)?;
             let mut seen_here = vec![false; variants.len()];
             for v in list {
                 let key = site_key(&v.chrom, v.pos, &v.ref_allele, &v.alt_allele);
@@ -235,17 +237,17 @@ impl Manifest {
 }
 
 /// Reads the variants of one list and whether its orientation is reference-based.
-fn read_variant_list(path: &Path) -> Result<(Vec<Variant>, bool)> {
+fn read_variant_list(path: &Path, bgen: &BgenOptions) -> Result<(Vec<Variant>, bool)> {
     let name = path.to_string_lossy().to_ascii_lowercase();
     if name.ends_with(".bim") || name.ends_with(".bed") {
         let bim = path.with_extension("bim");
         return Ok((read_bim(&bim)?, false));
     }
-    let is_vcf = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf"]
+    let is_genotype_source = [".vcf", ".vcf.gz", ".vcf.bgz", ".bcf", ".pgen", ".bgen"]
         .iter()
         .any(|e| name.ends_with(e));
-    if is_vcf {
-        let mut reader = genotype::open(path, None, DosageField::Auto)?;
+    if is_genotype_source {
+        let mut reader = genotype::open_with(path, None, DosageField::Auto, bgen)?;
         let reference = reader.orientation() == Orientation::Reference;
         let mut variants = Vec::new();
         let mut block = GenotypeBlock::default();
@@ -305,7 +307,7 @@ mod tests {
         let b = dir.path().join("b.txt");
         std::fs::write(&a, "2\trs2\t0\t50\tA\tG\n1\trs1\t0\t10\tT\tC\n").unwrap();
         std::fs::write(&b, "1\t10\tT\tC\tx1\n1\t20\tA\tC\n").unwrap();
-        let union = Manifest::build(&[&a, &b], false).unwrap();
+        let union = Manifest::build(&[&a, &b], false, &BgenOptions::default()).unwrap();
         let rows: Vec<String> = union
             .rows()
             .iter()
@@ -318,7 +320,7 @@ mod tests {
             .collect();
         // 1:10 takes the manifest's (reference) orientation and ID over the .bim's.
         assert_eq!(rows, ["1:10:T:C:x1", "1:20:A:C:.", "2:50:G:A:rs2"]);
-        let both = Manifest::build(&[&a, &b], true).unwrap();
+        let both = Manifest::build(&[&a, &b], true, &BgenOptions::default()).unwrap();
         assert_eq!(both.len(), 1);
         assert_eq!(union.position_starts(), [0, 1, 2]);
     }

@@ -509,3 +509,60 @@ fn compress_and_merge_a_bgen_as_its_vcf_export() {
     let worst = assert_same_results(&bgen, &vcf, "y", 5e-4);
     println!("BGEN 16-bit vs VCF DS merge: worst relative difference {worst:e}");
 }
+
+/// `dash manifest` reads a `.bgen` (with `--bgen-ref`) and a `.pgen` as it reads a VCF: the
+/// plink2 exports of one dataset give one manifest, fingerprint and all.
+#[test]
+fn a_manifest_from_bgen_pgen_and_vcf_of_one_dataset_is_one_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_of = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(format!("{name}.manifest.tsv"));
+        let input = bgen_dir().join(name);
+        let mut args = vec![
+            "manifest",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        dash_ok(&args);
+        fs::read_to_string(&out).unwrap()
+    };
+    let from_vcf = manifest_of("dummy.ds.vcf.gz", &[]);
+    assert!(from_vcf.lines().count() > 40, "{from_vcf}");
+    assert_eq!(manifest_of("dummy.pgen", &[]), from_vcf);
+    assert_eq!(
+        manifest_of("dummy.v12_8.bgen", &["--bgen-ref", "first"]),
+        from_vcf
+    );
+    // dummy.v11.bgen was exported REF last: read so, it is the same manifest; read REF first,
+    // every site is the other way round.
+    let sample = bgen_dir().join("dummy.v11.sample");
+    let v11 = |reference: &str| {
+        manifest_of(
+            "dummy.v11.bgen",
+            &[
+                "--bgen-ref",
+                reference,
+                "--sample",
+                sample.to_str().unwrap(),
+            ],
+        )
+    };
+    assert_eq!(v11("last"), from_vcf);
+    let swapped = v11("first");
+    assert_ne!(swapped, from_vcf);
+    assert_eq!(swapped.lines().count(), from_vcf.lines().count());
+
+    // As for compress, a .bgen without --bgen-ref is refused, naming the flag.
+    let out = dash(&[
+        "manifest",
+        bgen_dir().join("dummy.v12_8.bgen").to_str().unwrap(),
+        "--out",
+        dir.path().join("refused.tsv").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--bgen-ref"), "{err}");
+    assert!(!dir.path().join("refused.tsv").exists());
+}
