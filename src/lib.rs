@@ -12,6 +12,8 @@
 //! * [`compress`] — blocks of dosages → per-variant sums;
 //! * [`summary`] — the Parquet summary file, the contract between parties and mergers;
 //! * [`merge`] — join by variant, harmonise alleles, pool sums, impute;
+//! * [`qc`] — pooled QC filters (`--maf`, `--mac`, `--geno`, `--hwe`, `--min-info`) and the
+//!   Hardy–Weinberg exact test;
 //! * [`regression`] — the projection math; [`pvalue`] — log-space Student-t tails;
 //!   [`genomic_control`] — λGC from the p-values;
 //! * [`output`] — GWAS-SSF, metadata, skipped list; [`report`] — λGC and top loci;
@@ -29,6 +31,7 @@ pub mod genotype;
 pub mod merge;
 pub mod output;
 pub mod pvalue;
+pub mod qc;
 pub mod regression;
 pub mod report;
 pub mod run;

@@ -64,6 +64,18 @@ pub enum SkipReason {
     TooFewParties,
     /// Secure set: a pooled carrier or allele count is below `--min-cell`.
     SmallCell,
+    /// Pooled missing-call rate above `--geno`.
+    Geno,
+    /// Pooled Hardy–Weinberg exact-test p-value below `--hwe`.
+    Hwe,
+    /// `--hwe` asked for, but some of the pooled calls are dosages without genotype counts.
+    HweNoHardCalls,
+    /// Pooled non-major allele frequency below `--maf`.
+    Maf,
+    /// Pooled non-major allele dosage count below `--mac`.
+    Mac,
+    /// Pooled MACH r² below `--min-info`.
+    Info,
 }
 
 impl SkipReason {
@@ -76,6 +88,12 @@ impl SkipReason {
             SkipReason::PerfectFit => "perfect_fit",
             SkipReason::TooFewParties => "too_few_parties",
             SkipReason::SmallCell => "min_cell",
+            SkipReason::Geno => "geno",
+            SkipReason::Hwe => "hwe",
+            SkipReason::HweNoHardCalls => "hwe_no_hard_calls",
+            SkipReason::Maf => "maf",
+            SkipReason::Mac => "mac",
+            SkipReason::Info => "min_info",
         }
     }
 }

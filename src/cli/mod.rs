@@ -300,6 +300,10 @@ struct MergeArgs {
     /// number 1 … K−1. 1 turns it off. (Plaintext summaries were screened at compress.)
     #[arg(long, default_value_t = 5, value_name = "K")]
     min_cell: u64,
+    #[command(flatten)]
+    qc: QcArgs,
+    #[command(flatten)]
+    description: DescriptionArgs,
     /// Also write the merged sums as a summary, to merge with later batches.
     #[arg(long, value_name = "FILE.parquet")]
     summary_out: Option<PathBuf>,
@@ -411,6 +415,85 @@ fn file_name(path: &Path) -> String {
 }
 
 /// `--min-cell` must be at least 1.
+/// merge's pooled QC filters, with plink2's names and defaults.
+#[derive(Debug, Args)]
+struct QcArgs {
+    /// Remove variants whose pooled non-major allele frequency is below F (plink2 --maf;
+    /// bare: 0.01).
+    #[arg(long, value_name = "F", num_args = 0..=1, default_missing_value = "0.01")]
+    maf: Option<f64>,
+    /// Remove variants whose pooled non-major allele dosage count is below C (plink2 --mac).
+    #[arg(long, value_name = "C")]
+    mac: Option<f64>,
+    /// Remove variants whose pooled missing-call rate is above F (plink2 --geno; bare: 0.1).
+    #[arg(long, value_name = "F", num_args = 0..=1, default_missing_value = "0.1")]
+    geno: Option<f64>,
+    /// Remove variants whose pooled Hardy–Weinberg exact-test p-value is below P (plink2 --hwe;
+    /// add `midp` for the mid-p).
+    #[arg(long, value_name = "P [midp]", num_args = 1..=2)]
+    hwe: Option<Vec<String>>,
+    /// Remove variants whose pooled MACH r² (imputation quality) is below R.
+    #[arg(long, value_name = "R")]
+    min_info: Option<f64>,
+}
+
+impl QcArgs {
+    /// The filters, each value checked against its range (a usage error otherwise).
+    fn filters(&self) -> Result<dash::qc::QcFilters> {
+        let within = |flag: &str, value: Option<f64>, high: f64| -> Result<Option<f64>> {
+            match value {
+                Some(v) if !(0.0..=high).contains(&v) => Err(Error::usage(format!(
+                    "--{flag} {v}: must be between 0 and {high}"
+                ))),
+                v => Ok(v),
+            }
+        };
+        let hwe = match self.hwe.as_deref() {
+            None => None,
+            Some([p, rest @ ..]) => {
+                let midp = match rest {
+                    [] => false,
+                    [m] if m == "midp" => true,
+                    [other] => {
+                        return Err(Error::usage(format!(
+                            "--hwe: unknown modifier '{other}' (expected 'midp')"
+                        )))
+                    }
+                    _ => unreachable!("clap takes at most two values"),
+                };
+                let threshold: f64 = p
+                    .parse()
+                    .map_err(|_| Error::usage(format!("--hwe '{p}': not a number")))?;
+                let threshold = within("hwe", Some(threshold), 1.0)?.expect("given");
+                Some(dash::qc::filters::HweFilter { threshold, midp })
+            }
+            Some([]) => unreachable!("clap takes at least one value"),
+        };
+        Ok(dash::qc::QcFilters {
+            maf: within("maf", self.maf, 0.5)?,
+            mac: within("mac", self.mac, f64::MAX)?,
+            geno: within("geno", self.geno, 1.0)?,
+            hwe,
+            min_info: within("min-info", self.min_info, 1.0)?,
+        })
+    }
+}
+
+/// What merge writes into each `-meta.yaml` about the study (GWAS-SSF metadata fields; "NR",
+/// not reported, when not given).
+#[derive(Debug, Args)]
+struct DescriptionArgs {
+    /// The trait, for the metadata's trait_description (default: the phenotype's name).
+    #[arg(long, value_name = "TEXT")]
+    trait_description: Option<String>,
+    /// Sample ancestry categories (GWAS Catalog terms, e.g. European,African American or Afro-Caribbean), comma-separated.
+    #[arg(long, value_name = "CATEGORY,...", value_delimiter = ',')]
+    ancestry: Vec<String>,
+    /// Genotyping technologies (e.g. Genome-wide genotyping array,Exome genotyping array), comma-separated.
+    #[arg(long, value_name = "TECHNOLOGY,...", value_delimiter = ',')]
+    genotyping_technology: Vec<String>,
+}
+
 fn check_min_cell(k: u64) -> Result<u64> {
     match k {
         0 => Err(Error::usage(
@@ -481,6 +564,12 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             min_parties: args.min_parties,
             progress: true,
             min_cell: check_min_cell(args.min_cell)?,
+            qc: args.qc.filters()?,
+        },
+        description: dash::output::meta::Description {
+            trait_description: args.description.trait_description.clone(),
+            ancestry: args.description.ancestry.clone(),
+            genotyping_technology: args.description.genotyping_technology.clone(),
         },
         summary_out: args.summary_out.clone(),
         region: args.region.as_deref().map(Region::parse).transpose()?,

@@ -3,7 +3,7 @@
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::fields::StackedFields;
-use crate::genotype::GenotypeBlock;
+use crate::genotype::{GenotypeBlock, QcCounts};
 
 /// `WᵀX0` (ΣJ per variant, variant-major) and `x0·x0` per group (groups per variant).
 pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
@@ -26,4 +26,50 @@ pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, 
         }
     }
     (product, squares)
+}
+
+/// QC counts of every variant over the contributed samples ([`StackedFields::contributed`]):
+/// missing and observed calls, Σx and Σx² always; hom-REF/het/hom-ALT when the dosages are
+/// `hard_calls` (0, 1 or 2 copies; with `DS` all three stay 0: an expected dosage is not a
+/// genotype).
+pub(crate) fn counts(
+    fields: &StackedFields,
+    block: &GenotypeBlock,
+    hard_calls: bool,
+) -> Vec<QcCounts> {
+    let n = fields.n;
+    let n_contributed = fields.n_contributed();
+    (0..block.len())
+        .map(|v| {
+            let x0 = &block.dosages[v * n..(v + 1) * n];
+            let missing = block.missing[v]
+                .iter()
+                .filter(|&&i| fields.contributed[i as usize] != 0.0)
+                .count() as u64;
+            let mut qc = QcCounts {
+                missing,
+                observed: n_contributed - missing,
+                ..QcCounts::default()
+            };
+            for (&x, &c) in x0.iter().zip(&fields.contributed) {
+                if c == 0.0 {
+                    continue;
+                }
+                qc.dosage_sum += x;
+                qc.dosage_sq_sum += x * x;
+                if hard_calls {
+                    // Missing calls are 0 here, counted as hom-REF and taken back below.
+                    match x as u8 {
+                        0 => qc.hom_ref += 1,
+                        1 => qc.het += 1,
+                        _ => qc.hom_alt += 1,
+                    }
+                }
+            }
+            if hard_calls {
+                qc.hom_ref -= missing;
+            }
+            qc
+        })
+        .collect()
 }

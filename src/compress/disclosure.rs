@@ -62,8 +62,6 @@ pub struct VariantRules {
     pub min_cell: u64,
     /// Whether the calls are hard calls (GT), so carriers can be counted; else dosages.
     pub hard_calls: bool,
-    /// Samples of the genotype file (the QC counts are over all of them).
-    pub n_samples: usize,
     /// Samples per group.
     pub group_sizes: Vec<usize>,
     /// Each group's phenotypes, for reasons.
@@ -131,7 +129,7 @@ impl VariantRules {
     /// Why row `r` must not be released, if it must not.
     fn small_cell(&self, rows: &Rows, r: usize) -> Option<String> {
         let qc = &rows.qc[r];
-        let observed = self.n_samples as f64 - qc.missing as f64;
+        let observed = qc.observed as f64;
         let hard = self.hard_calls && qc.hom_ref + qc.het + qc.hom_alt > 0;
         let (alt, reference) = if hard {
             ((qc.het + qc.hom_alt) as f64, (qc.het + qc.hom_ref) as f64)
@@ -184,7 +182,7 @@ impl VariantRules {
         if !(self.is_small(qc.missing as f64) || small_in_group) {
             return false;
         }
-        let observed = self.n_samples as u64 - qc.missing;
+        let observed = qc.observed;
         if observed == 0 {
             return false; // every call missing: no cell below K (n ≥ K), nothing to impute with
         }
@@ -322,7 +320,9 @@ mod tests {
             het,
             hom_alt,
             missing,
+            observed: hom_ref + het + hom_alt,
             dosage_sum: (het + 2 * hom_alt) as f64,
+            dosage_sq_sum: (het + 4 * hom_alt) as f64,
         }
     }
 
@@ -330,7 +330,6 @@ mod tests {
         VariantRules {
             min_cell: k,
             hard_calls: true,
-            n_samples: 10,
             group_sizes: vec![10],
             group_labels: vec!["y".into()],
         }

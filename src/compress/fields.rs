@@ -16,6 +16,9 @@ pub(crate) struct StackedFields {
     /// First column and width of each group. A group's first column is its intercept: the
     /// 0/1 mask of its samples.
     pub groups: Vec<(usize, usize)>,
+    /// Per sample, 1 when it is in some group (a sample the party contributes), else 0: the QC
+    /// counts are over these samples ([`crate::summary::QcCounts`]).
+    pub contributed: Vec<f64>,
 }
 
 impl StackedFields {
@@ -29,33 +32,42 @@ impl StackedFields {
                 by_row[i * width + c] = by_column[c * n + i];
             }
         }
-        let groups = offsets
+        let groups: Vec<(usize, usize)> = offsets
             .iter()
             .zip(&fields.groups)
             .map(|(&o, g)| (o, g.fields.len()))
             .collect();
+        let contributed = contributed_mask(n, &by_column, &groups);
         StackedFields {
             n,
             width,
             by_column,
             by_row,
             groups,
+            contributed,
         }
+    }
+
+    /// Samples the party contributes (in some group).
+    pub fn n_contributed(&self) -> u64 {
+        self.contributed.iter().filter(|&&c| c != 0.0).count() as u64
     }
 
     /// Fields from a row-major matrix, for tests of the kernels.
     #[cfg(test)]
     pub fn from_rows(n: usize, by_row: Vec<f64>, groups: Vec<(usize, usize)>) -> StackedFields {
         let width = by_row.len() / n.max(1);
-        let by_column = (0..n * width)
+        let by_column: Vec<f64> = (0..n * width)
             .map(|k| by_row[(k % n) * width + k / n])
             .collect();
+        let contributed = contributed_mask(n, &by_column, &groups);
         StackedFields {
             n,
             width,
             by_column,
             by_row,
             groups,
+            contributed,
         }
     }
 
@@ -78,4 +90,20 @@ impl StackedFields {
         }
         sums
     }
+}
+
+/// The union of the groups' sample masks (their intercept columns, 1 on a group's samples).
+fn contributed_mask(n: usize, by_column: &[f64], groups: &[(usize, usize)]) -> Vec<f64> {
+    let mut mask = vec![0.0; n];
+    for &(offset, _) in groups {
+        for (m, &g) in mask
+            .iter_mut()
+            .zip(&by_column[offset * n..(offset + 1) * n])
+        {
+            if g != 0.0 {
+                *m = 1.0;
+            }
+        }
+    }
+    mask
 }

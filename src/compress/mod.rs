@@ -153,8 +153,15 @@ pub fn disclosure_record(min_cell: u64, rules: &[&str]) -> Disclosure {
 }
 
 /// The per-variant sums of one block, as summary rows; completes the block's decoding (see
-/// [`GenotypeBlock::finish_decoding`]) and moves its variants and counts into the rows.
-fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut GenotypeBlock) -> Rows {
+/// [`GenotypeBlock::finish_decoding`]) and moves its variants into the rows. The QC counts are
+/// taken over the contributed samples (the readers' own counts are over the whole file);
+/// `hard_calls` says whether dense dosages are hard calls, to be counted as genotypes.
+fn block_rows(
+    fields: &StackedFields,
+    kernel: &PackedKernel,
+    hard_calls: bool,
+    block: &mut GenotypeBlock,
+) -> Rows {
     let (product, squares, missing_sums, qc) = if block.is_packed() {
         // The kernel counts the calls and sums the missing ones itself: no per-variant scan.
         let sums = kernel.sums(block);
@@ -167,7 +174,7 @@ fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut Genotyp
             product,
             squares,
             missing_sums,
-            std::mem::take(&mut block.qc),
+            dense::counts(fields, block, hard_calls),
         )
     };
     let (b, width, groups) = (block.len(), fields.width, fields.groups.len());
@@ -193,14 +200,20 @@ fn block_rows(fields: &StackedFields, kernel: &PackedKernel, block: &mut Genotyp
 pub struct BlockSummer {
     stacked: StackedFields,
     kernel: PackedKernel,
+    hard_calls: bool,
 }
 
 impl BlockSummer {
-    /// Prepares the kernels for these sample fields.
-    pub fn new(fields: &SampleFields) -> BlockSummer {
+    /// Prepares the kernels for these sample fields; `hard_calls` when the reader's dosages are
+    /// hard calls (`GT`), so that dense blocks get genotype counts too.
+    pub fn new(fields: &SampleFields, hard_calls: bool) -> BlockSummer {
         let stacked = StackedFields::new(fields);
         let kernel = PackedKernel::new(&stacked);
-        BlockSummer { stacked, kernel }
+        BlockSummer {
+            stacked,
+            kernel,
+            hard_calls,
+        }
     }
 
     /// Genotype samples (rows of the stacked fields).
@@ -211,7 +224,7 @@ impl BlockSummer {
     /// The rows of one block, as read (this completes its decoding and moves its variants and
     /// counts into the rows).
     pub fn rows(&self, block: &mut GenotypeBlock) -> Rows {
-        block_rows(&self.stacked, &self.kernel, block)
+        block_rows(&self.stacked, &self.kernel, self.hard_calls, block)
     }
 }
 
@@ -226,7 +239,6 @@ pub fn compress(
     let rules = disclosure::VariantRules {
         min_cell: options.min_cell,
         hard_calls: reader.dosage_field() == "GT",
-        n_samples: fields.n_genotype_samples,
         group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
         group_labels: fields
             .groups
@@ -253,7 +265,7 @@ pub fn compress_into<S: Sink>(
     encoder: &S::Encoder,
     mut sink: S,
 ) -> Result<S::Stats> {
-    let summer = BlockSummer::new(fields);
+    let summer = BlockSummer::new(fields, reader.dosage_field() == "GT");
     let block_size = options
         .block_size
         .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));

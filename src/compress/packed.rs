@@ -6,8 +6,9 @@
 //!
 //! * its row of the stacked fields times the dosage d (`Aᵀx0`),
 //! * `mask·d²` per group (`x0·x0`),
-//! * three count lanes, 1 for a het, hom-ALT or missing call (the QC counts, over every sample of
-//!   the file: exact, since sums of small integers are exact in f64).
+//! * three count lanes, 1 for a het, hom-ALT or missing call of a contributed sample (the QC
+//!   counts, over the samples in some group: exact, since sums of small integers are exact in
+//!   f64).
 //!
 //! Tables depend only on the samples, so a chunk of positions is tabulated once per block and
 //! reused by every variant of the block while it sits in cache: 256 vector adds per position,
@@ -87,7 +88,7 @@ pub(crate) struct PackedSums {
     pub squares: Vec<f64>,
     /// `Aᵀu`: the sum of the rows at a variant's missing calls, ΣJ per variant.
     pub atu: Vec<f64>,
-    /// Genotype counts over all samples of the file (dosage sum included), one per variant.
+    /// Genotype counts over the contributed samples (dosage sums included), one per variant.
     pub qc: Vec<QcCounts>,
 }
 
@@ -104,6 +105,10 @@ pub(crate) struct PackedKernel {
     het: Vec<f64>,
     /// Per sample: `2·row`, `mask·2²` and a hom-ALT count (a hom-ALT call's contribution).
     hom_alt: Vec<f64>,
+    /// Per sample, 1 when contributed: a missing call's count.
+    contributed: Vec<f64>,
+    /// Samples contributed.
+    n_contributed: u64,
 }
 
 impl PackedKernel {
@@ -125,8 +130,8 @@ impl PackedKernel {
                 h[fields.width + g] = row[offset];
                 a[fields.width + g] = 4.0 * row[offset];
             }
-            h[counts] = 1.0;
-            a[counts + 1] = 1.0;
+            h[counts] = fields.contributed[i];
+            a[counts + 1] = fields.contributed[i];
         }
         PackedKernel {
             n: fields.n,
@@ -135,6 +140,8 @@ impl PackedKernel {
             width,
             het,
             hom_alt,
+            contributed: fields.contributed.clone(),
+            n_contributed: fields.n_contributed(),
         }
     }
 
@@ -172,11 +179,13 @@ impl PackedKernel {
                 .extend_from_slice(&total[self.fields_width..counts]);
             let [het, hom_alt, missing] = [0, 1, 2].map(|lane| total[counts + lane] as u64);
             sums.qc.push(QcCounts {
-                hom_ref: self.n as u64 - het - hom_alt - missing,
+                hom_ref: self.n_contributed - het - hom_alt - missing,
                 het,
                 hom_alt,
                 missing,
+                observed: self.n_contributed - missing,
                 dosage_sum: (het + 2 * hom_alt) as f64,
+                dosage_sq_sum: (het + 4 * hom_alt) as f64,
             });
         }
         sums
@@ -284,7 +293,7 @@ impl PackedKernel {
             0b10 if i < self.n => &self.het,
             0b01 if i < self.n => {
                 let mut missing = [0.0; W];
-                missing[self.fields_width + self.groups + 2] = 1.0;
+                missing[self.fields_width + self.groups + 2] = self.contributed[i];
                 return missing;
             }
             _ => return [0.0; W],
@@ -327,7 +336,7 @@ impl PackedKernel {
                             0b00 => &self.hom_alt,
                             0b10 => &self.het,
                             0b01 => {
-                                total[missing_lane] += 1.0;
+                                total[missing_lane] += self.contributed[i];
                                 continue;
                             }
                             _ => continue,

@@ -13,7 +13,8 @@
 //! Symbolic ALT alleles (`<DEL>`, `<*>`, breakends), the spanning deletion `*` and a missing ALT
 //! (`.`) cannot be tested: they get no column and are counted in [`SkipCounts`].
 //!
-//! QC counts ([`QcCounts`]) are over all samples of the file: `missing` and `dosage_sum` always;
+//! The readers' QC counts ([`QcCounts`]) are over all samples of the file (compress recounts them
+//! over the samples the party contributes): `missing`, `observed` and the dosage sums always;
 //! `hom_ref`/`het`/`hom_alt` only for diploid hard calls from `GT` (a haploid call adds to the
 //! dosage sum but to none of the three, and with `DS` all three stay 0: an expected dosage is
 //! not a genotype).
@@ -296,7 +297,9 @@ impl<'a> AltColumn<'a> {
     #[inline(always)]
     pub fn put_dosage(&mut self, sample: usize, dosage: f64) {
         self.dosages[sample] = dosage;
+        self.qc.observed += 1;
         self.qc.dosage_sum += dosage;
+        self.qc.dosage_sq_sum += dosage * dosage;
     }
 
     /// Records `count` copies of the tested ALT allele in a hard call.

@@ -388,7 +388,9 @@ pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts 
         het,
         hom_alt,
         missing: missing_count,
+        observed: n as u64 - missing_count,
         dosage_sum: (2 * hom_alt + het) as f64,
+        dosage_sq_sum: (4 * hom_alt + het) as f64,
     }
 }
 

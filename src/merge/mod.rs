@@ -52,6 +52,9 @@ pub struct MergeOptions {
     /// number 1 … K−1 is not tested (skipped with reason `min_cell`). Plaintext summaries had
     /// the rule applied per party at compress; 0 or 1 checks nothing.
     pub min_cell: u64,
+    /// Pooled QC filters (`--maf`, `--mac`, `--geno`, `--hwe`, `--min-info`): a variant they
+    /// remove is skipped with the filter's name as the reason.
+    pub qc: crate::qc::QcFilters,
 }
 
 impl Default for MergeOptions {
@@ -64,6 +67,7 @@ impl Default for MergeOptions {
             min_parties: 1,
             progress: false,
             min_cell: 5,
+            qc: crate::qc::QcFilters::default(),
         }
     }
 }

@@ -78,15 +78,18 @@ pub struct PhenotypeModel<'a> {
     pub case_control: Option<(u64, u64)>,
     /// Today, `YYYY-MM-DD`.
     pub date: &'a str,
+    /// What the user said about the study (`--trait-description`, `--ancestry`, …).
+    pub description: &'a output::meta::Description,
 }
 
 impl PhenotypeWriter {
-    /// Creates the GWAS-SSF file and the skipped list of `phenotype` under `prefix`.
-    pub fn create(prefix: &Path, phenotype: &str) -> Result<PhenotypeWriter> {
+    /// Creates the GWAS-SSF file and the skipped list of `phenotype` under `prefix`; `with_info`
+    /// adds the `info` column (for dosage inputs).
+    pub fn create(prefix: &Path, phenotype: &str, with_info: bool) -> Result<PhenotypeWriter> {
         let paths = PhenotypePaths::new(prefix, phenotype);
         Ok(PhenotypeWriter {
             phenotype: phenotype.to_string(),
-            tsv: GwasSsfWriter::create(&paths.tsv)?,
+            tsv: GwasSsfWriter::create(&paths.tsv, with_info)?,
             skipped: SkippedWriter::create(&paths.skipped)?,
             digest: Digest::new(DigestOptions::default()),
             paths,
@@ -167,13 +170,18 @@ impl PhenotypeWriter {
             &self.paths.meta,
             &output::meta::Metadata {
                 data_file_name: &file_name(&self.paths.tsv),
-                trait_description: phenotype,
+                trait_description: model
+                    .description
+                    .trait_description
+                    .as_deref()
+                    .unwrap_or(phenotype),
                 sample_size: written.max_n,
                 date: model.date,
                 covariates: &adjusted,
                 parties: model.parties,
                 case_control: model.case_control,
                 notes: &notes,
+                description: model.description,
             },
             &written.md5,
         )?;

@@ -153,6 +153,15 @@ impl Merged {
                 }
                 Ok(())
             })?;
+        if options.qc.any() {
+            // As plink2 filters before testing: a variant removed by QC is skipped for that
+            // reason, whatever its test gave.
+            for (result, site) in results.iter_mut().zip(&self.sites) {
+                if let Some(reason) = options.qc.removes(&self.qc(site)) {
+                    result.outcome = Outcome::Skipped(reason);
+                }
+            }
+        }
         if self.kind == InputKind::SecureSet && options.min_cell > 1 {
             for (result, site) in results.iter_mut().zip(&self.sites) {
                 if self.pooled_small_cell(site, result, options.min_cell) {

@@ -1,8 +1,17 @@
 //! GWAS-SSF summary statistics (the GWAS Catalog standard), BGZF-compressed.
 //!
-//! Columns, in order: the eight mandatory ones, then the optional ones dash knows. Rows come
-//! sorted by chromosome and position, so `tabix -s1 -b2 -e2 -S1` indexes the file. Missing values
-//! are `#NA`. The p-value is written from its logarithm, so `3.2e-412` appears as such.
+//! Columns, in order: the eight mandatory ones, then the optional ones dash knows, then
+//! `source_id` (the source's variant ID when it is not an rsID, which goes in `rsid`) and, for
+//! dosage inputs, `info` (the pooled MACH r², clamped to [0, 1] as the specification requires).
+//! Rows come sorted by chromosome and position, so `tabix -s1 -b2 -e2 -S1` indexes the file.
+//! Missing values are `#NA`. The p-value is written from its logarithm, so `3.2e-412` appears as
+//! such.
+//!
+//! `variant_id` is `CHR_POS_REF_ALT`, which the specification's `^[A-Za-z0-9_]+$` accepts for
+//! every ACGT allele. An allele outside `[ACGT]+` (`N`, `-`, `*`, `I`/`D` codes) is written as
+//! `LONG_STRING` in `effect_allele`/`other_allele`, the one other value the specification allows
+//! there, and `variant_id` carries it when it is alphanumeric (else `#NA`): the row stays valid
+//! and the allele is never replaced by a different base.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -20,9 +29,10 @@ use crate::chrom;
 use crate::error::{IoResultExt, Result};
 use crate::merge::{Merged, Site, VariantResult};
 use crate::pvalue;
+use crate::qc::info;
 use crate::regression::Outcome;
 
-/// Column names in file order.
+/// The mandatory and standard optional columns, in file order; [`EXTRA_COLUMNS`] follow.
 pub const COLUMNS: [&str; 13] = [
     "chromosome",
     "base_pair_location",
@@ -38,6 +48,12 @@ pub const COLUMNS: [&str; 13] = [
     "t_statistic",
     "neg_log_10_p_value",
 ];
+
+/// Columns after [`COLUMNS`]: the source ID, always; `info`, for dosage inputs.
+pub const EXTRA_COLUMNS: [&str; 2] = ["source_id", "info"];
+
+/// The allele text GWAS-SSF allows in place of an allele that is not `[ACGT]+`.
+pub const LONG_STRING: &str = "LONG_STRING";
 
 /// What a written GWAS-SSF file holds, for its metadata.
 #[derive(Debug, Clone, Default)]
@@ -67,11 +83,13 @@ pub struct GwasSsfWriter {
     path: std::path::PathBuf,
     writer: Compressor,
     written: Written,
+    with_info: bool,
 }
 
 impl GwasSsfWriter {
-    /// Creates the file (under a temporary name) and writes the column header.
-    pub fn create(path: &Path) -> Result<GwasSsfWriter> {
+    /// Creates the file (under a temporary name) and writes the column header; `with_info` adds
+    /// the `info` column.
+    pub fn create(path: &Path, with_info: bool) -> Result<GwasSsfWriter> {
         let file = Md5Writer::new(AtomicFile::create(path)?);
         let workers = NonZero::new(rayon::current_num_threads()).unwrap_or(NonZero::<usize>::MIN);
         // The fastest level: summary statistics compress well anyway, and the default level
@@ -80,13 +98,20 @@ impl GwasSsfWriter {
             .set_compression_level(CompressionLevel::FAST)
             .set_worker_count(workers)
             .build_from_writer(file);
-        let mut header = COLUMNS.join("\t");
+        let extra = &EXTRA_COLUMNS[..1 + usize::from(with_info)];
+        let mut header = COLUMNS
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\t");
         header.push('\n');
         writer.write_all(header.as_bytes()).with_path(path)?;
         Ok(GwasSsfWriter {
             path: path.to_path_buf(),
             writer,
             written: Written::default(),
+            with_info,
         })
     }
 
@@ -100,7 +125,7 @@ impl GwasSsfWriter {
             let window: Vec<Lines> = sites
                 .par_chunks(FORMAT_CHUNK)
                 .zip(results.par_chunks(FORMAT_CHUNK))
-                .map(|(sites, results)| format_rows(merged, sites, results))
+                .map(|(sites, results)| format_rows(merged, sites, results, self.with_info))
                 .collect();
             for lines in window {
                 self.writer
@@ -135,7 +160,12 @@ struct Lines {
 }
 
 /// The lines of the tested variants among `sites`.
-fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> Lines {
+fn format_rows(
+    merged: &Merged,
+    sites: &[Site],
+    results: &[VariantResult],
+    with_info: bool,
+) -> Lines {
     let mut line = String::with_capacity(sites.len() * 160);
     let (mut rows, mut max_n) = (0, 0);
     for (site, result) in sites.iter().zip(results) {
@@ -146,20 +176,15 @@ fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> Li
         let Some(code) = chrom::gwas_ssf_code(&v.chrom) else {
             continue;
         };
-        let rsid = if is_rsid(&v.id) {
-            v.id.as_str()
-        } else {
-            MISSING
+        let (rsid, source_id) = match v.id.as_str() {
+            id if is_rsid(id) => (id, MISSING),
+            "." | "" => (MISSING, MISSING),
+            id => (MISSING, id),
         };
+        let (alt, reference) = (allele(&v.alt_allele), allele(&v.ref_allele));
         // Written field by field into one buffer: no String per value. Floats are the shortest
         // text that reads back to the same f64 (as `{:?}` writes them).
-        let _ = write!(
-            line,
-            "{code}\t{pos}\t{alt}\t{reference}\t",
-            pos = v.pos,
-            alt = v.alt_allele,
-            reference = v.ref_allele,
-        );
+        let _ = write!(line, "{code}\t{pos}\t{alt}\t{reference}\t", pos = v.pos,);
         push_f64(&mut line, association.beta);
         line.push('\t');
         push_f64(&mut line, association.se);
@@ -171,17 +196,22 @@ fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> Li
         }
         line.push('\t');
         pvalue::push_p_value(&mut line, association.ln_p);
-        let _ = write!(
-            line,
-            "\t{code}_{pos}_{reference}_{alt}\t{rsid}\t{n}\t",
-            pos = v.pos,
-            reference = v.ref_allele,
-            alt = v.alt_allele,
-            n = result.n,
-        );
+        line.push('\t');
+        push_variant_id(&mut line, code, v);
+        let _ = write!(line, "\t{rsid}\t{n}\t", n = result.n);
         push_f64(&mut line, association.t);
         line.push('\t');
         push_f64(&mut line, pvalue::neg_log10_p(association.ln_p));
+        line.push('\t');
+        line.push_str(source_id);
+        if with_info {
+            line.push('\t');
+            let qc = merged.qc(site);
+            match info::mach_r2(qc.dosage_sum, qc.dosage_sq_sum, qc.observed) {
+                Some(r2) => push_f64(&mut line, info::clamped(r2)),
+                None => line.push_str(MISSING),
+            }
+        }
         line.push('\n');
         rows += 1;
         max_n = max_n.max(result.n);
@@ -193,7 +223,65 @@ fn format_rows(merged: &Merged, sites: &[Site], results: &[VariantResult]) -> Li
     }
 }
 
+/// An allele as GWAS-SSF allows it: itself when `[ACGT]+`, else [`LONG_STRING`].
+fn allele(text: &str) -> &str {
+    let acgt = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T'));
+    if acgt {
+        text
+    } else {
+        LONG_STRING
+    }
+}
+
+/// `CHR_POS_REF_ALT`, or `#NA` when an allele holds a character `variant_id` may not.
+fn push_variant_id(line: &mut String, code: u32, v: &crate::summary::Variant) {
+    let fits = |a: &str| !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric());
+    if fits(&v.ref_allele) && fits(&v.alt_allele) {
+        let _ = write!(line, "{code}_{}_{}_{}", v.pos, v.ref_allele, v.alt_allele);
+    } else {
+        line.push_str(MISSING);
+    }
+}
+
 /// Whether an id is a dbSNP rsID (`rs` and digits).
 pub fn is_rsid(id: &str) -> bool {
     id.len() > 2 && id.starts_with("rs") && id[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::Variant;
+
+    fn variant(id: &str, reference: &str, alt: &str) -> Variant {
+        Variant {
+            chrom: "1".into(),
+            pos: 100,
+            id: id.into(),
+            ref_allele: reference.into(),
+            alt_allele: alt.into(),
+        }
+    }
+
+    #[test]
+    fn alleles_outside_acgt_are_long_string() {
+        assert_eq!(allele("ACGT"), "ACGT");
+        assert_eq!(allele("acg"), "acg");
+        for odd in ["N", "-", "*", "I", "0", ""] {
+            assert_eq!(allele(odd), LONG_STRING, "{odd}");
+        }
+    }
+
+    #[test]
+    fn variant_id_is_chr_pos_ref_alt_when_it_fits() {
+        let mut line = String::new();
+        push_variant_id(&mut line, 1, &variant("snp1", "A", "G"));
+        assert_eq!(line, "1_100_A_G");
+        let mut line = String::new();
+        push_variant_id(&mut line, 1, &variant("snp1", "A", "-"));
+        assert_eq!(line, MISSING);
+    }
 }

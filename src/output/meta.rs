@@ -8,6 +8,18 @@ use md5::{Digest, Md5};
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
 
+/// What the user tells merge about the study, for every metadata file; empty fields are
+/// written as "NR" (not reported).
+#[derive(Debug, Clone, Default)]
+pub struct Description {
+    /// `trait_description` (default: the phenotype's name).
+    pub trait_description: Option<String>,
+    /// `sample_ancestry_category` entries.
+    pub ancestry: Vec<String>,
+    /// `genotyping_technology` entries.
+    pub genotyping_technology: Vec<String>,
+}
+
 /// What the metadata says about one summary-statistics file.
 #[derive(Debug, Clone)]
 pub struct Metadata<'a> {
@@ -27,6 +39,8 @@ pub struct Metadata<'a> {
     pub case_control: Option<(u64, u64)>,
     /// Free text for `author_notes`: λGC, the model on a binary trait.
     pub notes: &'a str,
+    /// Ancestry and genotyping technology as given (`NR` when empty).
+    pub description: &'a Description,
 }
 
 /// A writer that passes bytes through and keeps the MD5 of all of them: the data file's checksum
@@ -86,6 +100,12 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
                 + "\n"
         }
     };
+    let or_not_reported = |items: &[String]| -> String {
+        match items.is_empty() {
+            true => "\n  - 'NR'\n".to_string(),
+            false => list(items),
+        }
+    };
     let version = env!("CARGO_PKG_VERSION");
     let text = format!(
         "# GWAS-SSF metadata written by dash {version}\n\
@@ -94,8 +114,8 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
          trait_description:\n  - {trait_name}\n\
          genome_assembly: NR\n\
          coordinate_system: 1-based\n\
-         genotyping_technology:\n  - 'NR'\n\
-         samples:\n  - sample_size: {n}\n{case_control}    sample_ancestry_category:\n      - 'NR'\n\
+         genotyping_technology:{technology}\
+         samples:\n  - sample_size: {n}\n{case_control}    sample_ancestry_category:{ancestry}\
          data_file_name: {name}\n\
          file_type: GWAS-SSF v1.0\n\
          data_file_md5sum: {md5}\n\
@@ -112,6 +132,8 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
             meta.parties.join(", ")
         )),
         covariates = list(meta.covariates),
+        technology = or_not_reported(&meta.description.genotyping_technology),
+        ancestry = or_not_reported(&meta.description.ancestry).replace("\n  - ", "\n      - "),
         notes = quote(meta.notes),
         case_control = match meta.case_control {
             Some((cases, controls)) => format!(

@@ -33,6 +33,8 @@ pub struct MergeJob {
     pub out: PathBuf,
     /// The model and what to test.
     pub options: MergeOptions,
+    /// What the metadata files say about the study (`--trait-description`, `--ancestry`, …).
+    pub description: crate::output::meta::Description,
     /// Also write the merged sums as a summary here.
     pub summary_out: Option<PathBuf>,
     /// Merge only the variants in this region (`--region`).
@@ -250,12 +252,21 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         .clone()
         .unwrap_or_else(|| headers.default_phenotypes());
     check_phenotypes(&headers, &phenotypes)?;
+    if options.qc.any() {
+        note(describe_qc(&options.qc));
+    }
+    // Imputation quality is reported when some party's calls are dosages.
+    let with_info = headers
+        .inputs
+        .iter()
+        .flat_map(|s| &s.header.components)
+        .any(|c| c.source.dosage_field != "GT");
     let mut runs = Vec::new();
     for phenotype in &phenotypes {
         runs.push(PhenotypeRun {
             layout: PhenotypeLayout::new(&headers, phenotype, options)?,
             models: Models::new(),
-            writer: PhenotypeWriter::create(&job.out, phenotype)?,
+            writer: PhenotypeWriter::create(&job.out, phenotype, with_info)?,
         });
     }
     let mut summary_out = match &job.summary_out {
@@ -344,6 +355,7 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
             party_sets: run.models.party_sets(),
             parties: &parties,
             date: &date,
+            description: &job.description,
         };
         let (written, lines) = run.writer.finish(&model)?;
         lines.into_iter().for_each(&mut note);
@@ -395,6 +407,31 @@ fn case_control_counts(
         return None;
     }
     Some((cases as u64, (n - cases) as u64))
+}
+
+/// The log line of the pooled QC filters.
+fn describe_qc(filters: &crate::qc::QcFilters) -> String {
+    let mut on = Vec::new();
+    if let Some(geno) = filters.geno {
+        on.push(format!("--geno {geno}"));
+    }
+    if let Some(hwe) = filters.hwe {
+        let midp = if hwe.midp { " midp" } else { "" };
+        on.push(format!("--hwe {}{midp}", hwe.threshold));
+    }
+    if let Some(maf) = filters.maf {
+        on.push(format!("--maf {maf}"));
+    }
+    if let Some(mac) = filters.mac {
+        on.push(format!("--mac {mac}"));
+    }
+    if let Some(r2) = filters.min_info {
+        on.push(format!("--min-info {r2}"));
+    }
+    format!(
+        "pooled QC on the contributed samples: {} (removed variants are in the skipped lists, reason = the filter)",
+        on.join(", ")
+    )
 }
 
 /// The log line of a secure set.

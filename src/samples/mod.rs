@@ -168,6 +168,17 @@ impl SampleFields {
         })
     }
 
+    /// Samples the party contributes: those in at least one group (the QC counts' samples).
+    pub fn n_contributed(&self) -> usize {
+        let mut contributed = vec![false; self.n_genotype_samples];
+        for group in &self.groups {
+            for &sample in &group.samples {
+                contributed[sample as usize] = true;
+            }
+        }
+        contributed.into_iter().filter(|&c| c).count()
+    }
+
     /// All groups' centred `A` stacked side by side over the genotype samples, column-major
     /// `n_genotype_samples × Σ J_g`, zero in rows of samples outside a group. One GEMM with this
     /// matrix gives every group's `Aᵀx0` at once. Returns the matrix and each group's first column.

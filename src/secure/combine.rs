@@ -579,7 +579,9 @@ impl PooledRows {
                 het: count(words[at + 1]),
                 hom_alt: count(words[at + 2]),
                 missing: count(words[at + 3]),
-                dosage_sum: decode(words[at + 4]),
+                observed: count(words[at + 4]),
+                dosage_sum: decode(words[at + 5]),
+                dosage_sq_sum: decode(words[at + 6]),
             });
         }
         rows.components = vec![vec![0]; variants.len()];

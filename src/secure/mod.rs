@@ -93,7 +93,7 @@ pub fn layout_hash(layouts: &[GroupLayout]) -> String {
         "scheme": SCHEME,
         "fraction_bits": ring::FRACTION_BITS,
         "groups": layouts,
-        "row_words": ["atx0", "atu", "x0x0", "hom_ref", "het", "hom_alt", "missing", "dosage_sum"],
+        "row_words": ["atx0", "atu", "x0x0", "hom_ref", "het", "hom_alt", "missing", "observed", "dosage_sum", "dosage_sq_sum"],
     });
     keys::hex(&Sha256::digest(content.to_string().as_bytes()))
 }

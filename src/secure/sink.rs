@@ -53,7 +53,8 @@ struct Frame {
     header_words: u64,
     /// Per group, `A'ᵀ1 = G'[:, 0]` of the centred fields (entry 0: n).
     column_sums: Vec<Vec<f64>>,
-    n_samples: usize,
+    /// Samples in some group: the QC counts' samples.
+    n_contributed: usize,
     /// Per group and field, the party's centring shift over 2^−SHIFT_BITS.
     shifts: Vec<Vec<i128>>,
 }
@@ -86,7 +87,9 @@ impl Frame {
             qc.het as f64,
             qc.hom_alt as f64,
             qc.missing as f64,
+            qc.observed as f64,
             qc.dosage_sum,
+            qc.dosage_sq_sum,
         ]);
         values
     }
@@ -111,7 +114,8 @@ impl Frame {
             values.extend_from_slice(ones);
             values.push(0.0);
         }
-        values.extend([0.0, 0.0, 0.0, self.n_samples as f64, 0.0]);
+        // hom-REF, het, hom-ALT, missing (every contributed sample), observed, Σx, Σx².
+        values.extend([0.0, 0.0, 0.0, self.n_contributed as f64, 0.0, 0.0, 0.0]);
         values
     }
 }
@@ -220,7 +224,7 @@ impl Frame {
                 })
                 .collect(),
             widths,
-            n_samples: fields.n_genotype_samples,
+            n_contributed: fields.n_contributed(),
             shifts: fields
                 .groups
                 .iter()

@@ -48,11 +48,13 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// ([`integrity`]); version 3 has its rows in genomic order ([`order`]), says so in
 /// [`Header::row_order`], and carries chromosome and position statistics per row group. Older
 /// files are refused with the command that regenerates them (`dash compress`): merge streams
-/// its inputs in order and cannot take an unsorted one.
-pub const FORMAT_VERSION: u32 = 3;
+/// its inputs in order and cannot take an unsorted one. Version 4 counts the QC columns over the
+/// samples the party contributes (not every sample of the file) and adds `observed` and
+/// `dosage_sq_sum` ([`QcCounts`]), which merge's `--maf`/`--geno`/`--hwe`/`--min-info` read.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest summary format version this build reads.
-pub const OLDEST_READABLE_VERSION: u32 = 3;
+pub const OLDEST_READABLE_VERSION: u32 = 4;
 
 /// The footer header of a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@
 //! | `g{k}_atx0` | fixed_size_list<float64>[J_k] | `Aᵀx0` of group k |
 //! | `g{k}_atu` | fixed_size_list<float64>[J_k] | `Aᵀu` of group k |
 //! | `g{k}_x0x0` | float64 | `x0·x0` of group k |
-//! | `hom_ref`, `het`, `hom_alt`, `missing` | uint64 | hard-call counts over all samples |
-//! | `dosage_sum` | float64 | sum of observed ALT dosages over all samples |
+//! | `hom_ref`, `het`, `hom_alt`, `missing`, `observed` | uint64 | hard-call counts, missing and observed calls over the contributed samples (those in a phenotype group) |
+//! | `dosage_sum`, `dosage_sq_sum` | float64 | Σx and Σx² of observed ALT dosages over the contributed samples |
 
 use std::sync::Arc;
 
@@ -37,7 +37,10 @@ pub fn components_item() -> Arc<ArrowField> {
 }
 
 /// QC count columns, in order.
-pub const QC_COUNT_COLUMNS: [&str; 4] = ["hom_ref", "het", "hom_alt", "missing"];
+pub const QC_COUNT_COLUMNS: [&str; 5] = ["hom_ref", "het", "hom_alt", "missing", "observed"];
+
+/// QC dosage-sum columns, in order.
+pub const QC_SUM_COLUMNS: [&str; 2] = ["dosage_sum", "dosage_sq_sum"];
 
 /// The Arrow schema for groups of the given widths.
 pub fn schema(widths: &[usize]) -> SchemaRef {
@@ -59,7 +62,9 @@ pub fn schema(widths: &[usize]) -> SchemaRef {
     for name in QC_COUNT_COLUMNS {
         fields.push(ArrowField::new(name, DataType::UInt64, false));
     }
-    fields.push(ArrowField::new("dosage_sum", DataType::Float64, false));
+    for name in QC_SUM_COLUMNS {
+        fields.push(ArrowField::new(name, DataType::Float64, false));
+    }
     Arc::new(Schema::new(fields))
 }
 

@@ -18,7 +18,8 @@
 //! | `masked` | fixed_size_binary[16·W] | W masked words, each a little-endian u128 in Z/2^128 |
 //!
 //! The W words of a row are, per group k (J_k fields), `Aᵀx0` (J_k), `Aᵀu` (J_k), `x0·x0`, then
-//! `hom_ref`, `het`, `hom_alt`, `missing`, `dosage_sum`: W = Σ(2·J_k + 1) + 5.
+//! `hom_ref`, `het`, `hom_alt`, `missing`, `observed`, `dosage_sum`, `dosage_sq_sum`:
+//! W = Σ(2·J_k + 1) + 7.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,7 +53,7 @@ pub const MASKED_COLUMN: &str = "masked";
 /// Bytes per word.
 pub const WORD_BYTES: usize = 16;
 /// Words per row after the groups' sums: the QC counts and the dosage sum.
-pub const QC_WORDS: usize = 5;
+pub const QC_WORDS: usize = 7;
 
 /// The `secure` section of a masked summary's header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +87,7 @@ pub struct SecureSection {
     pub roster_text: Option<String>,
 }
 
-/// Words per row for groups of the given widths: Σ(2·J + 1) + 5.
+/// Words per row for groups of the given widths: Σ(2·J + 1) + 7.
 pub fn words_per_row(widths: &[usize]) -> usize {
     widths.iter().map(|j| 2 * j + 1).sum::<usize>() + QC_WORDS
 }

@@ -250,14 +250,19 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
         .iter()
         .map(|name| &column(name).as_primitive::<UInt64Type>().values()[..])
         .collect();
-    let dosage_sum = column("dosage_sum").as_primitive::<Float64Type>();
+    let sums: Vec<&[f64]> = schema::QC_SUM_COLUMNS
+        .iter()
+        .map(|name| &column(name).as_primitive::<Float64Type>().values()[..])
+        .collect();
     rows.qc = (0..n)
         .map(|r| QcCounts {
             hom_ref: counts[0][r],
             het: counts[1][r],
             hom_alt: counts[2][r],
             missing: counts[3][r],
-            dosage_sum: dosage_sum.value(r),
+            observed: counts[4][r],
+            dosage_sum: sums[0][r],
+            dosage_sq_sum: sums[1][r],
         })
         .collect();
 

@@ -8,9 +8,10 @@
 //! finite; the missing-call count `Aᵀu₀` a whole number in [0, n]; with o = n − missing
 //! observed calls, Σx0 = `Aᵀx0₀` in [0, 2o], `x0·x0` in [0, 4o] and (Σx0)² ≤ o·`x0·x0`; the QC
 //! missing count at least each group's missing count (QC counts cover every sample a group
-//! has); the dosage sum finite; and for rows held only by PLINK 1 components (diploid hard
-//! calls), `hom_ref + het + hom_alt + missing` at least each group's n and `het + 2·hom_alt`
-//! the dosage sum. Comparisons of non-integer sums allow a relative 1e-9 for rounding.
+//! has); the dosage sums finite; and for rows held only by PLINK 1 components (diploid hard
+//! calls), `hom_ref + het + hom_alt + missing` at least each group's n, `hom_ref + het +
+//! hom_alt` the observed count, `het + 2·hom_alt` the dosage sum and `het + 4·hom_alt` the sum
+//! of squares. Comparisons of non-integer sums allow a relative 1e-9 for rounding.
 
 use std::path::Path;
 
@@ -125,8 +126,11 @@ fn check_row(
 ) -> std::result::Result<(), String> {
     let components = &rows.components[r];
     let qc = &rows.qc[r];
-    if !qc.dosage_sum.is_finite() {
-        return Err(format!("non-finite dosage_sum {}", qc.dosage_sum));
+    if !(qc.dosage_sum.is_finite() && qc.dosage_sq_sum.is_finite()) {
+        return Err(format!(
+            "non-finite dosage_sum {} or dosage_sq_sum {}",
+            qc.dosage_sum, qc.dosage_sq_sum
+        ));
     }
     let all_hard = components.iter().all(|&c| hard_calls[c as usize]);
     for (k, sums) in rows.groups.iter().enumerate() {
@@ -195,6 +199,18 @@ fn check_row(
         return Err(format!(
             "dosage_sum {} is not het {} + 2 × hom-alt {} of hard calls",
             qc.dosage_sum, qc.het, qc.hom_alt
+        ));
+    }
+    if all_hard && qc.het as f64 + 4.0 * qc.hom_alt as f64 != qc.dosage_sq_sum {
+        return Err(format!(
+            "dosage_sq_sum {} is not het {} + 4 × hom-alt {} of hard calls",
+            qc.dosage_sq_sum, qc.het, qc.hom_alt
+        ));
+    }
+    if all_hard && qc.hom_ref + qc.het + qc.hom_alt != qc.observed {
+        return Err(format!(
+            "observed count {} is not hom-ref {} + het {} + hom-alt {} of hard calls",
+            qc.observed, qc.hom_ref, qc.het, qc.hom_alt
         ));
     }
     Ok(())

@@ -34,7 +34,11 @@ impl std::fmt::Display for Variant {
     }
 }
 
-/// Hard-call genotype counts and the dosage sum of one variant, over all samples of the file.
+/// Hard-call genotype counts and the dosage sums of one variant, over the samples the party
+/// contributes (those in at least one phenotype group), not every sample of the file.
+///
+/// The counts are what plink2's `--maf`, `--mac`, `--geno` and `--hwe` read, and `dosage_sum`
+/// with `dosage_sq_sum` give the pooled MACH r² ([`crate::qc::info`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct QcCounts {
     /// Samples homozygous for the reference allele.
@@ -45,8 +49,13 @@ pub struct QcCounts {
     pub hom_alt: u64,
     /// Samples with a missing call.
     pub missing: u64,
+    /// Samples with an observed call (hard or dosage): with `missing`, every contributed sample.
+    pub observed: u64,
     /// Sum of alternate-allele dosages over observed calls.
     pub dosage_sum: f64,
+    /// Sum of squared alternate-allele dosages over observed calls (Σx², for the r² of
+    /// imputed dosages).
+    pub dosage_sq_sum: f64,
 }
 
 impl QcCounts {
@@ -56,17 +65,28 @@ impl QcCounts {
         self.het += other.het;
         self.hom_alt += other.hom_alt;
         self.missing += other.missing;
+        self.observed += other.observed;
         self.dosage_sum += other.dosage_sum;
+        self.dosage_sq_sum += other.dosage_sq_sum;
     }
 
     /// The counts with REF and ALT swapped: hom-REF and hom-ALT trade places and the dosage sum
-    /// becomes `2·observed − sum` (x' = 2 − x on observed calls, DESIGN §1).
+    /// becomes `2·observed − sum` (x' = 2 − x on observed calls, DESIGN §1), the sum of squares
+    /// `4·observed − 4·sum + sum of squares`.
+    ///
+    /// ```
+    /// use dash::summary::QcCounts;
+    /// let qc = QcCounts { hom_ref: 3, het: 2, hom_alt: 1, missing: 1, observed: 6, dosage_sum: 4.0, dosage_sq_sum: 6.0 };
+    /// let flipped = qc.flipped();
+    /// assert_eq!((flipped.hom_ref, flipped.hom_alt, flipped.dosage_sum, flipped.dosage_sq_sum), (1, 3, 8.0, 14.0));
+    /// ```
     pub fn flipped(&self) -> QcCounts {
-        let observed = (self.hom_ref + self.het + self.hom_alt) as f64;
+        let observed = self.observed as f64;
         QcCounts {
             hom_ref: self.hom_alt,
             hom_alt: self.hom_ref,
             dosage_sum: 2.0 * observed - self.dosage_sum,
+            dosage_sq_sum: 4.0 * observed - 4.0 * self.dosage_sum + self.dosage_sq_sum,
             ..*self
         }
     }

@@ -273,16 +273,24 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
         columns.push(list(&group.atu));
         columns.push(Arc::new(Float64Array::from(group.x0x0.clone())));
     }
-    let counts: [fn(&super::QcCounts) -> u64; 4] =
-        [|q| q.hom_ref, |q| q.het, |q| q.hom_alt, |q| q.missing];
+    let counts: [fn(&super::QcCounts) -> u64; 5] = [
+        |q| q.hom_ref,
+        |q| q.het,
+        |q| q.hom_alt,
+        |q| q.missing,
+        |q| q.observed,
+    ];
     for count in counts {
         columns.push(Arc::new(UInt64Array::from_iter_values(
             rows.qc.iter().map(count),
         )));
     }
-    columns.push(Arc::new(Float64Array::from_iter_values(
-        rows.qc.iter().map(|q| q.dosage_sum),
-    )));
+    let sums: [fn(&super::QcCounts) -> f64; 2] = [|q| q.dosage_sum, |q| q.dosage_sq_sum];
+    for sum in sums {
+        columns.push(Arc::new(Float64Array::from_iter_values(
+            rows.qc.iter().map(sum),
+        )));
+    }
     RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
 }
 

@@ -13,6 +13,7 @@ mod pgen;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
+mod qc;
 mod readers;
 mod report;
 mod secure;

@@ -30,7 +30,9 @@ pub(super) fn decode_float_ds(data: &[u8], column: &mut AltColumn) -> Result<(),
     }
     column.qc = QcCounts {
         missing: column.missing.len() as u64,
+        observed: (column.dosages.len() - column.missing.len()) as u64,
         dosage_sum: sum,
+        dosage_sq_sum: column.dosages.iter().map(|x| x * x).sum(),
         ..QcCounts::default()
     };
     Ok(())

@@ -78,7 +78,9 @@ pub(super) fn decode_biallelic_int8(data: &[u8], column: &mut AltColumn) -> bool
         het: count(HET),
         hom_alt: count(HOM_ALT),
         missing: count(MISSING),
+        observed: column.dosages.len() as u64 - count(MISSING),
         dosage_sum: (count(HET) + 2 * count(HOM_ALT) + count(HAPLOID_ALT)) as f64,
+        dosage_sq_sum: (count(HET) + 4 * count(HOM_ALT) + count(HAPLOID_ALT)) as f64,
     };
     true
 }

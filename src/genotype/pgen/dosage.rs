@@ -91,7 +91,9 @@ pub fn column(genotypes: &[u8], stored: &[(u32, u16)], out: &mut [f64]) -> (Vec<
         .collect();
     let qc = QcCounts {
         missing: missing.len() as u64,
+        observed: (out.len() - missing.len()) as u64,
         dosage_sum: out.iter().sum(),
+        dosage_sq_sum: out.iter().map(|x| x * x).sum(),
         ..QcCounts::default()
     };
     (missing, qc)
