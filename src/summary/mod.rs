@@ -24,6 +24,7 @@ pub mod order;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod sex;
 pub mod sort;
 pub mod stream;
 pub mod validate;
@@ -48,11 +49,13 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// ([`integrity`]); version 3 has its rows in genomic order ([`order`]), says so in
 /// [`Header::row_order`], and carries chromosome and position statistics per row group. Older
 /// files are refused with the command that regenerates them (`dash compress`): merge streams
-/// its inputs in order and cannot take an unsorted one.
-pub const FORMAT_VERSION: u32 = 3;
+/// its inputs in order and cannot take an unsorted one. Version 4 records the chrX model, the
+/// genome build and the PAR treatment ([`Header::sex_chromosomes`]) and may hold a `sex` field;
+/// a version 3 file made no such choice and is refused the same way.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest summary format version this build reads.
-pub const OLDEST_READABLE_VERSION: u32 = 3;
+pub const OLDEST_READABLE_VERSION: u32 = 4;
 
 /// The footer header of a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +81,10 @@ pub struct Header {
     /// (the component then lists no groups). See [`secure`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<SecureSection>,
+    /// The chrX model, genome build and PAR treatment the sums were made under: every summary
+    /// of a merge must agree on them ([`sex`]).
+    #[serde(default)]
+    pub sex_chromosomes: sex::SexChromosomes,
 }
 
 /// How a summary's rows are ordered (the header's `row_order`).
@@ -126,6 +133,10 @@ pub struct Component {
     /// every component holding it lists here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub case_control: Vec<String>,
+    /// Where this component's sex came from (`fam`, `psam`, `covariate COLUMN`), when its groups
+    /// carry a `sex` field; `None` when sex was not known for every sample of a group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex_source: Option<String>,
 }
 
 impl Component {
