@@ -13,8 +13,9 @@ use dash::genotype::bgen::{BgenOptions, RefMode};
 use dash::genotype::select::VariantSelection;
 use dash::genotype::{DosageField, Region};
 use dash::merge::MergeOptions;
-use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob};
+use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob, SexJob};
 use dash::samples::SampleSelection;
+use dash::summary::sex::{Build, SexChromosomes, XchrModel};
 
 /// dash: exact pooled GWAS from per-biobank summaries (compress within, combine across).
 #[derive(Debug, Parser)]
@@ -249,6 +250,22 @@ struct CompressArgs {
     /// levels, carriers; few missing calls are imputed locally). 1 turns suppression off.
     #[arg(long, default_value_t = 5, value_name = "K")]
     min_cell: u64,
+    /// plink2's chrX model: 0 skips non-PAR chrX; 1 adds sex as a covariate there and codes
+    /// males 0..1; 2 (plink2's default) adds sex and codes males 0..2.
+    #[arg(long, default_value_t = 2, value_name = "0|1|2", value_parser = clap::value_parser!(u8).range(0..=2))]
+    xchr_model: u8,
+    /// Genome build (37 or 38; also GRCh37/hg19, GRCh38/hg38), recorded in the summary; merge
+    /// refuses to pool different builds. Read from a VCF header's chrX length when not given.
+    #[arg(long, value_name = "37|38")]
+    build: Option<String>,
+    /// Treat chrX positions in PAR1/PAR2 (placed by --build) as pseudo-autosomal, as plink2's
+    /// --split-par: no sex covariate, males coded as read.
+    #[arg(long)]
+    split_par: bool,
+    /// Take each sample's sex from this covariate-file column (1/M male, 2/F female, 0/NA
+    /// unknown) instead of the .fam/.psam SEX column.
+    #[arg(long, value_name = "NAME")]
+    sex_col: Option<String>,
     /// Party name recorded in the summary (default: the genotype file's name).
     #[arg(long)]
     party: Option<String>,
@@ -503,6 +520,15 @@ fn check_min_cell(k: u64) -> Result<u64> {
     }
 }
 
+/// `--build`: 37 or 38 (or a name of either).
+fn parse_build(text: &str) -> Result<Build> {
+    Build::parse(text).ok_or_else(|| {
+        Error::usage(format!(
+            "--build {text}: expected 37 or 38 (GRCh37/hg19, GRCh38/hg38)"
+        ))
+    })
+}
+
 fn run_compress(args: &CompressArgs) -> Result<()> {
     let min_cell = check_min_cell(args.min_cell)?;
     let genotypes = args.input.source()?;
@@ -530,6 +556,14 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         secure,
         out: args.out.clone(),
         progress: true,
+        sex: SexJob {
+            record: SexChromosomes {
+                xchr_model: XchrModel::from_number(args.xchr_model).expect("clap checks 0..=2"),
+                build: args.build.as_deref().map(parse_build).transpose()?,
+                split_par: args.split_par,
+            },
+            column: args.sex_col.clone(),
+        },
     };
     run::compress(&job, &mut |line| eprintln!("dash compress: {line}"))
 }

@@ -50,6 +50,8 @@ pub struct CompressOptions {
     pub min_cell: u64,
     /// The sample and variant selection applied (`--keep`, `--chr`, …), for the header.
     pub selection: Vec<String>,
+    /// `--xchr-model`, `--build`, `--split-par`: recorded in the header.
+    pub sex_chromosomes: crate::summary::sex::SexChromosomes,
 }
 
 /// What a compress run did.
@@ -131,11 +133,13 @@ pub fn single_party_header(
             )),
             parties: Vec::new(),
             case_control: fields.case_control.clone(),
+            sex_source: fields.sex_source.clone(),
         }],
         groups: layouts,
         region: options.region.clone(),
         row_order: Some(crate::summary::RowOrder::Genomic),
         secure: None,
+        sex_chromosomes: options.sex_chromosomes,
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! * from `GT`, the dosage is the number of called alleles equal to `j` (`1/2` is 1 for ALT 1 and
 //!   1 for ALT 2; `2/2` is 0 for ALT 1). A call with any allele missing (`./.`, `.`, `./1`) is
-//!   missing. Haploid calls count 0 or 1. A call of more than two alleles (a triploid call in a
+//!   missing. A haploid call counts as the homozygous diploid one (0 or 2), as plink2 imports
+//!   it. A call of more than two alleles (a triploid call in a
 //!   diploid file) has no dosage in 0–2: it is read as missing and counted for the notes.
 //! * from `DS` (`Number=A`), the dosage is the `j`-th value; `.` is missing; a value outside
 //!   [0, 2] or not finite is an error.
@@ -15,9 +16,8 @@
 //!
 //! The readers' QC counts ([`QcCounts`]) are over all samples of the file (compress recounts them
 //! over the samples the party contributes): `missing`, `observed` and the dosage sums always;
-//! `hom_ref`/`het`/`hom_alt` only for diploid hard calls from `GT` (a haploid call adds to the
-//! dosage sum but to none of the three, and with `DS` all three stay 0: an expected dosage is
-//! not a genotype).
+//! `hom_ref`/`het`/`hom_alt` only for hard calls from `GT` (a haploid call as the homozygous
+//! one, as plink2 imports it); with `DS` all three stay 0: an expected dosage is not a genotype.
 //!
 //! ```
 //! use dash::genotype::dosage::{AltColumn, Call};
@@ -324,7 +324,9 @@ impl<'a> AltColumn<'a> {
                 self.put_missing(sample);
                 self.polyploid += 1;
             }
-            Call::Haploid(a) => self.put_count(sample, u32::from(a == alt), false),
+            // plink2 imports a haploid call as the homozygous one (a hemizygous ALT on a male's
+            // chrX is a homozygous ALT); the chrX model then codes it (`genotype::xchr`).
+            Call::Haploid(a) => self.put_count(sample, 2 * u32::from(a == alt), true),
             Call::Diploid(a, b) => {
                 self.put_count(sample, u32::from(a == alt) + u32::from(b == alt), true)
             }
@@ -442,7 +444,7 @@ mod tests {
             (Call::Diploid(0, 1), Some(1.0), Some(0.0)),
             (Call::Diploid(1, 2), Some(1.0), Some(1.0)),
             (Call::Diploid(2, 2), Some(0.0), Some(2.0)),
-            (Call::Haploid(2), Some(0.0), Some(1.0)),
+            (Call::Haploid(2), Some(0.0), Some(2.0)),
             (Call::Missing, None, None),
         ];
         let n = cases.len();
@@ -457,8 +459,8 @@ mod tests {
         }
         assert_eq!(columns[0].missing, [5]);
         let qc = columns[1].qc;
-        assert_eq!((qc.hom_ref, qc.het, qc.hom_alt, qc.missing), (2, 1, 1, 1));
-        assert_eq!(qc.dosage_sum, 4.0);
+        assert_eq!((qc.hom_ref, qc.het, qc.hom_alt, qc.missing), (2, 1, 2, 1));
+        assert_eq!(qc.dosage_sum, 5.0);
     }
 
     #[test]

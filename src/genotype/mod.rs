@@ -20,6 +20,7 @@ mod prefix;
 pub mod select;
 pub mod stream;
 pub mod vcf;
+pub mod xchr;
 
 use std::path::Path;
 
@@ -138,6 +139,16 @@ pub trait BlockReader: Send {
     fn notes(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The sample file with a SEX column (a `.fam` or `.psam`), when the format has one.
+    fn sex_file(&self) -> Option<&Path> {
+        None
+    }
+
+    /// The length of chrX in the file's header (a VCF/BCF `##contig`), when it gives one.
+    fn chrx_length(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The [`BlockReader`] methods that describe the source, passed on to the reader a wrapper
@@ -167,6 +178,14 @@ macro_rules! describe_as_inner {
 
         fn delivers_packed(&self) -> bool {
             self.$inner.delivers_packed()
+        }
+
+        fn sex_file(&self) -> Option<&std::path::Path> {
+            self.$inner.sex_file()
+        }
+
+        fn chrx_length(&self) -> Option<u64> {
+            self.$inner.chrx_length()
         }
     };
 }

@@ -252,6 +252,10 @@ impl BlockReader for BedReader {
         "plink1-bed"
     }
 
+    fn sex_file(&self) -> Option<&Path> {
+        Some(&self.paths.fam)
+    }
+
     fn delivers_packed(&self) -> bool {
         true
     }

@@ -386,7 +386,7 @@ impl BlockReader for SelectedReader {
 }
 
 /// Keeps the variants `v` of `block` with `keep[v]`, in order, with their calls and counts.
-fn retain(block: &mut GenotypeBlock, keep: &[bool]) {
+pub(crate) fn retain(block: &mut GenotypeBlock, keep: &[bool]) {
     let n = block.n_samples;
     let bpv = block.bytes_per_variant;
     let packed = block.is_packed();

@@ -12,6 +12,7 @@
 
 use super::{MergeOptions, Merged, Site};
 use crate::error::{Error, Result};
+use crate::summary::sex::XchrModel;
 use crate::summary::{FieldKind, GroupLayout, SampleField};
 
 /// The union layout of one phenotype and where its fields sit in every input.
@@ -247,6 +248,40 @@ impl PhenotypeLayout {
         Ok(PhenotypeLayout { fields, y, inputs })
     }
 
+    /// This layout with `field` added just before y (the sex covariate of non-PAR chrX);
+    /// an error naming every input whose group lacks it.
+    pub fn with_field(&self, merged: &Merged, field: SampleField) -> Result<PhenotypeLayout> {
+        let mut fields = self.fields.clone();
+        fields.insert(self.y, field);
+        let inputs: Vec<InputLayout> = merged
+            .inputs
+            .iter()
+            .zip(&self.inputs)
+            .map(|(summary, old)| {
+                InputLayout::new(&fields, &summary.header.groups[old.group], old.group)
+            })
+            .collect();
+        let lacking: Vec<String> = merged
+            .inputs
+            .iter()
+            .zip(&inputs)
+            .filter(|(_, input)| input.local[self.y].is_none())
+            .map(|(summary, _)| summary.path.display().to_string())
+            .collect();
+        if !lacking.is_empty() {
+            return Err(Error::usage(format!(
+                "non-PAR chrX needs the '{}' field, which {} lacks (sex not known for every sample there, see its compress log); compress it with --xchr-model 0, or with the samples of unknown sex removed",
+                fields[self.y].name,
+                lacking.join(", ")
+            )));
+        }
+        Ok(PhenotypeLayout {
+            fields,
+            y: self.y + 1,
+            inputs,
+        })
+    }
+
     /// Number of union fields u.
     pub fn width(&self) -> usize {
         self.fields.len()
@@ -367,6 +402,7 @@ impl PhenotypeLayout {
             let mut local_x0x0 = rows.x0x0[row];
             let components = &input.rows.components[row];
             if m.flipped {
+                refuse_haploid_flip(merged, input, row)?;
                 // x' = 2 − x on observed calls: Aᵀx0' = 2(G[:,1] − Aᵀu) − Aᵀx0,
                 // x0'·x0' = 4·n_obs − 4Σx0 + x0·x0 (DESIGN §1), G and n over the row's components.
                 let j = rows.width;
@@ -415,4 +451,22 @@ impl PhenotypeLayout {
         }
         Ok(())
     }
+}
+
+/// Refuses to flip a non-PAR chrX row under `--xchr-model 1`: males are coded 0..1 there, so
+/// the exact flip is x' = 1 − x for males and 2 − x for females, which needs per-sex sums a
+/// summary does not hold (docs/formats.md).
+fn refuse_haploid_flip(merged: &Merged, input: &crate::summary::Summary, row: usize) -> Result<()> {
+    let record = merged.sex_chromosomes;
+    let variant = &input.rows.variants[row];
+    if record.xchr_model == XchrModel::Haploid && record.is_sex_modelled(&variant.chrom, variant.pos)
+    {
+        return Err(Error::input(
+            &input.path,
+            format!(
+                "{variant} has REF/ALT the other way round from the reported orientation, and under --xchr-model 1 (males coded 0..1) that flip needs per-sex sums a summary does not hold; compress with --xchr-model 2 (plink2's default), or with REF/ALT as the other summaries"
+            ),
+        ));
+    }
+    Ok(())
 }

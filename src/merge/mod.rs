@@ -12,6 +12,7 @@
 
 use crate::error::Result;
 use crate::regression::Outcome;
+use crate::summary::sex::SexChromosomes;
 use crate::summary::{QcCounts, Rows, Summary, Variant};
 
 mod components;
@@ -20,6 +21,7 @@ mod join;
 mod layout;
 mod model;
 pub mod report;
+mod sex;
 pub mod summary_out;
 mod test;
 pub mod window;
@@ -29,6 +31,7 @@ pub use inputs::InputKind;
 pub(crate) use join::Member;
 pub use join::Site;
 pub(crate) use layout::PhenotypeLayout;
+pub(crate) use sex::ChrXTests;
 pub(crate) use test::Models;
 pub use window::{RowSource, Windows};
 
@@ -87,6 +90,8 @@ pub struct Merged {
     pub(crate) component_map: Vec<Vec<u32>>,
     /// What the inputs are (a secure set is pooled into the one input).
     pub kind: InputKind,
+    /// The chrX model, build and PAR treatment every input was made under.
+    pub sex_chromosomes: SexChromosomes,
 }
 
 /// One variant's result for one phenotype.
@@ -120,6 +125,7 @@ impl Merged {
 
     /// Joins summaries of one kind (their rows in one window).
     pub fn from_summaries(inputs: Vec<Summary>, kind: InputKind) -> Result<Merged> {
+        let sex_chromosomes = sex::agreed(&inputs)?;
         let (components, component_map) = components::register(&inputs)?;
         let (sites, members) = join::join_sites(&inputs, &component_map, &components)?;
         Ok(Merged {
@@ -129,6 +135,7 @@ impl Merged {
             components,
             component_map,
             kind,
+            sex_chromosomes,
         })
     }
 

@@ -44,6 +44,11 @@ impl SummaryOut {
         let mut targets = Vec::new();
         for phenotype in phenotypes {
             let layout = PhenotypeLayout::new(merged, phenotype, options)?;
+            // The sex field travels on when every input has it, so that the merged summary's
+            // non-PAR chrX can be merged again.
+            let layout = layout
+                .with_field(merged, crate::summary::SampleField::sex())
+                .unwrap_or(layout);
             targets.push(layout.pooled_means(merged, &all));
             layouts.push(layout);
         }
@@ -81,6 +86,7 @@ impl SummaryOut {
                     disclosure,
                     parties,
                     case_control: original.case_control.clone(),
+                    sex_source: original.sex_source.clone(),
                 }
             })
             .collect();
@@ -101,6 +107,7 @@ impl SummaryOut {
             region,
             row_order: Some(crate::summary::RowOrder::Genomic),
             secure: None,
+            sex_chromosomes: merged.sex_chromosomes,
         };
 
         let writer = SummaryWriter::create(path, &header)?;

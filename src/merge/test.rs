@@ -13,6 +13,10 @@ use super::{MergeOptions, Merged, VariantResult};
 use crate::error::Result;
 use crate::output::covariates::CovariateModel;
 use crate::regression::{Outcome, SkipReason};
+use crate::summary::Variant;
+
+/// The model number of a site [`Merged::test_sites_where`] does not test.
+const UNWANTED: usize = usize::MAX;
 
 /// Sites per unit of parallel work when testing.
 const TEST_CHUNK: usize = 2048;
@@ -107,15 +111,31 @@ impl Merged {
         options: &MergeOptions,
         models: &mut Models,
     ) -> Result<Vec<VariantResult>> {
+        self.test_sites_where(layout, options, models, &|_| true)
+    }
+
+    /// [`Merged::test_sites`] for the sites whose variant is `wanted` only; the results of the
+    /// others are placeholders, to be replaced (non-PAR chrX is tested with a layout of its own).
+    pub(crate) fn test_sites_where(
+        &self,
+        layout: &PhenotypeLayout,
+        options: &MergeOptions,
+        models: &mut Models,
+        wanted: &(dyn Fn(&Variant) -> bool + Sync),
+    ) -> Result<Vec<VariantResult>> {
         self.kind.check(options)?;
         // The model of each site. Neighbouring sites mostly share a set, so a set is looked up
         // only where it changes.
         let mut site_models: Vec<usize> = Vec::with_capacity(self.sites.len());
         let (mut set, mut previous) = (Vec::new(), Vec::new());
         for site in &self.sites {
+            if !wanted(self.variant(site)) {
+                site_models.push(UNWANTED);
+                continue;
+            }
             self.component_set(site, &mut set);
             let number = match site_models.last() {
-                Some(&number) if set == previous => number,
+                Some(&number) if number != UNWANTED && set == previous => number,
                 _ => {
                     let number = models.number(&set, layout, self, options)?;
                     std::mem::swap(&mut set, &mut previous);
@@ -143,6 +163,9 @@ impl Merged {
             .try_for_each(|((results, sites), site_models)| -> Result<()> {
                 let mut scratch = Scratch::new(layout);
                 for ((result, site), &number) in results.iter_mut().zip(sites).zip(site_models) {
+                    if number == UNWANTED {
+                        continue;
+                    }
                     *result = match &models.models[number] {
                         Some(model) => model.test(layout, self, site, &mut scratch)?,
                         None => VariantResult {
@@ -163,7 +186,12 @@ impl Merged {
             }
         }
         if self.kind == InputKind::SecureSet && options.min_cell > 1 {
-            for (result, site) in results.iter_mut().zip(&self.sites) {
+            for ((result, site), _) in results
+                .iter_mut()
+                .zip(&self.sites)
+                .zip(&site_models)
+                .filter(|(_, &number)| number != UNWANTED)
+            {
                 if self.pooled_small_cell(site, result, options.min_cell) {
                     result.outcome = Outcome::Skipped(SkipReason::SmallCell);
                 }

@@ -11,7 +11,10 @@ use crate::compress::{compress as compress_plain, CompressOptions};
 use crate::error::{echo, Error, Result};
 use crate::genotype::select::{SelectedReader, VariantSelection};
 use crate::genotype::{self, BlockReader, DosageField, Region};
-use crate::samples::{BuildOptions, SampleFields, SampleSelection, Table};
+use crate::genotype::xchr::XchrReader;
+use crate::samples::sex::{SampleSex, Sex};
+use crate::samples::{BuildOptions, FieldKind, SampleFields, SampleSelection, Table};
+use crate::summary::sex::{Build, SexChromosomes, XchrModel};
 use crate::secure::{self, SecureSetup};
 
 /// A genotype file and how to read it (shared by compress and decode).
@@ -89,6 +92,17 @@ pub struct CompressJob {
     pub out: PathBuf,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The sex chromosomes: `--xchr-model`, `--build`, `--split-par`, `--sex-col`.
+    pub sex: SexJob,
+}
+
+/// How compress treats the sex chromosomes (DESIGN §6).
+#[derive(Debug, Clone, Default)]
+pub struct SexJob {
+    /// `--xchr-model` and `--split-par`, and `--build` when given.
+    pub record: SexChromosomes,
+    /// `--sex-col NAME`: sex from this covariate-file column instead of the `.fam`/`.psam`.
+    pub column: Option<String>,
 }
 
 /// Runs compress; `note` gets the lines to show the user.
@@ -130,17 +144,39 @@ fn check_arguments(job: &CompressJob) -> Result<()> {
             )));
         }
     }
+    if job.sex.record.split_par && job.sex.record.build.is_none() {
+        return Err(Error::usage(
+            "--split-par needs the build that places PAR1 and PAR2: give --build 37 or 38",
+        ));
+    }
+    if job.sex.column.is_some() && job.covar.is_none() {
+        return Err(Error::usage("--sex-col names a column of --covar, which is not given"));
+    }
     check_output_dir(&job.out)
 }
 
 /// The compression itself, once the arguments are checked and the output locked.
 fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
     let started = Instant::now();
-    let mut reader = job.genotypes.open()?;
+    let reader = job.genotypes.open()?;
     let pheno = Table::read(&job.pheno)?;
     let covar = job.covar.as_deref().map(Table::read).transpose()?;
-    let fields = build_fields(job, reader.as_ref(), &pheno, covar.as_ref())?;
+    let sex = sample_sex(job, reader.as_ref(), covar.as_ref())?;
+    let fields = build_fields(job, reader.as_ref(), &pheno, covar.as_ref(), sex.clone())?;
     note(fields.report.to_string());
+    let record = sex_chromosomes(job, reader.as_ref())?;
+    note(record.describe());
+    note(describe_sex(sex.as_ref(), &fields));
+    let mut reader = match (record.xchr_model, &sex) {
+        (XchrModel::Diploid, _) => reader,
+        (_, sex) => {
+            let males = sex.as_ref().map_or_else(
+                || vec![false; reader.samples().len()],
+                |s| s.by_sample.iter().map(|x| *x == Some(Sex::Male)).collect(),
+            );
+            Box::new(XchrReader::new(reader, record, males))
+        }
+    };
     for name in &fields.case_control {
         note(format!(
             "phenotype '{name}' is coded as plink2 codes case/control (1 control, 2 case): \
@@ -179,6 +215,7 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
             .chain(job.genotypes.selection.description())
             .cloned()
             .collect(),
+        sex_chromosomes: record,
     };
     let Some(secure_job) = &job.secure else {
         let stats = compress_plain(reader.as_mut(), &fields, &options, &job.out)?;
@@ -240,6 +277,7 @@ fn build_fields(
     reader: &dyn BlockReader,
     pheno: &Table,
     covar: Option<&Table>,
+    sex: Option<SampleSex>,
 ) -> Result<SampleFields> {
     let declared = |options: BuildOptions| BuildOptions {
         categorical: job.covar_categorical.iter().cloned().collect(),
@@ -248,6 +286,12 @@ fn build_fields(
         selection: job.samples.clone(),
         ..options
     };
+    // Secure mode's layout may not depend on the data, and whether a group has a sex field
+    // does: a secure summary carries none (non-PAR chrX needs --xchr-model 0 there).
+    let plain = |options: BuildOptions| BuildOptions {
+        sex: sex.clone(),
+        ..declared(options)
+    };
     let Some(secure_job) = &job.secure else {
         return SampleFields::build_with(
             reader.samples(),
@@ -255,7 +299,7 @@ fn build_fields(
             job.pheno_names.as_deref(),
             covar,
             job.covar_names.as_deref(),
-            &declared(BuildOptions::default()),
+            &plain(BuildOptions::default()),
         );
     };
     let sorted = |names: Option<&[String]>, table: &Table| -> Vec<String> {
@@ -273,4 +317,68 @@ fn build_fields(
         covar_names.as_deref(),
         &declared(secure::secure_field_options(secure_job.levels.clone())),
     )
+}
+
+/// Each genotype sample's sex: from `--sex-col`, else the `.fam`/`.psam`; `None` for a format
+/// without a sample file (VCF, BCF, BGEN) unless `--sex-col` is given.
+fn sample_sex(
+    job: &CompressJob,
+    reader: &dyn BlockReader,
+    covar: Option<&Table>,
+) -> Result<Option<SampleSex>> {
+    if let (Some(name), Some(table)) = (&job.sex.column, covar) {
+        return SampleSex::from_covariates(table, name, reader.samples()).map(Some);
+    }
+    reader
+        .sex_file()
+        .map(|path| SampleSex::from_sample_file(path, reader.samples()))
+        .transpose()
+}
+
+/// The header's record: the job's, with the build a VCF header's chrX length shows when
+/// `--build` is not given (a conflict between the two is an error).
+fn sex_chromosomes(job: &CompressJob, reader: &dyn BlockReader) -> Result<SexChromosomes> {
+    let mut record = job.sex.record;
+    if let Some(length) = reader.chrx_length() {
+        if let Some(found) = Build::from_chrx_length(length) {
+            match record.build {
+                Some(given) if given != found => {
+                    return Err(Error::input(
+                        &job.genotypes.path,
+                        format!(
+                            "the header's chrX contig length {length} is {found}'s, but --build says {given}"
+                        ),
+                    ))
+                }
+                _ => record.build = Some(found),
+            }
+        }
+    }
+    Ok(record)
+}
+
+/// One line for the log: where sex came from and how many of each, per group.
+fn describe_sex(sex: Option<&SampleSex>, fields: &SampleFields) -> String {
+    let Some(sex) = sex else {
+        return "sex: not known (no .fam/.psam and no --sex-col): no sex field, so non-PAR chrX cannot be merged under --xchr-model 1 or 2".to_string();
+    };
+    let groups: Vec<String> = fields
+        .groups
+        .iter()
+        .zip(&fields.sex_counts)
+        .map(|(group, (males, females, unknown))| {
+            let field = if group.fields.iter().any(|f| f.kind == FieldKind::Sex) {
+                "sex field"
+            } else if *unknown > 0 {
+                "no sex field: plink2 drops samples of unknown sex on non-PAR chrX, a summary cannot (--remove them to merge chrX)"
+            } else {
+                "no sex field: a sex with fewer than --min-cell samples"
+            };
+            format!(
+                "[{}] {males} males, {females} females, {unknown} unknown ({field})",
+                group.phenotypes.join(", ")
+            )
+        })
+        .collect();
+    format!("sex from {}: {}", sex.source, groups.join("; "))
 }

@@ -14,7 +14,7 @@ use crate::genotype::Region;
 use crate::merge::inputs::check_distinct_paths;
 use crate::merge::report::{PhenotypeModel, PhenotypeWriter};
 use crate::merge::summary_out::SummaryOut;
-use crate::merge::{report, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
+use crate::merge::{report, ChrXTests, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
 use crate::merge::{RowSource, Windows};
 use crate::output;
 use crate::output::covariates::CovariateModel;
@@ -204,6 +204,8 @@ const WINDOWS_AHEAD: usize = 1;
 struct PhenotypeRun {
     layout: PhenotypeLayout,
     models: Models,
+    /// Non-PAR chrX, fitted with the sex covariate.
+    chrx: ChrXTests,
     writer: PhenotypeWriter,
 }
 
@@ -263,8 +265,10 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         .any(|c| c.source.dosage_field != "GT");
     let mut runs = Vec::new();
     for phenotype in &phenotypes {
+        let layout = PhenotypeLayout::new(&headers, phenotype, options)?;
         runs.push(PhenotypeRun {
-            layout: PhenotypeLayout::new(&headers, phenotype, options)?,
+            chrx: ChrXTests::new(&headers, &layout),
+            layout,
             models: Models::new(),
             writer: PhenotypeWriter::create(&job.out, phenotype, with_info)?,
         });
@@ -320,7 +324,9 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
                 progress.set_message(format!("{}:{}", v.chrom, v.pos));
             }
             for run in &mut runs {
-                let results = merged.test_sites(&run.layout, options, &mut run.models)?;
+                let results =
+                    run.chrx
+                        .test_sites(&merged, &run.layout, options, &mut run.models)?;
                 run.writer.append(&merged, &results)?;
             }
             if let Some(out) = &mut summary_out {

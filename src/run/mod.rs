@@ -10,7 +10,7 @@ mod compress;
 mod decode;
 mod merge;
 
-pub use compress::{compress, CompressJob, GenotypeSource, SecureJob};
+pub use compress::{compress, CompressJob, GenotypeSource, SecureJob, SexJob};
 pub use decode::{decode, DecodeReport};
 pub(crate) use merge::check_unique;
 pub use merge::{merge, open_inputs, Inputs, MergeJob, MergeReport};

@@ -10,6 +10,7 @@ use std::path::Path;
 use super::covariates::Covariates;
 use super::matching::Matching;
 use super::numeric::{is_missing, parse_number, NeumaierSum};
+use super::sex::SampleSex;
 use super::table::Table;
 use crate::error::{Error, Result};
 use crate::summary::{GroupLayout, SampleField};
@@ -69,17 +70,20 @@ impl Group {
         gram
     }
 
-    /// Lays out the group's fields (intercept, covariates, its phenotypes), fills its rows over
-    /// its samples, and centres them.
+    /// Lays out the group's fields (intercept, covariates, `sex` when given — every sample's
+    /// sex must then be known —, its phenotypes), fills its rows over its samples, and centres
+    /// them.
     pub(super) fn fill(
         &mut self,
         covariate_fields: &[SampleField],
         covariates: &Covariates,
         phenotypes: &Phenotypes,
+        sex: Option<&SampleSex>,
         shift_bits: Option<u32>,
     ) {
         self.fields = std::iter::once(SampleField::intercept())
             .chain(covariate_fields.iter().cloned())
+            .chain(sex.map(|_| SampleField::sex()))
             .chain(self.phenotypes.iter().map(|p| SampleField::phenotype(p)))
             .collect();
         let values: Vec<&[Option<f64>]> = self
@@ -92,6 +96,7 @@ impl Group {
             let i = i as usize;
             rows.push(1.0);
             covariates.push_row(i, &mut rows);
+            rows.extend(sex.map(|sex| sex.code(i).expect("known sex in the group")));
             rows.extend(values.iter().map(|v| v[i].expect("group sample")));
         }
         self.rows = rows;

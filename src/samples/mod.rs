@@ -21,6 +21,7 @@ pub mod groups;
 pub mod matching;
 pub mod numeric;
 pub mod select;
+pub mod sex;
 pub mod table;
 pub mod traits;
 
@@ -36,6 +37,7 @@ use crate::error::{Error, Result};
 use covariates::Covariates;
 use groups::{form_groups, Phenotypes};
 use matching::Matching;
+use sex::SampleSex;
 use traits::TraitKind;
 
 /// The sample fields of one party: all its groups, over the genotype file's samples.
@@ -53,6 +55,10 @@ pub struct SampleFields {
     pub case_control: Vec<String>,
     /// Phenotypes of 0, 1 and 2, which plink2 would read as case/control with 0 missing.
     pub zero_one_two: Vec<String>,
+    /// Where the `sex` field came from, when some group carries one ([`BuildOptions::sex`]).
+    pub sex_source: Option<String>,
+    /// Per group, its males, females and samples of unknown sex (empty without a sex source).
+    pub sex_counts: Vec<(usize, usize, usize)>,
 }
 
 /// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
@@ -80,6 +86,10 @@ pub struct BuildOptions {
     pub min_cell: u64,
     /// `--keep`/`--remove`: genotype samples not selected enter no group.
     pub selection: SampleSelection,
+    /// Each genotype sample's sex: a group whose every sample has a known sex gets the field
+    /// `sex` (plink2's coding, 1 male, 2 female), the covariate merge adds on non-PAR chrX —
+    /// unless either sex has 1 … K−1 samples in it (`min_cell` K), which would single them out.
+    pub sex: Option<SampleSex>,
 }
 
 impl SampleFields {
@@ -133,11 +143,23 @@ impl SampleFields {
         // The groups; every group has the same covariate fields, after the intercept.
         let covariate_fields = covariates.fields();
         let mut groups = form_groups(pheno.path(), &phenotypes, options.group_per_phenotype)?;
+        let mut sex_counts = Vec::new();
+        let mut sex_source = None;
         for group in &mut groups {
+            let sex = options.sex.as_ref().filter(|sex| {
+                let counts = sex.counts(group.samples.iter().map(|&i| i as usize));
+                sex_counts.push(counts);
+                let small = |count: usize| count > 0 && (count as u64) < options.min_cell;
+                counts.2 == 0 && !small(counts.0) && !small(counts.1)
+            });
+            if let Some(sex) = sex {
+                sex_source = Some(sex.source.clone());
+            }
             group.fill(
                 &covariate_fields,
                 &covariates,
                 &phenotypes,
+                sex,
                 options.shift_bits,
             );
         }
@@ -165,6 +187,8 @@ impl SampleFields {
             n_genotype_samples: genotype_samples.len(),
             case_control,
             zero_one_two,
+            sex_source,
+            sex_counts,
         })
     }
 

@@ -69,6 +69,12 @@ pub fn open_combined(
     check_one_set(paths, &headers)?;
     check_signatures(paths, &headers, &seals)?;
     check_every_party(paths, &headers)?;
+    let records: Vec<_> = paths
+        .iter()
+        .zip(&headers)
+        .map(|(p, h)| (p.as_path(), h.sex_chromosomes))
+        .collect();
+    let sex_chromosomes = crate::summary::sex::agreed(&records)?;
     let first = headers[0].secure.as_ref().expect("validated");
     let mut header_total = vec![0u128; first.header_words.len()];
     for header in &headers {
@@ -91,7 +97,10 @@ pub fn open_combined(
     let set = secure_set_label(paths);
     check_header_counts(&set, &headers[0], &header_total)?;
     let (shifts, numerators) = recentre_header(&headers[0], &mut header_total);
-    let header = pooled_header(&headers, &header_total, shifts);
+    let header = Header {
+        sex_chromosomes,
+        ..pooled_header(&headers, &header_total, shifts)
+    };
     crate::summary::validate::check_components(&set, &header)?;
     let files = paths
         .iter()
@@ -374,6 +383,7 @@ fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>
                 .filter_map(|h| h.components[0].disclosure.clone())
                 .min_by_key(|d| d.min_cell),
             parties: section.roster.clone(),
+            sex_source: None,
             // Case/control where every party's values are 1/2-coded.
             case_control: headers[0].components[0]
                 .case_control
@@ -389,6 +399,7 @@ fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
         secure: None,
+        sex_chromosomes: first.sex_chromosomes,
     }
 }
 

@@ -287,9 +287,11 @@ fn masked_header(
             )),
             parties: Vec::new(),
             case_control: Vec::new(),
+            sex_source: None,
         }],
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
+        sex_chromosomes: options.sex_chromosomes,
         secure: Some(SecureSection {
             scheme: SCHEME.to_string(),
             party,

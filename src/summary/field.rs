@@ -2,7 +2,7 @@
 //!
 //! They are part of the summary contract: the footer [`Header`](super::Header) lists each group's
 //! fields, serialized as JSON objects `{"name", "kind", "covariate"?, "level"?}` with `kind` one of
-//! `intercept`, `covariate`, `phenotype`. Merge lines groups of different parties up by field name.
+//! `intercept`, `covariate`, `phenotype`, `sex`. Merge lines groups of different parties up by field name.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,9 @@ pub enum FieldKind {
     Covariate,
     /// A phenotype.
     Phenotype,
+    /// The sample's sex in plink2's coding (1 male, 2 female): the covariate merge adds on
+    /// non-PAR chrX (`--xchr-model` 1 and 2), and no other.
+    Sex,
 }
 
 /// One column of a group's sample matrix `A`.
@@ -49,6 +52,16 @@ impl SampleField {
         SampleField {
             name: name.to_string(),
             kind: FieldKind::Phenotype,
+            covariate: None,
+            level: None,
+        }
+    }
+
+    /// The sex field, named `sex`.
+    pub fn sex() -> SampleField {
+        SampleField {
+            name: "sex".to_string(),
+            kind: FieldKind::Sex,
             covariate: None,
             level: None,
         }

@@ -24,6 +24,7 @@ pub mod order;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod sex;
 pub mod sort;
 pub mod stream;
 pub mod validate;
@@ -50,7 +51,9 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// files are refused with the command that regenerates them (`dash compress`): merge streams
 /// its inputs in order and cannot take an unsorted one. Version 4 counts the QC columns over the
 /// samples the party contributes (not every sample of the file) and adds `observed` and
-/// `dosage_sq_sum` ([`QcCounts`]), which merge's `--maf`/`--geno`/`--hwe`/`--min-info` read.
+/// `dosage_sq_sum` ([`QcCounts`]), which merge's `--maf`/`--geno`/`--hwe`/`--min-info` read; it
+/// also records the chrX model, the genome build and the PAR treatment
+/// ([`Header::sex_chromosomes`]) and may hold a `sex` field.
 pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest summary format version this build reads.
@@ -80,6 +83,10 @@ pub struct Header {
     /// (the component then lists no groups). See [`secure`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<SecureSection>,
+    /// The chrX model, genome build and PAR treatment the sums were made under: every summary
+    /// of a merge must agree on them ([`sex`]).
+    #[serde(default)]
+    pub sex_chromosomes: sex::SexChromosomes,
 }
 
 /// How a summary's rows are ordered (the header's `row_order`).
@@ -128,6 +135,10 @@ pub struct Component {
     /// every component holding it lists here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub case_control: Vec<String>,
+    /// Where this component's sex came from (`fam`, `psam`, `covariate COLUMN`), when its groups
+    /// carry a `sex` field; `None` when sex was not known for every sample of a group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex_source: Option<String>,
 }
 
 impl Component {

@@ -194,7 +194,7 @@ pub(crate) fn check_format(path: &Path, header: &Header) -> Result<()> {
     }
     if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&header.format_version) {
         return bad(format!(
-            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}: from version 3 on, rows are sorted so that merge can stream them, and from version 4 on the QC counts cover the contributed samples and carry Σx² for the pooled QC filters; regenerate it with this dash's `dash compress`)",
+            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}: from version 3 on, rows are sorted so that merge can stream them, and from version 4 on the QC counts cover the contributed samples and the chrX model and genome build are recorded; regenerate it with this dash's `dash compress`)",
             header.format_version
         ));
     }

@@ -329,10 +329,12 @@ mod tests {
                 disclosure: None,
                 parties: Vec::new(),
                 case_control: Vec::new(),
+                sex_source: None,
             }],
             region: None,
             row_order: None,
             secure: None,
+            sex_chromosomes: Default::default(),
         }
     }
 

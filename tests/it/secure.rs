@@ -592,6 +592,7 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         progress: false,
         min_cell: 1,
         selection: Vec::new(),
+        sex_chromosomes: Default::default(),
     };
     dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &out_path).unwrap();
     let a = secure_party(&c, "a");

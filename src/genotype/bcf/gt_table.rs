@@ -21,7 +21,8 @@ const HAPLOID_REF: u8 = 4;
 const HAPLOID_ALT: u8 = 5;
 /// Anything else: an allele above 1, a bad sentinel.
 const OTHER: u8 = 6;
-const CODE_DOSAGE: [f64; 8] = [0.0, 1.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+/// A haploid call counts as the homozygous one, as plink2 imports it.
+const CODE_DOSAGE: [f64; 8] = [0.0, 1.0, 2.0, 0.0, 0.0, 2.0, 0.0, 0.0];
 
 /// The code of every pair of int8 `GT` bytes (first byte low) at a bi-allelic site, from the
 /// general decoder so that both paths agree by construction.
@@ -74,13 +75,13 @@ pub(super) fn decode_biallelic_int8(data: &[u8], column: &mut AltColumn) -> bool
         return false;
     }
     column.qc = QcCounts {
-        hom_ref: count(HOM_REF),
+        hom_ref: count(HOM_REF) + count(HAPLOID_REF),
         het: count(HET),
-        hom_alt: count(HOM_ALT),
+        hom_alt: count(HOM_ALT) + count(HAPLOID_ALT),
         missing: count(MISSING),
         observed: column.dosages.len() as u64 - count(MISSING),
-        dosage_sum: (count(HET) + 2 * count(HOM_ALT) + count(HAPLOID_ALT)) as f64,
-        dosage_sq_sum: (count(HET) + 4 * count(HOM_ALT) + count(HAPLOID_ALT)) as f64,
+        dosage_sum: (count(HET) + 2 * (count(HOM_ALT) + count(HAPLOID_ALT))) as f64,
+        dosage_sq_sum: (count(HET) + 4 * (count(HOM_ALT) + count(HAPLOID_ALT))) as f64,
     };
     true
 }

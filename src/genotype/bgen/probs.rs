@@ -10,7 +10,8 @@
 //!   is number `j(j+1)/2 + i`), the last left implicit. Phased: per haplotype one probability
 //!   per allele, the last implicit. A missing sample, ploidy 0 or ploidy above 2 (read as
 //!   missing and counted, as a VCF call of more than two alleles) has no dosage. Haploid samples
-//!   have dosages in [0, 1], as a haploid VCF call. Stored probabilities that sum above 1 are
+//!   have dosages in [0, 2], twice their ALT probability, as plink2 imports them (a
+//!   haploid VCF call likewise counts as a homozygous one). Stored probabilities that sum above 1 are
 //!   corrupt and refused.
 //! * **Layout 1** (BGEN v1.1): three 16-bit probabilities `P(AA), P(AB), P(BB)` per sample, in
 //!   units of 1/32768. As plink2 imports them (`--import-dosage-certainty` at its default 0): a
@@ -442,8 +443,11 @@ fn general(
                 }
             }
         }
+        // A haploid sample's dosage counts twice, as plink2 imports a haploid call (a
+        // hemizygous ALT is a homozygous ALT).
+        let copies = if ploidy == 1 { 2.0 } else { 1.0 };
         for (column, &numerator) in columns.iter_mut().zip(&numerators) {
-            column.put_dosage(sample, numerator as f64 / max as f64);
+            column.put_dosage(sample, copies * numerator as f64 / max as f64);
         }
     }
     Ok(())

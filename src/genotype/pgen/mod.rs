@@ -390,6 +390,10 @@ impl BlockReader for PgenReader {
         "plink2-pgen"
     }
 
+    fn sex_file(&self) -> Option<&Path> {
+        Some(&self.paths.psam)
+    }
+
     fn dosage_field(&self) -> &str {
         self.field.key()
     }
