@@ -138,19 +138,10 @@ fn info_is_the_pooled_mach_r2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let v = fixtures().join("vcf");
-    let mut summaries = Vec::new();
-    for party in ["ds_a", "ds_b"] {
-        let out = d.join(format!("{party}.parquet"));
-        compress_to(
-            &v.join(format!("{party}.vcf.gz")),
-            &v.join(format!("{party}.pheno")),
-            &v.join(format!("{party}.covar")),
-            party,
-            &out,
-            &[],
-        );
-        summaries.push(out);
-    }
+    let summaries: Vec<PathBuf> = ["ds_a", "ds_b"]
+        .iter()
+        .map(|party| compress_ds_party(d, party))
+        .collect();
     let inputs: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
     let golden: HashMap<String, Option<f64>> = golden_rows(&v.join("golden/ds_info.tsv"))
         .into_iter()
