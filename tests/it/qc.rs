@@ -211,7 +211,7 @@ fn bad_qc_values_are_usage_errors() {
     let summary = compress_party(dir.path(), "c");
     for (flags, needle) in [
         (vec!["--maf", "0.7"], "--maf 0.7: must be between 0 and 0.5"),
-        (vec!["--geno", "-1"], "--geno"),
+        (vec!["--geno", "1.5"], "--geno 1.5: must be between 0 and 1"),
         (
             vec!["--hwe", "1e-6", "mid"],
             "--hwe: unknown modifier 'mid'",
