@@ -371,6 +371,7 @@ mod tests {
         rules.hard_calls = false;
         let dosage = |sum: f64, missing: u64| QcCounts {
             missing,
+            observed: 10 - missing,
             dosage_sum: sum,
             ..QcCounts::default()
         };
