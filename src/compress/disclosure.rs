@@ -315,15 +315,7 @@ mod tests {
     }
 
     fn qc(hom_ref: u64, het: u64, hom_alt: u64, missing: u64) -> QcCounts {
-        QcCounts {
-            hom_ref,
-            het,
-            hom_alt,
-            missing,
-            observed: hom_ref + het + hom_alt,
-            dosage_sum: (het + 2 * hom_alt) as f64,
-            dosage_sq_sum: (het + 4 * hom_alt) as f64,
-        }
+        QcCounts::from_hard_calls(hom_ref, het, hom_alt, missing)
     }
 
     fn rules(k: u64) -> VariantRules {
@@ -379,6 +371,7 @@ mod tests {
         rules.hard_calls = false;
         let dosage = |sum: f64, missing: u64| QcCounts {
             missing,
+            observed: 10 - missing,
             dosage_sum: sum,
             ..QcCounts::default()
         };

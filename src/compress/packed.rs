@@ -178,15 +178,9 @@ impl PackedKernel {
             sums.squares
                 .extend_from_slice(&total[self.fields_width..counts]);
             let [het, hom_alt, missing] = [0, 1, 2].map(|lane| total[counts + lane] as u64);
-            sums.qc.push(QcCounts {
-                hom_ref: self.n_contributed - het - hom_alt - missing,
-                het,
-                hom_alt,
-                missing,
-                observed: self.n_contributed - missing,
-                dosage_sum: (het + 2 * hom_alt) as f64,
-                dosage_sq_sum: (het + 4 * hom_alt) as f64,
-            });
+            let hom_ref = self.n_contributed - het - hom_alt - missing;
+            sums.qc
+                .push(QcCounts::from_hard_calls(hom_ref, het, hom_alt, missing));
         }
         sums
     }

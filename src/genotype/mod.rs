@@ -48,7 +48,8 @@ pub struct GenotypeBlock {
     pub n_samples: usize,
     /// Per variant, the sample indices whose call is missing, ascending.
     pub missing: Vec<Vec<u32>>,
-    /// Per variant, QC counts over all samples of the file.
+    /// Per variant, QC counts over all samples of the file (compress recounts them over the
+    /// samples the party contributes).
     pub qc: Vec<QcCounts>,
 }
 

@@ -387,15 +387,7 @@ pub fn scan_variant(bytes: &[u8], n: usize, missing: &mut Vec<u32>) -> QcCounts 
         missing_count += push_missing(lo, hi, base, missing);
     });
     let hom_ref = n as u64 - hom_alt - het - missing_count;
-    QcCounts {
-        hom_ref,
-        het,
-        hom_alt,
-        missing: missing_count,
-        observed: n as u64 - missing_count,
-        dosage_sum: (2 * hom_alt + het) as f64,
-        dosage_sq_sum: (4 * hom_alt + het) as f64,
-    }
+    QcCounts::from_hard_calls(hom_ref, het, hom_alt, missing_count)
 }
 
 fn read_lines(path: &Path) -> Result<impl Iterator<Item = (usize, Result<String>)> + '_> {

@@ -4,7 +4,8 @@
 //! Semantics follow `plink2 --help maf mac geno hwe` (2.00a3.5):
 //!
 //! * `--maf F` removes a variant whose non-major allele frequency is below F; the frequency is
-//!   Σx / 2n over observed dosages (hard calls are dosages 0/1/2).
+//!   Σx / 2n over observed dosages (hard calls are dosages 0/1/2). A variant with no observed
+//!   call has no frequency and is kept, as plink2 keeps it.
 //! * `--mac C` removes a variant whose non-major allele dosage count is below C.
 //! * `--geno F` removes a variant whose missing-call rate (missing / contributed samples) is
 //!   above F.
@@ -85,7 +86,9 @@ impl QcFilters {
         let alleles = 2.0 * qc.observed as f64;
         let minor = qc.dosage_sum.min(alleles - qc.dosage_sum);
         if let Some(maf) = self.maf {
-            if qc.observed == 0 || minor / alleles < maf * (1.0 - MARGIN) {
+            // No observed call, no frequency: plink2 keeps such a variant under --maf (its
+            // --geno or --mac removes it).
+            if qc.observed > 0 && minor / alleles < maf * (1.0 - MARGIN) {
                 return Some(SkipReason::Maf);
             }
         }
@@ -109,15 +112,7 @@ mod tests {
     use super::*;
 
     fn hard(hom_ref: u64, het: u64, hom_alt: u64, missing: u64) -> QcCounts {
-        QcCounts {
-            hom_ref,
-            het,
-            hom_alt,
-            missing,
-            observed: hom_ref + het + hom_alt,
-            dosage_sum: (het + 2 * hom_alt) as f64,
-            dosage_sq_sum: (het + 4 * hom_alt) as f64,
-        }
+        QcCounts::from_hard_calls(hom_ref, het, hom_alt, missing)
     }
 
     #[test]

@@ -27,12 +27,13 @@ const TIE: f64 = 1.0 / (1u64 << 44) as f64;
 const NEGLIGIBLE: f64 = 1.0 / (1u64 << 60) as f64;
 
 /// The exact-test p-value (`midp`: the mid-p) of `het` heterozygotes and the two homozygote
-/// counts; 1 when no genotype is observed.
+/// counts. With no genotype observed the only table is the observed one: 1, or 0.5 for the mid-p.
 pub fn hwe_p(het: u64, hom_1: u64, hom_2: u64, midp: bool) -> f64 {
     let (hom_rare, hom_common) = (hom_1.min(hom_2), hom_1.max(hom_2));
     let genotypes = het + hom_rare + hom_common;
     if genotypes == 0 {
-        return 1.0;
+        // One possible table, the observed one: a tie with itself (plink2 gives the same).
+        return if midp { 0.5 } else { 1.0 };
     }
     let rare = 2 * hom_rare + het;
     // Near the most likely het count, with the parity of `rare`.

@@ -59,6 +59,25 @@ pub struct QcCounts {
 }
 
 impl QcCounts {
+    /// The counts of diploid hard calls: observed calls, Σx and Σx² follow from the genotypes.
+    ///
+    /// ```
+    /// use dash::summary::QcCounts;
+    /// let qc = QcCounts::from_hard_calls(5, 3, 2, 1);
+    /// assert_eq!((qc.observed, qc.dosage_sum, qc.dosage_sq_sum), (10, 7.0, 11.0));
+    /// ```
+    pub fn from_hard_calls(hom_ref: u64, het: u64, hom_alt: u64, missing: u64) -> QcCounts {
+        QcCounts {
+            hom_ref,
+            het,
+            hom_alt,
+            missing,
+            observed: hom_ref + het + hom_alt,
+            dosage_sum: (het + 2 * hom_alt) as f64,
+            dosage_sq_sum: (het + 4 * hom_alt) as f64,
+        }
+    }
+
     /// Adds another set of counts (pooling parties).
     pub fn add(&mut self, other: &QcCounts) {
         self.hom_ref += other.hom_ref;

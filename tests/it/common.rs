@@ -238,6 +238,29 @@ pub fn compress_to(
     dash_ok(&args);
 }
 
+/// Compresses DS party `party` (`ds_a`, `ds_b`) of `fixtures/vcf` into `dir/party.parquet` with
+/// `--min-cell 1` (the DS oracles pool every call; the DS fixtures have no categorical covariate).
+pub fn compress_ds_party(dir: &Path, party: &str) -> PathBuf {
+    let v = fixtures().join("vcf");
+    let out = dir.join(format!("{party}.parquet"));
+    let path = |ext: &str| v.join(format!("{party}.{ext}"));
+    dash_ok(&[
+        "compress",
+        path("vcf.gz").to_str().unwrap(),
+        "--pheno",
+        path("pheno").to_str().unwrap(),
+        "--covar",
+        path("covar").to_str().unwrap(),
+        "--party",
+        party,
+        "--out",
+        out.to_str().unwrap(),
+        "--min-cell",
+        "1",
+    ]);
+    out
+}
+
 /// Runs `dash merge SUMMARIES… --out PREFIX EXTRA…`; returns the prefix.
 pub fn merge_to(summaries: &[&Path], prefix: &Path, extra: &[&str]) -> String {
     let mut args = vec!["merge"];

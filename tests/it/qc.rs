@@ -138,19 +138,10 @@ fn info_is_the_pooled_mach_r2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let v = fixtures().join("vcf");
-    let mut summaries = Vec::new();
-    for party in ["ds_a", "ds_b"] {
-        let out = d.join(format!("{party}.parquet"));
-        compress_to(
-            &v.join(format!("{party}.vcf.gz")),
-            &v.join(format!("{party}.pheno")),
-            &v.join(format!("{party}.covar")),
-            party,
-            &out,
-            &[],
-        );
-        summaries.push(out);
-    }
+    let summaries: Vec<PathBuf> = ["ds_a", "ds_b"]
+        .iter()
+        .map(|party| compress_ds_party(d, party))
+        .collect();
     let inputs: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
     let golden: HashMap<String, Option<f64>> = golden_rows(&v.join("golden/ds_info.tsv"))
         .into_iter()
@@ -220,7 +211,7 @@ fn bad_qc_values_are_usage_errors() {
     let summary = compress_party(dir.path(), "c");
     for (flags, needle) in [
         (vec!["--maf", "0.7"], "--maf 0.7: must be between 0 and 0.5"),
-        (vec!["--geno", "-1"], "--geno"),
+        (vec!["--geno", "1.5"], "--geno 1.5: must be between 0 and 1"),
         (
             vec!["--hwe", "1e-6", "mid"],
             "--hwe: unknown modifier 'mid'",

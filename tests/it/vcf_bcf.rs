@@ -284,16 +284,8 @@ fn ds_merge_equals_pooled_least_squares() {
     let v = vcf_dir();
     let mut summaries = Vec::new();
     for party in ["ds_a", "ds_b"] {
-        let out = d.join(format!("{party}.parquet"));
         // auto: the header declares DS, so DS is read.
-        compress(
-            &v.join(format!("{party}.vcf.gz")),
-            &v.join(format!("{party}.pheno")),
-            &v.join(format!("{party}.covar")),
-            party,
-            &out,
-            &[],
-        );
+        let out = compress_ds_party(d, party);
         let summary = read_summary(&out).unwrap();
         assert_eq!(summary.header.components[0].source.dosage_field, "DS");
         summaries.push(out);
