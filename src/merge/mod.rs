@@ -55,6 +55,9 @@ pub struct MergeOptions {
     /// number 1 … K−1 is not tested (skipped with reason `min_cell`). Plaintext summaries had
     /// the rule applied per party at compress; 0 or 1 checks nothing.
     pub min_cell: u64,
+    /// plink2's `--glm no-x-sex`: no sex covariate on non-PAR chrX (the males' coding of
+    /// `--xchr-model` stays).
+    pub no_x_sex: bool,
 }
 
 impl Default for MergeOptions {
@@ -67,6 +70,7 @@ impl Default for MergeOptions {
             min_parties: 1,
             progress: false,
             min_cell: 5,
+            no_x_sex: false,
         }
     }
 }

@@ -256,7 +256,7 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     for phenotype in &phenotypes {
         let layout = PhenotypeLayout::new(&headers, phenotype, options)?;
         runs.push(PhenotypeRun {
-            chrx: ChrXTests::new(&headers, &layout),
+            chrx: ChrXTests::new(&headers, &layout, options),
             layout,
             models: Models::new(),
             writer: PhenotypeWriter::create(&job.out, phenotype)?,
