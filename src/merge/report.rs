@@ -78,6 +78,8 @@ pub struct PhenotypeModel<'a> {
     pub case_control: Option<(u64, u64)>,
     /// Today, `YYYY-MM-DD`.
     pub date: &'a str,
+    /// The genome build every summary was made under (`--build`), when given.
+    pub genome_assembly: Option<String>,
 }
 
 impl PhenotypeWriter {
@@ -174,6 +176,7 @@ impl PhenotypeWriter {
                 parties: model.parties,
                 case_control: model.case_control,
                 notes: &notes,
+                genome_assembly: model.genome_assembly.as_deref(),
             },
             &written.md5,
         )?;

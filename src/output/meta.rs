@@ -27,6 +27,8 @@ pub struct Metadata<'a> {
     pub case_control: Option<(u64, u64)>,
     /// Free text for `author_notes`: λGC, the model on a binary trait.
     pub notes: &'a str,
+    /// `genome_assembly` (`GRCh37`, `GRCh38`); `NR` when not given.
+    pub genome_assembly: Option<&'a str>,
 }
 
 /// A writer that passes bytes through and keeps the MD5 of all of them: the data file's checksum
@@ -92,7 +94,7 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
          author_notes: {notes}\n\
          date_metadata_last_modified: {date}\n\
          trait_description:\n  - {trait_name}\n\
-         genome_assembly: NR\n\
+         genome_assembly: {assembly}\n\
          coordinate_system: 1-based\n\
          genotyping_technology:\n  - 'NR'\n\
          samples:\n  - sample_size: {n}\n{case_control}    sample_ancestry_category:\n      - 'NR'\n\
@@ -113,6 +115,7 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
         )),
         covariates = list(meta.covariates),
         notes = quote(meta.notes),
+        assembly = meta.genome_assembly.unwrap_or("NR"),
         case_control = match meta.case_control {
             Some((cases, controls)) => format!(
                 "    case_control_study: true\n    case_count: {cases}\n    control_count: {controls}\n"

@@ -17,36 +17,54 @@ fn chrx() -> PathBuf {
     fixtures().join("chrx")
 }
 
-/// Compresses party `name` (a, b: `.bed`; c: VCF with `--sex-col sex`) with `extra` options.
-fn compress(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let f = chrx();
-    let genotypes = match name {
-        "c" => f.join("party_c.vcf"),
-        _ => f.join(format!("party_{name}.bed")),
+/// Compresses party `name` from `dir` (a, b: `.bed`; c: VCF with `--sex-col sex`) into
+/// `out`, with `extra` options.
+fn compress_from(dir: &Path, name: &str, out: &Path, extra: &[&str]) {
+    let file = |ext: &str| dir.join(format!("party_{name}.{ext}"));
+    let mut extra = [&["--min-cell", "1"], extra].concat();
+    let genotypes = if name == "c" {
+        extra.extend(["--sex-col", "sex", "--covar-name", "age"]);
+        file("vcf")
+    } else {
+        file("bed")
     };
-    let out = dir.join(format!("{name}.parquet"));
-    let (pheno, covar) = (
-        f.join(format!("party_{name}.pheno")),
-        f.join(format!("party_{name}.covar")),
+    compress_with(
+        &genotypes,
+        &file("pheno"),
+        &file("covar"),
+        name,
+        out,
+        &extra,
     );
-    let mut args = vec![
-        "compress",
-        genotypes.to_str().unwrap(),
-        "--pheno",
-        pheno.to_str().unwrap(),
-        "--covar",
-        covar.to_str().unwrap(),
-        "--min-cell",
-        "1",
+}
+
+/// Compresses fixture party `name` into `dir/NAME.parquet`.
+fn compress(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(format!("{name}.parquet"));
+    compress_from(&chrx(), name, &out, extra);
+    out
+}
+
+/// `dash merge X Y --out DIR/m`, as arguments.
+fn merge_args(x: &Path, y: &Path, dir: &Path) -> Vec<String> {
+    let out = dir.join("m");
+    [
+        "merge",
+        x.to_str().unwrap(),
+        y.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-    ];
-    if name == "c" {
-        args.extend(["--sex-col", "sex", "--covar-name", "age"]);
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// Copies these files of fixture party `name` into `dir`.
+fn copy_files(dir: &Path, name: &str, extensions: &[&str]) {
+    for ext in extensions {
+        let file = format!("party_{name}.{ext}");
+        std::fs::copy(chrx().join(&file), dir.join(&file)).unwrap();
     }
-    args.extend(extra);
-    dash_ok(&args);
-    out
 }
 
 /// Compresses the three parties with `extra` and merges them; returns the output prefix.
@@ -70,6 +88,16 @@ fn check(extra: &[&str], golden: &str, tested: usize) {
 #[test]
 fn default_model_2_equals_pooled_least_squares_with_sex_on_chrx() {
     check(&["--build", "38"], "model2", 40);
+}
+
+#[test]
+fn build_goes_into_the_metadata_and_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_parties(dir.path(), &["--build", "38"]);
+    let meta = std::fs::read_to_string(format!("{prefix}.y.tsv.gz-meta.yaml")).unwrap();
+    assert!(meta.contains("genome_assembly: GRCh38\n"), "{meta}");
+    let log = std::fs::read_to_string(format!("{prefix}.log")).unwrap();
+    assert!(log.contains("--xchr-model 2, build GRCh38"), "{log}");
 }
 
 #[test]
@@ -111,19 +139,9 @@ fn different_models_or_builds_are_refused() {
     let d = dir.path();
     let a = compress(d, "a", &["--build", "38", "--xchr-model", "1"]);
     let b = compress(d, "b", &["--build", "38"]);
-    let out = d.join("m");
-    let args = |x: &Path, y: &Path| {
-        vec![
-            "merge".to_string(),
-            x.display().to_string(),
-            y.display().to_string(),
-            "--out".to_string(),
-            out.display().to_string(),
-        ]
-    };
     expect_error(
         d,
-        &args(&a, &b),
+        &merge_args(&a, &b, d),
         "m.",
         &["a.parquet", "b.parquet", "--xchr-model 1"],
     );
@@ -132,7 +150,7 @@ fn different_models_or_builds_are_refused() {
     let a37 = compress(&a37, "a", &["--build", "37"]);
     expect_error(
         d,
-        &args(&a37, &b),
+        &merge_args(&a37, &b, d),
         "m.",
         &["--build GRCh37", "GRCh38", "b.parquet"],
     );
@@ -162,13 +180,7 @@ fn model_1_refuses_a_flip_on_chrx() {
         .chain(bed[3..].iter().map(|&b| swap(b)))
         .collect();
     std::fs::write(d.join("party_b.bed"), recoded).unwrap();
-    for ext in ["fam", "pheno", "covar"] {
-        std::fs::copy(
-            chrx().join(format!("party_b.{ext}")),
-            d.join(format!("party_b.{ext}")),
-        )
-        .unwrap();
-    }
+    copy_files(d, "b", &["fam", "pheno", "covar"]);
     let bim = std::fs::read_to_string(chrx().join("party_b.bim")).unwrap();
     let swapped: String = bim
         .lines()
@@ -182,52 +194,17 @@ fn model_1_refuses_a_flip_on_chrx() {
         .collect();
     std::fs::write(d.join("party_b.bim"), swapped).unwrap();
     let b = d.join("b.parquet");
-    dash_ok(&[
-        "compress",
-        d.join("party_b.bed").to_str().unwrap(),
-        "--pheno",
-        d.join("party_b.pheno").to_str().unwrap(),
-        "--covar",
-        d.join("party_b.covar").to_str().unwrap(),
-        "--min-cell",
-        "1",
-        "--xchr-model",
-        "1",
-        "--build",
-        "38",
-        "--out",
-        b.to_str().unwrap(),
-    ]);
+    compress_from(d, "b", &b, &["--xchr-model", "1", "--build", "38"]);
     let c = compress(d, "c", &["--xchr-model", "1", "--build", "38"]);
-    let out = d.join("m");
     expect_error(
         d,
-        &[
-            "merge",
-            c.to_str().unwrap(),
-            b.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &merge_args(&c, &b, d),
         "m.",
         &["b.parquet", "X:", "--xchr-model 1", "per-sex sums"],
     );
     // Model 2 flips it exactly: the same as the unswapped party.
     let b2 = d.join("b2.parquet");
-    dash_ok(&[
-        "compress",
-        d.join("party_b.bed").to_str().unwrap(),
-        "--pheno",
-        d.join("party_b.pheno").to_str().unwrap(),
-        "--covar",
-        d.join("party_b.covar").to_str().unwrap(),
-        "--min-cell",
-        "1",
-        "--build",
-        "38",
-        "--out",
-        b2.to_str().unwrap(),
-    ]);
+    compress_from(d, "b", &b2, &["--build", "38"]);
     let a = compress(d, "a", &["--build", "38"]);
     let c2dir = d.join("c2");
     std::fs::create_dir(&c2dir).unwrap();
@@ -298,60 +275,33 @@ fn bad_sex_input_is_refused() {
 fn unknown_sex_stops_chrx_at_merge_not_silently() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for ext in ["bed", "bim", "pheno", "covar"] {
-        std::fs::copy(
-            chrx().join(format!("party_a.{ext}")),
-            d.join(format!("party_a.{ext}")),
-        )
-        .unwrap();
-    }
+    copy_files(d, "a", &["bed", "bim", "pheno", "covar"]);
     let fam = std::fs::read_to_string(chrx().join("party_a.fam")).unwrap();
     let fam = fam.replacen(" 0 0 1 -9", " 0 0 0 -9", 1);
     std::fs::write(d.join("party_a.fam"), fam).unwrap();
     let a = d.join("a.parquet");
+    let file = |ext: &str| d.join(format!("party_a.{ext}"));
     let compressed = dash_ok(&[
         "compress",
-        d.join("party_a.bed").to_str().unwrap(),
+        file("bed").to_str().unwrap(),
         "--pheno",
-        d.join("party_a.pheno").to_str().unwrap(),
+        file("pheno").to_str().unwrap(),
         "--covar",
-        d.join("party_a.covar").to_str().unwrap(),
-        "--min-cell",
-        "1",
+        file("covar").to_str().unwrap(),
         "--out",
         a.to_str().unwrap(),
     ]);
     let log = String::from_utf8_lossy(&compressed.stderr);
     assert!(log.contains("1 unknown (no sex field"), "{log}");
     let b = compress(d, "b", &[]);
-    let out = d.join("m");
     expect_error(
         d,
-        &[
-            "merge",
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &merge_args(&a, &b, d),
         "m.",
         &["non-PAR chrX", "a.parquet", "--xchr-model 0"],
     );
     // Model 0 needs no sex: autosomes merge.
     let a0 = d.join("a0.parquet");
-    dash_ok(&[
-        "compress",
-        d.join("party_a.bed").to_str().unwrap(),
-        "--pheno",
-        d.join("party_a.pheno").to_str().unwrap(),
-        "--covar",
-        d.join("party_a.covar").to_str().unwrap(),
-        "--min-cell",
-        "1",
-        "--xchr-model",
-        "0",
-        "--out",
-        a0.to_str().unwrap(),
-    ]);
+    compress_from(d, "a", &a0, &["--xchr-model", "0"]);
     merge_to(&[&a0], &d.join("m0"), &[]);
 }
