@@ -310,6 +310,10 @@ struct MergeArgs {
     /// Add an intercept per party (an indicator column per party; single-party summaries only).
     #[arg(long)]
     per_party_intercept: bool,
+    /// No sex covariate on non-PAR chrX, as plink2's --glm no-x-sex (by default merge adds it
+    /// there, as plink2 does).
+    #[arg(long)]
+    no_x_sex: bool,
     /// Test only variants held by at least N parties (others go to the skipped list).
     #[arg(long, default_value_t = 1, value_name = "N")]
     min_parties: usize,
@@ -598,6 +602,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             min_parties: args.min_parties,
             progress: true,
             min_cell: check_min_cell(args.min_cell)?,
+            no_x_sex: args.no_x_sex,
             qc: args.qc.filters()?,
         },
         description: dash::output::meta::Description {

@@ -207,9 +207,17 @@ pub struct RecordReader<F: RecordFormat> {
     pool: Vec<Pending<F::Record>>,
     /// Calls of more than two alleles read as missing.
     polyploid: u64,
+    /// The header's chrX contig length ([`BlockReader::chrx_length`]).
+    chrx_length: Option<u64>,
 }
 
 impl<F: RecordFormat> RecordReader<F> {
+    /// Records the header's chrX contig length, which tells the genome build.
+    pub fn with_chrx_length(mut self, length: Option<u64>) -> RecordReader<F> {
+        self.chrx_length = length;
+        self
+    }
+
     /// A reader positioned at the first record (after the header).
     ///
     /// With a `query`, only its chunks are read; with a `region`, records outside it are
@@ -249,6 +257,7 @@ impl<F: RecordFormat> RecordReader<F> {
             pending: Vec::new(),
             pool: Vec::new(),
             polyploid: 0,
+            chrx_length: None,
         }
     }
 
@@ -385,6 +394,10 @@ impl<F: RecordFormat> BlockReader for RecordReader<F> {
 
     fn format_name(&self) -> &'static str {
         F::NAME
+    }
+
+    fn chrx_length(&self) -> Option<u64> {
+        self.chrx_length
     }
 
     fn dosage_field(&self) -> &str {

@@ -104,6 +104,8 @@ pub struct VcfHeader {
     pub strings: Dictionary,
     /// Contig IDs.
     pub contigs: Dictionary,
+    /// The `length` of the chrX contig (`X`, `chrX`, `23`), which tells the genome build.
+    pub chrx_length: Option<u64>,
 }
 
 /// Reads a header line by line.
@@ -113,6 +115,7 @@ pub struct HeaderParser {
     strings: Dictionary,
     contigs: Dictionary,
     samples: Option<Vec<String>>,
+    chrx_length: Option<u64>,
 }
 
 impl Default for HeaderParser {
@@ -125,6 +128,7 @@ impl Default for HeaderParser {
             strings,
             contigs: Dictionary::default(),
             samples: None,
+            chrx_length: None,
         }
     }
 }
@@ -181,6 +185,14 @@ impl HeaderParser {
         if key == "FORMAT" {
             self.formats.insert(id.to_string());
         }
+        if dictionary && crate::chrom::normalize(id) == "X" {
+            if let Some(length) = get("length") {
+                let length = length.parse::<u64>().map_err(|_| {
+                    format!("##contig line of '{id}': length '{length}' is not a whole number")
+                })?;
+                self.chrx_length = Some(length);
+            }
+        }
         Ok(false)
     }
 
@@ -192,6 +204,7 @@ impl HeaderParser {
             formats: self.formats,
             strings: self.strings,
             contigs: self.contigs,
+            chrx_length: self.chrx_length,
         })
     }
 }

@@ -86,7 +86,8 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         field,
         region.cloned(),
         query,
-    ))
+    )
+    .with_chrx_length(header.chrx_length))
 }
 
 /// Reads the `##` meta lines and the `#CHROM` line ([`super::header`]); returns the header and

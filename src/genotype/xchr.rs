@@ -28,7 +28,11 @@ pub struct XchrReader {
 impl XchrReader {
     /// Wraps `inner`; `males` flags the male genotype samples. Under model 2 nothing changes,
     /// so the reader is better left unwrapped.
-    pub fn new(inner: Box<dyn BlockReader>, record: SexChromosomes, males: Vec<bool>) -> XchrReader {
+    pub fn new(
+        inner: Box<dyn BlockReader>,
+        record: SexChromosomes,
+        males: Vec<bool>,
+    ) -> XchrReader {
         XchrReader {
             inner,
             record,

@@ -459,7 +459,8 @@ impl PhenotypeLayout {
 fn refuse_haploid_flip(merged: &Merged, input: &crate::summary::Summary, row: usize) -> Result<()> {
     let record = merged.sex_chromosomes;
     let variant = &input.rows.variants[row];
-    if record.xchr_model == XchrModel::Haploid && record.is_sex_modelled(&variant.chrom, variant.pos)
+    if record.xchr_model == XchrModel::Haploid
+        && record.is_sex_modelled(&variant.chrom, variant.pos)
     {
         return Err(Error::input(
             &input.path,

@@ -55,6 +55,9 @@ pub struct MergeOptions {
     /// number 1 … K−1 is not tested (skipped with reason `min_cell`). Plaintext summaries had
     /// the rule applied per party at compress; 0 or 1 checks nothing.
     pub min_cell: u64,
+    /// plink2's `--glm no-x-sex`: no sex covariate on non-PAR chrX (the males' coding of
+    /// `--xchr-model` stays).
+    pub no_x_sex: bool,
     /// Pooled QC filters (`--maf`, `--mac`, `--geno`, `--hwe`, `--min-info`): a variant they
     /// remove is skipped with the filter's name as the reason.
     pub qc: crate::qc::QcFilters,
@@ -70,6 +73,7 @@ impl Default for MergeOptions {
             min_parties: 1,
             progress: false,
             min_cell: 5,
+            no_x_sex: false,
             qc: crate::qc::QcFilters::default(),
         }
     }

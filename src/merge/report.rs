@@ -78,6 +78,8 @@ pub struct PhenotypeModel<'a> {
     pub case_control: Option<(u64, u64)>,
     /// Today, `YYYY-MM-DD`.
     pub date: &'a str,
+    /// The genome build every summary was made under (`--build`), when given.
+    pub genome_assembly: Option<String>,
     /// What the user said about the study (`--trait-description`, `--ancestry`, …).
     pub description: &'a output::meta::Description,
 }
@@ -181,6 +183,7 @@ impl PhenotypeWriter {
                 parties: model.parties,
                 case_control: model.case_control,
                 notes: &notes,
+                genome_assembly: model.genome_assembly.as_deref(),
                 description: model.description,
             },
             &written.md5,

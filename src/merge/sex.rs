@@ -43,7 +43,7 @@ pub(crate) fn sex_covariates(inputs: &[Summary]) -> Vec<String> {
 /// site as before.
 pub(crate) struct ChrXTests {
     /// Whether non-PAR chrX adds the sex field: not under `--xchr-model 0` (no such rows),
-    /// nor when the chosen covariates already hold sex.
+    /// nor when the chosen covariates already hold sex, nor with `--no-x-sex`.
     adds_sex: bool,
     /// The layout with `sex`, made when the first non-PAR chrX site comes.
     layout: Option<PhenotypeLayout>,
@@ -52,7 +52,7 @@ pub(crate) struct ChrXTests {
 
 impl ChrXTests {
     /// The chrX tests of the phenotype of `layout`.
-    pub fn new(merged: &Merged, layout: &PhenotypeLayout) -> ChrXTests {
+    pub fn new(merged: &Merged, layout: &PhenotypeLayout, options: &MergeOptions) -> ChrXTests {
         let chosen: Vec<&str> = layout
             .fields
             .iter()
@@ -62,7 +62,9 @@ impl ChrXTests {
             .iter()
             .any(|name| chosen.contains(&name.as_str()));
         ChrXTests {
-            adds_sex: merged.sex_chromosomes.xchr_model != XchrModel::Skip && !sex_already_chosen,
+            adds_sex: merged.sex_chromosomes.xchr_model != XchrModel::Skip
+                && !sex_already_chosen
+                && !options.no_x_sex,
             layout: None,
             models: Models::new(),
         }

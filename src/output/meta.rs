@@ -39,6 +39,8 @@ pub struct Metadata<'a> {
     pub case_control: Option<(u64, u64)>,
     /// Free text for `author_notes`: λGC, the model on a binary trait.
     pub notes: &'a str,
+    /// `genome_assembly` (`GRCh37`, `GRCh38`); `NR` when not given.
+    pub genome_assembly: Option<&'a str>,
     /// Ancestry and genotyping technology as given (`NR` when empty).
     pub description: &'a Description,
 }
@@ -112,7 +114,7 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
          author_notes: {notes}\n\
          date_metadata_last_modified: {date}\n\
          trait_description:\n  - {trait_name}\n\
-         genome_assembly: NR\n\
+         genome_assembly: {assembly}\n\
          coordinate_system: 1-based\n\
          genotyping_technology:{technology}\
          samples:\n  - sample_size: {n}\n{case_control}    sample_ancestry_category:{ancestry}\
@@ -135,6 +137,7 @@ pub fn write(path: &Path, meta: &Metadata, md5: &str) -> Result<AtomicFile> {
         technology = or_not_reported(&meta.description.genotyping_technology),
         ancestry = or_not_reported(&meta.description.ancestry).replace("\n  - ", "\n      - "),
         notes = quote(meta.notes),
+        assembly = meta.genome_assembly.unwrap_or("NR"),
         case_control = match meta.case_control {
             Some((cases, controls)) => format!(
                 "    case_control_study: true\n    case_count: {cases}\n    control_count: {controls}\n"

@@ -10,12 +10,12 @@ use crate::atomic_file::{check_output_dir, OutputLock};
 use crate::compress::{compress as compress_plain, CompressOptions};
 use crate::error::{echo, Error, Result};
 use crate::genotype::select::{SelectedReader, VariantSelection};
-use crate::genotype::{self, BlockReader, DosageField, Region};
 use crate::genotype::xchr::XchrReader;
+use crate::genotype::{self, BlockReader, DosageField, Region};
 use crate::samples::sex::{SampleSex, Sex};
 use crate::samples::{BuildOptions, FieldKind, SampleFields, SampleSelection, Table};
-use crate::summary::sex::{Build, SexChromosomes, XchrModel};
 use crate::secure::{self, SecureSetup};
+use crate::summary::sex::{Build, SexChromosomes, XchrModel};
 
 /// A genotype file and how to read it (shared by compress and decode).
 #[derive(Debug, Clone)]
@@ -150,7 +150,9 @@ fn check_arguments(job: &CompressJob) -> Result<()> {
         ));
     }
     if job.sex.column.is_some() && job.covar.is_none() {
-        return Err(Error::usage("--sex-col names a column of --covar, which is not given"));
+        return Err(Error::usage(
+            "--sex-col names a column of --covar, which is not given",
+        ));
     }
     check_output_dir(&job.out)
 }

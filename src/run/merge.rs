@@ -238,6 +238,15 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     // The headers of the inputs, as a window with no rows: what layouts and models come from.
     let empty: Vec<Rows> = summaries.iter().map(|s| s.rows.clone()).collect();
     let headers = Merged::from_window(&summaries, empty, kind)?;
+    note(format!(
+        "sex chromosomes: {}; non-PAR chrX {}",
+        headers.sex_chromosomes.describe(),
+        if job.options.no_x_sex {
+            "without the sex covariate (--no-x-sex)"
+        } else {
+            "with the sex covariate, as plink2 --glm"
+        }
+    ));
     if let Some(info) = &secure {
         note(describe_secure(&headers, info));
         note(format!(
@@ -267,7 +276,7 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     for phenotype in &phenotypes {
         let layout = PhenotypeLayout::new(&headers, phenotype, options)?;
         runs.push(PhenotypeRun {
-            chrx: ChrXTests::new(&headers, &layout),
+            chrx: ChrXTests::new(&headers, &layout, options),
             layout,
             models: Models::new(),
             writer: PhenotypeWriter::create(&job.out, phenotype, with_info)?,
@@ -361,6 +370,7 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
             party_sets: run.models.party_sets(),
             parties: &parties,
             date: &date,
+            genome_assembly: headers.sex_chromosomes.build.map(|b| b.to_string()),
             description: &job.description,
         };
         let (written, lines) = run.writer.finish(&model)?;

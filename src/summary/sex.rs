@@ -76,8 +76,9 @@ impl Serialize for XchrModel {
 impl<'de> Deserialize<'de> for XchrModel {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let number = u8::deserialize(deserializer)?;
-        XchrModel::from_number(number)
-            .ok_or_else(|| serde::de::Error::custom(format!("xchr_model {number} is not 0, 1 or 2")))
+        XchrModel::from_number(number).ok_or_else(|| {
+            serde::de::Error::custom(format!("xchr_model {number} is not 0, 1 or 2"))
+        })
     }
 }
 
@@ -192,7 +193,11 @@ pub fn agreed(files: &[(&Path, SexChromosomes)]) -> Result<SexChromosomes> {
         };
         if theirs.xchr_model != record.xchr_model {
             let number = |m: XchrModel| m.number().to_string();
-            return differs("--xchr-model", number(record.xchr_model), number(theirs.xchr_model));
+            return differs(
+                "--xchr-model",
+                number(record.xchr_model),
+                number(theirs.xchr_model),
+            );
         }
         if theirs.build != record.build {
             let name = |b: Option<Build>| b.map_or_else(|| "(none)".to_string(), |b| b.to_string());
@@ -200,7 +205,11 @@ pub fn agreed(files: &[(&Path, SexChromosomes)]) -> Result<SexChromosomes> {
         }
         if theirs.split_par != record.split_par {
             let name = |split: bool| if split { "on" } else { "off" }.to_string();
-            return differs("--split-par", name(record.split_par), name(theirs.split_par));
+            return differs(
+                "--split-par",
+                name(record.split_par),
+                name(theirs.split_par),
+            );
         }
     }
     Ok(record)
@@ -218,8 +227,14 @@ mod tests {
             split_par: true,
         };
         let json = serde_json::to_string(&record).unwrap();
-        assert_eq!(json, r#"{"xchr_model":1,"build":"GRCh37","split_par":true}"#);
-        assert_eq!(serde_json::from_str::<SexChromosomes>(&json).unwrap(), record);
+        assert_eq!(
+            json,
+            r#"{"xchr_model":1,"build":"GRCh37","split_par":true}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<SexChromosomes>(&json).unwrap(),
+            record
+        );
         let default = serde_json::to_string(&SexChromosomes::default()).unwrap();
         assert_eq!(default, r#"{"xchr_model":2}"#);
         assert!(serde_json::from_str::<SexChromosomes>(r#"{"xchr_model":3}"#).is_err());

@@ -221,6 +221,19 @@ pub fn compress_to(
     out: &Path,
     extra: &[&str],
 ) {
+    let options: Vec<&str> = EXACT.iter().chain(extra).copied().collect();
+    compress_with(genotypes, pheno, covar, party, out, &options);
+}
+
+/// [`compress_to`] with only the `options` given (no [`EXACT`]).
+pub fn compress_with(
+    genotypes: &Path,
+    pheno: &Path,
+    covar: &Path,
+    party: &str,
+    out: &Path,
+    options: &[&str],
+) {
     let mut args = vec![
         "compress",
         genotypes.to_str().unwrap(),
@@ -233,8 +246,7 @@ pub fn compress_to(
         "--out",
         out.to_str().unwrap(),
     ];
-    args.extend(EXACT);
-    args.extend(extra);
+    args.extend(options);
     dash_ok(&args);
 }
 

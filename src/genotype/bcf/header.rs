@@ -23,6 +23,8 @@ pub(super) struct BcfHeader {
     pub key: usize,
     /// Contig names by BCF contig id (`""` for an id with no contig).
     pub contig_names: Vec<String>,
+    /// The `length` of the chrX contig, when the header gives it.
+    pub chrx_length: Option<u64>,
 }
 
 /// Reads the header from the start of `stream` and resolves `requested` against it; returns the
@@ -96,6 +98,7 @@ pub(super) fn read(
             field,
             key,
             contig_names: header.contigs.names(),
+            chrx_length: header.chrx_length,
         },
     ))
 }

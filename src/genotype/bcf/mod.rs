@@ -52,6 +52,7 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         field,
         key,
         contig_names,
+        chrx_length,
     } = header;
     let query = region_query(
         path,
@@ -77,7 +78,8 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         field,
         region.cloned(),
         query,
-    ))
+    )
+    .with_chrx_length(chrx_length))
 }
 
 /// The BCF record format.

@@ -1,0 +1,307 @@
+//! chrX under plink2's `--xchr-model`, the build and the PARs (issue 15, sex chromosomes).
+//!
+//! The fixture (`fixtures/chrx/make_chrx.py`, seed 20261127) is one cohort split into three
+//! parties: two `.bed` filesets whose males' non-PAR chrX calls are diploid-coded (0/2) and a
+//! VCF whose males' calls there are haploid (`0`/`1`, sex from a covariate column). The same
+//! script's oracle fits numpy `lstsq` on the pooled samples, `y ~ 1 + age [+ sex] + x`, with
+//! the sex covariate and the male coding on non-PAR chrX as plink2 does; nothing here shares
+//! code or formulas with dash. Tolerance: 1e-9 relative in β, se, t, −log10 p and EAF; n exact.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+const TOLERANCE: f64 = 1e-9;
+
+fn chrx() -> PathBuf {
+    fixtures().join("chrx")
+}
+
+/// Compresses party `name` from `dir` (a, b: `.bed`; c: VCF with `--sex-col sex`) into
+/// `out`, with `extra` options.
+fn compress_from(dir: &Path, name: &str, out: &Path, extra: &[&str]) {
+    let file = |ext: &str| dir.join(format!("party_{name}.{ext}"));
+    let mut extra = [&["--min-cell", "1"], extra].concat();
+    let genotypes = if name == "c" {
+        extra.extend(["--sex-col", "sex", "--covar-name", "age"]);
+        file("vcf")
+    } else {
+        file("bed")
+    };
+    compress_with(
+        &genotypes,
+        &file("pheno"),
+        &file("covar"),
+        name,
+        out,
+        &extra,
+    );
+}
+
+/// Compresses fixture party `name` into `dir/NAME.parquet`.
+fn compress(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(format!("{name}.parquet"));
+    compress_from(&chrx(), name, &out, extra);
+    out
+}
+
+/// `dash merge X Y --out DIR/m`, as arguments.
+fn merge_args(x: &Path, y: &Path, dir: &Path) -> Vec<String> {
+    let out = dir.join("m");
+    [
+        "merge",
+        x.to_str().unwrap(),
+        y.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// Copies these files of fixture party `name` into `dir`.
+fn copy_files(dir: &Path, name: &str, extensions: &[&str]) {
+    for ext in extensions {
+        let file = format!("party_{name}.{ext}");
+        std::fs::copy(chrx().join(&file), dir.join(&file)).unwrap();
+    }
+}
+
+/// Compresses the three parties with `extra` and merges them; returns the output prefix.
+fn merge_parties(dir: &Path, extra: &[&str]) -> String {
+    let parts: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|p| compress(dir, p, extra))
+        .collect();
+    let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    merge_to(&parts, &dir.join("m"), &[])
+}
+
+fn check(extra: &[&str], golden: &str, tested: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_parties(dir.path(), extra);
+    let golden = chrx().join("golden").join(format!("{golden}.tsv"));
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, tested, "{report:?}");
+}
+
+#[test]
+fn default_model_2_equals_pooled_least_squares_with_sex_on_chrx() {
+    check(&["--build", "38"], "model2", 40);
+}
+
+#[test]
+fn build_goes_into_the_metadata_and_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_parties(dir.path(), &["--build", "38"]);
+    let meta = std::fs::read_to_string(format!("{prefix}.y.tsv.gz-meta.yaml")).unwrap();
+    assert!(meta.contains("genome_assembly: GRCh38\n"), "{meta}");
+    let log = std::fs::read_to_string(format!("{prefix}.log")).unwrap();
+    assert!(log.contains("--xchr-model 2, build GRCh38"), "{log}");
+}
+
+#[test]
+fn model_1_codes_males_0_to_1() {
+    check(&["--build", "38", "--xchr-model", "1"], "model1", 40);
+}
+
+#[test]
+fn model_0_skips_non_par_chrx() {
+    // PAR1 and PAR2 are chrX too without --split-par: all 30 chrX variants go.
+    check(&["--build", "38", "--xchr-model", "0"], "model0", 10);
+}
+
+#[test]
+fn split_par_treats_the_pars_as_autosomal() {
+    check(&["--build", "38", "--split-par"], "model2_split", 40);
+}
+
+#[test]
+fn merged_summary_keeps_the_sex_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = compress(dir.path(), "a", &["--build", "38"]);
+    let b = compress(dir.path(), "b", &["--build", "38"]);
+    let c = compress(dir.path(), "c", &["--build", "38"]);
+    let ab = dir.path().join("ab.parquet");
+    merge_to(
+        &[&a, &b],
+        &dir.path().join("ab"),
+        &["--summary-out", ab.to_str().unwrap()],
+    );
+    let prefix = merge_to(&[&ab, &c], &dir.path().join("m"), &[]);
+    let golden = chrx().join("golden").join("model2.tsv");
+    assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+}
+
+#[test]
+fn different_models_or_builds_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress(d, "a", &["--build", "38", "--xchr-model", "1"]);
+    let b = compress(d, "b", &["--build", "38"]);
+    expect_error(
+        d,
+        &merge_args(&a, &b, d),
+        "m.",
+        &["a.parquet", "b.parquet", "--xchr-model 1"],
+    );
+    let a37 = d.join("a37");
+    std::fs::create_dir(&a37).unwrap();
+    let a37 = compress(&a37, "a", &["--build", "37"]);
+    expect_error(
+        d,
+        &merge_args(&a37, &b, d),
+        "m.",
+        &["--build GRCh37", "GRCh38", "b.parquet"],
+    );
+}
+
+#[test]
+fn model_1_refuses_a_flip_on_chrx() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Party b with A1/A2 swapped in its .bim and its .bed recoded to match (00 ↔ 11; its 200
+    // samples fill whole bytes, no padding): the same calls, its ALT the others' REF.
+    let bed = std::fs::read(chrx().join("party_b.bed")).unwrap();
+    let swap = |byte: u8| -> u8 {
+        (0..4).fold(0, |out, k| {
+            let code = (byte >> (2 * k)) & 3;
+            let code = if code == 0 || code == 3 {
+                3 - code
+            } else {
+                code
+            };
+            out | code << (2 * k)
+        })
+    };
+    let recoded: Vec<u8> = bed[..3]
+        .iter()
+        .copied()
+        .chain(bed[3..].iter().map(|&b| swap(b)))
+        .collect();
+    std::fs::write(d.join("party_b.bed"), recoded).unwrap();
+    copy_files(d, "b", &["fam", "pheno", "covar"]);
+    let bim = std::fs::read_to_string(chrx().join("party_b.bim")).unwrap();
+    let swapped: String = bim
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\n",
+                f[0], f[1], f[2], f[3], f[5], f[4]
+            )
+        })
+        .collect();
+    std::fs::write(d.join("party_b.bim"), swapped).unwrap();
+    let b = d.join("b.parquet");
+    compress_from(d, "b", &b, &["--xchr-model", "1", "--build", "38"]);
+    let c = compress(d, "c", &["--xchr-model", "1", "--build", "38"]);
+    expect_error(
+        d,
+        &merge_args(&c, &b, d),
+        "m.",
+        &["b.parquet", "X:", "--xchr-model 1", "per-sex sums"],
+    );
+    // Model 2 flips it exactly: the same as the unswapped party.
+    let b2 = d.join("b2.parquet");
+    compress_from(d, "b", &b2, &["--build", "38"]);
+    let a = compress(d, "a", &["--build", "38"]);
+    let c2dir = d.join("c2");
+    std::fs::create_dir(&c2dir).unwrap();
+    let c2 = compress(&c2dir, "c", &["--build", "38"]);
+    let prefix = merge_to(&[&c2, &a, &b2], &d.join("flipped"), &[]);
+    let golden = chrx().join("golden").join("model2.tsv");
+    assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+}
+
+#[test]
+fn bad_sex_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = chrx();
+    // A sex code that is not 1/2/0.
+    let covar = std::fs::read_to_string(f.join("party_c.covar")).unwrap();
+    let mut lines: Vec<String> = covar.lines().map(str::to_string).collect();
+    lines[3] = lines[3]
+        .rsplit_once('\t')
+        .map(|(a, _)| format!("{a}\t3"))
+        .unwrap();
+    let bad = d.join("bad.covar");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let base = |covar: &Path, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "compress",
+            f.join("party_c.vcf").to_str().unwrap(),
+            "--pheno",
+            f.join("party_c.pheno").to_str().unwrap(),
+            "--covar",
+            covar.to_str().unwrap(),
+            "--covar-name",
+            "age",
+            "--out",
+            d.join("c.parquet").to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    expect_error(
+        d,
+        &base(&bad, &["--sex-col", "sex"]),
+        "c.",
+        &["bad.covar", "line 4", "sex '3'"],
+    );
+    let good = f.join("party_c.covar");
+    expect_error(
+        d,
+        &base(&good, &["--split-par"]),
+        "c.",
+        &["--split-par", "--build"],
+    );
+    expect_error(d, &base(&good, &["--build", "36"]), "c.", &["--build 36"]);
+    expect_error(d, &base(&good, &["--sex-col", "nosuch"]), "c.", &["nosuch"]);
+    // The VCF header's chrX is GRCh38's length.
+    expect_error(
+        d,
+        &base(&good, &["--build", "37"]),
+        "c.",
+        &["party_c.vcf", "156040895", "GRCh38", "--build says GRCh37"],
+    );
+}
+
+#[test]
+fn unknown_sex_stops_chrx_at_merge_not_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_files(d, "a", &["bed", "bim", "pheno", "covar"]);
+    let fam = std::fs::read_to_string(chrx().join("party_a.fam")).unwrap();
+    let fam = fam.replacen(" 0 0 1 -9", " 0 0 0 -9", 1);
+    std::fs::write(d.join("party_a.fam"), fam).unwrap();
+    let a = d.join("a.parquet");
+    let file = |ext: &str| d.join(format!("party_a.{ext}"));
+    let compressed = dash_ok(&[
+        "compress",
+        file("bed").to_str().unwrap(),
+        "--pheno",
+        file("pheno").to_str().unwrap(),
+        "--covar",
+        file("covar").to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    let log = String::from_utf8_lossy(&compressed.stderr);
+    assert!(log.contains("1 unknown (no sex field"), "{log}");
+    let b = compress(d, "b", &[]);
+    expect_error(
+        d,
+        &merge_args(&a, &b, d),
+        "m.",
+        &["non-PAR chrX", "a.parquet", "--xchr-model 0"],
+    );
+    // Model 0 needs no sex: autosomes merge.
+    let a0 = d.join("a0.parquet");
+    compress_from(d, "a", &a0, &["--xchr-model", "0"]);
+    merge_to(&[&a0], &d.join("m0"), &[]);
+}
