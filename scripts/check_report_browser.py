@@ -2,7 +2,8 @@
 """Loads every PREFIX.report.html in a directory in headless Chromium over the DevTools
 protocol and fails on any console error, uncaught exception, failed or >= 400 resource load,
 or image that did not decode (<img> with naturalWidth 0, or an SVG download link whose data:
-URI does not load as an image). Takes a screenshot of the first page if asked.
+URI does not load as an image), and on a missing per-party allele-frequency plot (one per input
+that PREFIX.af_parties.tsv lists as checked). Takes a screenshot of the first page if asked.
 
 Usage: check_report_browser.py DIR [SCREENSHOT.png]
 Needs: chromium (Debian: chromium), python3 websocket-client (Debian: python3-websocket).
@@ -96,6 +97,25 @@ CHECK_IMAGES = """
 """
 
 
+def missing_party_plots(page_path, images):
+    """The per-party allele-frequency plots the page must show: one per input that
+    PREFIX.af_parties.tsv (beside the page) lists as checked."""
+    table = page_path[: -len(".report.html")] + ".af_parties.tsv"
+    if not os.path.exists(table):
+        return []
+    with open(table) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        rows = [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
+    problems = []
+    for row in rows:
+        if row["status"] != "checked":
+            continue
+        alt = "Allele frequency against the other parties of " + row["party"]
+        if not any(i["alt"] == alt and i["ok"] for i in images):
+            problems.append("per-party plot missing or not decoded: %s" % alt)
+    return problems
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -143,6 +163,7 @@ def main():
             problems += ["image did not load: %s" % i["alt"] for i in bad]
             if not images:
                 problems.append("no images on the page")
+            problems += missing_party_plots(path, images)
             status = "ok" if not problems else "FAILED"
             print("%s: %s: %d images decoded (%s), %d problems" % (
                 status, path, len(images) - len(bad),

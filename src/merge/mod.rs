@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::regression::Outcome;
 use crate::summary::{QcCounts, Rows, Summary, Variant};
 
+pub mod allele_check;
 mod components;
 pub mod inputs;
 mod join;
