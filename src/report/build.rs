@@ -189,7 +189,7 @@ pub fn build(
     };
     let party_names: Vec<[String; 2]> = party_plots
         .iter()
-        .map(|(_, paths, _)| [&paths.0, &paths.1].map(|p| file_name(p)))
+        .map(|plot| [&plot.paths.0, &plot.paths.1].map(|p| file_name(p)))
         .collect();
     let party_checks: Option<Vec<PartyCheck>> = check.as_ref().map(|check| {
         check
@@ -202,11 +202,11 @@ pub fn build(
                 figure: party_plots
                     .iter()
                     .zip(&party_names)
-                    .find(|((slot, _, _), _)| *slot == k)
-                    .map(|((_, _, rendered), names)| Figure {
+                    .find(|(plot, _)| plot.slot == k)
+                    .map(|(plot, names)| Figure {
                         caption: "Allele frequency against the other parties",
                         files: (&names[0], &names[1]),
-                        rendered,
+                        rendered: &plot.rendered,
                     }),
             })
             .collect()
@@ -331,13 +331,21 @@ fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> 
     })
 }
 
-/// Draws and writes (into `files`) the plot of every checked party: (its row, its PNG and SVG
-/// paths, the plot).
+/// One checked party's allele-frequency plot.
+struct PartyPlot {
+    /// Its row in [`AlleleCheckData::parties`].
+    slot: usize,
+    /// PNG and SVG paths.
+    paths: (PathBuf, PathBuf),
+    rendered: Rendered,
+}
+
+/// Draws and writes (into `files`) the plot of every checked party.
 fn party_plots(
     prefix: &Path,
     check: &AlleleCheckData,
     files: &mut Vec<AtomicFile>,
-) -> Result<Vec<(usize, (PathBuf, PathBuf), Rendered)>> {
+) -> Result<Vec<PartyPlot>> {
     let mut plots = Vec::new();
     for (k, row) in check.parties.iter().enumerate() {
         if row.status != Status::Checked {
@@ -356,7 +364,11 @@ fn party_plots(
         let paths = party_plot_paths(prefix, row.input);
         files.push(write_bytes(&paths.0, &rendered.png)?);
         files.push(write_bytes(&paths.1, rendered.svg.as_bytes())?);
-        plots.push((k, paths, rendered));
+        plots.push(PartyPlot {
+            slot: k,
+            paths,
+            rendered,
+        });
     }
     Ok(plots)
 }

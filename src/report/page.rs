@@ -129,10 +129,11 @@ pub fn render(page: &Page) -> String {
         None => out.push_str("<p>No merge log (PREFIX.log) was found.</p>\n"),
     }
 
-    party_section(&mut out, page);
     for s in &page.sections {
         section(&mut out, s);
     }
+    // After the phenotypes: the association results are the first look, this the check on them.
+    party_section(&mut out, page);
     out.push_str("</body>\n</html>\n");
     out
 }
