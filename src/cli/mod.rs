@@ -263,7 +263,8 @@ struct MergeArgs {
     /// Summaries to pool.
     #[arg(required = true)]
     summaries: Vec<PathBuf>,
-    /// Output prefix: writes PREFIX.<pheno>.tsv.gz, its -meta.yaml, PREFIX.<pheno>.skipped.tsv, PREFIX.log.
+    /// Output prefix: writes PREFIX.<pheno>.tsv.gz, its -meta.yaml, PREFIX.<pheno>.skipped.tsv,
+    /// PREFIX.af_{parties,bins,outliers}.tsv, PREFIX.log and the report (PREFIX.report.html).
     #[arg(long)]
     out: PathBuf,
     /// Phenotypes to test, comma-separated (default: all of the first summary).
