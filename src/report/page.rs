@@ -143,7 +143,8 @@ pub fn render(page: &Page) -> String {
 fn party_section(out: &mut String, page: &Page) {
     out.push_str("<h2 id=\"parties\">Per-party allele frequencies</h2>\n");
     let Some(checks) = &page.party_checks else {
-        out.push_str("<p>No per-party allele-frequency check was found (PREFIX.af_parties.tsv): the merge predates it.</p>\n");
+        out.push_str("<p>No per-party allele-frequency check beside these results (PREFIX.af_parties.tsv): dash merge writes one, \
+            but results concatenated from several merges, or from a merge before dash had the check, come without it.</p>\n");
         return;
     };
     if let Some(first) = checks.first() {
