@@ -2,9 +2,11 @@
 """Loads every PREFIX.report.html in a directory in headless Chromium over the DevTools
 protocol and fails on any console error, uncaught exception, failed or >= 400 resource load,
 or image that did not decode (<img> with naturalWidth 0, or an SVG download link whose data:
-URI does not load as an image). Takes a screenshot of the first page if asked.
+URI does not load as an image), and on a missing per-party allele-frequency plot (one per input
+that PREFIX.af_parties.tsv lists as checked). Takes a screenshot of the first page (from an element of it) if asked.
 
-Usage: check_report_browser.py DIR [SCREENSHOT.png]
+Usage: check_report_browser.py DIR [SCREENSHOT.png [ELEMENT_ID]]
+(with ELEMENT_ID, the screenshot starts at that element of the page, e.g. `parties`)
 Needs: chromium (Debian: chromium), python3 websocket-client (Debian: python3-websocket).
 """
 import base64
@@ -96,11 +98,31 @@ CHECK_IMAGES = """
 """
 
 
+def missing_party_plots(page_path, images):
+    """The per-party allele-frequency plots the page must show: one per input that
+    PREFIX.af_parties.tsv (beside the page) lists as checked."""
+    table = page_path[: -len(".report.html")] + ".af_parties.tsv"
+    if not os.path.exists(table):
+        return []
+    with open(table) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        rows = [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
+    problems = []
+    for row in rows:
+        if row["status"] != "checked":
+            continue
+        alt = "Allele frequency against the other parties of " + row["party"]
+        if not any(i["alt"] == alt and i["ok"] for i in images):
+            problems.append("per-party plot missing or not decoded: %s" % alt)
+    return problems
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     pages = sorted(glob.glob(os.path.join(sys.argv[1], "*.report.html")))
     screenshot = sys.argv[2] if len(sys.argv) > 2 else None
+    at = sys.argv[3] if len(sys.argv) > 3 else None
     if not pages:
         sys.exit("no *.report.html in %s" % sys.argv[1])
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -143,6 +165,7 @@ def main():
             problems += ["image did not load: %s" % i["alt"] for i in bad]
             if not images:
                 problems.append("no images on the page")
+            problems += missing_party_plots(path, images)
             status = "ok" if not problems else "FAILED"
             print("%s: %s: %d images decoded (%s), %d problems" % (
                 status, path, len(images) - len(bad),
@@ -151,7 +174,13 @@ def main():
                 print("  " + p)
             failures += bool(problems)
             if k == 0 and screenshot:
-                shot = page.call("Page.captureScreenshot", format="png")
+                clip = {}
+                if at:
+                    top = page.call("Runtime.evaluate", returnByValue=True, expression=(
+                        "document.getElementById(%s).getBoundingClientRect().top + window.scrollY" % json.dumps(at)))
+                    clip = {"clip": {"x": 0, "y": top["result"]["value"], "width": 1680, "height": 1400, "scale": 1},
+                            "captureBeyondViewport": True}
+                shot = page.call("Page.captureScreenshot", format="png", **clip)
                 with open(screenshot, "wb") as f:
                     f.write(base64.b64decode(shot["data"]))
                 print("screenshot: %s" % screenshot)

@@ -19,9 +19,9 @@ for party in a b c; do
     --covar-categorical site --min-cell "${DASH_MIN_CELL:-5}" \
     --party "biobank_$party" --out "$out/party_$party.parquet"
 done
+# Merge ends with the first look: Manhattan and QQ plots, λGC, top loci and the per-party
+# allele-frequency check, on one page (gwas.report.html; `dash report` remakes it from the files).
 "$DASH_BIN" merge "$out"/party_a.parquet "$out"/party_b.parquet "$out"/party_c.parquet --out "$out/gwas"
-# The first look: Manhattan and QQ plots, λGC, top loci, on one page (gwas.report.html).
-"$DASH_BIN" report "$out/gwas"
 
 echo
 echo "Summaries (what each biobank sends; the .suppressed.tsv lists stay at each biobank):"

@@ -12,6 +12,7 @@ use dash::error::{Error, IoResultExt, Result};
 use dash::genotype::bgen::{BgenOptions, RefMode};
 use dash::genotype::select::VariantSelection;
 use dash::genotype::{DosageField, Region};
+use dash::merge::allele_check::AlleleCheckOptions;
 use dash::merge::MergeOptions;
 use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob, SexJob};
 use dash::samples::SampleSelection;
@@ -295,7 +296,8 @@ struct MergeArgs {
     /// Summaries to pool.
     #[arg(required = true)]
     summaries: Vec<PathBuf>,
-    /// Output prefix: writes PREFIX.<pheno>.tsv.gz, its -meta.yaml, PREFIX.<pheno>.skipped.tsv, PREFIX.log.
+    /// Output prefix: writes PREFIX.<pheno>.tsv.gz, its -meta.yaml, PREFIX.<pheno>.skipped.tsv,
+    /// PREFIX.af_{parties,bins,outliers}.tsv, PREFIX.log and the report (PREFIX.report.html).
     #[arg(long)]
     out: PathBuf,
     /// Phenotypes to test, comma-separated (default: all of the first summary).
@@ -335,6 +337,13 @@ struct MergeArgs {
     /// Rows each input holds per window of the streaming merge (tests use tiny windows).
     #[arg(long, hide = true, value_name = "N")]
     window_rows: Option<usize>,
+    /// Per-party allele-frequency check: a variant is an outlier for a party when its ALT
+    /// frequency differs from the other parties' pooled frequency by more than D.
+    #[arg(long, default_value_t = 0.2, value_name = "D")]
+    af_diff: f64,
+    /// Do not write PREFIX.report.html and its plots (dash report PREFIX makes them later).
+    #[arg(long)]
+    no_report: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -613,9 +622,24 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         summary_out: args.summary_out.clone(),
         region: args.region.as_deref().map(Region::parse).transpose()?,
         window_rows: args.window_rows,
+        allele_check: AlleleCheckOptions {
+            max_difference: check_af_diff(args.af_diff)?,
+        },
+        report: (!args.no_report).then(dash::report::ReportOptions::default),
     };
     run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
     Ok(())
+}
+
+/// `--af-diff` is a frequency difference: in (0, 1).
+fn check_af_diff(value: f64) -> Result<f64> {
+    if value > 0.0 && value < 1.0 {
+        Ok(value)
+    } else {
+        Err(Error::usage(format!(
+            "--af-diff {value}: must be above 0 and below 1"
+        )))
+    }
 }
 
 fn run_report(args: &ReportArgs) -> Result<()> {

@@ -15,6 +15,7 @@ use crate::regression::Outcome;
 use crate::summary::sex::SexChromosomes;
 use crate::summary::{QcCounts, Rows, Summary, Variant};
 
+pub mod allele_check;
 mod components;
 pub mod inputs;
 mod join;

@@ -4,10 +4,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Merged, VariantResult};
+use super::allele_check::{AlleleCheck, AlleleCheckOptions, Comparison};
+use super::{Merged, PhenotypeLayout, VariantResult};
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
 use crate::output;
+use crate::output::allele_check::{
+    write_bins, write_parties, AlleleCheckPaths, OutlierRow, OutlierWriter, PartyRow, Status,
+};
 use crate::output::covariates::CovariateModel;
 use crate::output::gwas_ssf::GwasSsfWriter;
 use crate::output::skipped::SkippedWriter;
@@ -219,4 +223,159 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Runs the per-party allele-frequency check over a plaintext merge and writes its files
+/// ([`crate::output::allele_check`]): outliers as they are found, the party table and the
+/// histograms at the end.
+pub struct AlleleCheckWriter {
+    check: AlleleCheck,
+    phenotype: String,
+    /// Per input, its party names joined with `+`.
+    labels: Vec<String>,
+    paths: AlleleCheckPaths,
+    outliers: OutlierWriter,
+}
+
+impl AlleleCheckWriter {
+    /// A check of the inputs of `headers` on the samples of `phenotype`, written under `prefix`.
+    pub fn create(
+        prefix: &Path,
+        headers: &Merged,
+        phenotype: &str,
+        options: AlleleCheckOptions,
+    ) -> Result<AlleleCheckWriter> {
+        let paths = AlleleCheckPaths::new(prefix);
+        Ok(AlleleCheckWriter {
+            check: AlleleCheck::new(headers.inputs.len(), options),
+            phenotype: phenotype.to_string(),
+            labels: headers
+                .inputs
+                .iter()
+                .map(|s| {
+                    let names: Vec<&str> = s
+                        .header
+                        .components
+                        .iter()
+                        .map(|c| c.party.as_str())
+                        .collect();
+                    names.join("+")
+                })
+                .collect(),
+            outliers: OutlierWriter::create(&paths.outliers)?,
+            paths,
+        })
+    }
+
+    /// Checks one window, with `layout` the layout of the checked phenotype.
+    pub(crate) fn append(&mut self, merged: &Merged, layout: &PhenotypeLayout) -> Result<()> {
+        let (labels, outliers) = (&self.labels, &mut self.outliers);
+        self.check
+            .add_window(merged, layout, &mut |site, c: &Comparison| {
+                let v = merged.variant(site);
+                outliers.append(&OutlierRow {
+                    input: c.input + 1,
+                    party: labels[c.input].clone(),
+                    chrom: v.chrom.clone(),
+                    pos: v.pos,
+                    id: v.id.clone(),
+                    effect_allele: v.alt_allele.clone(),
+                    other_allele: v.ref_allele.clone(),
+                    af_party: c.own,
+                    af_others: c.others,
+                    observed_party: c.own_observed,
+                    observed_others: c.others_observed,
+                    flipped: c.flipped,
+                })
+            })
+    }
+
+    /// Writes the party table and the histograms; returns the three files with their log lines.
+    pub fn finish(self) -> Result<(Vec<AtomicFile>, Vec<String>)> {
+        let limit = self.check.options().max_difference;
+        let alone = self.labels.len() < 2;
+        let rows: Vec<PartyRow> = self
+            .check
+            .tallies()
+            .iter()
+            .zip(&self.labels)
+            .enumerate()
+            .map(|(k, (t, label))| PartyRow {
+                input: k + 1,
+                party: label.clone(),
+                status: if alone {
+                    Status::NoOtherInput
+                } else {
+                    Status::Checked
+                },
+                phenotype: self.phenotype.clone(),
+                compared: t.compared,
+                outliers: t.outliers,
+                max_abs_difference: t.max_abs_difference,
+                af_diff: limit,
+            })
+            .collect();
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|r| match r.status {
+                Status::Checked => format!(
+                    "allele frequencies of {} (samples of {}): {} variants compared with the other inputs, {} outliers (|Δ| > {limit}), largest |Δ| {:.4}",
+                    r.party, r.phenotype, r.compared, r.outliers, r.max_abs_difference
+                ),
+                status => format!("allele frequencies of {}: not checked, {}", r.party, status.explain()),
+            })
+            .collect();
+        lines.push(format!(
+            "allele-frequency check → {}, {}, {}",
+            self.paths.parties.display(),
+            self.paths.bins.display(),
+            self.paths.outliers.display()
+        ));
+        let parties = write_parties(&self.paths.parties, &rows)?;
+        let histograms = self
+            .check
+            .tallies()
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (k + 1, t.bins.as_slice()));
+        let bins = write_bins(&self.paths.bins, histograms)?;
+        Ok((vec![parties, bins, self.outliers.finish()], lines))
+    }
+}
+
+/// The check's files for a secure set: every roster party listed as not checked (only pooled
+/// sums exist), no bins, no outliers; with its log line.
+pub fn secure_allele_check(
+    prefix: &Path,
+    parties: &[String],
+    phenotype: &str,
+    options: AlleleCheckOptions,
+) -> Result<(Vec<AtomicFile>, String)> {
+    let paths = AlleleCheckPaths::new(prefix);
+    let rows: Vec<PartyRow> = parties
+        .iter()
+        .enumerate()
+        .map(|(k, party)| PartyRow {
+            input: k + 1,
+            party: party.clone(),
+            status: Status::Secure,
+            phenotype: phenotype.to_string(),
+            compared: 0,
+            outliers: 0,
+            max_abs_difference: 0.0,
+            af_diff: options.max_difference,
+        })
+        .collect();
+    let files = vec![
+        write_parties(&paths.parties, &rows)?,
+        write_bins(&paths.bins, Vec::<(usize, &[u64])>::new())?,
+        OutlierWriter::create(&paths.outliers)?.finish(),
+    ];
+    Ok((
+        files,
+        format!(
+            "allele frequencies per party: not checked, {}",
+            Status::Secure.explain()
+        ),
+    ))
 }

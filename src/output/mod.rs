@@ -2,6 +2,7 @@
 //!
 //! Formatting only: every number arrives computed from [`crate::merge`].
 
+pub mod allele_check;
 pub mod covariates;
 pub mod float_text;
 pub mod gwas_ssf;

@@ -12,11 +12,12 @@ use std::time::Instant;
 
 use super::digest::{BinLambda, DigestOptions};
 use super::loci::Locus;
-use super::page::{self, Figure, Page, Section};
-use super::plot::{self, manhattan, qq, Rendered};
+use super::page::{self, Figure, Page, PartyCheck, Section};
+use super::plot::{self, frequency, manhattan, qq, Rendered};
 use super::read::{self, Table};
 use crate::atomic_file::{commit_all, AtomicFile};
 use crate::error::{Error, IoResultExt, Result};
+use crate::output::allele_check::{self, AlleleCheckData, Status};
 use crate::run::file_name;
 
 /// Settings of a report.
@@ -70,6 +71,14 @@ impl ReportPaths {
             loci: p("loci.tsv"),
         }
     }
+}
+
+/// `PREFIX.af_party<K>.png` and `.svg`: the allele-frequency plot of input K (from 1).
+pub fn party_plot_paths(prefix: &Path, input: usize) -> (PathBuf, PathBuf) {
+    (
+        with_suffix(prefix, &format!(".af_party{input}.png")),
+        with_suffix(prefix, &format!(".af_party{input}.svg")),
+    )
 }
 
 /// `PREFIX.report.html`.
@@ -173,6 +182,37 @@ pub fn build(
         made.push(one);
     }
 
+    let check = allele_check::read(prefix, page::OUTLIERS_SHOWN)?;
+    let party_plots = match &check {
+        Some(check) => party_plots(prefix, check, &mut files)?,
+        None => Vec::new(),
+    };
+    let party_names: Vec<[String; 2]> = party_plots
+        .iter()
+        .map(|plot| [&plot.paths.0, &plot.paths.1].map(|p| file_name(p)))
+        .collect();
+    let party_checks: Option<Vec<PartyCheck>> = check.as_ref().map(|check| {
+        check
+            .parties
+            .iter()
+            .enumerate()
+            .map(|(k, row)| PartyCheck {
+                row,
+                outliers: &check.top_outliers[k],
+                figure: party_plots
+                    .iter()
+                    .zip(&party_names)
+                    .find(|(plot, _)| plot.slot == k)
+                    .map(|(plot, names)| Figure {
+                        caption: "Allele frequency against the other parties",
+                        files: (&names[0], &names[1]),
+                        rendered: &plot.rendered,
+                    }),
+            })
+            .collect()
+    });
+    let outliers_file = file_name(&allele_check::AlleleCheckPaths::new(prefix).outliers);
+
     let log_path = with_suffix(prefix, ".log");
     let log = match std::fs::read_to_string(&log_path) {
         Ok(text) => Some(text),
@@ -199,6 +239,8 @@ pub fn build(
         title: &title,
         log: log.as_deref(),
         options: options.digest,
+        party_checks,
+        outliers_file: &outliers_file,
         sections: made
             .iter()
             .zip(&names)
@@ -287,6 +329,48 @@ fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> 
         paths: ReportPaths::new(prefix, phenotype),
         read_seconds,
     })
+}
+
+/// One checked party's allele-frequency plot.
+struct PartyPlot {
+    /// Its row in [`AlleleCheckData::parties`].
+    slot: usize,
+    /// PNG and SVG paths.
+    paths: (PathBuf, PathBuf),
+    rendered: Rendered,
+}
+
+/// Draws and writes (into `files`) the plot of every checked party.
+fn party_plots(
+    prefix: &Path,
+    check: &AlleleCheckData,
+    files: &mut Vec<AtomicFile>,
+) -> Result<Vec<PartyPlot>> {
+    let mut plots = Vec::new();
+    for (k, row) in check.parties.iter().enumerate() {
+        if row.status != Status::Checked {
+            continue;
+        }
+        let title = format!(
+            "{}: allele frequency (samples of {})",
+            row.party, row.phenotype
+        );
+        let rendered = plot::render(&frequency::plot(&frequency::FrequencyPlot {
+            title: &title,
+            bins: &check.histograms[k],
+            outliers: &check.outlier_points[k],
+            max_difference: row.af_diff,
+        }));
+        let paths = party_plot_paths(prefix, row.input);
+        files.push(write_bytes(&paths.0, &rendered.png)?);
+        files.push(write_bytes(&paths.1, rendered.svg.as_bytes())?);
+        plots.push(PartyPlot {
+            slot: k,
+            paths,
+            rendered,
+        });
+    }
+    Ok(plots)
 }
 
 fn write_bytes(path: &Path, bytes: &[u8]) -> Result<AtomicFile> {

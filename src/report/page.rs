@@ -9,9 +9,24 @@ use super::digest::{BinLambda, DigestOptions};
 use super::loci::Locus;
 use super::plot::Rendered;
 use super::read::Table;
+use crate::output::allele_check::{OutlierRow, PartyRow, Status};
 
 /// Loci listed on the page per phenotype (the TSV has all of them).
 pub const LOCI_SHOWN: usize = 50;
+
+/// Allele-frequency outliers listed on the page per party, largest |Δ| first (the TSV has all).
+pub const OUTLIERS_SHOWN: usize = 20;
+
+/// What the page shows of one input's allele-frequency check.
+#[derive(Debug, Clone)]
+pub struct PartyCheck<'a> {
+    /// Its row of `PREFIX.af_parties.tsv`.
+    pub row: &'a PartyRow,
+    /// Its plot, when it was checked.
+    pub figure: Option<Figure<'a>>,
+    /// Its largest outliers.
+    pub outliers: &'a [OutlierRow],
+}
 
 /// One plot on the page.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +71,10 @@ pub struct Page<'a> {
     pub log: Option<&'a str>,
     /// Clumping settings the loci were made with.
     pub options: DigestOptions,
+    /// The per-party allele-frequency check, if merge wrote one.
+    pub party_checks: Option<Vec<PartyCheck<'a>>>,
+    /// File name of the full outlier list.
+    pub outliers_file: &'a str,
     /// One section per phenotype.
     pub sections: Vec<Section<'a>>,
 }
@@ -113,8 +132,104 @@ pub fn render(page: &Page) -> String {
     for s in &page.sections {
         section(&mut out, s);
     }
+    // After the phenotypes: the association results are the first look, this the check on them.
+    party_section(&mut out, page);
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The per-party allele-frequency check: the rule, a row per input, and per checked input its
+/// plot and largest outliers.
+fn party_section(out: &mut String, page: &Page) {
+    out.push_str("<h2 id=\"parties\">Per-party allele frequencies</h2>\n");
+    let Some(checks) = &page.party_checks else {
+        out.push_str("<p>No per-party allele-frequency check beside these results (PREFIX.af_parties.tsv): dash merge writes one, \
+            but results concatenated from several merges, or from a merge before dash had the check, come without it.</p>\n");
+        return;
+    };
+    if let Some(first) = checks.first() {
+        let _ = writeln!(
+            out,
+            "<p>Each input's ALT allele frequency over its samples of {} against the pooled frequency of every other input holding the variant. \
+             An outlier differs by more than {} (merge's <code>--af-diff</code>); swapped allele labels, strand or build mismatches and sample swaps show as many outliers. \
+             All outliers are in {}.</p>",
+            esc(&first.row.phenotype),
+            first.row.af_diff,
+            esc(page.outliers_file)
+        );
+    }
+    out.push_str("<table class=\"parties\">\n<tr><th>input</th><th class=\"t\">party</th><th class=\"t\">status</th><th>variants compared</th><th>outliers</th><th>largest |Δ|</th></tr>\n");
+    for c in checks {
+        let r = c.row;
+        let checked = r.status == Status::Checked;
+        let number = |v: String| if checked { v } else { "—".to_string() };
+        let _ = writeln!(
+            out,
+            "<tr data-status=\"{}\"><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td data-outliers=\"{}\">{}</td><td>{}</td></tr>",
+            r.status.as_str(),
+            r.input,
+            esc(&r.party),
+            esc(r.status.explain()),
+            number(r.compared.to_string()),
+            r.outliers,
+            number(r.outliers.to_string()),
+            number(format!("{:.4}", r.max_abs_difference)),
+        );
+    }
+    out.push_str("</table>\n");
+    for c in checks {
+        let Some(figure) = &c.figure else { continue };
+        let _ = writeln!(out, "<h3>{}</h3>\n<div class=\"plots\">", esc(&c.row.party));
+        figure_html(out, figure, &c.row.party);
+        out.push_str("<div>\n");
+        if c.outliers.is_empty() {
+            out.push_str("<p>No outliers.</p>\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "<p>{} outliers{}.</p>\n<table class=\"outliers\">\n<tr><th class=\"t\">chromosome</th><th>position</th><th class=\"t\">id</th><th class=\"t\">alleles (effect/other)</th><th>party</th><th>others</th><th>Δ</th><th class=\"t\">flipped</th></tr>",
+                c.row.outliers,
+                if c.row.outliers as usize > c.outliers.len() {
+                    format!("; the {} largest |Δ| shown", c.outliers.len())
+                } else {
+                    String::new()
+                }
+            );
+            for o in c.outliers {
+                let _ = writeln!(
+                    out,
+                    "<tr><td class=\"t\">{}</td><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}/{}</td><td>{:.4}</td><td>{:.4}</td><td>{:+.4}</td><td class=\"t\">{}</td></tr>",
+                    esc(&o.chrom),
+                    o.pos,
+                    esc(&o.id),
+                    esc(&o.effect_allele),
+                    esc(&o.other_allele),
+                    o.af_party,
+                    o.af_others,
+                    o.difference(),
+                    if o.flipped { "yes" } else { "no" }
+                );
+            }
+            out.push_str("</table>\n");
+        }
+        out.push_str("</div>\n</div>\n");
+    }
+}
+
+/// One plot: the PNG shown, the SVG a download link, both embedded.
+fn figure_html(out: &mut String, figure: &Figure, subject: &str) {
+    let png = base64::engine::general_purpose::STANDARD.encode(&figure.rendered.png);
+    let svg = base64::engine::general_purpose::STANDARD.encode(figure.rendered.svg.as_bytes());
+    let (w, h) = figure.rendered.size;
+    let _ = writeln!(
+        out,
+        "<figure><img src=\"data:image/png;base64,{png}\" width=\"{w}\" height=\"{h}\" alt=\"{caption} of {subject}\">\
+         <figcaption>{caption} ({png_file}; <a download=\"{svg_file}\" href=\"data:image/svg+xml;base64,{svg}\">SVG</a>)</figcaption></figure>",
+        caption = esc(figure.caption),
+        subject = esc(subject),
+        png_file = esc(figure.files.0),
+        svg_file = esc(figure.files.1),
+    );
 }
 
 fn section(out: &mut String, s: &Section) {
@@ -125,18 +240,7 @@ fn section(out: &mut String, s: &Section) {
     );
     out.push_str("<div class=\"plots\">\n");
     for figure in &s.figures {
-        let png = base64::engine::general_purpose::STANDARD.encode(&figure.rendered.png);
-        let svg = base64::engine::general_purpose::STANDARD.encode(figure.rendered.svg.as_bytes());
-        let (w, h) = figure.rendered.size;
-        let _ = writeln!(
-            out,
-            "<figure><img src=\"data:image/png;base64,{png}\" width=\"{w}\" height=\"{h}\" alt=\"{caption} of {pheno}\">\
-             <figcaption>{caption} ({png_file}; <a download=\"{svg_file}\" href=\"data:image/svg+xml;base64,{svg}\">SVG</a>)</figcaption></figure>",
-            caption = esc(figure.caption),
-            pheno = esc(s.phenotype),
-            png_file = esc(figure.files.0),
-            svg_file = esc(figure.files.1),
-        );
+        figure_html(out, figure, s.phenotype);
     }
     out.push_str("</div>\n");
 

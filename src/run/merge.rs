@@ -11,13 +11,15 @@ use rayon::prelude::*;
 use crate::atomic_file::{check_output_dir, commit_all, OutputLock, Provisional};
 use crate::error::{echo, Error, Result};
 use crate::genotype::Region;
+use crate::merge::allele_check::AlleleCheckOptions;
 use crate::merge::inputs::check_distinct_paths;
-use crate::merge::report::{PhenotypeModel, PhenotypeWriter};
+use crate::merge::report::{AlleleCheckWriter, PhenotypeModel, PhenotypeWriter};
 use crate::merge::summary_out::SummaryOut;
 use crate::merge::{report, ChrXTests, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
 use crate::merge::{RowSource, Windows};
 use crate::output;
 use crate::output::covariates::CovariateModel;
+use crate::report::ReportOptions;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
 use crate::summary::read::open_stream;
@@ -42,6 +44,11 @@ pub struct MergeJob {
     /// Rows each input holds per window (default: [`crate::merge::window::WINDOW_ROWS`] shared
     /// among the inputs); small windows are for tests.
     pub window_rows: Option<usize>,
+    /// The per-party allele-frequency check (plaintext inputs).
+    pub allele_check: AlleleCheckOptions,
+    /// Write `PREFIX.report.html` and its plots once the merge's files are in place (`None`:
+    /// `--no-report`).
+    pub report: Option<ReportOptions>,
 }
 
 /// What a merge run wrote.
@@ -214,11 +221,11 @@ struct PhenotypeRun {
 /// The inputs are read in genomic order a window at a time ([`Windows`], on a thread of its
 /// own); each window is joined, tested for every phenotype and appended to the outputs, so
 /// memory holds a window or two, never every variant.
-fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> {
+fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport> {
     let started = Instant::now();
     let mut log = Vec::new();
     let mut note = |line: String| {
-        note(&line);
+        print(&line);
         log.push(line);
     };
     note(format!(
@@ -282,6 +289,16 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
             writer: PhenotypeWriter::create(&job.out, phenotype, with_info)?,
         });
     }
+    // The check runs on the samples of the first phenotype (the regression's samples).
+    let mut allele_check = match (kind, phenotypes.first()) {
+        (InputKind::Plaintext, Some(first)) => Some(AlleleCheckWriter::create(
+            &job.out,
+            &headers,
+            first,
+            job.allele_check,
+        )?),
+        _ => None,
+    };
     let mut summary_out = match &job.summary_out {
         Some(path) => {
             let region = job.region.as_ref().map(ToString::to_string);
@@ -338,6 +355,9 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
                         .test_sites(&merged, &run.layout, options, &mut run.models)?;
                 run.writer.append(&merged, &results)?;
             }
+            if let Some(check) = &mut allele_check {
+                check.append(&merged, &runs[0].layout)?;
+            }
             if let Some(out) = &mut summary_out {
                 out.append(&merged)?;
             }
@@ -377,6 +397,17 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
         lines.into_iter().for_each(&mut note);
         files.extend(written);
     }
+    let (written, lines) = match (allele_check, &secure, phenotypes.first()) {
+        (Some(check), _, _) => check.finish()?,
+        (None, Some(info), Some(first)) => {
+            let (files, line) =
+                report::secure_allele_check(&job.out, &info.parties, first, job.allele_check)?;
+            (files, vec![line])
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    lines.into_iter().for_each(&mut note);
+    files.extend(written);
     // The merged summary is renamed into place by its writer; it stays only if the whole set
     // of per-phenotype files is committed too.
     let mut summary_written = None;
@@ -398,6 +429,19 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
     if let (Some(kept), Some(path)) = (summary_written, &job.summary_out) {
         kept.keep();
         files.push(path.clone());
+    }
+    if let Some(options) = &job.report {
+        // Read back from the files just committed, exactly as `dash report` would.
+        let written = crate::report::build(&job.out, options, &mut |line| {
+            print(&format!("report: {line}"))
+        })
+        .map_err(|e| {
+            Error::inputs(format!(
+                "the merge's files are written, but its report failed ({e}); run dash report {} once that is fixed",
+                job.out.display()
+            ))
+        })?;
+        files.extend(written);
     }
     Ok(MergeReport { files })
 }

@@ -684,12 +684,16 @@ fn summary_target() -> Target {
                 p(input, "c.parquet"),
                 "--threads".into(),
                 "1".into(),
+                "--no-report".into(),
                 "--out".into(),
                 p(out, "result"),
             ]
         }),
         outputs: &[
             ("result.log", false),
+            ("result.af_bins.tsv", true),
+            ("result.af_outliers.tsv", true),
+            ("result.af_parties.tsv", true),
             ("result.y1.tsv.gz", true),
             ("result.y1.tsv.gz-meta.yaml", true),
             ("result.y1.skipped.tsv", true),

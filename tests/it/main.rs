@@ -2,6 +2,7 @@
 
 mod common;
 
+mod allele_check;
 mod analysis;
 mod bad_input;
 mod bgen;

@@ -221,6 +221,13 @@ fn secure_merge_equals_plaintext_merge() {
         log.contains("every roster party present (a, b, c)"),
         "{log}"
     );
+    // A secure set has no per-party sums: the allele-frequency check lists every party as not
+    // checkable, and the report (written by merge) says why.
+    let parties = std::fs::read_to_string(c.path("secure.af_parties.tsv")).unwrap();
+    let unchecked = parties.lines().filter(|l| l.contains("\tsecure\t")).count();
+    assert_eq!(unchecked, 3, "{parties}");
+    let html = std::fs::read_to_string(c.path("secure.report.html")).unwrap();
+    assert!(html.contains("a secure set reveals only pooled sums"));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 pub mod axis;
 pub mod band;
 pub mod font;
+pub mod frequency;
 pub mod manhattan;
 pub mod png;
 pub mod qq;
