@@ -281,7 +281,6 @@ fn keyed_results(
 fn ds_merge_equals_pooled_least_squares() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let v = vcf_dir();
     let mut summaries = Vec::new();
     for party in ["ds_a", "ds_b"] {
         // auto: the header declares DS, so DS is read.
