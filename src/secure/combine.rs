@@ -546,7 +546,8 @@ impl PooledRows {
                 }
                 at += 2 * j + 1;
             }
-            !row[at..at + 4].iter().all(|&w| whole(w))
+            // hom-REF, het, hom-ALT, missing, observed.
+            !row[at..at + 5].iter().all(|&w| whole(w))
         });
         if let Some(r) = bad_row {
             let v = &variants[r];

@@ -390,7 +390,7 @@ fn malformed_secure_words_are_refused() {
         Ok(())
     })
     .unwrap();
-    words[width - 2] = words[width - 2].wrapping_add(1u128 << 63);
+    words[width - 4] = words[width - 4].wrapping_add(1u128 << 63);
     let out = s.path("secure_a_bad.parquet");
     let mut writer = dash::summary::secure::SecureWriter::create(
         &out,

@@ -255,6 +255,8 @@ fn ld_sparse_and_multiallelic_records_match_the_split_export() {
                 Some(d) => {
                     assert_eq!(got.dosages[v][i], d, "variant {v} sample {i}: {gt}");
                     qc.dosage_sum += d;
+                    qc.dosage_sq_sum += d * d;
+                    qc.observed += 1;
                     match d as u8 {
                         0 => qc.hom_ref += 1,
                         1 => qc.het += 1,

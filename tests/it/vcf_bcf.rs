@@ -281,7 +281,6 @@ fn keyed_results(
 fn ds_merge_equals_pooled_least_squares() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let v = vcf_dir();
     let mut summaries = Vec::new();
     for party in ["ds_a", "ds_b"] {
         // auto: the header declares DS, so DS is read.
@@ -484,7 +483,9 @@ fn haploid_and_partial_calls() {
                 .filter(|a| a.parse::<u32>().unwrap() == alt)
                 .count() as u32;
             sum += count;
-            if alleles.len() == 2 {
+            // Counted by ALT dosage: a haploid call as hom-REF (0) or het (1) until the chrX
+            // rules come (every sample of multi.vcf is contributed).
+            {
                 match count {
                     0 => hom_ref += 1,
                     1 => het += 1,
