@@ -270,7 +270,7 @@ impl PhenotypeLayout {
             .collect();
         if !lacking.is_empty() {
             return Err(Error::usage(format!(
-                "non-PAR chrX needs the '{}' field, which {} lacks (sex not known for every sample there, see its compress log); compress it with --xchr-model 0, or with the samples of unknown sex removed",
+                "non-PAR chrX needs the '{}' field, which {} lacks (sex not known for every sample there, see its compress log); compress it with --xchr-model 0 or with the samples of unknown sex removed, or merge with --no-x-sex",
                 fields[self.y].name,
                 lacking.join(", ")
             )));

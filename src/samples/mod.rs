@@ -332,6 +332,40 @@ mod tests {
     }
 
     #[test]
+    fn sex_field_only_with_every_sex_known_and_no_small_cell() {
+        let (_d, pheno) = table("IID y\ns1 1\ns2 2\ns3 3\ns4 4\ns5 5\ns6 6\n");
+        let samples = ids(&["s1", "s2", "s3", "s4", "s5", "s6"]);
+        let sex = |codes: &[Option<sex::Sex>]| sex::SampleSex {
+            by_sample: codes.to_vec(),
+            source: "fam".to_string(),
+        };
+        let (m, f) = (Some(sex::Sex::Male), Some(sex::Sex::Female));
+        let build = |sex, min_cell| {
+            let options = BuildOptions {
+                sex: Some(sex),
+                min_cell,
+                ..BuildOptions::default()
+            };
+            SampleFields::build_with(&samples, &pheno, None, None, None, &options).unwrap()
+        };
+        let fields = build(sex(&[m, f, m, f, f, m]), 1);
+        let g = &fields.groups[0];
+        let names: Vec<&str> = g.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["intercept", "sex", "y"]);
+        // plink2's coding (1 male, 2 female), centred on the mean 1.5.
+        assert_eq!(g.rows[1] + g.shift[1], 1.0);
+        assert_eq!(g.rows[4] + g.shift[1], 2.0);
+        assert_eq!(fields.sex_source.as_deref(), Some("fam"));
+        assert_eq!(fields.sex_counts, [(3, 3, 0)]);
+        // One unknown: no field. Two males under --min-cell 3: no field (a cell of 2).
+        let unknown = build(sex(&[m, f, None, f, f, m]), 1);
+        assert_eq!(unknown.groups[0].fields.len(), 2);
+        assert_eq!(unknown.sex_source, None);
+        let small = build(sex(&[m, f, f, f, f, m]), 3);
+        assert_eq!(small.groups[0].fields.len(), 2);
+    }
+
+    #[test]
     fn non_numeric_phenotype_names_the_line() {
         let (_d, pheno) = table("IID y\ns1 1\ns2 abc\n");
         let err = SampleFields::build(&ids(&["s1", "s2"]), &pheno, None, None, None).unwrap_err();

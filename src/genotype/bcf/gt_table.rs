@@ -114,7 +114,8 @@ mod tests {
             (Some(2.0), true),
             (None, false),
             (None, false),
-            (Some(1.0), false),
+            // Haploid calls count as the homozygous ones, as plink2 imports them.
+            (Some(2.0), false),
             (Some(0.0), false),
             (None, false),
         ];
@@ -137,7 +138,8 @@ mod tests {
         assert_eq!(columns[0].qc, fast_qc);
         assert_eq!(columns[0].missing, fast_missing);
         assert_eq!(fast_missing, [3, 4, 7]);
-        assert_eq!(fast_qc.hom_ref + fast_qc.het + fast_qc.hom_alt, 3);
+        assert_eq!(fast_qc.hom_ref + fast_qc.het + fast_qc.hom_alt, 5);
+        assert_eq!((fast_qc.hom_ref, fast_qc.hom_alt), (2, 2));
         for (i, (dosage, _)) in want.iter().enumerate() {
             assert_eq!(fast[i], dosage.unwrap_or(0.0), "sample {i}");
             assert_eq!(slow[i], fast[i], "sample {i}");
