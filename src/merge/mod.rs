@@ -18,6 +18,7 @@ mod components;
 pub mod inputs;
 mod join;
 mod layout;
+pub mod locus;
 mod model;
 pub mod report;
 pub mod summary_out;

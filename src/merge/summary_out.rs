@@ -100,6 +100,7 @@ impl SummaryOut {
             components,
             region,
             row_order: Some(crate::summary::RowOrder::Genomic),
+            ld_regions: Vec::new(),
             secure: None,
         };
 

@@ -3,8 +3,10 @@
 //! Formatting only: every number arrives computed from [`crate::merge`].
 
 pub mod covariates;
+pub mod finemap;
 pub mod float_text;
 pub mod gwas_ssf;
+pub mod joint;
 pub mod loci;
 pub mod meta;
 pub mod skipped;

@@ -40,6 +40,8 @@ pub struct MergeJob {
     /// Rows each input holds per window (default: [`crate::merge::window::WINDOW_ROWS`] shared
     /// among the inputs); small windows are for tests.
     pub window_rows: Option<usize>,
+    /// `--condition` (and `--joint`): conditional fits in an LD region; `None` for none.
+    pub locus: Option<super::LocusJob>,
 }
 
 /// What a merge run wrote.
@@ -245,6 +247,11 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
 
     let options = &job.options;
     kind.check(options)?;
+    if job.locus.is_some() && !matches!(kind, InputKind::Plaintext) {
+        return Err(Error::usage(
+            "--condition needs plaintext summaries with LD sums (--ld-region is not available in secure mode)",
+        ));
+    }
     let phenotypes = options
         .phenotypes
         .clone()
@@ -360,6 +367,12 @@ fn run_merge(job: &MergeJob, note: &mut dyn FnMut(&str)) -> Result<MergeReport> 
             headers.component_count(),
             path.display()
         ));
+    }
+    if let Some(locus) = &job.locus {
+        let (written, lines) =
+            super::locus::write_locus(&job.summaries, &job.out, &phenotypes, options, locus)?;
+        lines.into_iter().for_each(&mut note);
+        files.extend(written);
     }
     note(format!(
         "finished in {:.2}s",

@@ -388,6 +388,7 @@ fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>
         }],
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
+        ld_regions: Vec::new(),
         secure: None,
     }
 }

@@ -286,6 +286,7 @@ fn masked_header(
         }],
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
+        ld_regions: Vec::new(),
         secure: Some(SecureSection {
             scheme: SCHEME.to_string(),
             party,

@@ -53,8 +53,7 @@ impl SummaryWriter {
     /// Creates the file; the header goes into the footer (as it is when the file is finished:
     /// see [`SummaryWriter::header_mut`]).
     pub fn create(path: &Path, header: &Header) -> Result<SummaryWriter> {
-        let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
-        let schema = schema::schema(&widths);
+        let schema = schema::for_header(header);
         let properties = properties(header).set_key_value_metadata(None).build();
         let writer = open_writer(path, &schema, properties)?;
         let mut header = header.clone();
@@ -283,7 +282,33 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
     columns.push(Arc::new(Float64Array::from_iter_values(
         rows.qc.iter().map(|q| q.dosage_sum),
     )));
+    if schema.column_with_name(super::ld::REGION_COLUMN).is_some() {
+        push_ld_columns(&mut columns, rows);
+    }
     RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
+}
+
+/// The nullable `ld_region` and `g{k}_ld` columns of `rows` ([`super::ld`]).
+fn push_ld_columns(columns: &mut Vec<ArrayRef>, rows: &Rows) {
+    let ld = |r: usize| rows.ld(r);
+    columns.push(Arc::new(UInt32Array::from_iter(
+        (0..rows.len()).map(|r| ld(r).map(|l| l.region)),
+    )));
+    for g in 0..rows.groups.len() {
+        let lengths = (0..rows.len()).map(|r| ld(r).map_or(0, |l| l.groups[g].len()));
+        let offsets = OffsetBuffer::from_lengths(lengths);
+        let values: Vec<f64> = (0..rows.len())
+            .filter_map(ld)
+            .flat_map(|l| l.groups[g].iter().copied())
+            .collect();
+        let nulls = arrow_buffer::NullBuffer::from_iter((0..rows.len()).map(|r| ld(r).is_some()));
+        columns.push(Arc::new(ListArray::new(
+            schema::sums_item(),
+            offsets,
+            Arc::new(Float64Array::from(values)),
+            Some(nulls),
+        )));
+    }
 }
 
 #[cfg(test)]
@@ -324,6 +349,7 @@ mod tests {
             }],
             region: None,
             row_order: None,
+            ld_regions: Vec::new(),
             secure: None,
         }
     }

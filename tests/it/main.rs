@@ -5,6 +5,7 @@ mod common;
 mod analysis;
 mod bad_input;
 mod bgen;
+mod conditional;
 mod consortium;
 mod files;
 mod fuzz;
