@@ -18,23 +18,16 @@ use crate::pvalue;
 use crate::regression::Outcome;
 use crate::summary::Variant;
 
-/// Column names in file order.
-pub const COLUMNS: [&str; 10] = [
-    "chromosome",
-    "base_pair_location",
-    "effect_allele",
-    "other_allele",
-    "beta",
-    "standard_error",
-    "p_value",
-    "n",
-    "neg_log_10_p_value",
-    "note",
-];
+/// Column names in file order: GWAS-SSF's first six, then its p-value columns, and a note.
+pub fn columns() -> Vec<&'static str> {
+    let mut columns = super::gwas_ssf::COLUMNS[..6].to_vec();
+    columns.extend(["p_value", "n", "neg_log_10_p_value", "note"]);
+    columns
+}
 
 /// Writes the joint fit (under a temporary name, committed with the run's other files).
 pub fn write(path: &Path, rows: &[(Variant, VariantResult)]) -> Result<AtomicFile> {
-    let mut text = COLUMNS.join("\t");
+    let mut text = columns().join("\t");
     text.push('\n');
     for (v, result) in rows {
         let _ = write!(

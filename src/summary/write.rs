@@ -415,6 +415,76 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
+    /// The header of [`header`] with one LD region of `m` rows.
+    fn ld_header(m: u64) -> Header {
+        let mut header = header();
+        header.ld_regions = vec![crate::summary::ld::LdRegion {
+            region: "1:1-100".to_string(),
+            variants: m,
+            withheld_variants: 0,
+        }];
+        header
+    }
+
+    /// LD sums stay with their rows through sorting and spilled runs; rows without them read
+    /// back without.
+    #[test]
+    fn ld_sums_stay_with_their_rows_through_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.parquet");
+        let (total, m) = (300, 100);
+        let mut writer = SummaryWriter::create(&path, &ld_header(m as u64)).unwrap();
+        writer.sorter.capacity = 13;
+        for chunk in (0..total).collect::<Vec<_>>().chunks(17) {
+            let mut rows = Rows::with_widths([2]);
+            for &i in chunk {
+                row(&mut rows, i);
+                if i % 3 == 0 {
+                    rows.ld.resize(rows.len() - 1, None);
+                    rows.ld.push(Some(crate::summary::ld::LdRow {
+                        region: 0,
+                        groups: vec![vec![i as f64; 4 * m]],
+                    }));
+                }
+            }
+            writer.write(&rows).unwrap();
+        }
+        writer.finish().unwrap();
+        let rows = crate::summary::read_summary(&path).unwrap().rows;
+        assert_eq!(rows.len(), total);
+        for r in 0..rows.len() {
+            let i = rows.groups[0].atx0(r)[1] as usize;
+            match rows.ld(r) {
+                Some(ld) => assert_eq!(ld.groups[0], vec![i as f64; 4 * m]),
+                None => assert_ne!(i % 3, 0, "row {i} lost its LD sums"),
+            }
+        }
+    }
+
+    /// An LD row naming a region the header does not list, or of the wrong length, is refused
+    /// with the row.
+    #[test]
+    fn bad_ld_rows_are_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for (region, length, needle) in [
+            (3, 8, "ld_region 3 out of range"),
+            (0, 5, "must be 8 finite values, found 5"),
+        ] {
+            let path = dir.path().join(format!("b{region}.parquet"));
+            let mut writer = SummaryWriter::create(&path, &ld_header(2)).unwrap();
+            let mut rows = Rows::with_widths([2]);
+            row(&mut rows, 0);
+            rows.ld = vec![Some(crate::summary::ld::LdRow {
+                region,
+                groups: vec![vec![0.5; length]],
+            })];
+            writer.write(&rows).unwrap();
+            writer.finish().unwrap();
+            let error = crate::summary::read_summary(&path).unwrap_err().to_string();
+            assert!(error.contains(needle) && error.contains("row 1"), "{error}");
+        }
+    }
+
     /// A file whose header says sorted but whose rows are not (hand-made) is refused, naming
     /// the row and the variants.
     #[test]

@@ -13,29 +13,9 @@ use crate::common::*;
 const ORACLE_TOLERANCE: f64 = 1e-9;
 const REGION: &str = "1:37000001-40000000";
 
-/// Compresses the three consortium parties with the LD sums of [`REGION`] (+ `extra`).
-fn compress_with_ld(dir: &Path, extra: &[&str]) -> [PathBuf; 3] {
-    let f = fixtures();
-    let c = f.join("consortium");
-    let parties = [
-        ("a", c.join("party_a_swapped.bed")),
-        ("b", c.join("party_b.vcf.gz")),
-        ("c", c.join("party_c_subset.bed")),
-    ];
-    parties.map(|(name, genotypes)| {
-        let out = dir.join(format!("{name}.parquet"));
-        let mut args = vec!["--ld-region", REGION];
-        args.extend(extra);
-        compress_to(
-            &genotypes,
-            &f.join(format!("party_{name}.pheno")),
-            &f.join(format!("party_{name}.covar")),
-            name,
-            &out,
-            &args,
-        );
-        out
-    })
+/// Compresses the three consortium parties with the LD sums of [`REGION`].
+fn compress_with_ld(dir: &Path) -> [PathBuf; 3] {
+    crate::consortium::compress_consortium_with(dir, &["--ld-region", REGION])
 }
 
 /// Compares dash's rows (a GWAS-SSF file or the joint TSV) with an oracle golden file: the
@@ -86,52 +66,25 @@ fn assert_matches(ours: &Path, golden: &str) -> usize {
 #[test]
 fn conditional_and_joint_fits_equal_pooled_least_squares() {
     let dir = tempfile::tempdir().unwrap();
-    let [a, b, c] = compress_with_ld(dir.path(), &[]);
-    let prefix = merge_to(
-        &[&a, &b, &c],
-        &dir.path().join("one"),
-        &["--pheno", "y1", "--condition", "1:38855618:A:T", "--joint"],
-    );
-    assert_eq!(
-        assert_matches(
-            format!("{prefix}.y1.cond.tsv.gz").as_ref(),
-            "cond.y1.one.tsv"
-        ),
-        5
-    );
-    assert_eq!(
-        assert_matches(
-            format!("{prefix}.y1.joint.tsv").as_ref(),
-            "joint.y1.one.tsv"
-        ),
-        1
-    );
-    // Two conditioning variants, one of them absent from party b: b takes part in no fit.
-    let prefix = merge_to(
-        &[&a, &b, &c],
-        &dir.path().join("two"),
-        &[
-            "--pheno",
-            "y2",
-            "--condition",
-            "1:37743446:A:C,1:39303363:G:A",
-            "--joint",
-        ],
-    );
-    assert_eq!(
-        assert_matches(
-            format!("{prefix}.y2.cond.tsv.gz").as_ref(),
-            "cond.y2.two.tsv"
-        ),
-        4
-    );
-    assert_eq!(
-        assert_matches(
-            format!("{prefix}.y2.joint.tsv").as_ref(),
-            "joint.y2.two.tsv"
-        ),
-        2
-    );
+    let [a, b, c] = compress_with_ld(dir.path());
+    // (golden stem, phenotype, conditioning variants, conditional rows, joint rows); in the
+    // second, 1:37743446 is absent from party b, so b takes part in no fit.
+    let scenarios = [
+        ("y1.one", "y1", "1:38855618:A:T", 5, 1),
+        ("y2.two", "y2", "1:37743446:A:C,1:39303363:G:A", 4, 2),
+    ];
+    for (stem, phenotype, condition, conditional_rows, joint_rows) in scenarios {
+        let prefix = merge_to(
+            &[&a, &b, &c],
+            &dir.path().join(stem),
+            &["--pheno", phenotype, "--condition", condition, "--joint"],
+        );
+        let ours = |file: &str| PathBuf::from(format!("{prefix}.{phenotype}.{file}"));
+        let cond = assert_matches(&ours("cond.tsv.gz"), &format!("cond.{stem}.tsv"));
+        assert_eq!(cond, conditional_rows);
+        let joint = assert_matches(&ours("joint.tsv"), &format!("joint.{stem}.tsv"));
+        assert_eq!(joint, joint_rows);
+    }
 }
 
 /// `--ld-out`: FINEMAP's `.z` and `.ld` of the region, on the samples of every party over the
@@ -140,7 +93,7 @@ fn conditional_and_joint_fits_equal_pooled_least_squares() {
 #[test]
 fn ld_export_equals_the_correlation_of_residualised_pooled_dosages() {
     let dir = tempfile::tempdir().unwrap();
-    let [a, b, c] = compress_with_ld(dir.path(), &[]);
+    let [a, b, c] = compress_with_ld(dir.path());
     let prefix = merge_to(&[&a, &b, &c], &dir.path().join("ld"), &["--ld-out"]);
     for phenotype in ["y1", "y2"] {
         let stem = format!("{prefix}.{phenotype}.1_37000001_40000000");
@@ -191,17 +144,13 @@ fn bad_ld_regions_are_refused() {
     let f = fixtures();
     let out = dir.path().join("a.parquet");
     let base = |extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = [
-            "compress",
-            f.join("party_a.bed").to_str().unwrap(),
-            "--pheno",
-            f.join("party_a.pheno").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let bed = f.join("party_a.bed");
+        let pheno = f.join("party_a.pheno");
+        let mut args = vec!["compress".to_string(), bed.display().to_string()];
+        for (flag, value) in [("--pheno", &pheno), ("--out", &out)] {
+            args.push(flag.to_string());
+            args.push(value.display().to_string());
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         args
     };
@@ -259,7 +208,7 @@ fn bad_ld_regions_are_refused() {
 #[test]
 fn conditioning_on_a_variant_without_ld_sums_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let [a, b, c] = compress_with_ld(dir.path(), &[]);
+    let [a, b, c] = compress_with_ld(dir.path());
     let args = |variant: &str| -> Vec<String> {
         let mut args = vec!["merge".to_string()];
         args.extend([&a, &b, &c].iter().map(|p| p.to_str().unwrap().to_string()));

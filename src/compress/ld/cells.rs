@@ -12,10 +12,10 @@
 //! **withheld**: its row stays, without LD sums, and merge leaves this party out of every joint
 //! fit that includes it. So a kept set never has a small cell between any two of its variants.
 
-use super::sums::{masked_cross, pair_sums, RegionCalls};
+use super::sums::{masked_cross, RegionCalls};
 
 /// Indicator of the observed calls of `calls` for which `carries` holds (column-major n × m).
-fn carriers(calls: &RegionCalls, carries: impl Fn(f64) -> bool) -> RegionCalls {
+fn carriers(calls: &RegionCalls, carries: impl Fn(f64) -> bool) -> Vec<f64> {
     let mut indicator: Vec<f64> = calls
         .x0
         .iter()
@@ -26,41 +26,28 @@ fn carriers(calls: &RegionCalls, carries: impl Fn(f64) -> bool) -> RegionCalls {
             indicator[a * calls.n + i as usize] = 0.0;
         }
     }
-    RegionCalls {
-        n: calls.n,
-        x0: indicator,
-        missing: calls.missing.clone(),
-    }
+    indicator
 }
 
 /// The variants (indices into `calls`, ascending) whose pairwise sums may be released with
 /// minimum cell `min_cell` over the groups given by `masks`; every variant when `min_cell` ≤ 1.
 pub(crate) fn releasable(calls: &RegionCalls, masks: &[&[f64]], min_cell: u64) -> Vec<usize> {
-    let m = calls.len();
+    let (n, m) = (calls.n, calls.len());
     if min_cell <= 1 {
         return (0..m).collect();
     }
     let small = |count: f64| count > 0.0 && count < min_cell as f64;
     let alt = carriers(calls, |x| x > 0.0);
     let reference = carriers(calls, |x| x < 2.0);
-    // Per group, the nine joint-cell count matrices (row-major m × m).
-    let cells: Vec<Vec<Vec<f64>>> = masks
+    // Per group, the four joint-carrier count matrices (row-major m × m).
+    let cells: Vec<[Vec<f64>; 4]> = masks
         .iter()
         .map(|mask| {
-            let alt_sums = pair_sums(&alt, mask);
-            let ref_sums = pair_sums(&reference, mask);
-            let alt_ref = masked_cross(calls.n, m, &alt.x0, &reference.x0, mask);
-            let ref_alt = masked_cross(calls.n, m, &reference.x0, &alt.x0, mask);
-            vec![
-                alt_sums.x0x0,
-                ref_sums.x0x0,
-                alt_ref,
-                ref_alt,
-                alt_sums.x0u,
-                alt_sums.ux0,
-                ref_sums.x0u,
-                ref_sums.ux0,
-                alt_sums.uu,
+            [
+                masked_cross(n, m, &alt, &alt, mask),
+                masked_cross(n, m, &reference, &reference, mask),
+                masked_cross(n, m, &alt, &reference, mask),
+                masked_cross(n, m, &reference, &alt, mask),
             ]
         })
         .collect();
