@@ -18,6 +18,30 @@ fn compress_with_ld(dir: &Path) -> [PathBuf; 3] {
     crate::consortium::compress_consortium_with(dir, &["--ld-region", REGION])
 }
 
+/// `dash compress GENOTYPES --pheno party_NAME.pheno [--covar party_NAME.covar] --out OUT
+/// EXTRA…` (the fixture party's phenotype and, with `covar`, covariate files).
+fn compress_args(
+    genotypes: &Path,
+    name: &str,
+    covar: bool,
+    out: &Path,
+    extra: &[&str],
+) -> Vec<String> {
+    let f = fixtures();
+    let mut args = vec!["compress".to_string(), genotypes.display().to_string()];
+    let mut files = vec![("--pheno", f.join(format!("party_{name}.pheno")))];
+    if covar {
+        files.push(("--covar", f.join(format!("party_{name}.covar"))));
+    }
+    files.push(("--out", out.to_path_buf()));
+    for (flag, value) in files {
+        args.push(flag.to_string());
+        args.push(value.display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 /// Compares dash's rows (a GWAS-SSF file or the joint TSV) with an oracle golden file: the
 /// same variants, alleles and n; β, se and −log10 p within [`ORACLE_TOLERANCE`] relative.
 fn assert_matches(ours: &Path, golden: &str) -> usize {
@@ -143,17 +167,8 @@ fn bad_ld_regions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixtures();
     let out = dir.path().join("a.parquet");
-    let base = |extra: &[&str]| -> Vec<String> {
-        let bed = f.join("party_a.bed");
-        let pheno = f.join("party_a.pheno");
-        let mut args = vec!["compress".to_string(), bed.display().to_string()];
-        for (flag, value) in [("--pheno", &pheno), ("--out", &out)] {
-            args.push(flag.to_string());
-            args.push(value.display().to_string());
-        }
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
-    };
+    let bed = f.join("party_a.bed");
+    let base = |extra: &[&str]| compress_args(&bed, "a", false, &out, extra);
     expect_error(
         dir.path(),
         &base(&["--ld-region", "1:1-5000000"]),
@@ -236,4 +251,46 @@ fn conditioning_on_a_variant_without_ld_sums_is_refused() {
         &["1:38855618:A:C", "no summary holds LD sums"],
     );
     expect_error(dir.path(), &args("1:38855618"), "x.", &["CHR:POS:REF:ALT"]);
+}
+
+/// With the default `--min-cell 5` the LD sums are screened (joint carrier cells) and local
+/// imputation applies to them too; the summaries still merge into conditional fits and an LD
+/// export whose matrix is a correlation matrix.
+#[test]
+fn screened_ld_sums_still_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixtures();
+    let c = f.join("consortium");
+    let mut summaries = Vec::new();
+    for (name, genotypes) in [
+        ("a", c.join("party_a_swapped.bed")),
+        ("b", c.join("party_b.vcf.gz")),
+        ("c", c.join("party_c_subset.bed")),
+    ] {
+        let out = dir.path().join(format!("{name}.parquet"));
+        let extra = ["--covar-categorical", "site", "--ld-region", REGION];
+        let args = compress_args(&genotypes, name, true, &out, &extra);
+        let output = dash_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("withheld by --min-cell 5"), "{stderr}");
+        summaries.push(out);
+    }
+    let paths: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
+    let prefix = merge_to(
+        &paths,
+        &dir.path().join("k5"),
+        &["--pheno", "y1", "--condition", "1:38855618:A:T", "--ld-out"],
+    );
+    let cond = Tsv::read(format!("{prefix}.y1.cond.tsv.gz").as_ref());
+    assert!(!cond.rows.is_empty());
+    let ld = std::fs::read_to_string(format!("{prefix}.y1.1_37000001_40000000.ld")).unwrap();
+    for (a, line) in ld.lines().enumerate() {
+        for (b, value) in line.split(' ').enumerate() {
+            let r: f64 = value.parse().unwrap();
+            assert!(
+                r.abs() <= 1.0 + 1e-12 && (a != b || r == 1.0),
+                "r[{a},{b}] = {r}"
+            );
+        }
+    }
 }
