@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use dash::atomic_file::AtomicFile;
-use dash::error::{Error, IoResultExt, Result};
+use dash::error::{echo, Error, IoResultExt, Result};
 use dash::genotype::bgen::{BgenOptions, RefMode};
 use dash::genotype::select::VariantSelection;
 use dash::genotype::{DosageField, Region};
 use dash::merge::allele_check::AlleleCheckOptions;
+use dash::merge::locus::VariantSpec;
 use dash::merge::MergeOptions;
 use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob, SexJob};
 use dash::samples::SampleSelection;
@@ -285,6 +286,13 @@ struct CompressArgs {
     /// Agreed levels of a categorical covariate, COVAR=L1,L2,… (secure mode; repeatable).
     #[arg(long, requires = "secure", value_name = "COVAR=LEVELS")]
     covar_levels: Vec<String>,
+    /// Also store the pairwise (LD) sums among the variants of CHR:START-END (1-based,
+    /// inclusive), for exact conditional analysis and in-sample LD at merge (repeatable).
+    #[arg(long, value_name = "CHR:START-END")]
+    ld_region: Vec<String>,
+    /// LD regions from a BED file (0-based half-open, as plink2's --extract bed0).
+    #[arg(long, value_name = "FILE.bed")]
+    ld_regions: Option<PathBuf>,
     /// Output summary (.parquet).
     #[arg(long)]
     out: PathBuf,
@@ -334,6 +342,17 @@ struct MergeArgs {
     /// split a merge by chromosome, or look at one locus.
     #[arg(long, value_name = "CHR[:START-END]")]
     region: Option<String>,
+    /// Also write, for every variant of the LD region holding these variants (CHR:POS:REF:ALT,
+    /// comma-separated), its effect conditional on them: PREFIX.<pheno>.cond.tsv.gz (GWAS-SSF).
+    #[arg(long, value_delimiter = ',', value_name = "CHR:POS:REF:ALT")]
+    condition: Option<Vec<String>>,
+    /// Also fit the --condition variants together: PREFIX.<pheno>.joint.tsv.
+    #[arg(long, requires = "condition")]
+    joint: bool,
+    /// Write each LD region's pooled covariate-adjusted correlation matrix and z-scores, as
+    /// FINEMAP's PREFIX.<pheno>.<CHR>_<START>_<END>.z and .ld (read by susieR::susie_rss too).
+    #[arg(long)]
+    ld_out: bool,
     /// Rows each input holds per window of the streaming merge (tests use tiny windows).
     #[arg(long, hide = true, value_name = "N")]
     window_rows: Option<usize>,
@@ -567,6 +586,7 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         min_cell,
         party: args.party.clone(),
         secure,
+        ld_regions: ld_regions(args)?,
         out: args.out.clone(),
         progress: true,
         sex: SexJob {
@@ -579,6 +599,26 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
         },
     };
     run::compress(&job, &mut |line| eprintln!("dash compress: {line}"))
+}
+
+/// `--ld-region` and `--ld-regions`, together.
+fn ld_regions(args: &CompressArgs) -> Result<Vec<Region>> {
+    let mut regions: Vec<Region> = args
+        .ld_region
+        .iter()
+        .map(|text| {
+            Region::parse(text).map_err(|_| {
+                Error::usage(format!(
+                    "--ld-region '{}': expected CHR:START-END",
+                    echo(text)
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    if let Some(path) = &args.ld_regions {
+        regions.extend(dash::compress::ld::regions::read_bed(path)?);
+    }
+    Ok(regions)
 }
 
 fn run_decode(args: &DecodeArgs) -> Result<()> {
@@ -626,6 +666,18 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             max_difference: check_af_diff(args.af_diff)?,
         },
         report: (!args.no_report).then(dash::report::ReportOptions::default),
+        locus: match (&args.condition, args.ld_out) {
+            (None, false) => None,
+            (list, ld_out) => Some(run::LocusJob {
+                condition: list
+                    .iter()
+                    .flatten()
+                    .map(|v| VariantSpec::parse(v))
+                    .collect::<Result<_>>()?,
+                joint: args.joint,
+                ld_out,
+            }),
+        },
     };
     run::merge(&job, &mut |line| eprintln!("dash merge: {line}"))?;
     Ok(())

@@ -15,6 +15,7 @@
 mod dense;
 pub mod disclosure;
 mod fields;
+pub mod ld;
 mod packed;
 pub mod pipeline;
 pub mod sink;
@@ -138,6 +139,7 @@ pub fn single_party_header(
         groups: layouts,
         region: options.region.clone(),
         row_order: Some(crate::summary::RowOrder::Genomic),
+        ld_regions: Vec::new(),
         secure: None,
         sex_chromosomes: options.sex_chromosomes,
     }
@@ -239,8 +241,16 @@ pub fn compress(
     options: &CompressOptions,
     out: &Path,
 ) -> Result<CompressStats> {
-    let header = single_party_header(fields, reader, options);
-    let rules = disclosure::VariantRules {
+    compress_with_ld(reader, fields, options, None, out)
+}
+
+/// The per-variant disclosure rules of a plaintext compress of `reader` ([`disclosure`]).
+pub fn variant_rules(
+    reader: &dyn BlockReader,
+    fields: &SampleFields,
+    options: &CompressOptions,
+) -> disclosure::VariantRules {
+    disclosure::VariantRules {
         min_cell: options.min_cell,
         hard_calls: reader.dosage_field() == "GT",
         group_sizes: fields.groups.iter().map(|g| g.n()).collect(),
@@ -249,8 +259,26 @@ pub fn compress(
             .iter()
             .map(|g| g.phenotypes.join(","))
             .collect(),
+    }
+}
+
+/// [`compress`], with the pairwise sums of LD regions ([`ld::compute`]) in the region rows.
+pub fn compress_with_ld(
+    reader: &mut dyn BlockReader,
+    fields: &SampleFields,
+    options: &CompressOptions,
+    ld: Option<ld::LdSums>,
+    out: &Path,
+) -> Result<CompressStats> {
+    let mut header = single_party_header(fields, reader, options);
+    let rules = variant_rules(reader, fields, options);
+    let sink = match ld {
+        Some(ld) => {
+            header.ld_regions = ld.regions.clone();
+            PlainSink::create(out, &header)?.with_ld(ld)
+        }
+        None => PlainSink::create(out, &header)?,
     };
-    let sink = PlainSink::create(out, &header)?;
     let stats = compress_into(reader, fields, options, &rules, sink)?;
     Ok(CompressStats {
         variants: stats.rows,

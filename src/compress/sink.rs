@@ -14,6 +14,7 @@
 use std::path::Path;
 
 use super::disclosure::{Screened, SuppressedList, VariantRules};
+use super::ld::LdSums;
 use crate::error::Result;
 use crate::summary::{Header, Rows, SummaryWriter};
 
@@ -45,6 +46,8 @@ pub struct PlainSink {
     writer: SummaryWriter,
     suppressed: SuppressedList,
     stats: PlainStats,
+    /// The LD sums the region rows get ([`super::ld`]), and how many rows took theirs.
+    ld: Option<(LdSums, u64)>,
 }
 
 /// What a plaintext compress wrote.
@@ -66,7 +69,15 @@ impl PlainSink {
             writer: SummaryWriter::create(out, header)?,
             suppressed: SuppressedList::create(out)?,
             stats: PlainStats::default(),
+            ld: None,
         })
+    }
+
+    /// Gives the rows of the LD regions their pairwise sums (the header must list the regions:
+    /// they fixed the columns).
+    pub fn with_ld(mut self, ld: LdSums) -> PlainSink {
+        self.ld = Some((ld, 0));
+        self
     }
 }
 
@@ -80,7 +91,10 @@ impl Sink for PlainSink {
         Ok(rules.screen(rows))
     }
 
-    fn write(&mut self, block: Screened) -> Result<u64> {
+    fn write(&mut self, mut block: Screened) -> Result<u64> {
+        if let Some((ld, attached)) = &mut self.ld {
+            *attached += ld.attach(&mut block.rows);
+        }
         self.writer.write(&block.rows)?;
         self.suppressed.write(&block.suppressed)?;
         self.stats.rows += block.rows.len() as u64;
@@ -92,6 +106,14 @@ impl Sink for PlainSink {
     /// Records the counts in the header's disclosure entry, puts the suppressed list and then
     /// the summary in place (the list is removed again if the summary fails).
     fn finish(mut self) -> Result<PlainStats> {
+        if let Some((ld, attached)) = &self.ld {
+            // Both passes screen the same calls with the same rules: a difference is a bug.
+            assert_eq!(
+                *attached,
+                ld.expected_rows(),
+                "every row with LD sums was written once"
+            );
+        }
         for component in &mut self.writer.header_mut().components {
             if let Some(disclosure) = &mut component.disclosure {
                 disclosure.suppressed_variants = self.stats.suppressed;

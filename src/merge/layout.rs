@@ -385,6 +385,19 @@ impl PhenotypeLayout {
         per_component: bool,
         sums: &mut SiteSums,
     ) -> Result<()> {
+        self.member_sums(merged, merged.members(site), target, per_component, sums)
+    }
+
+    /// [`PhenotypeLayout::site_sums`] over some of a site's rows (`members`): a joint fit pools
+    /// only the parties that hold every variant in it.
+    pub(crate) fn member_sums(
+        &self,
+        merged: &Merged,
+        members: &[super::Member],
+        target: &[f64],
+        per_component: bool,
+        sums: &mut SiteSums,
+    ) -> Result<()> {
         let u = self.width();
         sums.atx0.clear();
         sums.atx0.resize(u, 0.0);
@@ -392,7 +405,7 @@ impl PhenotypeLayout {
         sums.atu.resize(u, 0.0);
         sums.x0x0 = 0.0;
         sums.per_component.clear();
-        for m in merged.members(site) {
+        for m in members {
             let input = &merged.inputs[m.input as usize];
             let layout = &self.inputs[m.input as usize];
             let group = layout.group;

@@ -20,6 +20,7 @@ mod components;
 pub mod inputs;
 mod join;
 mod layout;
+pub mod locus;
 mod model;
 pub mod report;
 mod sex;

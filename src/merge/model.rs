@@ -26,6 +26,8 @@ pub(crate) struct Model {
     projection: Projection,
     /// Samples in the set.
     pub n: f64,
+    /// The pooled G of the set in the union layout, centred on `target` (u × u).
+    pub gram: Vec<f64>,
     /// y's centre in `target`, and the total sum of squares R² is relative to: about the mean
     /// when C spans the constant, about 0 otherwise.
     y_target: f64,
@@ -150,7 +152,23 @@ impl Model {
             projection,
             n,
             total_squares,
+            gram,
         })
+    }
+
+    /// The centring of every sum this model takes.
+    pub fn target(&self) -> &[f64] {
+        &self.target
+    }
+
+    /// The factored covariate side.
+    pub fn projection(&self) -> &Projection {
+        &self.projection
+    }
+
+    /// Union-layout indices of the covariate columns (not the party indicators).
+    pub fn columns(&self) -> &[usize] {
+        &self.columns
     }
 
     /// The covariate model `y ~ C` itself, in the covariates' own units (the seed paper's §2).

@@ -106,6 +106,7 @@ impl SummaryOut {
             components,
             region,
             row_order: Some(crate::summary::RowOrder::Genomic),
+            ld_regions: Vec::new(),
             secure: None,
             sex_chromosomes: merged.sex_chromosomes,
         };

@@ -4,8 +4,10 @@
 
 pub mod allele_check;
 pub mod covariates;
+pub mod finemap;
 pub mod float_text;
 pub mod gwas_ssf;
+pub mod joint;
 pub mod loci;
 pub mod meta;
 pub mod skipped;

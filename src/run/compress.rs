@@ -7,7 +7,8 @@ use std::time::Instant;
 use super::merge::check_unique;
 use super::{file_name, party_from_file_name};
 use crate::atomic_file::{check_output_dir, OutputLock};
-use crate::compress::{compress as compress_plain, CompressOptions};
+use crate::compress::ld::{self, LdSums};
+use crate::compress::{compress_with_ld, variant_rules, CompressOptions};
 use crate::error::{echo, Error, Result};
 use crate::genotype::select::{SelectedReader, VariantSelection};
 use crate::genotype::xchr::XchrReader;
@@ -88,6 +89,8 @@ pub struct CompressJob {
     pub party: Option<String>,
     /// Write a masked summary instead of a plaintext one.
     pub secure: Option<SecureJob>,
+    /// `--ld-region`/`--ld-regions`: store the pairwise sums among these regions' variants.
+    pub ld_regions: Vec<Region>,
     /// The summary to write.
     pub out: PathBuf,
     /// Show a progress bar on stderr.
@@ -123,6 +126,12 @@ fn check_arguments(job: &CompressJob) -> Result<()> {
             "--region cannot be used with --secure: the manifest fixes the rows (use one manifest per region instead)",
         ));
     }
+    if job.secure.is_some() && !job.ld_regions.is_empty() {
+        return Err(Error::usage(
+            "--ld-region cannot be used with --secure yet: pairwise LD sums are only written to plaintext summaries",
+        ));
+    }
+    crate::compress::ld::regions::check(job.ld_regions.clone(), job.genotypes.region.as_ref())?;
     check_unique("--pheno-name", job.pheno_names.as_deref())?;
     check_unique("--covar-name", job.covar_names.as_deref())?;
     if job.covar.is_none() && job.covar_names.as_ref().is_some_and(|c| !c.is_empty()) {
@@ -220,7 +229,11 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
         sex_chromosomes: record,
     };
     let Some(secure_job) = &job.secure else {
-        let stats = compress_plain(reader.as_mut(), &fields, &options, &job.out)?;
+        let ld = match job.ld_regions.is_empty() {
+            true => None,
+            false => Some(ld_sums(job, reader.as_ref(), &fields, &options, note)?),
+        };
+        let stats = compress_with_ld(reader.as_mut(), &fields, &options, ld, &job.out)?;
         reader.notes().into_iter().for_each(&mut *note);
         let total = stats.variants + stats.suppressed;
         let share = |count: u64| 100.0 * count as f64 / total.max(1) as f64;
@@ -270,6 +283,33 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
         started.elapsed().as_secs_f64()
     ));
     Ok(())
+}
+
+/// The pairwise sums of the job's LD regions, each read on its own first.
+fn ld_sums(
+    job: &CompressJob,
+    reader: &dyn BlockReader,
+    fields: &SampleFields,
+    options: &CompressOptions,
+    note: &mut dyn FnMut(String),
+) -> Result<LdSums> {
+    let regions = ld::regions::check(job.ld_regions.clone(), job.genotypes.region.as_ref())?;
+    let open = |region: &Region| {
+        GenotypeSource {
+            region: Some(region.clone()),
+            ..job.genotypes.clone()
+        }
+        .open()
+    };
+    let rules = variant_rules(reader, fields, options);
+    let sums = ld::compute(&open, fields, &rules, &regions)?;
+    for region in &sums.regions {
+        note(format!(
+            "LD region {}: pairwise sums among {} variants ({} withheld by --min-cell {})",
+            region.region, region.variants, region.withheld_variants, job.min_cell
+        ));
+    }
+    Ok(sums)
 }
 
 /// The sample fields: as the files give them, or in secure mode in the agreed layout (names

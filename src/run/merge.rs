@@ -49,6 +49,8 @@ pub struct MergeJob {
     /// Write `PREFIX.report.html` and its plots once the merge's files are in place (`None`:
     /// `--no-report`).
     pub report: Option<ReportOptions>,
+    /// `--condition` (and `--joint`): conditional fits in an LD region; `None` for none.
+    pub locus: Option<super::LocusJob>,
 }
 
 /// What a merge run wrote.
@@ -265,6 +267,11 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
 
     let options = &job.options;
     kind.check(options)?;
+    if job.locus.is_some() && !matches!(kind, InputKind::Plaintext) {
+        return Err(Error::usage(
+            "--condition needs plaintext summaries with LD sums (--ld-region is not available in secure mode)",
+        ));
+    }
     let phenotypes = options
         .phenotypes
         .clone()
@@ -419,6 +426,12 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             headers.component_count(),
             path.display()
         ));
+    }
+    if let Some(locus) = &job.locus {
+        let (written, lines) =
+            super::locus::write_locus(&job.summaries, &job.out, &phenotypes, options, locus)?;
+        lines.into_iter().for_each(&mut note);
+        files.extend(written);
     }
     note(format!(
         "finished in {:.2}s",

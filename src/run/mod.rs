@@ -8,10 +8,12 @@
 
 mod compress;
 mod decode;
+mod locus;
 mod merge;
 
 pub use compress::{compress, CompressJob, GenotypeSource, SecureJob, SexJob};
 pub use decode::{decode, DecodeReport};
+pub use locus::{conditional_path, joint_path, LocusJob};
 pub(crate) use merge::check_unique;
 pub use merge::{merge, open_inputs, Inputs, MergeJob, MergeReport};
 

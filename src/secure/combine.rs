@@ -398,6 +398,7 @@ fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>
         }],
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
+        ld_regions: Vec::new(),
         secure: None,
         sex_chromosomes: first.sex_chromosomes,
     }

@@ -292,6 +292,7 @@ fn masked_header(
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
         sex_chromosomes: options.sex_chromosomes,
+        ld_regions: Vec::new(),
         secure: Some(SecureSection {
             scheme: SCHEME.to_string(),
             party,

@@ -20,6 +20,7 @@
 pub mod field;
 pub mod id;
 pub mod integrity;
+pub mod ld;
 pub mod order;
 pub mod read;
 pub mod schema;
@@ -87,6 +88,10 @@ pub struct Header {
     /// of a merge must agree on them ([`sex`]).
     #[serde(default)]
     pub sex_chromosomes: sex::SexChromosomes,
+    /// The `--ld-region`s whose pairwise sums the rows carry ([`ld`]); empty in most files, whose
+    /// rows then have no LD columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ld_regions: Vec<ld::LdRegion>,
 }
 
 /// How a summary's rows are ordered (the header's `row_order`).
@@ -238,6 +243,9 @@ pub struct Rows {
     pub groups: Vec<GroupSums>,
     /// Per row, QC counts summed over its components.
     pub qc: Vec<QcCounts>,
+    /// Per row, its LD sums ([`ld`]) — or empty when no row of these has any (the usual case:
+    /// then nothing per row is kept).
+    pub ld: Vec<Option<ld::LdRow>>,
 }
 
 impl Rows {
@@ -261,6 +269,11 @@ impl Rows {
 
     /// Moves every row of `other` to the end of these.
     pub fn append(&mut self, other: &mut Rows) {
+        if !(self.ld.is_empty() && other.ld.is_empty()) {
+            self.ld.resize(self.len(), None);
+            other.ld.resize(other.len(), None);
+            self.ld.append(&mut other.ld);
+        }
         self.variants.append(&mut other.variants);
         self.components.append(&mut other.components);
         self.qc.append(&mut other.qc);
@@ -277,6 +290,10 @@ impl Rows {
             variants: self.variants.split_off(at),
             components: self.components.split_off(at),
             qc: self.qc.split_off(at),
+            ld: match self.ld.is_empty() {
+                true => Vec::new(),
+                false => self.ld.split_off(at),
+            },
             groups: self
                 .groups
                 .iter_mut()
@@ -301,11 +318,22 @@ impl Rows {
         self.variants.push(other.variants[r].clone());
         self.components.push(other.components[r].clone());
         self.qc.push(other.qc[r]);
+        if let Some(Some(ld)) = other.ld.get(r) {
+            self.ld.resize(self.variants.len() - 1, None);
+            self.ld.push(Some(ld.clone()));
+        } else if !self.ld.is_empty() {
+            self.ld.push(None);
+        }
         for (sums, from) in self.groups.iter_mut().zip(&other.groups) {
             sums.atx0.extend_from_slice(from.atx0(r));
             sums.atu.extend_from_slice(from.atu(r));
             sums.x0x0.push(from.x0x0[r]);
         }
+    }
+
+    /// The LD sums of row `r`, if it has any.
+    pub fn ld(&self, r: usize) -> Option<&ld::LdRow> {
+        self.ld.get(r).and_then(Option::as_ref)
     }
 
     /// Empty rows of the same widths.

@@ -156,8 +156,7 @@ pub(crate) fn open_spill(path: &Path, header: &Header) -> Result<RowStream> {
 
 /// Checks that the file has every column of the header's layout, with its type.
 fn check_columns(path: &Path, header: &Header, actual: &arrow_schema::SchemaRef) -> Result<()> {
-    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
-    let expected = schema::schema(&widths);
+    let expected = schema::for_header(header);
     for field in expected.fields() {
         match actual.field_with_name(field.name()) {
             Ok(found) if found.data_type() == field.data_type() => {}

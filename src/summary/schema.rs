@@ -12,6 +12,8 @@
 //! | `g{k}_x0x0` | float64 | `x0·x0` of group k |
 //! | `hom_ref`, `het`, `hom_alt`, `missing`, `observed` | uint64 | hard-call counts, missing and observed calls over the contributed samples (those in a phenotype group) |
 //! | `dosage_sum`, `dosage_sq_sum` | float64 | Σx and Σx² of observed ALT dosages over the contributed samples |
+//! | `ld_region` | uint32, nullable | only with LD regions: the row's region ([`super::ld`]) |
+//! | `g{k}_ld` | list<float64>, nullable | only with LD regions: the row's pairwise sums of group k |
 
 use std::sync::Arc;
 
@@ -42,7 +44,31 @@ pub const QC_COUNT_COLUMNS: [&str; 5] = ["hom_ref", "het", "hom_alt", "missing",
 /// QC dosage-sum columns, in order.
 pub const QC_SUM_COLUMNS: [&str; 2] = ["dosage_sum", "dosage_sq_sum"];
 
-/// The Arrow schema for groups of the given widths.
+/// The Arrow schema of a file with this header: [`schema`], plus the LD columns when it lists
+/// LD regions ([`super::ld`]).
+pub fn for_header(header: &super::Header) -> SchemaRef {
+    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+    let base = schema(&widths);
+    if header.ld_regions.is_empty() {
+        return base;
+    }
+    let mut fields: Vec<ArrowField> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(ArrowField::new(
+        super::ld::REGION_COLUMN,
+        DataType::UInt32,
+        true,
+    ));
+    for k in 0..widths.len() {
+        fields.push(ArrowField::new(
+            super::ld::group_column(k),
+            DataType::List(sums_item()),
+            true,
+        ));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// The Arrow schema for groups of the given widths (no LD columns).
 pub fn schema(widths: &[usize]) -> SchemaRef {
     let mut fields = vec![
         ArrowField::new("chrom", DataType::Utf8, false),

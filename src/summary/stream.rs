@@ -279,5 +279,64 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
         sums.atu = list_values(&atu);
         sums.x0x0 = column(&x0x0).as_primitive::<Float64Type>().values()[..n].to_vec();
     }
+    if !header.ld_regions.is_empty() {
+        rows.ld = decode_ld(path, header, batch, first_row)?;
+    }
     Ok(rows)
+}
+
+/// The LD sums of a batch's rows ([`super::ld`]), checked: a known region, 4·m finite values per
+/// group, a list in every group exactly when the row has a region.
+fn decode_ld(
+    path: &Path,
+    header: &Header,
+    batch: &RecordBatch,
+    first_row: usize,
+) -> Result<Vec<Option<super::ld::LdRow>>> {
+    let column = |name: &str| batch.column_by_name(name).expect("schema checked");
+    let regions = column(super::ld::REGION_COLUMN).as_primitive::<UInt32Type>();
+    let lists: Vec<_> = (0..header.groups.len())
+        .map(|k| column(&super::ld::group_column(k)).as_list::<i32>())
+        .collect();
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for r in 0..batch.num_rows() {
+        let bad = |message: String| {
+            Err(Error::input(path, message).at(format!("row {}", first_row + r + 1)))
+        };
+        if regions.is_null(r) {
+            if lists.iter().any(|l| l.is_valid(r)) {
+                return bad("LD sums without an ld_region".to_string());
+            }
+            out.push(None);
+            continue;
+        }
+        let region = regions.value(r);
+        let Some(record) = header.ld_regions.get(region as usize) else {
+            return bad(format!(
+                "ld_region {region} out of range (the header lists {})",
+                header.ld_regions.len()
+            ));
+        };
+        let expected = 4 * record.variants as usize;
+        let mut groups = Vec::with_capacity(lists.len());
+        for (k, list) in lists.iter().enumerate() {
+            if list.is_null(r) {
+                return bad(format!(
+                    "group {k}: no LD sums in a row of LD region {region}"
+                ));
+            }
+            let values = list.value(r);
+            let values = values.as_primitive::<Float64Type>().values();
+            if values.len() != expected || values.iter().any(|v| !v.is_finite()) {
+                return bad(format!(
+                    "group {k}: LD sums of region {} must be {expected} finite values, found {}",
+                    record.region,
+                    values.len()
+                ));
+            }
+            groups.push(values.to_vec());
+        }
+        out.push(Some(super::ld::LdRow { region, groups }));
+    }
+    Ok(out)
 }

@@ -53,8 +53,7 @@ impl SummaryWriter {
     /// Creates the file; the header goes into the footer (as it is when the file is finished:
     /// see [`SummaryWriter::header_mut`]).
     pub fn create(path: &Path, header: &Header) -> Result<SummaryWriter> {
-        let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
-        let schema = schema::schema(&widths);
+        let schema = schema::for_header(header);
         let properties = properties(header).set_key_value_metadata(None).build();
         let writer = open_writer(path, &schema, properties)?;
         let mut header = header.clone();
@@ -291,7 +290,33 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
             rows.qc.iter().map(sum),
         )));
     }
+    if schema.column_with_name(super::ld::REGION_COLUMN).is_some() {
+        push_ld_columns(&mut columns, rows);
+    }
     RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
+}
+
+/// The nullable `ld_region` and `g{k}_ld` columns of `rows` ([`super::ld`]).
+fn push_ld_columns(columns: &mut Vec<ArrayRef>, rows: &Rows) {
+    let ld = |r: usize| rows.ld(r);
+    columns.push(Arc::new(UInt32Array::from_iter(
+        (0..rows.len()).map(|r| ld(r).map(|l| l.region)),
+    )));
+    for g in 0..rows.groups.len() {
+        let lengths = (0..rows.len()).map(|r| ld(r).map_or(0, |l| l.groups[g].len()));
+        let offsets = OffsetBuffer::from_lengths(lengths);
+        let values: Vec<f64> = (0..rows.len())
+            .filter_map(ld)
+            .flat_map(|l| l.groups[g].iter().copied())
+            .collect();
+        let nulls = arrow_buffer::NullBuffer::from_iter((0..rows.len()).map(|r| ld(r).is_some()));
+        columns.push(Arc::new(ListArray::new(
+            schema::sums_item(),
+            offsets,
+            Arc::new(Float64Array::from(values)),
+            Some(nulls),
+        )));
+    }
 }
 
 #[cfg(test)]
@@ -333,6 +358,7 @@ mod tests {
             }],
             region: None,
             row_order: None,
+            ld_regions: Vec::new(),
             secure: None,
             sex_chromosomes: Default::default(),
         }
@@ -397,6 +423,76 @@ mod tests {
         // No run file is left beside the output.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    /// The header of [`header`] with one LD region of `m` rows.
+    fn ld_header(m: u64) -> Header {
+        let mut header = header();
+        header.ld_regions = vec![crate::summary::ld::LdRegion {
+            region: "1:1-100".to_string(),
+            variants: m,
+            withheld_variants: 0,
+        }];
+        header
+    }
+
+    /// LD sums stay with their rows through sorting and spilled runs; rows without them read
+    /// back without.
+    #[test]
+    fn ld_sums_stay_with_their_rows_through_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.parquet");
+        let (total, m) = (300, 100);
+        let mut writer = SummaryWriter::create(&path, &ld_header(m as u64)).unwrap();
+        writer.sorter.capacity = 13;
+        for chunk in (0..total).collect::<Vec<_>>().chunks(17) {
+            let mut rows = Rows::with_widths([2]);
+            for &i in chunk {
+                row(&mut rows, i);
+                if i % 3 == 0 {
+                    rows.ld.resize(rows.len() - 1, None);
+                    rows.ld.push(Some(crate::summary::ld::LdRow {
+                        region: 0,
+                        groups: vec![vec![i as f64; 4 * m]],
+                    }));
+                }
+            }
+            writer.write(&rows).unwrap();
+        }
+        writer.finish().unwrap();
+        let rows = crate::summary::read_summary(&path).unwrap().rows;
+        assert_eq!(rows.len(), total);
+        for r in 0..rows.len() {
+            let i = rows.groups[0].atx0(r)[1] as usize;
+            match rows.ld(r) {
+                Some(ld) => assert_eq!(ld.groups[0], vec![i as f64; 4 * m]),
+                None => assert_ne!(i % 3, 0, "row {i} lost its LD sums"),
+            }
+        }
+    }
+
+    /// An LD row naming a region the header does not list, or of the wrong length, is refused
+    /// with the row.
+    #[test]
+    fn bad_ld_rows_are_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for (region, length, needle) in [
+            (3, 8, "ld_region 3 out of range"),
+            (0, 5, "must be 8 finite values, found 5"),
+        ] {
+            let path = dir.path().join(format!("b{region}.parquet"));
+            let mut writer = SummaryWriter::create(&path, &ld_header(2)).unwrap();
+            let mut rows = Rows::with_widths([2]);
+            row(&mut rows, 0);
+            rows.ld = vec![Some(crate::summary::ld::LdRow {
+                region,
+                groups: vec![vec![0.5; length]],
+            })];
+            writer.write(&rows).unwrap();
+            writer.finish().unwrap();
+            let error = crate::summary::read_summary(&path).unwrap_err().to_string();
+            assert!(error.contains(needle) && error.contains("row 1"), "{error}");
+        }
     }
 
     /// A file whose header says sorted but whose rows are not (hand-made) is refused, naming

@@ -21,6 +21,11 @@ fn consortium() -> PathBuf {
 /// Compresses the three consortium parties: a (PLINK 1, half the alleles swapped), b (VCF,
 /// lacking some variants), c (PLINK 1, lacking others).
 fn compress_consortium(dir: &Path) -> [PathBuf; 3] {
+    compress_consortium_with(dir, &[])
+}
+
+/// [`compress_consortium`] with more compress arguments.
+pub(crate) fn compress_consortium_with(dir: &Path, extra: &[&str]) -> [PathBuf; 3] {
     let f = fixtures();
     let c = consortium();
     let parties = [
@@ -36,7 +41,7 @@ fn compress_consortium(dir: &Path) -> [PathBuf; 3] {
             &f.join(format!("party_{name}.covar")),
             name,
             &out,
-            &[],
+            extra,
         );
         out
     })

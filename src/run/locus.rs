@@ -1,0 +1,229 @@
+//! `dash merge --condition … [--joint]`: the joint and conditional fits of one LD region.
+//!
+//! The region is the LD region ([`crate::summary::ld`]) of each summary that holds the first
+//! conditioning variant; each summary's rows of its region are read (a region read of the
+//! sorted file), joined across summaries as any merge joins them, and fitted per phenotype by
+//! [`crate::merge::locus`].
+
+use std::path::PathBuf;
+
+use crate::atomic_file::AtomicFile;
+use crate::error::{Error, Result};
+use crate::genotype::Region;
+use crate::merge::locus::{find_sites, LocusFits, VariantSpec};
+use crate::merge::{InputKind, MergeOptions, Merged, PhenotypeLayout, VariantResult};
+use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::regression::{Outcome, SkipReason};
+use crate::summary::read::open_stream;
+use crate::summary::{Rows, Summary};
+
+/// What to fit in the region of the conditioning variants.
+#[derive(Debug, Clone, Default)]
+pub struct LocusJob {
+    /// `--condition`: the variants to condition on.
+    pub condition: Vec<VariantSpec>,
+    /// `--joint`: also fit the conditioning variants together.
+    pub joint: bool,
+    /// `--ld-out`: write every LD region's correlation matrix and z-scores.
+    pub ld_out: bool,
+}
+
+/// `PREFIX.<pheno>.cond.tsv.gz`.
+pub fn conditional_path(prefix: &std::path::Path, phenotype: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "{}.{phenotype}.cond.tsv.gz",
+        prefix.to_string_lossy()
+    ))
+}
+
+/// `PREFIX.<pheno>.joint.tsv`.
+pub fn joint_path(prefix: &std::path::Path, phenotype: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "{}.{phenotype}.joint.tsv",
+        prefix.to_string_lossy()
+    ))
+}
+
+/// Reads every summary's rows of the LD region `pick` chooses from its header (none for a
+/// summary where it chooses none) and joins them; `None` when no summary has one.
+fn region_rows(
+    paths: &[PathBuf],
+    pick: impl Fn(&[crate::summary::ld::LdRegion]) -> Option<usize>,
+) -> Result<Option<Merged>> {
+    let mut summaries = Vec::with_capacity(paths.len());
+    let mut any = false;
+    for path in paths {
+        let header = open_stream(path, None)?.header().clone();
+        let widths = header.groups.iter().map(|g| g.fields.len());
+        let mut rows = Rows::with_widths(widths);
+        if let Some(index) = pick(&header.ld_regions) {
+            any = true;
+            let region = Region::parse(&header.ld_regions[index].region)?;
+            let mut stream = open_stream(path, Some(region))?;
+            while let Some(batch) = stream.next_rows()? {
+                for r in 0..batch.len() {
+                    if batch.ld(r).is_some_and(|ld| ld.region as usize == index) {
+                        rows.push_row(&batch, r);
+                    }
+                }
+            }
+        }
+        summaries.push(Summary {
+            path: path.clone(),
+            header,
+            rows,
+        });
+    }
+    match any {
+        true => Merged::from_summaries(summaries, InputKind::Plaintext).map(Some),
+        false => Ok(None),
+    }
+}
+
+/// The region of `regions` holding `variant`.
+fn holding(regions: &[crate::summary::ld::LdRegion], variant: &VariantSpec) -> Option<usize> {
+    regions.iter().position(|record| {
+        Region::parse(&record.region).is_ok_and(|r| r.contains(&variant.chrom, variant.pos))
+    })
+}
+
+/// Fits and writes the conditional (and joint) results of every phenotype; returns the files
+/// (uncommitted) and the log lines.
+pub fn write_locus(
+    paths: &[PathBuf],
+    prefix: &std::path::Path,
+    phenotypes: &[String],
+    options: &MergeOptions,
+    job: &LocusJob,
+) -> Result<(Vec<AtomicFile>, Vec<String>)> {
+    let mut files = Vec::new();
+    let mut lines = Vec::new();
+    if job.ld_out {
+        write_ld(paths, prefix, phenotypes, options, &mut files, &mut lines)?;
+    }
+    let Some(first) = job.condition.first() else {
+        return Ok((files, lines));
+    };
+    let merged = region_rows(paths, |regions| holding(regions, first))?.ok_or_else(|| {
+        Error::inputs(format!(
+            "--condition {first}: no summary holds LD sums of a region containing it (compress with --ld-region CHR:START-END covering it)"
+        ))
+    })?;
+    let given = find_sites(&merged, &job.condition)?;
+    let names: Vec<String> = job.condition.iter().map(ToString::to_string).collect();
+    for phenotype in phenotypes {
+        let layout = PhenotypeLayout::new(&merged, phenotype, options)?;
+        let mut fits = LocusFits::new(&merged, &layout, options)?;
+        let mut results: Vec<VariantResult> = Vec::with_capacity(merged.sites.len());
+        for site in 0..merged.sites.len() {
+            results.push(match given.contains(&site) {
+                true => VariantResult {
+                    n: 0,
+                    eaf: f64::NAN,
+                    n_missing: 0.0,
+                    outcome: Outcome::Skipped(SkipReason::ConstantOrCollinear),
+                },
+                false => fits.test(site, &given)?,
+            });
+        }
+        let path = conditional_path(prefix, phenotype);
+        let mut writer = GwasSsfWriter::create(&path)?;
+        writer.append(&merged, &results)?;
+        let (file, written) = writer.finish()?;
+        files.push(file);
+        lines.push(format!(
+            "{phenotype}: conditional on {}: {} of {} variants of the region tested → {}",
+            names.join(", "),
+            written.rows,
+            merged.sites.len() - given.len(),
+            path.display()
+        ));
+        if job.joint {
+            let mut rows = Vec::with_capacity(given.len());
+            for (i, &site) in given.iter().enumerate() {
+                let others: Vec<usize> = given
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, &s)| s)
+                    .collect();
+                let result = fits.test(site, &others)?;
+                rows.push((merged.variant(&merged.sites[site]).clone(), result));
+            }
+            let path = joint_path(prefix, phenotype);
+            files.push(crate::output::joint::write(&path, &rows)?);
+            lines.push(format!(
+                "{phenotype}: joint fit of {} → {}",
+                names.join(", "),
+                path.display()
+            ));
+        }
+    }
+    Ok((files, lines))
+}
+
+/// `--ld-out`: per LD region (by its text, over every summary listing it) and phenotype,
+/// `PREFIX.<pheno>.<CHR>_<START>_<END>.z` and `.ld`.
+fn write_ld(
+    paths: &[PathBuf],
+    prefix: &std::path::Path,
+    phenotypes: &[String],
+    options: &MergeOptions,
+    files: &mut Vec<AtomicFile>,
+    lines: &mut Vec<String>,
+) -> Result<()> {
+    let mut regions: Vec<String> = Vec::new();
+    for path in paths {
+        for record in open_stream(path, None)?.header().ld_regions.iter() {
+            if !regions.contains(&record.region) {
+                regions.push(record.region.clone());
+            }
+        }
+    }
+    if regions.is_empty() {
+        return Err(Error::inputs(
+            "--ld-out: no summary holds LD sums (compress with --ld-region)",
+        ));
+    }
+    for region in &regions {
+        let pick =
+            |list: &[crate::summary::ld::LdRegion]| list.iter().position(|r| &r.region == region);
+        let Some(merged) = region_rows(paths, pick)? else {
+            continue;
+        };
+        let parsed = Region::parse(region)?;
+        let tag = format!("{}_{}_{}", parsed.chrom, parsed.start, parsed.end);
+        for phenotype in phenotypes {
+            let layout = PhenotypeLayout::new(&merged, phenotype, options)?;
+            let mut fits = LocusFits::new(&merged, &layout, options)?;
+            let Some(export) = fits.export()? else {
+                lines.push(format!("{phenotype}: LD region {region}: no variant every party holds; nothing exported"));
+                continue;
+            };
+            let variants: Vec<_> = export
+                .sites
+                .iter()
+                .map(|&s| merged.variant(&merged.sites[s]))
+                .collect();
+            let stem = format!("{}.{phenotype}.{tag}", prefix.to_string_lossy());
+            files.extend(crate::output::finemap::write(
+                &stem,
+                &variants,
+                &export.results,
+                &export.correlation,
+            )?);
+            let parties: Vec<&str> = export
+                .parties
+                .iter()
+                .map(|&c| merged.parties()[c as usize])
+                .collect();
+            lines.push(format!(
+                "{phenotype}: LD region {region}: {} variants, parties {} (n {}) → {stem}.z, {stem}.ld",
+                variants.len(),
+                parties.join("+"),
+                export.results.first().map_or(0, |r| r.n)
+            ));
+        }
+    }
+    Ok(())
+}
