@@ -91,7 +91,7 @@ pub fn compute(
         .iter()
         .map(|&(offset, _)| &stacked.by_column[offset * n..(offset + 1) * n])
         .collect();
-    let summer = BlockSummer::new(fields);
+    let summer = BlockSummer::new(fields, rules.hard_calls);
     let mut out = LdSums::default();
     for (index, region) in regions.iter().enumerate() {
         let mut reader = open(region)?;
@@ -141,19 +141,23 @@ fn surviving_variants(
         }
         let columns: Vec<Vec<f64>> = (0..block.len()).map(|v| block.dosages_of(v, n)).collect();
         let missing = std::mem::take(&mut block.missing);
-        let (raw_qc, read_variants) = (block.qc.clone(), block.variants.clone());
+        let read_variants = block.variants.clone();
         block.missing = missing.clone();
+        let rows = summer.rows(&mut block);
+        // Missing calls among the contributed samples, before the rules impute any.
+        let missing_before: Vec<u64> = rows.qc.iter().map(|q| q.missing).collect();
         // The rules keep rows in order and drop the suppressed ones: walk both in step.
-        let screened = rules.screen(summer.rows(&mut block)).rows;
+        let screened = rules.screen(rows).rows;
         let mut next = 0;
         for (v, (mut x0, mut missing)) in columns.into_iter().zip(missing).enumerate() {
             if screened.variants.get(next) != Some(&read_variants[v]) {
                 continue; // suppressed: no row, no LD sums
             }
-            if raw_qc[v].missing > 0 && screened.qc[next].missing == 0 {
-                // Imputed locally by the disclosure rules: so are its pairwise sums.
-                let observed = rules.n_samples as u64 - raw_qc[v].missing;
-                let mean = raw_qc[v].dosage_sum / observed as f64;
+            let qc = &screened.qc[next];
+            if missing_before[v] > 0 && qc.missing == 0 {
+                // Imputed locally by the disclosure rules (with the observed mean over the
+                // contributed samples): so are its pairwise sums.
+                let mean = qc.dosage_sum / qc.observed as f64;
                 for &i in &missing {
                     x0[i as usize] = mean;
                 }
