@@ -30,8 +30,8 @@ pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, 
 
 /// QC counts of every variant over the contributed samples ([`StackedFields::contributed`]):
 /// missing and observed calls, Σx and Σx² always; hom-REF/het/hom-ALT when the dosages are
-/// `hard_calls` (0, 1 or 2 copies, so a haploid ALT call counts as a het until the chrX rules
-/// come; with `DS` all three stay 0: an expected dosage is not a genotype).
+/// `hard_calls` (0, 1 or 2 copies; the readers count a haploid call as the homozygous one, as
+/// plink2 imports it; with `DS` all three stay 0: an expected dosage is not a genotype).
 pub(crate) fn counts(
     fields: &StackedFields,
     block: &GenotypeBlock,

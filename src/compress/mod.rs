@@ -207,6 +207,9 @@ pub struct BlockSummer {
     stacked: StackedFields,
     kernel: PackedKernel,
     hard_calls: bool,
+    /// The chrX record, when its model codes males 0..1 (`--xchr-model 1`): there a male's
+    /// coded dosage (0, ½, 1) is not a genotype, so those rows get no genotype counts.
+    males_halved: Option<crate::summary::sex::SexChromosomes>,
 }
 
 impl BlockSummer {
@@ -219,7 +222,17 @@ impl BlockSummer {
             stacked,
             kernel,
             hard_calls,
+            males_halved: None,
         }
+    }
+
+    /// Under `--xchr-model 1` (see [`crate::genotype::xchr`]), the non-PAR chrX rows carry the
+    /// dosage sums of the coded calls but no hom-REF/het/hom-ALT counts, as for `DS`: a male's
+    /// coded ½ or 1 is not a genotype. Other models change nothing.
+    pub fn with_chrx(mut self, record: crate::summary::sex::SexChromosomes) -> BlockSummer {
+        use crate::summary::sex::XchrModel;
+        self.males_halved = (record.xchr_model == XchrModel::Haploid).then_some(record);
+        self
     }
 
     /// Genotype samples (rows of the stacked fields).
@@ -230,7 +243,15 @@ impl BlockSummer {
     /// The rows of one block, as read (this completes its decoding and moves its variants and
     /// counts into the rows).
     pub fn rows(&self, block: &mut GenotypeBlock) -> Rows {
-        block_rows(&self.stacked, &self.kernel, self.hard_calls, block)
+        let mut rows = block_rows(&self.stacked, &self.kernel, self.hard_calls, block);
+        if let Some(record) = &self.males_halved {
+            for (v, qc) in rows.variants.iter().zip(rows.qc.iter_mut()) {
+                if record.is_sex_modelled(&v.chrom, v.pos) {
+                    (qc.hom_ref, qc.het, qc.hom_alt) = (0, 0, 0);
+                }
+            }
+        }
+        rows
     }
 }
 
@@ -297,7 +318,8 @@ pub fn compress_into<S: Sink>(
     encoder: &S::Encoder,
     mut sink: S,
 ) -> Result<S::Stats> {
-    let summer = BlockSummer::new(fields, reader.dosage_field() == "GT");
+    let summer =
+        BlockSummer::new(fields, reader.dosage_field() == "GT").with_chrx(options.sex_chromosomes);
     let block_size = options
         .block_size
         .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));

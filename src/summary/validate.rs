@@ -132,7 +132,12 @@ fn check_row(
             qc.dosage_sum, qc.dosage_sq_sum
         ));
     }
-    let all_hard = components.iter().all(|&c| hard_calls[c as usize]);
+    // Under `--xchr-model 1` a male's coded non-PAR chrX dosage (0, ½, 1) is not a genotype:
+    // those rows carry no genotype counts.
+    let chrx = &header.sex_chromosomes;
+    let males_halved = chrx.xchr_model == super::sex::XchrModel::Haploid
+        && chrx.is_sex_modelled(&rows.variants[r].chrom, rows.variants[r].pos);
+    let all_hard = !males_halved && components.iter().all(|&c| hard_calls[c as usize]);
     for (k, sums) in rows.groups.iter().enumerate() {
         let (atx0, atu, x0x0) = (sums.atx0(r), sums.atu(r), sums.x0x0[r]);
         let what = || format!("group {k} ({})", header.groups[k].phenotypes.join(","));
