@@ -10,6 +10,7 @@ mod files;
 mod fuzz;
 mod integrity;
 mod pgen;
+mod phenotypes;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;
