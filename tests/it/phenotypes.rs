@@ -34,7 +34,7 @@ fn lacks(party: usize, i: usize, pattern: usize) -> bool {
     match pattern {
         0 => false,
         1 => (i * 7 + 3) % 10 < 2,
-        _ => (i + party) % (3 + party) == 0,
+        _ => (i + party).is_multiple_of(3 + party),
     }
 }
 
