@@ -156,10 +156,12 @@ pub fn disclosure_record(min_cell: u64, rules: &[&str]) -> Disclosure {
 /// The field width ΣJ (over all groups: per group the intercept, the covariates and its
 /// phenotypes) from which packed hard calls are summed by GEMM rather than by the table kernel.
 ///
-/// Measured (`cargo test --release --lib kernel_crossover -- --ignored --nocapture`, N = 20,000,
-/// 2,048 variants, one thread, 2026-11-27, machine loaded by other builds): GEMM and table
-/// kernel tie at about ΣJ = 30; below, the table kernel wins (ΣJ = 12: 1.6× faster), above,
-/// GEMM does (ΣJ = 111: 4.5× faster). docs/benchmarks.md has the table.
+/// Measured (`cargo test --lib kernel_crossover -- --ignored --nocapture`: N = 20,000, 2,048
+/// variants, one thread; 2026-11-27, test profile, load average 8–10 from other builds): the
+/// table kernel is faster up to ΣJ = 20 (ΣJ = 12, one phenotype and 10 covariates: 0.198 s
+/// against 0.224 s), the two tie at 24–28, and GEMM is faster from 32 on (1.1–1.3× at 32–52,
+/// 3.9× at 61 where the table kernel leaves its specialised widths, 4.5× at 111, 100
+/// phenotypes). docs/benchmarks.md has the table.
 pub const GEMM_MIN_WIDTH: usize = 32;
 
 /// How a block of packed hard calls is summed, chosen once per run from the field width.
