@@ -338,6 +338,10 @@ struct MergeArgs {
     /// Also write the merged sums as a summary, to merge with later batches.
     #[arg(long, value_name = "FILE.parquet")]
     summary_out: Option<PathBuf>,
+    /// Write to each GWAS-SSF file only the rows with -log10 p ≥ X (PheWAS-scale runs; the
+    /// skipped lists, loci, λGC and --summary-out still cover every variant).
+    #[arg(long, value_name = "X")]
+    pheno_out_min_log10p: Option<f64>,
     /// Merge only the variants in CHR or CHR:START-END (reads only the row groups holding it):
     /// split a merge by chromosome, or look at one locus.
     #[arg(long, value_name = "CHR[:START-END]")]
@@ -561,6 +565,16 @@ fn parse_build(text: &str) -> Result<Build> {
     })
 }
 
+/// `--pheno-out-min-log10p X`: a finite X ≥ 0 (0 keeps every row).
+fn check_min_log10p(x: Option<f64>) -> Result<Option<f64>> {
+    match x {
+        Some(x) if !(x.is_finite() && x >= 0.0) => Err(Error::usage(format!(
+            "--pheno-out-min-log10p must be a number ≥ 0 (a -log10 p), not {x}"
+        ))),
+        x => Ok(x),
+    }
+}
+
 fn run_compress(args: &CompressArgs) -> Result<()> {
     let min_cell = check_min_cell(args.min_cell)?;
     let genotypes = args.input.source()?;
@@ -660,6 +674,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             genotyping_technology: args.description.genotyping_technology.clone(),
         },
         summary_out: args.summary_out.clone(),
+        min_neg_log10_p: check_min_log10p(args.pheno_out_min_log10p)?,
         region: args.region.as_deref().map(Region::parse).transpose()?,
         window_rows: args.window_rows,
         allele_check: AlleleCheckOptions {

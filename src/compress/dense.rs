@@ -1,31 +1,85 @@
-//! Sums from real-valued dosages (DS): one GEMM `WᵀX0` per block.
+//! Sums by GEMM: `WᵀX0` for a slab of dosage columns, with faer on one thread (blocks are
+//! already summed in parallel).
+//!
+//! Real-valued dosages (DS) always take this path. Packed hard calls take it too when the
+//! field width is large (many phenotypes): their calls are expanded, a slab of variants at a
+//! time, into f64 dosages (0, 1, 2, exact) and multiplied. The table kernel
+//! ([`super::packed`]) costs O(width) per packed byte and loses its specialised code past 64
+//! table lanes; a GEMM costs O(width) per call too but runs near the FMA peak. Where one
+//! overtakes the other was measured, not guessed: see [`super::GEMM_MIN_WIDTH`].
+
+use std::cell::RefCell;
 
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::fields::StackedFields;
-use crate::genotype::{GenotypeBlock, QcCounts};
+use crate::genotype::{plink_bed, GenotypeBlock, QcCounts};
 
-/// `WᵀX0` (ΣJ per variant, variant-major) and `x0·x0` per group (groups per variant).
+/// Bytes of expanded f64 dosages per slab of hard calls: small enough to stay near the cache
+/// and to keep a worker's buffer modest at N = 50,000 (about 80 variants), large enough for the
+/// GEMM to run at speed.
+const SLAB_BYTES: usize = 32 << 20;
+
+thread_local! {
+    /// Each worker's slab of expanded hard calls, kept between blocks (no page faults per block).
+    static SLAB: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `WᵀX0` (ΣJ per variant, variant-major) and `x0·x0` per group (groups per variant) of a block
+/// of dosages.
 pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
-    let (n, width, b) = (fields.n, fields.width, block.len());
-    let mut product = vec![0.0; width * b];
+    let mut product = Vec::with_capacity(fields.width * block.len());
+    let mut squares = Vec::with_capacity(fields.groups.len() * block.len());
+    sums_into(fields, &block.dosages, &mut product, &mut squares);
+    (product, squares)
+}
+
+/// [`sums`] of a block of packed hard calls, expanded to f64 dosages one slab of variants at a
+/// time (missing calls as 0, as in a dosage block).
+pub(crate) fn packed_sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
+    let (n, bpv, b) = (fields.n, block.bytes_per_variant, block.len());
+    let slab = (SLAB_BYTES / (8 * n.max(1))).clamp(8, 512);
+    let mut product = Vec::with_capacity(fields.width * b);
+    let mut squares = Vec::with_capacity(fields.groups.len() * b);
+    SLAB.with_borrow_mut(|dosages| {
+        for first in (0..b).step_by(slab) {
+            let count = slab.min(b - first);
+            dosages.resize(n * count, 0.0);
+            for (v, column) in dosages.chunks_exact_mut(n).enumerate() {
+                let at = (first + v) * bpv;
+                plink_bed::unpack(&block.packed[at..at + bpv], column);
+            }
+            sums_into(fields, dosages, &mut product, &mut squares);
+        }
+    });
+    (product, squares)
+}
+
+/// Appends `WᵀX0` and `x0·x0` per group of the variants of `dosages` (N per variant).
+fn sums_into(
+    fields: &StackedFields,
+    dosages: &[f64],
+    product: &mut Vec<f64>,
+    squares: &mut Vec<f64>,
+) {
+    let (n, width) = (fields.n, fields.width);
+    let b = dosages.len() / n.max(1);
+    let start = product.len();
+    product.resize(start + width * b, 0.0);
     faer::linalg::matmul::matmul(
-        MatMut::from_column_major_slice_mut(&mut product, width, b),
+        MatMut::from_column_major_slice_mut(&mut product[start..], width, b),
         Accum::Replace,
         MatRef::from_column_major_slice(&fields.by_column, n, width).transpose(),
-        MatRef::from_column_major_slice(&block.dosages, n, b),
+        MatRef::from_column_major_slice(dosages, n, b),
         1.0,
         Par::Seq,
     );
-    let mut squares = Vec::with_capacity(b * fields.groups.len());
-    for v in 0..b {
-        let x0 = &block.dosages[v * n..(v + 1) * n];
+    for x0 in dosages.chunks_exact(n.max(1)) {
         for &(offset, _) in &fields.groups {
             let mask = &fields.by_column[offset * n..(offset + 1) * n];
             squares.push(x0.iter().zip(mask).map(|(x, m)| m * x * x).sum());
         }
     }
-    (product, squares)
 }
 
 /// QC counts of every variant over the contributed samples ([`StackedFields::contributed`]):
@@ -41,7 +95,14 @@ pub(crate) fn counts(
     let n_contributed = fields.n_contributed();
     (0..block.len())
         .map(|v| {
-            let x0 = &block.dosages[v * n..(v + 1) * n];
+            // Packed hard calls (the GEMM kernel's blocks) are expanded one variant at a time.
+            let expanded;
+            let x0: &[f64] = if block.is_packed() {
+                expanded = block.dosages_of(v, n);
+                &expanded
+            } else {
+                &block.dosages[v * n..(v + 1) * n]
+            };
             let missing = block.missing[v]
                 .iter()
                 .filter(|&&i| fields.contributed[i as usize] != 0.0)

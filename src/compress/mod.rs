@@ -5,8 +5,9 @@
 //! group's sums come from one pass over a block of variants:
 //!
 //! * packed hard calls (`.bed`): per-position lookup tables, no floats per genotype
-//!   ([`packed`]);
-//! * real-valued dosages (DS): one GEMM `WᵀX0` per block ([`dense`]);
+//!   ([`packed`]), while the width ΣJ is below [`GEMM_MIN_WIDTH`];
+//! * real-valued dosages (DS), and hard calls at a larger width (many phenotypes): GEMM
+//!   `WᵀX0` ([`dense`]; hard calls expanded to f64 a slab of variants at a time);
 //! * `Aᵀu` adds the rows of `W` at each missing call; `x0·x0` of group g is its sample mask
 //!   dotted with `x0²`.
 //!
@@ -158,23 +159,59 @@ pub fn disclosure_record(min_cell: u64, rules: &[&str]) -> Disclosure {
     }
 }
 
+/// The field width ΣJ (over all groups: per group the intercept, the covariates and its
+/// phenotypes) from which packed hard calls are summed by GEMM rather than by the table kernel.
+///
+/// Measured (`cargo test --lib kernel_crossover -- --ignored --nocapture`: N = 20,000, 2,048
+/// variants, one thread; 2026-11-27, test profile, load average 8–10 from other builds): the
+/// table kernel is faster up to ΣJ = 20 (ΣJ = 12, one phenotype and 10 covariates: 0.198 s
+/// against 0.224 s), the two tie at 24–28, and GEMM is faster from 32 on (1.1–1.3× at 32–52,
+/// 3.9× at 61 where the table kernel leaves its specialised widths, 4.5× at 111, 100
+/// phenotypes). docs/benchmarks.md has the table.
+pub const GEMM_MIN_WIDTH: usize = 32;
+
+/// How a block of packed hard calls is summed, chosen once per run from the field width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HardCallKernel {
+    /// Per-position lookup tables over the packed bytes ([`packed`]).
+    Tables,
+    /// Calls expanded to f64 and multiplied ([`dense`]).
+    Gemm,
+}
+
+impl HardCallKernel {
+    /// The kernel for a stacked field width ΣJ (see [`GEMM_MIN_WIDTH`]).
+    ///
+    /// ```
+    /// use dash::compress::HardCallKernel;
+    /// assert_eq!(HardCallKernel::for_width(12), HardCallKernel::Tables);
+    /// assert_eq!(HardCallKernel::for_width(111), HardCallKernel::Gemm);
+    /// ```
+    pub fn for_width(width: usize) -> HardCallKernel {
+        match width < GEMM_MIN_WIDTH {
+            true => HardCallKernel::Tables,
+            false => HardCallKernel::Gemm,
+        }
+    }
+}
+
 /// The per-variant sums of one block, as summary rows; completes the block's decoding (see
 /// [`GenotypeBlock::finish_decoding`]) and moves its variants into the rows. The QC counts are
-/// taken over the contributed samples (the readers' own counts are over the whole file);
-/// `hard_calls` says whether dense dosages are hard calls, to be counted as genotypes.
-fn block_rows(
-    fields: &StackedFields,
-    kernel: &PackedKernel,
-    hard_calls: bool,
-    block: &mut GenotypeBlock,
-) -> Rows {
-    let (product, squares, missing_sums, qc) = if block.is_packed() {
+/// taken over the contributed samples (the readers' own counts are over the whole file).
+fn block_rows(summer: &BlockSummer, block: &mut GenotypeBlock) -> Rows {
+    let fields = &summer.stacked;
+    let hard_calls = summer.hard_calls || block.is_packed();
+    let tables = summer.tables.as_ref().filter(|_| block.is_packed());
+    let (product, squares, missing_sums, qc) = if let Some(kernel) = tables {
         // The kernel counts the calls and sums the missing ones itself: no per-variant scan.
         let sums = kernel.sums(block);
         (sums.product, sums.squares, sums.atu, sums.qc)
     } else {
         block.finish_decoding();
-        let (product, squares) = dense::sums(fields, block);
+        let (product, squares) = match block.is_packed() {
+            true => dense::packed_sums(fields, block),
+            false => dense::sums(fields, block),
+        };
         let missing_sums = fields.missing_sums(&block.missing);
         (
             product,
@@ -205,7 +242,10 @@ fn block_rows(
 /// component, the party's own orientation).
 pub struct BlockSummer {
     stacked: StackedFields,
-    kernel: PackedKernel,
+    /// The table kernel, built only when it is the hard-call kernel (its per-sample rows take
+    /// 16 bytes per sample and lane).
+    tables: Option<PackedKernel>,
+    /// Whether the reader's dense dosages are hard calls (`GT`), to be counted as genotypes.
     hard_calls: bool,
     /// The chrX record, when its model codes males 0..1 (`--xchr-model 1`): there a male's
     /// coded dosage (0, ½, 1) is not a genotype, so those rows get no genotype counts.
@@ -213,16 +253,38 @@ pub struct BlockSummer {
 }
 
 impl BlockSummer {
-    /// Prepares the kernels for these sample fields; `hard_calls` when the reader's dosages are
-    /// hard calls (`GT`), so that dense blocks get genotype counts too.
+    /// Prepares the kernels for these sample fields, choosing the hard-call kernel by their
+    /// width ([`HardCallKernel::for_width`]); `hard_calls` when the reader's dosages are hard
+    /// calls (`GT`), so that dense blocks get genotype counts too.
     pub fn new(fields: &SampleFields, hard_calls: bool) -> BlockSummer {
         let stacked = StackedFields::new(fields);
-        let kernel = PackedKernel::new(&stacked);
+        let kernel = HardCallKernel::for_width(stacked.width);
+        BlockSummer::with_kernel(stacked, kernel, hard_calls)
+    }
+
+    /// Prepares the kernels with a given hard-call kernel (for tests and measurements).
+    fn with_kernel(
+        stacked: StackedFields,
+        kernel: HardCallKernel,
+        hard_calls: bool,
+    ) -> BlockSummer {
+        let tables = match kernel {
+            HardCallKernel::Tables => Some(PackedKernel::new(&stacked)),
+            HardCallKernel::Gemm => None,
+        };
         BlockSummer {
             stacked,
-            kernel,
+            tables,
             hard_calls,
             males_halved: None,
+        }
+    }
+
+    /// The hard-call kernel this summer uses.
+    pub fn hard_call_kernel(&self) -> HardCallKernel {
+        match self.tables {
+            Some(_) => HardCallKernel::Tables,
+            None => HardCallKernel::Gemm,
         }
     }
 
@@ -243,7 +305,7 @@ impl BlockSummer {
     /// The rows of one block, as read (this completes its decoding and moves its variants and
     /// counts into the rows).
     pub fn rows(&self, block: &mut GenotypeBlock) -> Rows {
-        let mut rows = block_rows(&self.stacked, &self.kernel, self.hard_calls, block);
+        let mut rows = block_rows(self, block);
         if let Some(record) = &self.males_halved {
             for (v, qc) in rows.variants.iter().zip(rows.qc.iter_mut()) {
                 if record.is_sex_modelled(&v.chrom, v.pos) {
@@ -346,4 +408,123 @@ pub fn compress_into<S: Sink>(
     )?;
     progress.finish_and_clear();
     sink.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use packed::tests::packed_block;
+
+    /// Stacked fields of two groups over `n` samples: group 0 every sample but each fifth,
+    /// group 1 the even samples, each `j` wide (intercept mask, then arbitrary values).
+    fn two_groups(n: usize, j: usize) -> StackedFields {
+        let width = 2 * j;
+        let by_row = (0..n * width)
+            .map(|k| {
+                let (i, c) = (k / width, k % width);
+                let (group, column) = (c / j, c % j);
+                let member = match group {
+                    0 => i % 5 != 0,
+                    _ => i % 2 == 0,
+                };
+                match (member, column) {
+                    (false, _) => 0.0,
+                    (true, 0) => 1.0,
+                    (true, _) => (k as f64 * 0.37).sin() * 3.0,
+                }
+            })
+            .collect();
+        StackedFields::from_rows(n, by_row, vec![(0, j), (j, j)])
+    }
+
+    /// The GEMM path on packed hard calls gives the table kernel's sums (to rounding) and the
+    /// same counts, missing calls included, over two groups with different samples.
+    #[test]
+    fn gemm_and_tables_agree_on_hard_calls() {
+        for (n, j, variants) in [(37usize, 3usize, 11usize), (301, 20, 40), (1003, 56, 700)] {
+            let block = packed_block(n, variants, |i| (i * 131 % 251) as u8);
+            let tables = BlockSummer::with_kernel(two_groups(n, j), HardCallKernel::Tables, true);
+            let gemm = BlockSummer::with_kernel(two_groups(n, j), HardCallKernel::Gemm, true);
+            assert_eq!(gemm.hard_call_kernel(), HardCallKernel::Gemm);
+            let (a, b) = (
+                tables.rows(&mut block.clone()),
+                gemm.rows(&mut block.clone()),
+            );
+            assert_eq!(a.qc, b.qc);
+            assert_eq!(a.variants.len(), variants);
+            let close = |x: &[f64], y: &[f64]| {
+                assert_eq!(x.len(), y.len());
+                for (x, y) in x.iter().zip(y) {
+                    assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "n={n} {x} vs {y}");
+                }
+            };
+            for (ga, gb) in a.groups.iter().zip(&b.groups) {
+                close(&ga.atx0, &gb.atx0);
+                close(&ga.atu, &gb.atu);
+                close(&ga.x0x0, &gb.x0x0);
+            }
+        }
+    }
+
+    /// The width is what picks the kernel.
+    #[test]
+    fn width_picks_the_kernel() {
+        let by_width = |stacked: StackedFields| {
+            let kernel = HardCallKernel::for_width(stacked.width);
+            BlockSummer::with_kernel(stacked, kernel, true)
+        };
+        let narrow = by_width(two_groups(10, GEMM_MIN_WIDTH / 2 - 1));
+        assert_eq!(narrow.hard_call_kernel(), HardCallKernel::Tables);
+        let wide = by_width(two_groups(10, GEMM_MIN_WIDTH / 2));
+        assert_eq!(wide.hard_call_kernel(), HardCallKernel::Gemm);
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+    use packed::tests::packed_block;
+
+    /// Where GEMM overtakes the table kernel on packed hard calls: seconds per block of 2,048
+    /// variants over N = 20,000 samples (no missing calls), one thread, for widths ΣJ of 1 + 10 covariates + 1 to
+    /// 100 phenotypes; a measurement, not a check (it sets [`GEMM_MIN_WIDTH`]):
+    /// `cargo test --release --lib kernel_crossover -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn kernel_crossover() {
+        let (n, b) = (20_000usize, 2_048usize);
+        // Random calls without missing ones (a missing call, 01, becomes hom-REF, 11): the
+        // dense benchmark data have none, and both paths sum missing calls the same way.
+        let block = packed_block(n, b, |i| {
+            let x = ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 37) as u8;
+            x | ((x & !(x >> 1) & 0x55) << 1)
+        });
+        for width in [12usize, 16, 20, 24, 28, 32, 36, 44, 52, 61, 111] {
+            let by_row: Vec<f64> = (0..n * width)
+                .map(|k| match k % width {
+                    0 => 1.0,
+                    _ => (k as f64 * 0.37).sin(),
+                })
+                .collect();
+            let fields = || StackedFields::from_rows(n, by_row.clone(), vec![(0, width)]);
+            let mut best = [f64::MAX; 2];
+            for _ in 0..3 {
+                for (k, kernel) in [HardCallKernel::Tables, HardCallKernel::Gemm]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let summer = BlockSummer::with_kernel(fields(), kernel, true);
+                    let t = std::time::Instant::now();
+                    std::hint::black_box(summer.rows(&mut block.clone()));
+                    best[k] = best[k].min(t.elapsed().as_secs_f64());
+                }
+            }
+            println!(
+                "width {width:>3}: tables {:.3} s, gemm {:.3} s, tables/gemm {:.2}",
+                best[0],
+                best[1],
+                best[0] / best[1]
+            );
+        }
+    }
 }

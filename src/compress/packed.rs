@@ -424,7 +424,7 @@ fn transpose(packed: &[u8], b: usize, bpv: usize, out: &mut Vec<u64>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::genotype::plink_bed;
 
@@ -472,7 +472,11 @@ mod tests {
     }
 
     /// A packed block of `variants` variants over `n` samples, byte `i` of the calls `byte(i)`.
-    fn packed_block(n: usize, variants: usize, byte: impl Fn(usize) -> u8) -> GenotypeBlock {
+    pub(crate) fn packed_block(
+        n: usize,
+        variants: usize,
+        byte: impl Fn(usize) -> u8,
+    ) -> GenotypeBlock {
         let bpv = n.div_ceil(4);
         GenotypeBlock {
             packed: (0..variants * bpv).map(byte).collect(),

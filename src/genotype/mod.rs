@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 pub use crate::summary::{Orientation, QcCounts, Variant};
 
 /// A block of consecutive variants, decoded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct GenotypeBlock {
     /// The variants, in file order.
     pub variants: Vec<Variant>,

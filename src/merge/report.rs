@@ -66,6 +66,7 @@ pub struct PhenotypeWriter {
     phenotype: String,
     paths: PhenotypePaths,
     tsv: GwasSsfWriter,
+    min_neg_log10_p: Option<f64>,
     skipped: SkippedWriter,
     digest: Digest,
 }
@@ -90,12 +91,28 @@ pub struct PhenotypeModel<'a> {
 
 impl PhenotypeWriter {
     /// Creates the GWAS-SSF file and the skipped list of `phenotype` under `prefix`; `with_info`
-    /// adds the `info` column (for dosage inputs).
-    pub fn create(prefix: &Path, phenotype: &str, with_info: bool) -> Result<PhenotypeWriter> {
+    /// adds the `info` column (for dosage inputs). It is one of `side_by_side` phenotypes
+    /// written at once (they share the pool: their BGZF compressors get its threads between
+    /// them, or compress on the writing thread when they are as many as the threads). With
+    /// `min_neg_log10_p` (`--pheno-out-min-log10p`) the GWAS-SSF file keeps only the rows with
+    /// −log10 p at least that (λGC, the loci and the log still cover every tested variant).
+    pub fn create(
+        prefix: &Path,
+        phenotype: &str,
+        with_info: bool,
+        side_by_side: usize,
+        min_neg_log10_p: Option<f64>,
+    ) -> Result<PhenotypeWriter> {
         let paths = PhenotypePaths::new(prefix, phenotype);
+        let workers = rayon::current_num_threads() / side_by_side.max(1);
+        let tsv = GwasSsfWriter::create(&paths.tsv, with_info, workers)?;
         Ok(PhenotypeWriter {
             phenotype: phenotype.to_string(),
-            tsv: GwasSsfWriter::create(&paths.tsv, with_info)?,
+            tsv: match min_neg_log10_p {
+                Some(threshold) => tsv.keeping_from(threshold),
+                None => tsv,
+            },
+            min_neg_log10_p,
             skipped: SkippedWriter::create(&paths.skipped)?,
             digest: Digest::new(DigestOptions::default()),
             paths,
@@ -133,6 +150,16 @@ impl PhenotypeWriter {
         Ok(())
     }
 
+    /// The phenotype's name.
+    pub fn phenotype(&self) -> &str {
+        &self.phenotype
+    }
+
+    /// Tested variants so far with p below the loci threshold (5e-8).
+    pub fn hits(&self) -> usize {
+        self.digest.hit_count()
+    }
+
     /// Completes the files, writes the metadata, the covariate model and the loci; returns
     /// them with the log lines that describe them.
     pub fn finish(self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
@@ -156,13 +183,19 @@ impl PhenotypeWriter {
         };
         let lambda_text = lambda.iter().map(describe).collect::<Vec<_>>().join(", ");
         let mut notes = format!("dash: lambda_GC {lambda_text}");
+        let tested: usize = lambda.first().map_or(0, |all| all.variants);
         let mut lines = vec![format!(
-            "phenotype {phenotype}: {} tested, {} skipped, covariates [{}], {} party set(s)",
-            written.rows,
+            "phenotype {phenotype}: {tested} tested, {} skipped, covariates [{}], {} party set(s)",
             skipped_count,
             covariate_columns.join(", "),
             model.party_sets
         )];
+        if let Some(threshold) = self.min_neg_log10_p {
+            lines.push(format!(
+                "phenotype {phenotype}: {} of {tested} tested variants written (--pheno-out-min-log10p {threshold}: -log10 p ≥ {threshold})",
+                written.rows
+            ));
+        }
         lines.push(format!("phenotype {phenotype}: λGC {lambda_text}"));
         if let Some((cases, controls)) = model.case_control {
             let line = format!(

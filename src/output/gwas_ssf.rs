@@ -72,7 +72,29 @@ const FORMAT_CHUNK: usize = 1024;
 /// Rows formatted before their text goes to the compressor: bounds the text held at once.
 const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 
-type Compressor = noodles_bgzf::io::MultithreadedWriter<Md5Writer<AtomicFile>>;
+/// The BGZF compressor of one file: on a pool of its own, or on the thread that writes to it
+/// (when many files are written side by side, each by a worker of the pool, a pool per file
+/// would only add threads).
+enum Compressor {
+    Pooled(noodles_bgzf::io::MultithreadedWriter<Md5Writer<AtomicFile>>),
+    Inline(noodles_bgzf::io::Writer<Md5Writer<AtomicFile>>),
+}
+
+impl Compressor {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Compressor::Pooled(writer) => writer.write_all(bytes),
+            Compressor::Inline(writer) => writer.write_all(bytes),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<Md5Writer<AtomicFile>> {
+        match self {
+            Compressor::Pooled(mut writer) => writer.finish(),
+            Compressor::Inline(writer) => writer.finish(),
+        }
+    }
+}
 
 /// Writes the tested variants of one phenotype, window by window of a merge.
 ///
@@ -84,20 +106,32 @@ pub struct GwasSsfWriter {
     writer: Compressor,
     written: Written,
     with_info: bool,
+    /// Rows with −log10 p below this are left out (`--pheno-out-min-log10p`; −∞ keeps all).
+    min_neg_log10_p: f64,
 }
 
 impl GwasSsfWriter {
     /// Creates the file (under a temporary name) and writes the column header; `with_info` adds
-    /// the `info` column.
-    pub fn create(path: &Path, with_info: bool) -> Result<GwasSsfWriter> {
+    /// the `info` column. Its BGZF blocks are compressed by `workers` threads of its own, or by
+    /// the thread writing when 0 (the bytes are the same either way).
+    pub fn create(path: &Path, with_info: bool, workers: usize) -> Result<GwasSsfWriter> {
         let file = Md5Writer::new(AtomicFile::create(path)?);
-        let workers = NonZero::new(rayon::current_num_threads()).unwrap_or(NonZero::<usize>::MIN);
         // The fastest level: summary statistics compress well anyway, and the default level
         // took a fifth of merge time.
-        let mut writer = noodles_bgzf::io::multithreaded_writer::Builder::default()
-            .set_compression_level(CompressionLevel::FAST)
-            .set_worker_count(workers)
-            .build_from_writer(file);
+        let level = CompressionLevel::FAST;
+        let mut writer = match NonZero::new(workers) {
+            Some(workers) => Compressor::Pooled(
+                noodles_bgzf::io::multithreaded_writer::Builder::default()
+                    .set_compression_level(level)
+                    .set_worker_count(workers)
+                    .build_from_writer(file),
+            ),
+            None => Compressor::Inline(
+                noodles_bgzf::io::writer::Builder::default()
+                    .set_compression_level(level)
+                    .build_from_writer(file),
+            ),
+        };
         let extra = &EXTRA_COLUMNS[..1 + usize::from(with_info)];
         let mut header = COLUMNS
             .iter()
@@ -112,7 +146,17 @@ impl GwasSsfWriter {
             writer,
             written: Written::default(),
             with_info,
+            min_neg_log10_p: f64::NEG_INFINITY,
         })
+    }
+
+    /// Leaves out the rows whose −log10 p is below `min_neg_log10_p` (`--pheno-out-min-log10p`,
+    /// for PheWAS-scale runs): the file then lists only the stronger associations.
+    pub fn keeping_from(self, min_neg_log10_p: f64) -> GwasSsfWriter {
+        GwasSsfWriter {
+            min_neg_log10_p,
+            ..self
+        }
     }
 
     /// Appends the tested variants among the sites of one window (`results` one per site).
@@ -125,7 +169,9 @@ impl GwasSsfWriter {
             let window: Vec<Lines> = sites
                 .par_chunks(FORMAT_CHUNK)
                 .zip(results.par_chunks(FORMAT_CHUNK))
-                .map(|(sites, results)| format_rows(merged, sites, results, self.with_info))
+                .map(|(sites, results)| {
+                    format_rows(merged, sites, results, self.with_info, self.min_neg_log10_p)
+                })
                 .collect();
             for lines in window {
                 self.writer
@@ -139,7 +185,7 @@ impl GwasSsfWriter {
     }
 
     /// Completes the compressed stream; returns the uncommitted file and what it holds.
-    pub fn finish(mut self) -> Result<(AtomicFile, Written)> {
+    pub fn finish(self) -> Result<(AtomicFile, Written)> {
         let file = self.writer.finish().with_path(&self.path)?;
         let (file, md5) = file.finish();
         let written = Written {
@@ -159,12 +205,14 @@ struct Lines {
     max_n: u64,
 }
 
-/// The lines of the tested variants among `sites`.
+/// The lines of the tested variants among `sites` with −log10 p at least `min_neg_log10_p`;
+/// `with_info` adds the `info` column.
 fn format_rows(
     merged: &Merged,
     sites: &[Site],
     results: &[VariantResult],
     with_info: bool,
+    min_neg_log10_p: f64,
 ) -> Lines {
     let mut line = String::with_capacity(sites.len() * 160);
     let (mut rows, mut max_n) = (0, 0);
@@ -172,6 +220,10 @@ fn format_rows(
         let Outcome::Tested(association) = result.outcome else {
             continue;
         };
+        let neg_log10_p = pvalue::neg_log10_p(association.ln_p);
+        if neg_log10_p < min_neg_log10_p {
+            continue;
+        }
         let v = merged.variant(site);
         let Some(code) = chrom::gwas_ssf_code(&v.chrom) else {
             continue;
@@ -201,7 +253,7 @@ fn format_rows(
         let _ = write!(line, "\t{rsid}\t{n}\t", n = result.n);
         push_f64(&mut line, association.t);
         line.push('\t');
-        push_f64(&mut line, pvalue::neg_log10_p(association.ln_p));
+        push_f64(&mut line, neg_log10_p);
         line.push('\t');
         line.push_str(source_id);
         if with_info {

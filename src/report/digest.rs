@@ -113,6 +113,11 @@ impl Digest {
         clump(self.hits.clone(), self.options.clump_window)
     }
 
+    /// Variants below the clumping threshold (the hits, before clumping).
+    pub fn hit_count(&self) -> usize {
+        self.hits.len()
+    }
+
     /// The clumping settings.
     pub fn options(&self) -> DigestOptions {
         self.options

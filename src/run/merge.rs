@@ -41,6 +41,9 @@ pub struct MergeJob {
     pub summary_out: Option<PathBuf>,
     /// Merge only the variants in this region (`--region`).
     pub region: Option<Region>,
+    /// `--pheno-out-min-log10p`: the GWAS-SSF files keep only rows with −log10 p at least this
+    /// (the skipped lists, `--summary-out` and the loci are unaffected).
+    pub min_neg_log10_p: Option<f64>,
     /// Rows each input holds per window (default: [`crate::merge::window::WINDOW_ROWS`] shared
     /// among the inputs); small windows are for tests.
     pub window_rows: Option<usize>,
@@ -293,7 +296,13 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             chrx: ChrXTests::new(&headers, &layout, options),
             layout,
             models: Models::new(),
-            writer: PhenotypeWriter::create(&job.out, phenotype, with_info)?,
+            writer: PhenotypeWriter::create(
+                &job.out,
+                phenotype,
+                with_info,
+                phenotypes.len(),
+                job.min_neg_log10_p,
+            )?,
         });
     }
     // The check runs on the samples of the first phenotype (the regression's samples).
@@ -356,12 +365,15 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
                 let v = merged.variant(last);
                 progress.set_message(format!("{}:{}", v.chrom, v.pos));
             }
-            for run in &mut runs {
+            // Phenotypes are tested, formatted and compressed side by side: with many
+            // phenotypes the per-phenotype work (one projection per variant, formatting,
+            // BGZF) dominates, and a window's sites alone may be too few to fill the pool.
+            runs.par_iter_mut().try_for_each(|run| -> Result<()> {
                 let results =
                     run.chrx
                         .test_sites(&merged, &run.layout, options, &mut run.models)?;
-                run.writer.append(&merged, &results)?;
-            }
+                run.writer.append(&merged, &results)
+            })?;
             if let Some(check) = &mut allele_check {
                 check.append(&merged, &runs[0].layout)?;
             }
@@ -389,6 +401,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     let date = output::meta::today();
     let mut files = Vec::new();
     let parties = headers.parties();
+    note(phenotypes_with_hits(&runs));
     for mut run in runs {
         let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
         let model = PhenotypeModel {
@@ -457,6 +470,22 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         files.extend(written);
     }
     Ok(MergeReport { files })
+}
+
+/// The log line listing the phenotypes with a tested variant below p 5e-8, and how many.
+fn phenotypes_with_hits(runs: &[PhenotypeRun]) -> String {
+    let hits: Vec<String> = runs
+        .iter()
+        .filter(|run| run.writer.hits() > 0)
+        .map(|run| format!("{} ({})", run.writer.phenotype(), run.writer.hits()))
+        .collect();
+    format!(
+        "phenotypes with hits (p < 5e-8): {} of {}{}{}",
+        hits.len(),
+        runs.len(),
+        if hits.is_empty() { "" } else { ": " },
+        hits.join(", ")
+    )
 }
 
 /// Case and control counts over all components of a phenotype that every component holding it

@@ -13,6 +13,7 @@ mod files;
 mod fuzz;
 mod integrity;
 mod pgen;
+mod phenotypes;
 mod pooled_oracle;
 mod privacy;
 mod pvalue_golden;

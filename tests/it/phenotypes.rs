@@ -1,0 +1,419 @@
+//! Many phenotypes in one pass (issue 17): 50 phenotypes in 3 missingness patterns across 2
+//! parties, against a naive pooled least-squares fit written here.
+//!
+//! The data are generated here (hard calls in `.bed` files, so the oracle knows every call
+//! without a reader). The oracle pools the samples of both parties that have the phenotype,
+//! mean-imputes missing calls with the pooled mean of the observed ones, orthonormalises the
+//! covariate columns (intercept and 3 covariates, modified Gram-Schmidt applied twice) and
+//! regresses the residual phenotype on the residual dosage (Frisch–Waugh–Lovell). Nothing is
+//! shared with dash's normal-equation sums or Cholesky projection. Tolerances: n exact; se and
+//! t 1e-9 relative; β 1e-9 × max(|β|, se).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+const TOLERANCE: f64 = 1e-9;
+const PHENOTYPES: usize = 50;
+const COVARIATES: usize = 3;
+const VARIANTS: usize = 120;
+
+/// Pattern of phenotype `j`: 20 phenotypes with none missing, 15 and 15 with two different
+/// sample sets missing.
+fn pattern(j: usize) -> usize {
+    match j {
+        0..20 => 0,
+        20..35 => 1,
+        _ => 2,
+    }
+}
+
+/// Whether sample `i` of party `party` lacks the phenotypes of `pattern`.
+fn lacks(party: usize, i: usize, pattern: usize) -> bool {
+    match pattern {
+        0 => false,
+        1 => (i * 7 + 3) % 10 < 2,
+        _ => (i + party).is_multiple_of(3 + party),
+    }
+}
+
+/// A small deterministic generator (xorshift64*), uniform in [0, 1).
+struct Rng(u64);
+
+impl Rng {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Roughly normal: the sum of 4 uniforms, centred.
+    fn noise(&mut self) -> f64 {
+        (0..4).map(|_| self.uniform()).sum::<f64>() - 2.0
+    }
+}
+
+/// One party's data: calls (`None` missing), covariates, phenotypes (`None` missing).
+struct Party {
+    name: &'static str,
+    calls: Vec<Vec<Option<u8>>>,
+    covariates: Vec<[f64; COVARIATES]>,
+    phenotypes: Vec<Vec<Option<f64>>>,
+}
+
+impl Party {
+    fn generate(index: usize, name: &'static str, n: usize, rng: &mut Rng) -> Party {
+        let calls: Vec<Vec<Option<u8>>> = (0..VARIANTS)
+            .map(|v| {
+                let frequency = 0.05 + 0.4 * ((v * 37 % 100) as f64 / 100.0);
+                (0..n)
+                    .map(|_| {
+                        if rng.uniform() < 0.02 {
+                            return None;
+                        }
+                        let alt = |r: &mut Rng| u8::from(r.uniform() < frequency);
+                        Some(alt(rng) + alt(rng))
+                    })
+                    .collect()
+            })
+            .collect();
+        let covariates: Vec<[f64; COVARIATES]> = (0..n)
+            .map(|_| {
+                [
+                    40.0 + 20.0 * rng.uniform() + index as f64,
+                    rng.noise(),
+                    f64::from(u8::from(rng.uniform() < 0.5)),
+                ]
+            })
+            .collect();
+        let phenotypes = (0..n)
+            .map(|i| {
+                (0..PHENOTYPES)
+                    .map(|j| {
+                        if lacks(index, i, pattern(j)) {
+                            return None;
+                        }
+                        let c = &covariates[i];
+                        let g = f64::from(calls[j % VARIANTS][i].unwrap_or(1));
+                        let effect = 0.2 * (j % 4) as f64;
+                        Some(1.0 + effect * g + 0.03 * c[0] - 0.5 * c[1] + rng.noise())
+                    })
+                    .collect()
+            })
+            .collect();
+        Party {
+            name,
+            calls,
+            covariates,
+            phenotypes,
+        }
+    }
+
+    fn iid(&self, i: usize) -> String {
+        format!("{}{i:04}", self.name)
+    }
+
+    /// Writes `dir/NAME.{bed,bim,fam,pheno,covar}`; returns the `.bed` path.
+    fn write(&self, dir: &Path) -> PathBuf {
+        let n = self.covariates.len();
+        let mut bed = vec![0x6c, 0x1b, 0x01];
+        for calls in &self.calls {
+            let mut bytes = vec![0u8; n.div_ceil(4)];
+            for (i, call) in calls.iter().enumerate() {
+                // PLINK 1 codes, A1 (the first allele of .bim) counted: 00 two copies, 10 one,
+                // 11 none, 01 missing.
+                let code = match call {
+                    Some(2) => 0b00,
+                    Some(1) => 0b10,
+                    Some(_) => 0b11,
+                    None => 0b01,
+                };
+                bytes[i / 4] |= code << (2 * (i % 4));
+            }
+            bed.extend(bytes);
+        }
+        let mut bim = String::new();
+        for v in 0..VARIANTS {
+            writeln!(bim, "1\trs{}\t0\t{}\tA\tG", 1000 + v, 1000 * (v + 1)).unwrap();
+        }
+        let (mut fam, mut pheno, mut covar) = (String::new(), String::new(), String::new());
+        pheno.push_str("FID\tIID");
+        for j in 0..PHENOTYPES {
+            write!(pheno, "\ty{j}").unwrap();
+        }
+        pheno.push('\n');
+        covar.push_str("FID\tIID\tage\tpc1\tsex01\n");
+        for i in 0..n {
+            let iid = self.iid(i);
+            writeln!(fam, "F{iid}\t{iid}\t0\t0\t0\t-9").unwrap();
+            write!(pheno, "F{iid}\t{iid}").unwrap();
+            for y in &self.phenotypes[i] {
+                match y {
+                    Some(y) => write!(pheno, "\t{y:.17e}").unwrap(),
+                    None => pheno.push_str("\tNA"),
+                }
+            }
+            pheno.push('\n');
+            let c = &self.covariates[i];
+            writeln!(
+                covar,
+                "F{iid}\t{iid}\t{:.17e}\t{:.17e}\t{}",
+                c[0], c[1], c[2]
+            )
+            .unwrap();
+        }
+        let path = |ext: &str| dir.join(format!("{}.{ext}", self.name));
+        std::fs::write(path("bed"), bed).unwrap();
+        std::fs::write(path("bim"), bim).unwrap();
+        std::fs::write(path("fam"), fam).unwrap();
+        std::fs::write(path("pheno"), pheno).unwrap();
+        std::fs::write(path("covar"), covar).unwrap();
+        path("bed")
+    }
+}
+
+/// The oracle's result for one phenotype and variant.
+struct Fit {
+    n: usize,
+    beta: f64,
+    se: f64,
+    t: f64,
+}
+
+/// Removes from `v` its projection on the orthonormal columns `q`, twice (modified
+/// Gram-Schmidt; the second pass restores the digits the first loses).
+fn residualise(v: &mut [f64], q: &[Vec<f64>]) {
+    for _ in 0..2 {
+        for column in q {
+            let along: f64 = column.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(column).for_each(|(x, c)| *x -= along * c);
+        }
+    }
+}
+
+/// The pooled fit of phenotype `j` on every variant (None where the variant is constant).
+fn pooled_fits(parties: &[Party], j: usize) -> Vec<Option<Fit>> {
+    // The pooled samples with phenotype j: (party, sample).
+    let samples: Vec<(usize, usize)> = parties
+        .iter()
+        .enumerate()
+        .flat_map(|(p, party)| {
+            (0..party.covariates.len())
+                .filter(move |&i| party.phenotypes[i][j].is_some())
+                .map(move |i| (p, i))
+        })
+        .collect();
+    let n = samples.len();
+    let mut q: Vec<Vec<f64>> = Vec::new();
+    for c in 0..=COVARIATES {
+        let mut column: Vec<f64> = samples
+            .iter()
+            .map(|&(p, i)| match c {
+                0 => 1.0,
+                _ => parties[p].covariates[i][c - 1],
+            })
+            .collect();
+        residualise(&mut column, &q);
+        let norm = column.iter().map(|x| x * x).sum::<f64>().sqrt();
+        column.iter_mut().for_each(|x| *x /= norm);
+        q.push(column);
+    }
+    let mut y: Vec<f64> = samples
+        .iter()
+        .map(|&(p, i)| parties[p].phenotypes[i][j].unwrap())
+        .collect();
+    residualise(&mut y, &q);
+    (0..VARIANTS)
+        .map(|v| {
+            let calls: Vec<Option<u8>> = samples
+                .iter()
+                .map(|&(p, i)| parties[p].calls[v][i])
+                .collect();
+            let observed: Vec<f64> = calls.iter().flatten().map(|&g| f64::from(g)).collect();
+            let mean = observed.iter().sum::<f64>() / observed.len() as f64;
+            let mut x: Vec<f64> = calls.iter().map(|g| g.map_or(mean, f64::from)).collect();
+            let xx_raw: f64 = x.iter().map(|a| a * a).sum();
+            residualise(&mut x, &q);
+            let xx: f64 = x.iter().map(|a| a * a).sum();
+            if xx <= 1e-10 * xx_raw {
+                return None;
+            }
+            let beta = x.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() / xx;
+            let rss: f64 = y.iter().zip(&x).map(|(b, a)| (b - beta * a).powi(2)).sum();
+            let df = (n - (COVARIATES + 1) - 1) as f64;
+            let se = (rss / df / xx).sqrt();
+            Some(Fit {
+                n,
+                beta,
+                se,
+                t: beta / se,
+            })
+        })
+        .collect()
+}
+
+/// Compresses each party with all 50 phenotypes, merges them, returns the parties and prefix.
+fn compress_and_merge(dir: &Path, merge_extra: &[&str]) -> (Vec<Party>, String) {
+    let mut rng = Rng(0x5eed_1234_abcd_0017);
+    let parties = vec![
+        Party::generate(0, "pa", 410, &mut rng),
+        Party::generate(1, "pb", 290, &mut rng),
+    ];
+    let mut summaries = Vec::new();
+    for party in &parties {
+        let bed = party.write(dir);
+        let out = dir.join(format!("{}.parquet", party.name));
+        let file = |ext: &str| dir.join(format!("{}.{ext}", party.name));
+        dash_ok(&[
+            "compress",
+            bed.to_str().unwrap(),
+            "--pheno",
+            file("pheno").to_str().unwrap(),
+            "--covar",
+            file("covar").to_str().unwrap(),
+            "--party",
+            party.name,
+            "--min-cell",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        summaries.push(out);
+    }
+    let summaries: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
+    let prefix = merge_to(&summaries, &dir.join("many"), merge_extra);
+    (parties, prefix)
+}
+
+#[test]
+fn fifty_phenotypes_in_three_patterns_equal_pooled_least_squares() {
+    let dir = tempfile::tempdir().unwrap();
+    let (parties, prefix) = compress_and_merge(dir.path(), &[]);
+    let mut worst = 0.0f64;
+    for j in 0..PHENOTYPES {
+        let results = Tsv::read(format!("{prefix}.y{j}.tsv.gz").as_ref()).by("rsid");
+        let fits = pooled_fits(&parties, j);
+        let mut tested = 0;
+        for (v, fit) in fits.iter().enumerate() {
+            let rsid = format!("rs{}", 1000 + v);
+            let (Some(fit), Some(row)) = (fit, results.get(&rsid)) else {
+                assert!(
+                    fit.is_none() && !results.contains_key(&rsid),
+                    "y{j} {rsid}: tested by only one of dash and the oracle"
+                );
+                continue;
+            };
+            let value = |column: &str| row[column].parse::<f64>().unwrap();
+            assert_eq!(value("n") as usize, fit.n, "y{j} {rsid}: n");
+            let errors = [
+                (value("beta") - fit.beta).abs() / fit.beta.abs().max(fit.se),
+                relative_error(value("standard_error"), fit.se),
+                relative_error(value("t_statistic"), fit.t),
+            ];
+            for (error, what) in errors.iter().zip(["beta", "se", "t"]) {
+                assert!(*error <= TOLERANCE, "y{j} {rsid} {what}: error {error:e}");
+                worst = worst.max(*error);
+            }
+            tested += 1;
+        }
+        assert!(
+            tested >= VARIANTS - 2,
+            "y{j}: only {tested} variants tested"
+        );
+    }
+    println!("worst relative error over 50 phenotypes: {worst:e}");
+}
+
+/// `--pheno-out-min-log10p X` keeps in each GWAS-SSF file exactly the rows of the full run with
+/// −log10 p ≥ X, the same bytes per row; the log lists the phenotypes with hits (p < 5e-8) as the
+/// full files show them, and every other file is as in the full run.
+#[test]
+fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, full) = compress_and_merge(dir.path(), &[]);
+    let summaries = [dir.path().join("pa.parquet"), dir.path().join("pb.parquet")];
+    let summaries: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
+    let kept = merge_to(
+        &summaries,
+        &dir.path().join("kept"),
+        &["--pheno-out-min-log10p", "3"],
+    );
+    let genome_wide = -(5e-8f64.log10());
+    let log = std::fs::read_to_string(format!("{kept}.log")).unwrap();
+    let mut with_hits = Vec::new();
+    for j in 0..PHENOTYPES {
+        let all = Tsv::read(format!("{full}.y{j}.tsv.gz").as_ref());
+        let strong = Tsv::read(format!("{kept}.y{j}.tsv.gz").as_ref());
+        assert_eq!(all.header, strong.header);
+        let p = all.column("neg_log_10_p_value");
+        let expected: Vec<&Vec<String>> = all
+            .rows
+            .iter()
+            .filter(|row| row[p].parse::<f64>().unwrap() >= 3.0)
+            .collect();
+        assert_eq!(strong.rows.iter().collect::<Vec<_>>(), expected, "y{j}");
+        let hits = all
+            .rows
+            .iter()
+            .filter(|row| row[p].parse::<f64>().unwrap() > genome_wide)
+            .count();
+        if hits > 0 {
+            with_hits.push(format!("y{j} ({hits})"));
+        }
+        let counts = format!(
+            "phenotype y{j}: {} of {} tested variants written",
+            expected.len(),
+            all.rows.len()
+        );
+        assert!(log.contains(&counts), "{counts}\nnot in\n{log}");
+        for file in ["skipped.tsv", "loci.tsv", "covariates.tsv"] {
+            assert_eq!(
+                std::fs::read(format!("{full}.y{j}.{file}")).unwrap(),
+                std::fs::read(format!("{kept}.y{j}.{file}")).unwrap(),
+                "y{j}.{file}"
+            );
+        }
+    }
+    assert!(
+        with_hits.len() > 10 && with_hits.len() < PHENOTYPES,
+        "{with_hits:?}"
+    );
+    let expected = format!(
+        "phenotypes with hits (p < 5e-8): {} of {PHENOTYPES}: {}",
+        with_hits.len(),
+        with_hits.join(", ")
+    );
+    assert!(
+        log.lines().any(|l| l == expected),
+        "{expected}\nnot in\n{log}"
+    );
+    assert!(log.contains("tested variants written (--pheno-out-min-log10p 3"));
+}
+
+/// A threshold that is not a −log10 p is a usage error, before anything is read or written.
+#[test]
+fn min_log10p_must_be_a_number_at_least_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.parquet");
+    let out = dir.path().join("out");
+    for bad in [
+        "--pheno-out-min-log10p=-1",
+        "--pheno-out-min-log10p=nan",
+        "--pheno-out-min-log10p=inf",
+    ] {
+        expect_error(
+            dir.path(),
+            &[
+                "merge",
+                missing.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                bad,
+            ],
+            "out",
+            &["--pheno-out-min-log10p must be a number ≥ 0"],
+        );
+    }
+}
