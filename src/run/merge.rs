@@ -402,6 +402,25 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     let mut files = Vec::new();
     let parties = headers.parties();
     note(phenotypes_with_hits(&runs));
+    let report_options = job.report.as_ref().map(|options| {
+        let mut options = options.clone();
+        if options.phenotypes.is_none() && runs.len() > REPORT_MAX_PHENOTYPES {
+            let shown = phenotypes_to_report(&runs);
+            note(format!(
+                "report: {} phenotypes are too many for one page: it shows {} ({}); `dash report {} --pheno …` draws others",
+                runs.len(),
+                shown.len(),
+                if runs.iter().any(|run| run.writer.hits() > 0) {
+                    "those with the most variants at p < 5e-8"
+                } else {
+                    "the first ones: none has a variant at p < 5e-8"
+                },
+                job.out.display()
+            ));
+            options.phenotypes = Some(shown);
+        }
+        options
+    });
     for mut run in runs {
         let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
         let model = PhenotypeModel {
@@ -456,7 +475,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         kept.keep();
         files.push(path.clone());
     }
-    if let Some(options) = &job.report {
+    if let Some(options) = &report_options {
         // Read back from the files just committed, exactly as `dash report` would.
         let written = crate::report::build(&job.out, options, &mut |line| {
             print(&format!("report: {line}"))
@@ -470,6 +489,29 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         files.extend(written);
     }
     Ok(MergeReport { files })
+}
+
+/// The most phenotypes merge's own report draws: each takes two plots (about 0.7 MB of the
+/// self-contained page, and 46 ms to draw on the benchmark machine), so a PheWAS-scale merge
+/// would write a page of hundreds of MB; `dash report --pheno` draws any others.
+const REPORT_MAX_PHENOTYPES: usize = 20;
+
+/// The phenotypes merge's report draws when there are more than [`REPORT_MAX_PHENOTYPES`]: those
+/// with the most variants at p < 5e-8 (then in merge order), or the first ones when none has any.
+fn phenotypes_to_report(runs: &[PhenotypeRun]) -> Vec<String> {
+    let mut order: Vec<&PhenotypeRun> = runs.iter().collect();
+    // A stable sort keeps merge order among equal counts.
+    order.sort_by_key(|run| std::cmp::Reverse(run.writer.hits()));
+    let with_hits = order.iter().filter(|run| run.writer.hits() > 0).count();
+    order
+        .iter()
+        .take(if with_hits > 0 {
+            with_hits.min(REPORT_MAX_PHENOTYPES)
+        } else {
+            REPORT_MAX_PHENOTYPES
+        })
+        .map(|run| run.writer.phenotype().to_string())
+        .collect()
 }
 
 /// The log line listing the phenotypes with a tested variant below p 5e-8, and how many.

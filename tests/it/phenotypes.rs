@@ -343,6 +343,7 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
     let genome_wide = -(5e-8f64.log10());
     let log = std::fs::read_to_string(format!("{kept}.log")).unwrap();
     let mut with_hits = Vec::new();
+    let mut hit_counts: Vec<(usize, usize)> = Vec::new();
     for j in 0..PHENOTYPES {
         let all = Tsv::read(format!("{full}.y{j}.tsv.gz").as_ref());
         let strong = Tsv::read(format!("{kept}.y{j}.tsv.gz").as_ref());
@@ -361,6 +362,7 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
             .count();
         if hits > 0 {
             with_hits.push(format!("y{j} ({hits})"));
+            hit_counts.push((j, hits));
         }
         let counts = format!(
             "phenotype y{j}: {} of {} tested variants written",
@@ -390,6 +392,19 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
         "{expected}\nnot in\n{log}"
     );
     assert!(log.contains("tested variants written (--pheno-out-min-log10p 3"));
+
+    // 50 phenotypes are too many for one page: merge's report draws the 20 with the most hits
+    // (merge order among equal counts), and says how to draw the others.
+    hit_counts.sort_by_key(|&(_, hits)| std::cmp::Reverse(hits));
+    let drawn: Vec<usize> = hit_counts.iter().take(20).map(|&(j, _)| j).collect();
+    for j in 0..PHENOTYPES {
+        let plot = PathBuf::from(format!("{kept}.y{j}.manhattan.png"));
+        assert_eq!(plot.exists(), drawn.contains(&j), "y{j}");
+    }
+    assert!(
+        log.contains("report: 50 phenotypes are too many for one page: it shows 20"),
+        "{log}"
+    );
 }
 
 /// A threshold that is not a −log10 p is a usage error, before anything is read or written.
