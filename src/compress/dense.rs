@@ -91,18 +91,14 @@ pub(crate) fn counts(
     block: &GenotypeBlock,
     hard_calls: bool,
 ) -> Vec<QcCounts> {
+    if block.is_packed() {
+        return packed_counts(fields, block);
+    }
     let n = fields.n;
     let n_contributed = fields.n_contributed();
     (0..block.len())
         .map(|v| {
-            // Packed hard calls (the GEMM kernel's blocks) are expanded one variant at a time.
-            let expanded;
-            let x0: &[f64] = if block.is_packed() {
-                expanded = block.dosages_of(v, n);
-                &expanded
-            } else {
-                &block.dosages[v * n..(v + 1) * n]
-            };
+            let x0 = &block.dosages[v * n..(v + 1) * n];
             let missing = block.missing[v]
                 .iter()
                 .filter(|&&i| fields.contributed[i as usize] != 0.0)
@@ -131,6 +127,32 @@ pub(crate) fn counts(
                 qc.hom_ref -= missing;
             }
             qc
+        })
+        .collect()
+}
+
+/// [`counts`] of a block of packed hard calls (the GEMM kernel's blocks; decoding finished):
+/// the block's own counts when every sample is contributed, else a tally of the 2-bit codes of
+/// the contributed samples — never an expansion to f64, which took 40% of a 100-phenotype
+/// compress.
+fn packed_counts(fields: &StackedFields, block: &GenotypeBlock) -> Vec<QcCounts> {
+    if fields.n_contributed() == fields.n as u64 {
+        return block.qc.clone();
+    }
+    let bpv = block.bytes_per_variant;
+    block
+        .packed
+        .chunks_exact(bpv)
+        .take(block.len())
+        .map(|bytes| {
+            let mut tally = [0u64; 4];
+            for (i, &c) in fields.contributed.iter().enumerate() {
+                if c != 0.0 {
+                    tally[usize::from((bytes[i / 4] >> (2 * (i % 4))) & 3)] += 1;
+                }
+            }
+            // `.bed` codes: 00 hom-ALT, 01 missing, 10 het, 11 hom-REF.
+            QcCounts::from_hard_calls(tally[3], tally[2], tally[0], tally[1])
         })
         .collect()
 }
