@@ -14,6 +14,21 @@ pub struct Scale {
 }
 
 impl Scale {
+    /// The scale from data 0 to `high` onto pixels `from` to `to` (every plot's axes start at 0).
+    pub fn from_zero(high: f64, from: f32, to: f32) -> Scale {
+        Scale {
+            low: 0.0,
+            high,
+            from,
+            to,
+        }
+    }
+
+    /// The scale from 0 to the last of `ticks` (1 without ticks) onto pixels `from` to `to`.
+    pub fn to_last_tick(ticks: &[f64], from: f32, to: f32) -> Scale {
+        Scale::from_zero(*ticks.last().unwrap_or(&1.0), from, to)
+    }
+
     /// The pixel of `value`.
     pub fn px(&self, value: f64) -> f32 {
         let span = (self.high - self.low).max(f64::MIN_POSITIVE);

@@ -40,18 +40,8 @@ pub fn plot(p: &FrequencyPlot) -> Scene {
     let mut scene = Scene::new(SIZE, SIZE);
     // Written out: 3 × 0.2 is not 0.6 in f64, and the label would show it.
     let ticks = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
-    let x = Scale {
-        low: 0.0,
-        high: 1.0,
-        from: LEFT,
-        to: SIZE as f32 - RIGHT,
-    };
-    let y = Scale {
-        low: 0.0,
-        high: 1.0,
-        from: SIZE as f32 - BOTTOM,
-        to: TOP,
-    };
+    let x = Scale::from_zero(1.0, LEFT, SIZE as f32 - RIGHT);
+    let y = Scale::from_zero(1.0, SIZE as f32 - BOTTOM, TOP);
     axis::y_axis(&mut scene, &y, &ticks, LEFT, x.to, "party's ALT frequency");
     axis::x_axis(
         &mut scene,

@@ -107,12 +107,7 @@ pub fn plot(points: &Points, threshold: f64, labels: &[Locus], title: &str) -> S
         .fold(0.0f32, f32::max)
         .max(threshold as f32) as f64;
     let ticks = axis::ticks(top_y * 1.08, 8);
-    let y = Scale {
-        low: 0.0,
-        high: *ticks.last().unwrap_or(&1.0),
-        from: HEIGHT as f32 - BOTTOM,
-        to: TOP,
-    };
+    let y = Scale::to_last_tick(&ticks, HEIGHT as f32 - BOTTOM, TOP);
     axis::y_axis(&mut scene, &y, &ticks, LEFT, x.to, "−log₁₀ p");
     scene.line((LEFT, y.from), (x.to, y.from), INK, 1.0);
 

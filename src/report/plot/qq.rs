@@ -31,18 +31,8 @@ pub fn plot(observed: &mut [f32], lambda_gc: Option<f64>, title: &str) -> Scene 
     let mut scene = Scene::new(SIZE, SIZE);
     let x_ticks = axis::ticks(top_expected * 1.05, 6);
     let y_ticks = axis::ticks(top_observed.max(top_band) * 1.05, 8);
-    let x = Scale {
-        low: 0.0,
-        high: *x_ticks.last().unwrap_or(&1.0),
-        from: LEFT,
-        to: SIZE as f32 - RIGHT,
-    };
-    let y = Scale {
-        low: 0.0,
-        high: *y_ticks.last().unwrap_or(&1.0),
-        from: SIZE as f32 - BOTTOM,
-        to: TOP,
-    };
+    let x = Scale::to_last_tick(&x_ticks, LEFT, SIZE as f32 - RIGHT);
+    let y = Scale::to_last_tick(&y_ticks, SIZE as f32 - BOTTOM, TOP);
     axis::y_axis(&mut scene, &y, &y_ticks, LEFT, x.to, "observed −log₁₀ p");
     axis::x_axis(&mut scene, &x, &x_ticks, y.from, "expected −log₁₀ p");
 
