@@ -10,6 +10,7 @@ pub mod gwas_ssf;
 pub mod joint;
 pub mod loci;
 pub mod meta;
+pub mod party_filtered;
 pub mod skipped;
 
 /// The GWAS-SSF missing-value marker.

@@ -6,7 +6,8 @@ use std::path::Path;
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
 use crate::merge::{Merged, VariantResult};
-use crate::regression::Outcome;
+use crate::regression::{Outcome, SkipReason};
+use crate::summary::Variant;
 
 /// Header of the skipped list.
 pub const COLUMNS: [&str; 8] = [
@@ -42,10 +43,16 @@ impl SkippedWriter {
         })
     }
 
-    /// Appends the untested variants among the sites of one window (`results` one per site).
+    /// Appends the untested variants among the sites of one window (`results` one per site),
+    /// with the window's variants that the per-party filters left with no party
+    /// ([`Merged::party_removed`]) in their place in genomic order.
     pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+        let mut removed = merged.party_removed.iter().peekable();
         for (site, result) in merged.sites.iter().zip(results) {
             let v = merged.variant(site);
+            while let Some(r) = removed.next_if(|r| genomic_key(r) <= genomic_key(v)) {
+                self.write(r, 0, 0.0, SkipReason::PartyFilters.as_str())?;
+            }
             let reason = match result.outcome {
                 Outcome::Skipped(reason) => reason.as_str(),
                 Outcome::Tested(_) if crate::chrom::gwas_ssf_code(&v.chrom).is_none() => {
@@ -53,21 +60,23 @@ impl SkippedWriter {
                 }
                 Outcome::Tested(_) => continue,
             };
-            writeln!(
-                self.file,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                v.chrom,
-                v.pos,
-                v.id,
-                v.alt_allele,
-                v.ref_allele,
-                result.n,
-                result.n_missing,
-                reason
-            )
-            .with_path(&self.path)?;
-            self.count += 1;
+            self.write(v, result.n, result.n_missing, reason)?;
         }
+        for r in removed {
+            self.write(r, 0, 0.0, SkipReason::PartyFilters.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// One line of the list.
+    fn write(&mut self, v: &Variant, n: u64, n_missing: f64, reason: &str) -> Result<()> {
+        writeln!(
+            self.file,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            v.chrom, v.pos, v.id, v.alt_allele, v.ref_allele, n, n_missing, reason
+        )
+        .with_path(&self.path)?;
+        self.count += 1;
         Ok(())
     }
 
@@ -75,4 +84,9 @@ impl SkippedWriter {
     pub fn finish(self) -> (AtomicFile, u64) {
         (self.file, self.count)
     }
+}
+
+/// The genomic order of variants (chromosome, then position), in which sites come.
+fn genomic_key(v: &Variant) -> ((u32, &str), u64) {
+    (crate::chrom::order(&v.chrom), v.pos)
 }

@@ -39,10 +39,10 @@ fn lacks(party: usize, i: usize, pattern: usize) -> bool {
 }
 
 /// A small deterministic generator (xorshift64*), uniform in [0, 1).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn uniform(&mut self) -> f64 {
+    pub(crate) fn uniform(&mut self) -> f64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -50,7 +50,7 @@ impl Rng {
     }
 
     /// Roughly normal: the sum of 4 uniforms, centred.
-    fn noise(&mut self) -> f64 {
+    pub(crate) fn noise(&mut self) -> f64 {
         (0..4).map(|_| self.uniform()).sum::<f64>() - 2.0
     }
 }
@@ -184,7 +184,7 @@ struct Fit {
 
 /// Removes from `v` its projection on the orthonormal columns `q`, twice (modified
 /// Gram-Schmidt; the second pass restores the digits the first loses).
-fn residualise(v: &mut [f64], q: &[Vec<f64>]) {
+pub(crate) fn residualise(v: &mut [f64], q: &[Vec<f64>]) {
     for _ in 0..2 {
         for column in q {
             let along: f64 = column.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
