@@ -12,6 +12,7 @@ pub mod loci;
 pub mod meta;
 pub mod party_filtered;
 pub mod skipped;
+pub mod table;
 
 /// The GWAS-SSF missing-value marker.
 pub const MISSING: &str = "#NA";

@@ -3,24 +3,20 @@
 //! hold the variant (0: the variant is not tested, and every skipped list gives it reason
 //! `party_filters`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::table::TableFile;
 use crate::atomic_file::AtomicFile;
-use crate::error::{IoResultExt, Result};
+use crate::error::Result;
 use crate::merge::party_filter::PartyLeftOut;
 
-/// Header of the list.
-pub const COLUMNS: [&str; 8] = [
-    "chromosome",
-    "base_pair_location",
-    "variant_id",
-    "effect_allele",
-    "other_allele",
-    "party",
-    "reason",
-    "parties_left",
-];
+/// The columns after the variant's (the first five of [`super::skipped::COLUMNS`]).
+pub const PARTY_COLUMNS: [&str; 3] = ["party", "reason", "parties_left"];
+
+/// Header of the list: the variant as the skipped lists give it, then [`PARTY_COLUMNS`].
+pub fn columns() -> Vec<&'static str> {
+    [&super::skipped::COLUMNS[..5], &PARTY_COLUMNS[..]].concat()
+}
 
 /// `PREFIX.party_filtered.tsv`.
 pub fn path(prefix: &Path) -> PathBuf {
@@ -29,22 +25,16 @@ pub fn path(prefix: &Path) -> PathBuf {
 
 /// Writes the list window by window of a merge.
 pub struct PartyFilteredWriter {
-    path: PathBuf,
-    file: AtomicFile,
-    /// Parties left out of a variant, and variants left with no party.
-    left_out: u64,
+    table: TableFile,
+    /// Variants left with no party.
     removed: u64,
 }
 
 impl PartyFilteredWriter {
     /// Creates the list (under a temporary name) with its header line.
     pub fn create(path: &Path) -> Result<PartyFilteredWriter> {
-        let mut file = AtomicFile::create(path)?;
-        writeln!(file, "{}", COLUMNS.join("\t")).with_path(path)?;
         Ok(PartyFilteredWriter {
-            path: path.to_path_buf(),
-            file,
-            left_out: 0,
+            table: TableFile::create(path, &columns())?,
             removed: 0,
         })
     }
@@ -53,8 +43,7 @@ impl PartyFilteredWriter {
     pub fn append(&mut self, left_out: &[PartyLeftOut]) -> Result<()> {
         for (i, l) in left_out.iter().enumerate() {
             let v = &l.variant;
-            writeln!(
-                self.file,
+            self.table.write_line(format_args!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 v.chrom,
                 v.pos,
@@ -64,9 +53,7 @@ impl PartyFilteredWriter {
                 l.party,
                 l.reason.as_str(),
                 l.parties_left
-            )
-            .with_path(&self.path)?;
-            self.left_out += 1;
+            ))?;
             // The parties left out of one variant are consecutive: count it once.
             let first_of_variant = i == 0 || left_out[i - 1].variant != l.variant;
             if l.parties_left == 0 && first_of_variant {
@@ -78,12 +65,12 @@ impl PartyFilteredWriter {
 
     /// The uncommitted file and the log line saying what it holds.
     pub fn finish(self) -> (AtomicFile, String) {
+        let path = self.table.path().display().to_string();
+        let (file, left_out) = self.table.finish();
         let line = format!(
-            "per-party QC: {} party-variant pairs left out, {} variants held by no party after it (skipped, reason party_filters) → {}",
-            self.left_out,
+            "per-party QC: {left_out} party-variant pairs left out, {} variants held by no party after it (skipped, reason party_filters) → {path}",
             self.removed,
-            self.path.display()
         );
-        (self.file, line)
+        (file, line)
     }
 }

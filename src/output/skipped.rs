@@ -1,10 +1,10 @@
 //! The list of variants that got no test, and why (`PREFIX.<pheno>.skipped.tsv`).
 
-use std::io::Write;
 use std::path::Path;
 
+use super::table::TableFile;
 use crate::atomic_file::AtomicFile;
-use crate::error::{IoResultExt, Result};
+use crate::error::Result;
 use crate::merge::{Merged, VariantResult};
 use crate::regression::{Outcome, SkipReason};
 use crate::summary::Variant;
@@ -26,20 +26,14 @@ pub const NON_STANDARD_CHROMOSOME: &str = "non_standard_chromosome";
 
 /// Writes every untested variant with its reason, window by window of a merge.
 pub struct SkippedWriter {
-    path: std::path::PathBuf,
-    file: AtomicFile,
-    count: u64,
+    table: TableFile,
 }
 
 impl SkippedWriter {
     /// Creates the list (under a temporary name) with its header line.
     pub fn create(path: &Path) -> Result<SkippedWriter> {
-        let mut file = AtomicFile::create(path)?;
-        writeln!(file, "{}", COLUMNS.join("\t")).with_path(path)?;
         Ok(SkippedWriter {
-            path: path.to_path_buf(),
-            file,
-            count: 0,
+            table: TableFile::create(path, &COLUMNS)?,
         })
     }
 
@@ -70,19 +64,15 @@ impl SkippedWriter {
 
     /// One line of the list.
     fn write(&mut self, v: &Variant, n: u64, n_missing: f64, reason: &str) -> Result<()> {
-        writeln!(
-            self.file,
+        self.table.write_line(format_args!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             v.chrom, v.pos, v.id, v.alt_allele, v.ref_allele, n, n_missing, reason
-        )
-        .with_path(&self.path)?;
-        self.count += 1;
-        Ok(())
+        ))
     }
 
     /// The uncommitted file and the number of variants listed.
     pub fn finish(self) -> (AtomicFile, u64) {
-        (self.file, self.count)
+        self.table.finish()
     }
 }
 

@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use crate::phenotypes::{residualise, Rng};
+use crate::naive_ols::{
+    bed_bytes, bim_line, orthonormal, residualise, test_calls, write_party, Rng,
+};
 
 const TOLERANCE: f64 = 1e-9;
 const VARIANTS: usize = 40;
@@ -104,23 +106,10 @@ impl Party {
     /// Writes `dir/NAME.{bed,bim,fam,pheno,covar}`; returns the `.bed` path.
     fn write(&self, dir: &Path) -> PathBuf {
         let n = self.n();
-        let (mut bed, mut bim) = (vec![0x6c, 0x1b, 0x01], String::new());
-        for (v, calls) in self.calls.iter().enumerate() {
-            let Some(calls) = calls else { continue };
-            writeln!(bim, "1\trs{}\t0\t{}\tA\tG", 1000 + v, 1000 * (v + 1)).unwrap();
-            let mut bytes = vec![0u8; n.div_ceil(4)];
-            for (i, call) in calls.iter().enumerate() {
-                // PLINK 1 codes, A1 counted: 00 two copies, 10 one, 11 none, 01 missing.
-                let code = match call {
-                    Some(2) => 0b00,
-                    Some(1) => 0b10,
-                    Some(_) => 0b11,
-                    None => 0b01,
-                };
-                bytes[i / 4] |= code << (2 * (i % 4));
-            }
-            bed.extend(bytes);
-        }
+        let held = || (0..VARIANTS).filter(|&v| self.calls[v].is_some());
+        let bed = bed_bytes(held().map(|v| self.calls[v].as_deref().unwrap()), n);
+        let mut bim = String::new();
+        held().for_each(|v| bim_line(&mut bim, v));
         let (mut fam, mut pheno, mut covar) = (
             String::new(),
             "FID\tIID\ty1\tcc\n".to_string(),
@@ -133,13 +122,7 @@ impl Party {
             let c = &self.covariates[i];
             writeln!(covar, "F{iid}\t{iid}\t{:.17e}\t{:.17e}", c[0], c[1]).unwrap();
         }
-        let path = |ext: &str| dir.join(format!("{}.{ext}", self.name));
-        std::fs::write(path("bed"), bed).unwrap();
-        std::fs::write(path("bim"), bim).unwrap();
-        std::fs::write(path("fam"), fam).unwrap();
-        std::fs::write(path("pheno"), pheno).unwrap();
-        std::fs::write(path("covar"), covar).unwrap();
-        path("bed")
+        write_party(dir, self.name, bed, [&bim, &fam, &pheno, &covar])
     }
 }
 
@@ -160,20 +143,19 @@ fn pooled_fit(parties: &[Party], set: &[usize], v: usize, cc: bool) -> Option<Fi
         .flat_map(|&p| (0..parties[p].n()).map(move |i| (p, i)))
         .collect();
     let n = samples.len();
-    let mut q: Vec<Vec<f64>> = Vec::new();
-    for c in 0..3 {
-        let mut column: Vec<f64> = samples
-            .iter()
-            .map(|&(p, i)| match c {
-                0 => 1.0,
-                _ => parties[p].covariates[i][c - 1],
+    let q = orthonormal(
+        (0..3)
+            .map(|c| {
+                samples
+                    .iter()
+                    .map(|&(p, i)| match c {
+                        0 => 1.0,
+                        _ => parties[p].covariates[i][c - 1],
+                    })
+                    .collect()
             })
-            .collect();
-        residualise(&mut column, &q);
-        let norm = column.iter().map(|x| x * x).sum::<f64>().sqrt();
-        column.iter_mut().for_each(|x| *x /= norm);
-        q.push(column);
-    }
+            .collect(),
+    );
     let phenotype = |p: usize, i: usize| match cc {
         true => f64::from(parties[p].cc[i]),
         false => parties[p].y[i],
@@ -188,24 +170,13 @@ fn pooled_fit(parties: &[Party], set: &[usize], v: usize, cc: bool) -> Option<Fi
         .iter()
         .map(|&(p, i)| parties[p].calls[v].as_ref().expect("held")[i])
         .collect();
-    let observed: Vec<f64> = calls.iter().flatten().map(|&g| f64::from(g)).collect();
-    let mean = observed.iter().sum::<f64>() / observed.len() as f64;
-    let mut x: Vec<f64> = calls.iter().map(|g| g.map_or(mean, f64::from)).collect();
-    let xx_raw: f64 = x.iter().map(|a| a * a).sum();
-    residualise(&mut x, &q);
-    let xx: f64 = x.iter().map(|a| a * a).sum();
-    if xx <= 1e-10 * xx_raw {
-        return None;
-    }
-    let beta = x.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() / xx;
-    let rss: f64 = y.iter().zip(&x).map(|(b, a)| (b - beta * a).powi(2)).sum();
-    let se = (rss / (n - 4) as f64 / xx).sqrt();
+    let test = test_calls(&q, &y, &calls)?;
     Some(Fit {
         n,
         cases,
-        beta,
-        se,
-        t: beta / se,
+        beta: test.beta,
+        se: test.se,
+        t: test.t,
     })
 }
 
