@@ -4,8 +4,11 @@
 //! the residual phenotype on the residual dosage (Frisch–Waugh–Lovell). Nothing is shared with
 //! dash's normal-equation sums or Cholesky projection.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+use crate::common::{compress_with, relative_error};
 
 /// A small deterministic generator (xorshift64*), uniform in [0, 1).
 pub struct Rng(pub u64);
@@ -60,6 +63,22 @@ pub fn write_party(dir: &Path, name: &str, bed: Vec<u8>, texts: [&str; 4]) -> Pa
     path("bed")
 }
 
+/// Compresses the files [`write_party`] wrote for party `name` into `dir/NAME.parquet`, with
+/// `--min-cell 1` (the oracle pools every call); returns its path.
+pub fn compress_written(dir: &Path, name: &str) -> PathBuf {
+    let file = |ext: &str| dir.join(format!("{name}.{ext}"));
+    let out = file("parquet");
+    compress_with(
+        &file("bed"),
+        &file("pheno"),
+        &file("covar"),
+        name,
+        &out,
+        &["--min-cell", "1"],
+    );
+    out
+}
+
 /// Removes from `v` its projection on the orthonormal columns `q`, twice (modified
 /// Gram-Schmidt; the second pass restores the digits the first loses).
 pub fn residualise(v: &mut [f64], q: &[Vec<f64>]) {
@@ -71,8 +90,21 @@ pub fn residualise(v: &mut [f64], q: &[Vec<f64>]) {
     }
 }
 
-/// An orthonormal basis of the covariate `columns` (intercept included by the caller).
-pub fn orthonormal(columns: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+/// An orthonormal basis of the intercept and the covariates, from each sample's covariate row.
+pub fn covariate_basis(rows: &[&[f64]]) -> Vec<Vec<f64>> {
+    let width = rows.first().map_or(0, |r| r.len());
+    orthonormal(
+        (0..=width)
+            .map(|c| match c {
+                0 => vec![1.0; rows.len()],
+                _ => rows.iter().map(|r| r[c - 1]).collect(),
+            })
+            .collect(),
+    )
+}
+
+/// An orthonormal basis of `columns`.
+fn orthonormal(columns: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     let mut q: Vec<Vec<f64>> = Vec::new();
     for mut column in columns {
         residualise(&mut column, &q);
@@ -83,8 +115,9 @@ pub fn orthonormal(columns: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     q
 }
 
-/// The oracle's test of one variant: β, se, t.
-pub struct Test {
+/// The oracle's test of one variant: its samples, β, se, t.
+pub struct Fit {
+    pub n: usize,
     pub beta: f64,
     pub se: f64,
     pub t: f64,
@@ -92,7 +125,7 @@ pub struct Test {
 
 /// Regresses `y` (already residualised on `q`) on the calls, missing ones mean-imputed with the
 /// mean of the observed calls; `None` when the dosage is constant or in the span of `q`.
-pub fn test_calls(q: &[Vec<f64>], y: &[f64], calls: &[Option<u8>]) -> Option<Test> {
+pub fn test_calls(q: &[Vec<f64>], y: &[f64], calls: &[Option<u8>]) -> Option<Fit> {
     let observed: Vec<f64> = calls.iter().flatten().map(|&g| f64::from(g)).collect();
     let mean = observed.iter().sum::<f64>() / observed.len() as f64;
     let mut x: Vec<f64> = calls.iter().map(|g| g.map_or(mean, f64::from)).collect();
@@ -106,9 +139,32 @@ pub fn test_calls(q: &[Vec<f64>], y: &[f64], calls: &[Option<u8>]) -> Option<Tes
     let rss: f64 = y.iter().zip(&x).map(|(b, a)| (b - beta * a).powi(2)).sum();
     let df = (y.len() - q.len() - 1) as f64;
     let se = (rss / df / xx).sqrt();
-    Some(Test {
+    Some(Fit {
+        n: y.len(),
         beta,
         se,
         t: beta / se,
     })
+}
+
+/// Asserts that a GWAS-SSF row (by column name) has the oracle's n exactly, se and t within
+/// `tolerance` relative and β within `tolerance`·max(|β|, se) (β near 0 has no relative digits
+/// beyond its se's); returns the largest error. `context` names the row in a failure.
+pub fn assert_row_matches(
+    row: &HashMap<String, String>,
+    fit: &Fit,
+    tolerance: f64,
+    context: &str,
+) -> f64 {
+    let value = |column: &str| row[column].parse::<f64>().unwrap();
+    assert_eq!(value("n") as usize, fit.n, "{context}: n");
+    let errors = [
+        (value("beta") - fit.beta).abs() / fit.beta.abs().max(fit.se),
+        relative_error(value("standard_error"), fit.se),
+        relative_error(value("t_statistic"), fit.t),
+    ];
+    for (error, what) in errors.iter().zip(["beta", "se", "t"]) {
+        assert!(*error <= tolerance, "{context} {what}: error {error:e}");
+    }
+    errors.into_iter().fold(0.0, f64::max)
 }

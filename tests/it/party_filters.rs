@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use crate::naive_ols::{
-    bed_bytes, bim_line, orthonormal, residualise, test_calls, write_party, Rng,
+    assert_row_matches, bed_bytes, bim_line, compress_written, covariate_basis, residualise,
+    test_calls, write_party, Fit, Rng,
 };
 
 const TOLERANCE: f64 = 1e-9;
@@ -126,36 +127,22 @@ impl Party {
     }
 }
 
-/// The oracle's result for one variant and phenotype.
-struct Fit {
-    n: usize,
+/// The oracle's result for one variant and phenotype, with the cases among its samples.
+struct CaseFit {
+    fit: Fit,
     cases: usize,
-    beta: f64,
-    se: f64,
-    t: f64,
 }
 
 /// The pooled fit of variant `v` over the samples of `parties[p]` for every p in `set`
 /// (`cc`: the case/control phenotype, else y1); `None` when x is constant.
-fn pooled_fit(parties: &[Party], set: &[usize], v: usize, cc: bool) -> Option<Fit> {
+fn pooled_fit(parties: &[Party], set: &[usize], v: usize, cc: bool) -> Option<CaseFit> {
     let samples: Vec<(usize, usize)> = set
         .iter()
         .flat_map(|&p| (0..parties[p].n()).map(move |i| (p, i)))
         .collect();
-    let n = samples.len();
-    let q = orthonormal(
-        (0..3)
-            .map(|c| {
-                samples
-                    .iter()
-                    .map(|&(p, i)| match c {
-                        0 => 1.0,
-                        _ => parties[p].covariates[i][c - 1],
-                    })
-                    .collect()
-            })
-            .collect(),
-    );
+    // The samples in party order, as `samples` lists them.
+    let covariates = set.iter().flat_map(|&p| &parties[p].covariates);
+    let q = covariate_basis(&covariates.map(|c| &c[..]).collect::<Vec<_>>());
     let phenotype = |p: usize, i: usize| match cc {
         true => f64::from(parties[p].cc[i]),
         false => parties[p].y[i],
@@ -170,13 +157,9 @@ fn pooled_fit(parties: &[Party], set: &[usize], v: usize, cc: bool) -> Option<Fi
         .iter()
         .map(|&(p, i)| parties[p].calls[v].as_ref().expect("held")[i])
         .collect();
-    let test = test_calls(&q, &y, &calls)?;
-    Some(Fit {
-        n,
+    Some(CaseFit {
+        fit: test_calls(&q, &y, &calls)?,
         cases,
-        beta: test.beta,
-        se: test.se,
-        t: test.t,
     })
 }
 
@@ -191,24 +174,8 @@ fn compress_parties(dir: &Path) -> (Vec<Party>, Vec<PathBuf>) {
     let summaries = parties
         .iter()
         .map(|party| {
-            let bed = party.write(dir);
-            let file = |ext: &str| dir.join(format!("{}.{ext}", party.name));
-            let out = file("parquet");
-            dash_ok(&[
-                "compress",
-                bed.to_str().unwrap(),
-                "--pheno",
-                file("pheno").to_str().unwrap(),
-                "--covar",
-                file("covar").to_str().unwrap(),
-                "--party",
-                party.name,
-                "--min-cell",
-                "1",
-                "--out",
-                out.to_str().unwrap(),
-            ]);
-            out
+            party.write(dir);
+            compress_written(dir, party.name)
         })
         .collect();
     (parties, summaries)
@@ -255,24 +222,12 @@ fn party_filters_pool_exactly_the_parties_that_pass() {
                     );
                     continue;
                 };
-                let value = |column: &str| row[column].parse::<f64>().unwrap();
-                assert_eq!(value("n") as usize, fit.n, "{name} {phenotype} {rsid}: n");
-                let errors = [
-                    (value("beta") - fit.beta).abs() / fit.beta.abs().max(fit.se),
-                    relative_error(value("standard_error"), fit.se),
-                    relative_error(value("t_statistic"), fit.t),
-                ];
-                for (error, what) in errors.iter().zip(["beta", "se", "t"]) {
-                    assert!(
-                        *error <= TOLERANCE,
-                        "{name} {phenotype} {rsid} {what}: {error:e}"
-                    );
-                    worst = worst.max(*error);
-                }
+                let context = format!("{name} {phenotype} {rsid}");
+                worst = worst.max(assert_row_matches(row, &fit.fit, TOLERANCE, &context));
                 match cc {
                     true => {
                         assert_eq!(row["n_cases"], fit.cases.to_string(), "{rsid}");
-                        assert_eq!(row["n_controls"], (fit.n - fit.cases).to_string());
+                        assert_eq!(row["n_controls"], (fit.fit.n - fit.cases).to_string());
                     }
                     false => assert!(!row.contains_key("n_cases")),
                 }

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use crate::naive_ols::{
-    bed_bytes, bim_line, orthonormal, residualise, test_calls, write_party, Rng,
+    assert_row_matches, bed_bytes, bim_line, compress_written, covariate_basis, residualise,
+    test_calls, write_party, Fit, Rng,
 };
 
 const TOLERANCE: f64 = 1e-9;
@@ -139,14 +140,6 @@ impl Party {
     }
 }
 
-/// The oracle's result for one phenotype and variant.
-struct Fit {
-    n: usize,
-    beta: f64,
-    se: f64,
-    t: f64,
-}
-
 /// The pooled fit of phenotype `j` on every variant (None where the variant is constant).
 fn pooled_fits(parties: &[Party], j: usize) -> Vec<Option<Fit>> {
     // The pooled samples with phenotype j: (party, sample).
@@ -159,20 +152,11 @@ fn pooled_fits(parties: &[Party], j: usize) -> Vec<Option<Fit>> {
                 .map(move |i| (p, i))
         })
         .collect();
-    let n = samples.len();
-    let q = orthonormal(
-        (0..=COVARIATES)
-            .map(|c| {
-                samples
-                    .iter()
-                    .map(|&(p, i)| match c {
-                        0 => 1.0,
-                        _ => parties[p].covariates[i][c - 1],
-                    })
-                    .collect()
-            })
-            .collect(),
-    );
+    let rows: Vec<&[f64]> = samples
+        .iter()
+        .map(|&(p, i)| &parties[p].covariates[i][..])
+        .collect();
+    let q = covariate_basis(&rows);
     let mut y: Vec<f64> = samples
         .iter()
         .map(|&(p, i)| parties[p].phenotypes[i][j].unwrap())
@@ -184,13 +168,7 @@ fn pooled_fits(parties: &[Party], j: usize) -> Vec<Option<Fit>> {
                 .iter()
                 .map(|&(p, i)| parties[p].calls[v][i])
                 .collect();
-            let test = test_calls(&q, &y, &calls)?;
-            Some(Fit {
-                n,
-                beta: test.beta,
-                se: test.se,
-                t: test.t,
-            })
+            test_calls(&q, &y, &calls)
         })
         .collect()
 }
@@ -204,23 +182,8 @@ fn compress_and_merge(dir: &Path, merge_extra: &[&str]) -> (Vec<Party>, String) 
     ];
     let mut summaries = Vec::new();
     for party in &parties {
-        let bed = party.write(dir);
-        let out = dir.join(format!("{}.parquet", party.name));
-        let file = |ext: &str| dir.join(format!("{}.{ext}", party.name));
-        dash_ok(&[
-            "compress",
-            bed.to_str().unwrap(),
-            "--pheno",
-            file("pheno").to_str().unwrap(),
-            "--covar",
-            file("covar").to_str().unwrap(),
-            "--party",
-            party.name,
-            "--min-cell",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        party.write(dir);
+        let out = compress_written(dir, party.name);
         summaries.push(out);
     }
     let summaries: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
@@ -246,17 +209,8 @@ fn fifty_phenotypes_in_three_patterns_equal_pooled_least_squares() {
                 );
                 continue;
             };
-            let value = |column: &str| row[column].parse::<f64>().unwrap();
-            assert_eq!(value("n") as usize, fit.n, "y{j} {rsid}: n");
-            let errors = [
-                (value("beta") - fit.beta).abs() / fit.beta.abs().max(fit.se),
-                relative_error(value("standard_error"), fit.se),
-                relative_error(value("t_statistic"), fit.t),
-            ];
-            for (error, what) in errors.iter().zip(["beta", "se", "t"]) {
-                assert!(*error <= TOLERANCE, "y{j} {rsid} {what}: error {error:e}");
-                worst = worst.max(*error);
-            }
+            let error = assert_row_matches(row, fit, TOLERANCE, &format!("y{j} {rsid}"));
+            worst = worst.max(error);
             tested += 1;
         }
         assert!(
