@@ -48,9 +48,11 @@ pub fn bed_bytes<'a>(variants: impl IntoIterator<Item = &'a [Option<u8>]>, n: us
     bed
 }
 
-/// The `.bim` line of variant `v`: chromosome 1, `rs{1000 + v}` at 1000·(v + 1), A1 = A, A2 = G.
-pub fn bim_line(bim: &mut String, v: usize) {
-    writeln!(bim, "1\trs{}\t0\t{}\tA\tG", 1000 + v, 1000 * (v + 1)).unwrap();
+/// The `.bim` line of variant `v`: chromosome 1, `rs{1000 + v}` at 1000·(v + 1), A1 = A, A2 = G
+/// (the counted allele A), or the other way round when `swapped` (then count G).
+pub fn bim_line(bim: &mut String, v: usize, swapped: bool) {
+    let (a1, a2) = if swapped { ("G", "A") } else { ("A", "G") };
+    writeln!(bim, "1\trs{}\t0\t{}\t{a1}\t{a2}", 1000 + v, 1000 * (v + 1)).unwrap();
 }
 
 /// Writes `dir/NAME.{bed,bim,fam,pheno,covar}` with these contents; returns the `.bed` path.
@@ -116,6 +118,7 @@ fn orthonormal(columns: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
 }
 
 /// The oracle's test of one variant: its samples, β, se, t.
+#[derive(Clone, Copy)]
 pub struct Fit {
     pub n: usize,
     pub beta: f64,

@@ -4,7 +4,9 @@
 //! Three parties with hard calls in `.bed` files (generated here, so the oracle knows every
 //! call): party c lacks every fifth variant; party b is all but monomorphic on every fourth
 //! (one het call: its own MAF is below 0.01); party c misses a fifth of its calls on every sixth
-//! (its own missing rate is above 0.1); no party has an ALT allele of variant 7. The oracle
+//! (its own missing rate is above 0.1); party a, the first input, is all but monomorphic on every
+//! seventh from the fourth, which is then reported in the orientation of party b, whose `.bim`
+//! has the alleles the other way round (G counted); no party has an ALT allele of variant 7. The oracle
 //! decides from each party's own calls which parties plink2's `--maf 0.01`/`--geno 0.1` would
 //! keep, pools the samples of those parties, mean-imputes missing calls with the pooled mean,
 //! orthonormalises the covariates (modified Gram-Schmidt twice) and regresses the residual
@@ -47,7 +49,10 @@ impl Party {
                 let frequency = 0.1 + 0.3 * ((v * 37 % 100) as f64 / 100.0);
                 let calls = (0..n)
                     .map(|i| {
-                        if v == MONOMORPHIC || (name == "b" && v % 4 == 1) {
+                        if v == MONOMORPHIC
+                            || (name == "b" && v % 4 == 1)
+                            || (name == "a" && v % 7 == 3)
+                        {
                             return Some(u8::from(v != MONOMORPHIC && i == 0));
                         }
                         let missing_rate = if name == "c" && v % 6 == 2 { 0.0 } else { 0.02 };
@@ -108,9 +113,20 @@ impl Party {
     fn write(&self, dir: &Path) -> PathBuf {
         let n = self.n();
         let held = || (0..VARIANTS).filter(|&v| self.calls[v].is_some());
-        let bed = bed_bytes(held().map(|v| self.calls[v].as_deref().unwrap()), n);
+        // Party b counts G: its calls are 2 − x of the A dosage x.
+        let swapped = self.name == "b";
+        let counted: Vec<Vec<Option<u8>>> = held()
+            .map(|v| {
+                let calls = self.calls[v].as_ref().unwrap();
+                calls
+                    .iter()
+                    .map(|c| c.map(|x| if swapped { 2 - x } else { x }))
+                    .collect()
+            })
+            .collect();
+        let bed = bed_bytes(counted.iter().map(Vec::as_slice), n);
         let mut bim = String::new();
-        held().for_each(|v| bim_line(&mut bim, v));
+        held().for_each(|v| bim_line(&mut bim, v, swapped));
         let (mut fam, mut pheno, mut covar) = (
             String::new(),
             "FID\tIID\ty1\tcc\n".to_string(),
@@ -194,6 +210,7 @@ fn party_filters_pool_exactly_the_parties_that_pass() {
     let mut worst = 0.0f64;
     for (name, flags) in [("plain", &[][..]), ("filtered", &PARTY_FLAGS[..])] {
         let filtered = !flags.is_empty();
+        let mut reported_g = 0;
         let prefix = merge_to(&summaries, &dir.path().join(name), flags);
         // Who the oracle leaves out of what: (variant, party, reason).
         let mut left_out = BTreeSet::new();
@@ -223,7 +240,24 @@ fn party_filters_pool_exactly_the_parties_that_pass() {
                     continue;
                 };
                 let context = format!("{name} {phenotype} {rsid}");
-                worst = worst.max(assert_row_matches(row, &fit.fit, TOLERANCE, &context));
+                // The effect allele of the first input that holds the variant (after the
+                // filters): A, or G when party a is left out and party b (which counts G)
+                // holds it; the oracle counts A.
+                let reported = set.first().map(|&p| parties[p].name);
+                let effect = if reported == Some("b") { "G" } else { "A" };
+                assert_eq!(row["effect_allele"], effect, "{context}");
+                let oriented = match effect {
+                    "G" => {
+                        reported_g += 1;
+                        Fit {
+                            beta: -fit.fit.beta,
+                            t: -fit.fit.t,
+                            ..fit.fit
+                        }
+                    }
+                    _ => fit.fit,
+                };
+                worst = worst.max(assert_row_matches(row, &oriented, TOLERANCE, &context));
                 match cc {
                     true => {
                         assert_eq!(row["n_cases"], fit.cases.to_string(), "{rsid}");
@@ -233,6 +267,11 @@ fn party_filters_pool_exactly_the_parties_that_pass() {
                 }
             }
         }
+        assert_eq!(
+            reported_g > 0,
+            filtered,
+            "{name}: {reported_g} rows reported as G"
+        );
         let list = format!("{prefix}.party_filtered.tsv");
         if !filtered {
             assert!(!Path::new(&list).exists());

@@ -108,7 +108,7 @@ impl Party {
         let bed = bed_bytes(self.calls.iter().map(Vec::as_slice), n);
         let mut bim = String::new();
         for v in 0..VARIANTS {
-            bim_line(&mut bim, v);
+            bim_line(&mut bim, v, false);
         }
         let (mut fam, mut pheno, mut covar) = (String::new(), String::new(), String::new());
         pheno.push_str("FID\tIID");
