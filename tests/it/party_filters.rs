@@ -325,7 +325,8 @@ fn party_filters_pool_exactly_the_parties_that_pass() {
 }
 
 /// A merged summary holds pooled counts: per-party filters refuse it, naming the file, and
-/// leave nothing behind; out-of-range values are usage errors naming the flag.
+/// leave nothing behind; so do `--ld-out` with them, and out-of-range values (usage errors
+/// naming the flag). Secure sets are refused in `secure.rs`.
 #[test]
 fn party_filters_need_single_party_summaries() {
     let dir = tempfile::tempdir().unwrap();
@@ -351,6 +352,21 @@ fn party_filters_need_single_party_summaries() {
         &["merge", merged, "--out", &out, "--party-maf", "0.01"],
         "bad",
         &[merged, "merged summary of 2 parties", "--party-"],
+    );
+    let a_path = a.to_str().unwrap();
+    expect_error(
+        d,
+        &[
+            "merge",
+            a_path,
+            "--out",
+            &out,
+            "--party-maf",
+            "0.01",
+            "--ld-out",
+        ],
+        "bad",
+        &["--condition/--ld-out do not take the per-party filters"],
     );
     for (flags, needle) in [
         (
