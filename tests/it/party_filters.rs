@@ -320,6 +320,17 @@ fn party_filters_pool_exactly_the_parties_that_pass() {
         }
         let log = std::fs::read_to_string(format!("{prefix}.log")).unwrap();
         assert!(log.contains("per-party QC"), "{log}");
+
+        // --summary-out holds the sums of the parties left: merged again on its own (no
+        // filters), it gives the same results.
+        let merged = dir.path().join("filtered.parquet");
+        let mut flags = PARTY_FLAGS.to_vec();
+        flags.extend(["--no-report", "--summary-out", merged.to_str().unwrap()]);
+        merge_to(&summaries, &dir.path().join("with_summary"), &flags);
+        let again = merge_to(&[merged.as_path()], &dir.path().join("again"), &[]);
+        for phenotype in ["y1", "cc"] {
+            assert_same_results(&prefix, &again, phenotype, 1e-12);
+        }
     }
     println!("worst relative error: {worst:e}");
 }
