@@ -48,8 +48,10 @@ done
 cc="$out/case_control"
 mkdir -p "$cc"
 for party in a b c; do
-  awk 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "y1") c = i; print $0 " cc"; next}
-       {print $0 " " (($c != "NA" && $c > 5) ? 2 : 1)}' "fixtures/party_$party.pheno" >"$cc/$party.pheno"
+  # The new column takes the file's own separator (tab or space).
+  awk 'NR == 1 {sep = index($0, "\t") ? "\t" : " "; for (i = 1; i <= NF; i++) if ($i == "y1") c = i
+                print $0 sep "cc"; next}
+       {print $0 sep (($c != "NA" && $c > 5) ? 2 : 1)}' "fixtures/party_$party.pheno" >"$cc/$party.pheno"
   "$DASH_BIN" compress "fixtures/party_$party.bed" --pheno "$cc/$party.pheno" \
     --covar "fixtures/party_$party.covar" --covar-categorical site --party "$party" \
     --out "$cc/$party.parquet" 2>/dev/null
