@@ -76,6 +76,9 @@ pub enum SkipReason {
     Mac,
     /// Pooled MACH r² below `--min-info`.
     Info,
+    /// Every party holding the variant was left out of it by the per-party filters
+    /// (`--party-maf`, …; [`crate::merge::party_filter`]).
+    PartyFilters,
 }
 
 impl SkipReason {
@@ -94,6 +97,7 @@ impl SkipReason {
             SkipReason::Maf => "maf",
             SkipReason::Mac => "mac",
             SkipReason::Info => "min_info",
+            SkipReason::PartyFilters => "party_filters",
         }
     }
 }

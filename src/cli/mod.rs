@@ -334,6 +334,8 @@ struct MergeArgs {
     #[command(flatten)]
     qc: QcArgs,
     #[command(flatten)]
+    party_qc: PartyQcArgs,
+    #[command(flatten)]
     description: DescriptionArgs,
     /// Also write the merged sums as a summary, to merge with later batches.
     #[arg(long, value_name = "FILE.parquet")]
@@ -493,43 +495,102 @@ struct QcArgs {
 impl QcArgs {
     /// The filters, each value checked against its range (a usage error otherwise).
     fn filters(&self) -> Result<dash::qc::QcFilters> {
-        let within = |flag: &str, value: Option<f64>, high: f64| -> Result<Option<f64>> {
-            match value {
-                Some(v) if !(0.0..=high).contains(&v) => Err(Error::usage(format!(
-                    "--{flag} {v}: must be between 0 and {high}"
-                ))),
-                v => Ok(v),
-            }
-        };
-        let hwe = match self.hwe.as_deref() {
-            None => None,
-            Some([p, rest @ ..]) => {
-                let midp = match rest {
-                    [] => false,
-                    [m] if m == "midp" => true,
-                    [other] => {
-                        return Err(Error::usage(format!(
-                            "--hwe: unknown modifier '{other}' (expected 'midp')"
-                        )))
-                    }
-                    _ => unreachable!("clap takes at most two values"),
-                };
-                let threshold: f64 = p
-                    .parse()
-                    .map_err(|_| Error::usage(format!("--hwe '{p}': not a number")))?;
-                let threshold = within("hwe", Some(threshold), 1.0)?.expect("given");
-                Some(dash::qc::filters::HweFilter { threshold, midp })
-            }
-            Some([]) => unreachable!("clap takes at least one value"),
-        };
-        Ok(dash::qc::QcFilters {
-            maf: within("maf", self.maf, 0.5)?,
-            mac: within("mac", self.mac, f64::MAX)?,
-            geno: within("geno", self.geno, 1.0)?,
-            hwe,
-            min_info: within("min-info", self.min_info, 1.0)?,
-        })
+        qc_filters(
+            "",
+            self.maf,
+            self.mac,
+            self.geno,
+            self.hwe.as_deref(),
+            self.min_info,
+        )
     }
+}
+
+/// merge's per-party QC filters: plink2's filters on each party's own counts.
+#[derive(Debug, Args)]
+struct PartyQcArgs {
+    /// Leave a party out of a variant whose non-major allele frequency in that party is below F
+    /// (as --maf, per party; bare: 0.01).
+    #[arg(long, value_name = "F", num_args = 0..=1, default_missing_value = "0.01")]
+    party_maf: Option<f64>,
+    /// Leave a party out of a variant whose non-major allele dosage count in that party is
+    /// below C (as --mac, per party).
+    #[arg(long, value_name = "C")]
+    party_mac: Option<f64>,
+    /// Leave a party out of a variant whose missing-call rate in that party is above F (as
+    /// --geno, per party; bare: 0.1).
+    #[arg(long, value_name = "F", num_args = 0..=1, default_missing_value = "0.1")]
+    party_geno: Option<f64>,
+    /// Leave a party out of a variant whose Hardy–Weinberg exact-test p-value in that party is
+    /// below P (as --hwe, per party; add `midp` for the mid-p).
+    #[arg(long, value_name = "P [midp]", num_args = 1..=2)]
+    party_hwe: Option<Vec<String>>,
+    /// Leave a party out of a variant whose MACH r² in that party is below R (as --min-info,
+    /// per party).
+    #[arg(long, value_name = "R")]
+    party_min_info: Option<f64>,
+}
+
+impl PartyQcArgs {
+    /// The filters, each value checked against its range (a usage error otherwise).
+    fn filters(&self) -> Result<dash::qc::QcFilters> {
+        qc_filters(
+            "party-",
+            self.party_maf,
+            self.party_mac,
+            self.party_geno,
+            self.party_hwe.as_deref(),
+            self.party_min_info,
+        )
+    }
+}
+
+/// plink2's QC filters from their flags (`--{prefix}maf` …), each value checked against its
+/// range (a usage error naming the flag otherwise).
+fn qc_filters(
+    prefix: &str,
+    maf: Option<f64>,
+    mac: Option<f64>,
+    geno: Option<f64>,
+    hwe: Option<&[String]>,
+    min_info: Option<f64>,
+) -> Result<dash::qc::QcFilters> {
+    let within = |flag: &str, value: Option<f64>, high: f64| -> Result<Option<f64>> {
+        match value {
+            Some(v) if !(0.0..=high).contains(&v) => Err(Error::usage(format!(
+                "--{prefix}{flag} {v}: must be between 0 and {high}"
+            ))),
+            v => Ok(v),
+        }
+    };
+    let hwe = match hwe {
+        None => None,
+        Some([p, rest @ ..]) => {
+            let midp = match rest {
+                [] => false,
+                [m] if m == "midp" => true,
+                [other] => {
+                    return Err(Error::usage(format!(
+                        "--{prefix}hwe: unknown modifier '{other}' (expected 'midp')"
+                    )))
+                }
+                _ => unreachable!("clap takes at most two values"),
+            };
+            let threshold: f64 = p
+                .parse()
+                .map_err(|_| Error::usage(format!("--{prefix}hwe '{p}': not a number")))?;
+            let threshold = within("hwe", Some(threshold), 1.0)?.expect("given");
+            Some(dash::qc::filters::HweFilter { threshold, midp })
+        }
+        Some([]) => unreachable!("clap takes at least one value"),
+    };
+    Ok(dash::qc::QcFilters {
+        maf: within("maf", maf, 0.5)?,
+        mac: within("mac", mac, f64::MAX)?,
+        geno: within("geno", geno, 1.0)?,
+        hwe,
+        min_info: within("min-info", min_info, 1.0)?,
+    })
 }
 
 /// What merge writes into each `-meta.yaml` about the study (GWAS-SSF metadata fields; "NR",
@@ -667,6 +728,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             min_cell: check_min_cell(args.min_cell)?,
             no_x_sex: args.no_x_sex,
             qc: args.qc.filters()?,
+            party_qc: args.party_qc.filters()?,
         },
         description: dash::output::meta::Description {
             trait_description: args.description.trait_description.clone(),

@@ -94,16 +94,7 @@ pub(crate) fn join_sites(
     component_map: &[Vec<u32>],
     components: &[GlobalComponent],
 ) -> Result<(Vec<Site>, Vec<Member>)> {
-    let reference: Vec<bool> = inputs
-        .iter()
-        .map(|input| {
-            input
-                .header
-                .components
-                .iter()
-                .any(|c| c.source.orientation.is_reference())
-        })
-        .collect();
+    let reference = reference_aware(inputs);
     let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
     let alleles = |m: &Member| {
         let v = variant(m);
@@ -179,9 +170,24 @@ pub(crate) fn join_sites(
     Ok((sites, members))
 }
 
+/// Per input, whether it comes from a source that knows the reference allele: the first such
+/// row of a site gives its reported orientation (DESIGN §1, Alleles).
+pub(crate) fn reference_aware(inputs: &[Summary]) -> Vec<bool> {
+    inputs
+        .iter()
+        .map(|input| {
+            input
+                .header
+                .components
+                .iter()
+                .any(|c| c.source.orientation.is_reference())
+        })
+        .collect()
+}
+
 /// Sorts sites into output order: chromosome, position, REF, ALT of the reported variant, then
 /// (for chromosome spellings that order alike) the first row, i.e. order of first appearance.
-fn sort_for_output(inputs: &[Summary], members: &[Member], sites: &mut [Site]) {
+pub(crate) fn sort_for_output(inputs: &[Summary], members: &[Member], sites: &mut [Site]) {
     let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
     let key = |site: &Site| {
         let first = members[site.start as usize];

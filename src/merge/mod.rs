@@ -16,18 +16,21 @@ use crate::summary::sex::SexChromosomes;
 use crate::summary::{QcCounts, Rows, Summary, Variant};
 
 pub mod allele_check;
+mod case_control;
 mod components;
 pub mod inputs;
 mod join;
 mod layout;
 pub mod locus;
 mod model;
+pub mod party_filter;
 pub mod report;
 mod sex;
 pub mod summary_out;
 mod test;
 pub mod window;
 
+pub use case_control::CaseControlCounts;
 use components::GlobalComponent;
 pub use inputs::InputKind;
 pub(crate) use join::Member;
@@ -63,6 +66,9 @@ pub struct MergeOptions {
     /// Pooled QC filters (`--maf`, `--mac`, `--geno`, `--hwe`, `--min-info`): a variant they
     /// remove is skipped with the filter's name as the reason.
     pub qc: crate::qc::QcFilters,
+    /// Per-party QC filters (`--party-maf`, …, [`party_filter`]): a party whose own counts of
+    /// a variant fail them is left out of that variant.
+    pub party_qc: crate::qc::QcFilters,
 }
 
 impl Default for MergeOptions {
@@ -77,6 +83,7 @@ impl Default for MergeOptions {
             min_cell: 5,
             no_x_sex: false,
             qc: crate::qc::QcFilters::default(),
+            party_qc: crate::qc::QcFilters::default(),
         }
     }
 }
@@ -98,6 +105,9 @@ pub struct Merged {
     pub kind: InputKind,
     /// The chrX model, build and PAR treatment every input was made under.
     pub sex_chromosomes: SexChromosomes,
+    /// The window's variants the per-party filters left with no party, in genomic order: they
+    /// are no longer sites ([`party_filter`]).
+    pub party_removed: Vec<Variant>,
 }
 
 /// One variant's result for one phenotype.
@@ -142,6 +152,7 @@ impl Merged {
             component_map,
             kind,
             sex_chromosomes,
+            party_removed: Vec::new(),
         })
     }
 

@@ -100,12 +100,13 @@ impl PhenotypeWriter {
         prefix: &Path,
         phenotype: &str,
         with_info: bool,
+        case_control: Option<super::CaseControlCounts>,
         side_by_side: usize,
         min_neg_log10_p: Option<f64>,
     ) -> Result<PhenotypeWriter> {
         let paths = PhenotypePaths::new(prefix, phenotype);
         let workers = rayon::current_num_threads() / side_by_side.max(1);
-        let tsv = GwasSsfWriter::create(&paths.tsv, with_info, workers)?;
+        let tsv = GwasSsfWriter::create_with_counts(&paths.tsv, with_info, case_control, workers)?;
         Ok(PhenotypeWriter {
             phenotype: phenotype.to_string(),
             tsv: match min_neg_log10_p {

@@ -27,7 +27,7 @@ use super::MISSING;
 use crate::atomic_file::AtomicFile;
 use crate::chrom;
 use crate::error::{IoResultExt, Result};
-use crate::merge::{Merged, Site, VariantResult};
+use crate::merge::{CaseControlCounts, Merged, Site, VariantResult};
 use crate::pvalue;
 use crate::qc::info;
 use crate::regression::Outcome;
@@ -51,6 +51,11 @@ pub const COLUMNS: [&str; 13] = [
 
 /// Columns after [`COLUMNS`]: the source ID, always; `info`, for dosage inputs.
 pub const EXTRA_COLUMNS: [&str; 2] = ["source_id", "info"];
+
+/// Columns after [`EXTRA_COLUMNS`] for a case/control phenotype: the cases and controls among
+/// the variant's samples (GWAS-SSF has only `n`; it allows extra columns, and its metadata's
+/// `case_count`/`control_count` hold the totals).
+pub const CASE_CONTROL_COLUMNS: [&str; 2] = ["n_cases", "n_controls"];
 
 /// The allele text GWAS-SSF allows in place of an allele that is not `[ACGT]+`.
 pub const LONG_STRING: &str = "LONG_STRING";
@@ -106,6 +111,8 @@ pub struct GwasSsfWriter {
     writer: Compressor,
     written: Written,
     with_info: bool,
+    /// Per-party case and control counts: adds [`CASE_CONTROL_COLUMNS`].
+    case_control: Option<CaseControlCounts>,
     /// Rows with −log10 p below this are left out (`--pheno-out-min-log10p`; −∞ keeps all).
     min_neg_log10_p: f64,
 }
@@ -115,6 +122,17 @@ impl GwasSsfWriter {
     /// the `info` column. Its BGZF blocks are compressed by `workers` threads of its own, or by
     /// the thread writing when 0 (the bytes are the same either way).
     pub fn create(path: &Path, with_info: bool, workers: usize) -> Result<GwasSsfWriter> {
+        GwasSsfWriter::create_with_counts(path, with_info, None, workers)
+    }
+
+    /// [`GwasSsfWriter::create`], with the [`CASE_CONTROL_COLUMNS`] of a case/control phenotype
+    /// when `case_control` is given.
+    pub fn create_with_counts(
+        path: &Path,
+        with_info: bool,
+        case_control: Option<CaseControlCounts>,
+        workers: usize,
+    ) -> Result<GwasSsfWriter> {
         let file = Md5Writer::new(AtomicFile::create(path)?);
         // The fastest level: summary statistics compress well anyway, and the default level
         // took a fifth of merge time.
@@ -133,9 +151,14 @@ impl GwasSsfWriter {
             ),
         };
         let extra = &EXTRA_COLUMNS[..1 + usize::from(with_info)];
+        let counts = match case_control {
+            Some(_) => &CASE_CONTROL_COLUMNS[..],
+            None => &[],
+        };
         let mut header = COLUMNS
             .iter()
             .chain(extra)
+            .chain(counts)
             .copied()
             .collect::<Vec<_>>()
             .join("\t");
@@ -146,6 +169,7 @@ impl GwasSsfWriter {
             writer,
             written: Written::default(),
             with_info,
+            case_control,
             min_neg_log10_p: f64::NEG_INFINITY,
         })
     }
@@ -170,7 +194,14 @@ impl GwasSsfWriter {
                 .par_chunks(FORMAT_CHUNK)
                 .zip(results.par_chunks(FORMAT_CHUNK))
                 .map(|(sites, results)| {
-                    format_rows(merged, sites, results, self.with_info, self.min_neg_log10_p)
+                    format_rows(
+                        merged,
+                        sites,
+                        results,
+                        self.with_info,
+                        self.case_control.as_ref(),
+                        self.min_neg_log10_p,
+                    )
                 })
                 .collect();
             for lines in window {
@@ -206,12 +237,13 @@ struct Lines {
 }
 
 /// The lines of the tested variants among `sites` with −log10 p at least `min_neg_log10_p`;
-/// `with_info` adds the `info` column.
+/// `with_info` adds the `info` column, `case_control` the case and control counts.
 fn format_rows(
     merged: &Merged,
     sites: &[Site],
     results: &[VariantResult],
     with_info: bool,
+    case_control: Option<&CaseControlCounts>,
     min_neg_log10_p: f64,
 ) -> Lines {
     let mut line = String::with_capacity(sites.len() * 160);
@@ -262,6 +294,16 @@ fn format_rows(
             match info::mach_r2(qc.dosage_sum, qc.dosage_sq_sum, qc.observed) {
                 Some(r2) => push_f64(&mut line, info::clamped(r2)),
                 None => line.push_str(MISSING),
+            }
+        }
+        if let Some(counts) = case_control {
+            let (cases, controls) = counts.at_site(merged, site);
+            // The counts are of the parties' whole groups: should a test ever drop samples of
+            // a group (it does not today), they would not be its counts, and are not written.
+            if cases + controls == result.n {
+                let _ = write!(line, "\t{cases}\t{controls}");
+            } else {
+                let _ = write!(line, "\t{MISSING}\t{MISSING}");
             }
         }
         line.push('\n');

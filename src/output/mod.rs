@@ -10,7 +10,9 @@ pub mod gwas_ssf;
 pub mod joint;
 pub mod loci;
 pub mod meta;
+pub mod party_filtered;
 pub mod skipped;
+pub mod table;
 
 /// The GWAS-SSF missing-value marker.
 pub const MISSING: &str = "#NA";

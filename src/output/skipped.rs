@@ -1,12 +1,13 @@
 //! The list of variants that got no test, and why (`PREFIX.<pheno>.skipped.tsv`).
 
-use std::io::Write;
 use std::path::Path;
 
+use super::table::TableFile;
 use crate::atomic_file::AtomicFile;
-use crate::error::{IoResultExt, Result};
+use crate::error::Result;
 use crate::merge::{Merged, VariantResult};
-use crate::regression::Outcome;
+use crate::regression::{Outcome, SkipReason};
+use crate::summary::Variant;
 
 /// Header of the skipped list.
 pub const COLUMNS: [&str; 8] = [
@@ -25,27 +26,27 @@ pub const NON_STANDARD_CHROMOSOME: &str = "non_standard_chromosome";
 
 /// Writes every untested variant with its reason, window by window of a merge.
 pub struct SkippedWriter {
-    path: std::path::PathBuf,
-    file: AtomicFile,
-    count: u64,
+    table: TableFile,
 }
 
 impl SkippedWriter {
     /// Creates the list (under a temporary name) with its header line.
     pub fn create(path: &Path) -> Result<SkippedWriter> {
-        let mut file = AtomicFile::create(path)?;
-        writeln!(file, "{}", COLUMNS.join("\t")).with_path(path)?;
         Ok(SkippedWriter {
-            path: path.to_path_buf(),
-            file,
-            count: 0,
+            table: TableFile::create(path, &COLUMNS)?,
         })
     }
 
-    /// Appends the untested variants among the sites of one window (`results` one per site).
+    /// Appends the untested variants among the sites of one window (`results` one per site),
+    /// with the window's variants that the per-party filters left with no party
+    /// ([`Merged::party_removed`]) in their place in genomic order.
     pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+        let mut removed = merged.party_removed.iter().peekable();
         for (site, result) in merged.sites.iter().zip(results) {
             let v = merged.variant(site);
+            while let Some(r) = removed.next_if(|r| genomic_key(r) <= genomic_key(v)) {
+                self.write(r, 0, 0.0, SkipReason::PartyFilters.as_str())?;
+            }
             let reason = match result.outcome {
                 Outcome::Skipped(reason) => reason.as_str(),
                 Outcome::Tested(_) if crate::chrom::gwas_ssf_code(&v.chrom).is_none() => {
@@ -53,26 +54,29 @@ impl SkippedWriter {
                 }
                 Outcome::Tested(_) => continue,
             };
-            writeln!(
-                self.file,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                v.chrom,
-                v.pos,
-                v.id,
-                v.alt_allele,
-                v.ref_allele,
-                result.n,
-                result.n_missing,
-                reason
-            )
-            .with_path(&self.path)?;
-            self.count += 1;
+            self.write(v, result.n, result.n_missing, reason)?;
+        }
+        for r in removed {
+            self.write(r, 0, 0.0, SkipReason::PartyFilters.as_str())?;
         }
         Ok(())
     }
 
+    /// One line of the list.
+    fn write(&mut self, v: &Variant, n: u64, n_missing: f64, reason: &str) -> Result<()> {
+        self.table.write_line(format_args!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            v.chrom, v.pos, v.id, v.alt_allele, v.ref_allele, n, n_missing, reason
+        ))
+    }
+
     /// The uncommitted file and the number of variants listed.
     pub fn finish(self) -> (AtomicFile, u64) {
-        (self.file, self.count)
+        self.table.finish()
     }
+}
+
+/// The genomic order of variants (chromosome, then position), in which sites come.
+fn genomic_key(v: &Variant) -> ((u32, &str), u64) {
+    (crate::chrom::order(&v.chrom), v.pos)
 }

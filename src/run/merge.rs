@@ -15,10 +15,11 @@ use crate::merge::allele_check::AlleleCheckOptions;
 use crate::merge::inputs::check_distinct_paths;
 use crate::merge::report::{AlleleCheckWriter, PhenotypeModel, PhenotypeWriter};
 use crate::merge::summary_out::SummaryOut;
+use crate::merge::CaseControlCounts;
 use crate::merge::{report, ChrXTests, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
 use crate::merge::{RowSource, Windows};
 use crate::output;
-use crate::output::covariates::CovariateModel;
+use crate::output::party_filtered::{self, PartyFilteredWriter};
 use crate::report::ReportOptions;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
@@ -219,6 +220,8 @@ struct PhenotypeRun {
     /// Non-PAR chrX, fitted with the sex covariate.
     chrx: ChrXTests,
     writer: PhenotypeWriter,
+    /// Case and control counts per party, when the phenotype is case/control.
+    case_control: Option<CaseControlCounts>,
 }
 
 /// The merge itself, once the arguments are checked and the outputs locked.
@@ -270,6 +273,16 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
 
     let options = &job.options;
     kind.check(options)?;
+    crate::merge::party_filter::check_single_parties(
+        &summaries,
+        &options.party_qc,
+        kind == InputKind::SecureSet,
+    )?;
+    if job.locus.is_some() && options.party_qc.any() {
+        return Err(Error::usage(
+            "--condition/--ld-out do not take the per-party filters (--party-*): run them in a merge of their own",
+        ));
+    }
     if job.locus.is_some() && !matches!(kind, InputKind::Plaintext) {
         return Err(Error::usage(
             "--condition needs plaintext summaries with LD sums (--ld-region is not available in secure mode)",
@@ -283,6 +296,18 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     if options.qc.any() {
         note(describe_qc(&options.qc));
     }
+    let mut party_filtered = match options.party_qc.any() {
+        true => {
+            note(format!(
+                "per-party QC, each party on its own counts (a party failing it is left out of that variant): {}",
+                describe_filters(&options.party_qc, "--party-")
+            ));
+            Some(PartyFilteredWriter::create(&party_filtered::path(
+                &job.out,
+            ))?)
+        }
+        false => None,
+    };
     // Imputation quality is reported when some party's calls are dosages.
     let with_info = headers
         .inputs
@@ -292,17 +317,20 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     let mut runs = Vec::new();
     for phenotype in &phenotypes {
         let layout = PhenotypeLayout::new(&headers, phenotype, options)?;
+        let case_control = CaseControlCounts::new(&headers, &layout);
         runs.push(PhenotypeRun {
             chrx: ChrXTests::new(&headers, &layout, options),
-            layout,
-            models: Models::new(),
             writer: PhenotypeWriter::create(
                 &job.out,
                 phenotype,
                 with_info,
+                case_control.clone(),
                 phenotypes.len(),
                 job.min_neg_log10_p,
             )?,
+            layout,
+            case_control,
+            models: Models::new(),
         });
     }
     // The check runs on the samples of the first phenotype (the regression's samples).
@@ -360,7 +388,10 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             for (count, rows) in rows_read.iter_mut().zip(&window) {
                 *count += rows.len();
             }
-            let merged = Merged::from_window(&summaries, window, kind)?;
+            let mut merged = Merged::from_window(&summaries, window, kind)?;
+            if let Some(list) = &mut party_filtered {
+                list.append(&merged.apply_party_filters(&options.party_qc))?;
+            }
             if let Some(last) = merged.sites.last() {
                 let v = merged.variant(last);
                 progress.set_message(format!("{}:{}", v.chrom, v.pos));
@@ -424,7 +455,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     for mut run in runs {
         let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
         let model = PhenotypeModel {
-            case_control: case_control_counts(&headers, &run.layout, &covariate_models),
+            case_control: run.case_control.as_ref().map(CaseControlCounts::total),
             covariate_models,
             party_sets: run.models.party_sets(),
             parties: &parties,
@@ -447,6 +478,11 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     };
     lines.into_iter().for_each(&mut note);
     files.extend(written);
+    if let Some(list) = party_filtered {
+        let (file, line) = list.finish();
+        note(line);
+        files.push(file);
+    }
     // The merged summary is renamed into place by its writer; it stays only if the whole set
     // of per-phenotype files is committed too.
     let mut summary_written = None;
@@ -530,52 +566,35 @@ fn phenotypes_with_hits(runs: &[PhenotypeRun]) -> String {
     )
 }
 
-/// Case and control counts over all components of a phenotype that every component holding it
-/// lists as case/control (plink2's 1/2 coding): `Σy = controls + 2·cases` and `n = cases +
-/// controls`, from the pooled sums.
-fn case_control_counts(
-    headers: &Merged,
-    layout: &PhenotypeLayout,
-    models: &[CovariateModel],
-) -> Option<(u64, u64)> {
-    let phenotype = &layout.fields[layout.y].name;
-    if !headers.lists_case_control(phenotype) {
-        return None;
-    }
-    let all: Vec<u32> = (0..headers.component_count() as u32).collect();
-    let n = models.first()?.n;
-    let sum = layout.pooled_means(headers, &all)[layout.y] * n;
-    let cases = (sum - n).round();
-    // The sums are of whole numbers: anything else is not a 1/2 coding after all.
-    if !((sum - n - cases).abs() < 1e-6 && cases >= 0.0 && cases <= n) {
-        return None;
-    }
-    Some((cases as u64, (n - cases) as u64))
-}
-
 /// The log line of the pooled QC filters.
 fn describe_qc(filters: &crate::qc::QcFilters) -> String {
+    format!(
+        "pooled QC on the contributed samples: {} (removed variants are in the skipped lists, reason = the filter)",
+        describe_filters(filters, "--")
+    )
+}
+
+/// The QC filters that are on, as flags (`--geno 0.1, --hwe 1e-6 midp`, …) with `flag` before
+/// each name (`--` or `--party-`).
+fn describe_filters(filters: &crate::qc::QcFilters, flag: &str) -> String {
     let mut on = Vec::new();
     if let Some(geno) = filters.geno {
-        on.push(format!("--geno {geno}"));
+        on.push(format!("{flag}geno {geno}"));
     }
     if let Some(hwe) = filters.hwe {
         let midp = if hwe.midp { " midp" } else { "" };
-        on.push(format!("--hwe {}{midp}", hwe.threshold));
+        on.push(format!("{flag}hwe {}{midp}", hwe.threshold));
     }
     if let Some(maf) = filters.maf {
-        on.push(format!("--maf {maf}"));
+        on.push(format!("{flag}maf {maf}"));
     }
     if let Some(mac) = filters.mac {
-        on.push(format!("--mac {mac}"));
+        on.push(format!("{flag}mac {mac}"));
     }
     if let Some(r2) = filters.min_info {
-        on.push(format!("--min-info {r2}"));
+        on.push(format!("{flag}min-info {r2}"));
     }
-    format!(
-        "pooled QC on the contributed samples: {} (removed variants are in the skipped lists, reason = the filter)",
-        on.join(", ")
-    )
+    on.join(", ")
 }
 
 /// The log line of a secure set.

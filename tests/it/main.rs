@@ -12,6 +12,8 @@ mod consortium;
 mod files;
 mod fuzz;
 mod integrity;
+mod naive_ols;
+mod party_filters;
 mod pgen;
 mod phenotypes;
 mod pooled_oracle;

@@ -13,6 +13,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
+use crate::naive_ols::{
+    assert_row_matches, bed_bytes, bim_line, compress_written, covariate_basis, residualise,
+    test_calls, write_party, Fit, Rng,
+};
 
 const TOLERANCE: f64 = 1e-9;
 const PHENOTYPES: usize = 50;
@@ -35,23 +39,6 @@ fn lacks(party: usize, i: usize, pattern: usize) -> bool {
         0 => false,
         1 => (i * 7 + 3) % 10 < 2,
         _ => (i + party).is_multiple_of(3 + party),
-    }
-}
-
-/// A small deterministic generator (xorshift64*), uniform in [0, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Roughly normal: the sum of 4 uniforms, centred.
-    fn noise(&mut self) -> f64 {
-        (0..4).map(|_| self.uniform()).sum::<f64>() - 2.0
     }
 }
 
@@ -118,25 +105,10 @@ impl Party {
     /// Writes `dir/NAME.{bed,bim,fam,pheno,covar}`; returns the `.bed` path.
     fn write(&self, dir: &Path) -> PathBuf {
         let n = self.covariates.len();
-        let mut bed = vec![0x6c, 0x1b, 0x01];
-        for calls in &self.calls {
-            let mut bytes = vec![0u8; n.div_ceil(4)];
-            for (i, call) in calls.iter().enumerate() {
-                // PLINK 1 codes, A1 (the first allele of .bim) counted: 00 two copies, 10 one,
-                // 11 none, 01 missing.
-                let code = match call {
-                    Some(2) => 0b00,
-                    Some(1) => 0b10,
-                    Some(_) => 0b11,
-                    None => 0b01,
-                };
-                bytes[i / 4] |= code << (2 * (i % 4));
-            }
-            bed.extend(bytes);
-        }
+        let bed = bed_bytes(self.calls.iter().map(Vec::as_slice), n);
         let mut bim = String::new();
         for v in 0..VARIANTS {
-            writeln!(bim, "1\trs{}\t0\t{}\tA\tG", 1000 + v, 1000 * (v + 1)).unwrap();
+            bim_line(&mut bim, v, false);
         }
         let (mut fam, mut pheno, mut covar) = (String::new(), String::new(), String::new());
         pheno.push_str("FID\tIID");
@@ -164,32 +136,7 @@ impl Party {
             )
             .unwrap();
         }
-        let path = |ext: &str| dir.join(format!("{}.{ext}", self.name));
-        std::fs::write(path("bed"), bed).unwrap();
-        std::fs::write(path("bim"), bim).unwrap();
-        std::fs::write(path("fam"), fam).unwrap();
-        std::fs::write(path("pheno"), pheno).unwrap();
-        std::fs::write(path("covar"), covar).unwrap();
-        path("bed")
-    }
-}
-
-/// The oracle's result for one phenotype and variant.
-struct Fit {
-    n: usize,
-    beta: f64,
-    se: f64,
-    t: f64,
-}
-
-/// Removes from `v` its projection on the orthonormal columns `q`, twice (modified
-/// Gram-Schmidt; the second pass restores the digits the first loses).
-fn residualise(v: &mut [f64], q: &[Vec<f64>]) {
-    for _ in 0..2 {
-        for column in q {
-            let along: f64 = column.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-            v.iter_mut().zip(column).for_each(|(x, c)| *x -= along * c);
-        }
+        write_party(dir, self.name, bed, [&bim, &fam, &pheno, &covar])
     }
 }
 
@@ -205,21 +152,11 @@ fn pooled_fits(parties: &[Party], j: usize) -> Vec<Option<Fit>> {
                 .map(move |i| (p, i))
         })
         .collect();
-    let n = samples.len();
-    let mut q: Vec<Vec<f64>> = Vec::new();
-    for c in 0..=COVARIATES {
-        let mut column: Vec<f64> = samples
-            .iter()
-            .map(|&(p, i)| match c {
-                0 => 1.0,
-                _ => parties[p].covariates[i][c - 1],
-            })
-            .collect();
-        residualise(&mut column, &q);
-        let norm = column.iter().map(|x| x * x).sum::<f64>().sqrt();
-        column.iter_mut().for_each(|x| *x /= norm);
-        q.push(column);
-    }
+    let rows: Vec<&[f64]> = samples
+        .iter()
+        .map(|&(p, i)| &parties[p].covariates[i][..])
+        .collect();
+    let q = covariate_basis(&rows);
     let mut y: Vec<f64> = samples
         .iter()
         .map(|&(p, i)| parties[p].phenotypes[i][j].unwrap())
@@ -231,25 +168,7 @@ fn pooled_fits(parties: &[Party], j: usize) -> Vec<Option<Fit>> {
                 .iter()
                 .map(|&(p, i)| parties[p].calls[v][i])
                 .collect();
-            let observed: Vec<f64> = calls.iter().flatten().map(|&g| f64::from(g)).collect();
-            let mean = observed.iter().sum::<f64>() / observed.len() as f64;
-            let mut x: Vec<f64> = calls.iter().map(|g| g.map_or(mean, f64::from)).collect();
-            let xx_raw: f64 = x.iter().map(|a| a * a).sum();
-            residualise(&mut x, &q);
-            let xx: f64 = x.iter().map(|a| a * a).sum();
-            if xx <= 1e-10 * xx_raw {
-                return None;
-            }
-            let beta = x.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() / xx;
-            let rss: f64 = y.iter().zip(&x).map(|(b, a)| (b - beta * a).powi(2)).sum();
-            let df = (n - (COVARIATES + 1) - 1) as f64;
-            let se = (rss / df / xx).sqrt();
-            Some(Fit {
-                n,
-                beta,
-                se,
-                t: beta / se,
-            })
+            test_calls(&q, &y, &calls)
         })
         .collect()
 }
@@ -263,23 +182,8 @@ fn compress_and_merge(dir: &Path, merge_extra: &[&str]) -> (Vec<Party>, String) 
     ];
     let mut summaries = Vec::new();
     for party in &parties {
-        let bed = party.write(dir);
-        let out = dir.join(format!("{}.parquet", party.name));
-        let file = |ext: &str| dir.join(format!("{}.{ext}", party.name));
-        dash_ok(&[
-            "compress",
-            bed.to_str().unwrap(),
-            "--pheno",
-            file("pheno").to_str().unwrap(),
-            "--covar",
-            file("covar").to_str().unwrap(),
-            "--party",
-            party.name,
-            "--min-cell",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        party.write(dir);
+        let out = compress_written(dir, party.name);
         summaries.push(out);
     }
     let summaries: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
@@ -305,17 +209,8 @@ fn fifty_phenotypes_in_three_patterns_equal_pooled_least_squares() {
                 );
                 continue;
             };
-            let value = |column: &str| row[column].parse::<f64>().unwrap();
-            assert_eq!(value("n") as usize, fit.n, "y{j} {rsid}: n");
-            let errors = [
-                (value("beta") - fit.beta).abs() / fit.beta.abs().max(fit.se),
-                relative_error(value("standard_error"), fit.se),
-                relative_error(value("t_statistic"), fit.t),
-            ];
-            for (error, what) in errors.iter().zip(["beta", "se", "t"]) {
-                assert!(*error <= TOLERANCE, "y{j} {rsid} {what}: error {error:e}");
-                worst = worst.max(*error);
-            }
+            let error = assert_row_matches(row, fit, TOLERANCE, &format!("y{j} {rsid}"));
+            worst = worst.max(error);
             tested += 1;
         }
         assert!(

@@ -689,6 +689,18 @@ fn secure_and_plaintext_summaries_do_not_mix() {
         "{}",
         stderr(&out)
     );
+    // Nor per-party QC filters, which need per-party counts.
+    let mut args: Vec<&str> = vec!["merge"];
+    let files = [&a, &b, &cc].map(|p| p.to_str().unwrap());
+    args.extend(files);
+    args.extend(["--out", prefix.to_str().unwrap(), "--party-maf", "0.01"]);
+    let out = dash(&args);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("need each party's own counts, which secure summaries do not reveal"),
+        "{}",
+        stderr(&out)
+    );
     assert!(files_starting_with(c.dir.path(), "out").is_empty());
 }
 
