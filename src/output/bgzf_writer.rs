@@ -42,8 +42,9 @@ use rayon::prelude::*;
 /// block fits BGZF's 64 KiB limit; the size noodles and htslib use.
 pub const BLOCK_TEXT: usize = 65280;
 
-/// Blocks compressed as one batch: enough to keep both cores busy, small enough (2 MiB of text)
-/// that formatting and compressing alternate quickly.
+/// Blocks compressed as one batch on the pool: enough to keep both cores busy, small enough
+/// (2 MiB of text) that formatting and compressing alternate quickly. On the caller's thread a
+/// batch is one block, so that a hundred files written side by side hold 64 KiB of text each.
 const BATCH_BLOCKS: usize = 32;
 
 /// Compressed batches queued for the writing thread before the compressing side waits.
@@ -114,7 +115,7 @@ impl<W: Write + Send + 'static> BgzfWriter<W> {
         };
         BgzfWriter {
             sink: Some(sink),
-            text: Vec::with_capacity(BATCH_BLOCKS * BLOCK_TEXT),
+            text: Vec::with_capacity(batch_text(parallel)),
             parallel,
         }
     }
@@ -122,7 +123,7 @@ impl<W: Write + Send + 'static> BgzfWriter<W> {
     /// Appends `bytes` of text; full batches of blocks are compressed and passed on.
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.text.extend_from_slice(bytes);
-        if self.text.len() >= BATCH_BLOCKS * BLOCK_TEXT {
+        if self.text.len() >= batch_text(self.parallel) {
             self.compress_buffered(false)?;
         }
         Ok(())
@@ -204,6 +205,15 @@ impl<W: Write + Send + 'static> Sink<W> {
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             }
         }
+    }
+}
+
+/// Text bytes compressed at once: a batch of blocks on the pool, one block on the caller's thread.
+fn batch_text(parallel: bool) -> usize {
+    if parallel {
+        BATCH_BLOCKS * BLOCK_TEXT
+    } else {
+        BLOCK_TEXT
     }
 }
 
