@@ -92,8 +92,8 @@ pub struct PhenotypeModel<'a> {
 impl PhenotypeWriter {
     /// Creates the GWAS-SSF file and the skipped list of `phenotype` under `prefix`; `with_info`
     /// adds the `info` column (for dosage inputs). It is one of `side_by_side` phenotypes
-    /// written at once (they share the pool: their BGZF compressors get its threads between
-    /// them, or compress on the writing thread when they are as many as the threads). With
+    /// written at once (they share the pool: their BGZF blocks are compressed on it when they
+    /// are fewer than its threads, else each on the thread writing it). With
     /// `min_neg_log10_p` (`--pheno-out-min-log10p`) the GWAS-SSF file keeps only the rows with
     /// −log10 p at least that (λGC, the loci and the log still cover every tested variant).
     pub fn create(
@@ -105,8 +105,9 @@ impl PhenotypeWriter {
         min_neg_log10_p: Option<f64>,
     ) -> Result<PhenotypeWriter> {
         let paths = PhenotypePaths::new(prefix, phenotype);
-        let workers = rayon::current_num_threads() / side_by_side.max(1);
-        let tsv = GwasSsfWriter::create_with_counts(&paths.tsv, with_info, case_control, workers)?;
+        // Fewer files than threads: each file's blocks are compressed on the pool too.
+        let parallel = side_by_side < rayon::current_num_threads();
+        let tsv = GwasSsfWriter::create_with_counts(&paths.tsv, with_info, case_control, parallel)?;
         Ok(PhenotypeWriter {
             phenotype: phenotype.to_string(),
             tsv: match min_neg_log10_p {

@@ -14,13 +14,11 @@
 //! and the allele is never replaced by a different base.
 
 use std::fmt::Write as _;
-use std::io::Write;
-use std::num::NonZero;
 use std::path::Path;
 
-use noodles_bgzf::io::writer::CompressionLevel;
 use rayon::prelude::*;
 
+use super::bgzf_writer::BgzfWriter;
 use super::float_text::push_f64;
 use super::meta::Md5Writer;
 use super::MISSING;
@@ -77,38 +75,14 @@ const FORMAT_CHUNK: usize = 1024;
 /// Rows formatted before their text goes to the compressor: bounds the text held at once.
 const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 
-/// The BGZF compressor of one file: on a pool of its own, or on the thread that writes to it
-/// (when many files are written side by side, each by a worker of the pool, a pool per file
-/// would only add threads).
-enum Compressor {
-    Pooled(noodles_bgzf::io::MultithreadedWriter<Md5Writer<AtomicFile>>),
-    Inline(noodles_bgzf::io::Writer<Md5Writer<AtomicFile>>),
-}
-
-impl Compressor {
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match self {
-            Compressor::Pooled(writer) => writer.write_all(bytes),
-            Compressor::Inline(writer) => writer.write_all(bytes),
-        }
-    }
-
-    fn finish(self) -> std::io::Result<Md5Writer<AtomicFile>> {
-        match self {
-            Compressor::Pooled(mut writer) => writer.finish(),
-            Compressor::Inline(writer) => writer.finish(),
-        }
-    }
-}
-
 /// Writes the tested variants of one phenotype, window by window of a merge.
 ///
-/// Rows are formatted in parallel chunks and BGZF blocks compressed on a pool of workers, both
-/// in file order, so the bytes are those of a sequential writer: blocks are cut at the same
-/// offsets of the text whatever the chunking or the windows.
+/// Rows are formatted in parallel chunks and BGZF blocks compressed on the pool
+/// ([`BgzfWriter`]), both in file order, so the bytes are those of a sequential writer: blocks
+/// are cut at the same offsets of the text whatever the chunking or the windows.
 pub struct GwasSsfWriter {
     path: std::path::PathBuf,
-    writer: Compressor,
+    writer: BgzfWriter<Md5Writer<AtomicFile>>,
     written: Written,
     with_info: bool,
     /// Per-party case and control counts: adds [`CASE_CONTROL_COLUMNS`].
@@ -119,10 +93,11 @@ pub struct GwasSsfWriter {
 
 impl GwasSsfWriter {
     /// Creates the file (under a temporary name) and writes the column header; `with_info` adds
-    /// the `info` column. Its BGZF blocks are compressed by `workers` threads of its own, or by
-    /// the thread writing when 0 (the bytes are the same either way).
-    pub fn create(path: &Path, with_info: bool, workers: usize) -> Result<GwasSsfWriter> {
-        GwasSsfWriter::create_with_counts(path, with_info, None, workers)
+    /// the `info` column. Its BGZF blocks are compressed on the pool when `parallel`, or on the
+    /// thread writing (when many files are written side by side; the bytes are the same either
+    /// way).
+    pub fn create(path: &Path, with_info: bool, parallel: bool) -> Result<GwasSsfWriter> {
+        GwasSsfWriter::create_with_counts(path, with_info, None, parallel)
     }
 
     /// [`GwasSsfWriter::create`], with the [`CASE_CONTROL_COLUMNS`] of a case/control phenotype
@@ -131,25 +106,10 @@ impl GwasSsfWriter {
         path: &Path,
         with_info: bool,
         case_control: Option<CaseControlCounts>,
-        workers: usize,
+        parallel: bool,
     ) -> Result<GwasSsfWriter> {
         let file = Md5Writer::new(AtomicFile::create(path)?);
-        // The fastest level: summary statistics compress well anyway, and the default level
-        // took a fifth of merge time.
-        let level = CompressionLevel::FAST;
-        let mut writer = match NonZero::new(workers) {
-            Some(workers) => Compressor::Pooled(
-                noodles_bgzf::io::multithreaded_writer::Builder::default()
-                    .set_compression_level(level)
-                    .set_worker_count(workers)
-                    .build_from_writer(file),
-            ),
-            None => Compressor::Inline(
-                noodles_bgzf::io::writer::Builder::default()
-                    .set_compression_level(level)
-                    .build_from_writer(file),
-            ),
-        };
+        let mut writer = BgzfWriter::new(file, parallel);
         let extra = &EXTRA_COLUMNS[..1 + usize::from(with_info)];
         let counts = match case_control {
             Some(_) => &CASE_CONTROL_COLUMNS[..],

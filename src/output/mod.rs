@@ -3,6 +3,7 @@
 //! Formatting only: every number arrives computed from [`crate::merge`].
 
 pub mod allele_check;
+pub mod bgzf_writer;
 pub mod covariates;
 pub mod finemap;
 pub mod float_text;

@@ -127,7 +127,7 @@ pub fn write_locus(
             });
         }
         let path = conditional_path(prefix, phenotype);
-        let mut writer = GwasSsfWriter::create(&path, false, rayon::current_num_threads())?;
+        let mut writer = GwasSsfWriter::create(&path, false, true)?;
         writer.append(&merged, &results)?;
         let (file, written) = writer.finish()?;
         files.push(file);
