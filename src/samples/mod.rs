@@ -22,6 +22,7 @@ pub mod matching;
 pub mod numeric;
 pub mod select;
 pub mod sex;
+mod sex_sets;
 pub mod table;
 pub mod traits;
 
@@ -59,6 +60,8 @@ pub struct SampleFields {
     pub sex_source: Option<String>,
     /// Per group, its males, females and samples of unknown sex (empty without a sex source).
     pub sex_counts: Vec<(usize, usize, usize)>,
+    /// Why a sex-chromosome sample set of a group was left out (one line each, for the log).
+    pub sample_sets_left_out: Vec<String>,
 }
 
 /// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
@@ -171,6 +174,31 @@ impl SampleFields {
             pheno.path(),
             covar.map(Table::path),
         )?;
+        // The sets come after the groups' own checks: a set that would fail them is left out,
+        // never the reason a compress fails.
+        let sample_sets_left_out = match &options.sex {
+            Some(sex) => sex_sets::add_sample_sets(
+                &mut groups,
+                &sex_sets::SetInputs {
+                    sex,
+                    covariate_fields: &covariate_fields,
+                    covariates: &covariates,
+                    phenotypes: &phenotypes,
+                    min_cell: options.min_cell,
+                    shift_bits: options.shift_bits,
+                    pheno: pheno.path(),
+                    covar: covar.map(Table::path),
+                },
+            ),
+            None => Vec::new(),
+        };
+        if groups
+            .iter()
+            .any(|g| g.fields.iter().any(|f| f.kind == FieldKind::Sex))
+        {
+            sex_source = options.sex.as_ref().map(|sex| sex.source.clone());
+        }
+        checks::finite_grams(&groups)?;
         let mut case_control = Vec::new();
         let mut zero_one_two = Vec::new();
         for (name, values) in phenotypes.columns() {
@@ -189,7 +217,17 @@ impl SampleFields {
             zero_one_two,
             sex_source,
             sex_counts,
+            sample_sets_left_out,
         })
+    }
+
+    /// These fields with only the groups `wanted` keeps (the kernels sum the groups of all
+    /// samples and the sex-chromosome sample sets apart).
+    pub fn only_groups(&self, wanted: impl Fn(&Group) -> bool) -> SampleFields {
+        SampleFields {
+            groups: self.groups.iter().filter(|g| wanted(g)).cloned().collect(),
+            ..self.clone()
+        }
     }
 
     /// Samples the party contributes: those in at least one group (the QC counts' samples).

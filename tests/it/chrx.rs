@@ -293,6 +293,10 @@ fn unknown_sex_stops_chrx_at_merge_not_silently() {
     ]);
     let log = String::from_utf8_lossy(&compressed.stderr);
     assert!(log.contains("1 unknown (no sex field"), "{log}");
+    assert!(
+        log.contains("no known_sex sample set (259 samples)"),
+        "{log}"
+    );
     let b = compress(d, "b", &[]);
     expect_error(
         d,
@@ -304,4 +308,107 @@ fn unknown_sex_stops_chrx_at_merge_not_silently() {
     let a0 = d.join("a0.parquet");
     compress_from(d, "a", &a0, &["--xchr-model", "0"]);
     merge_to(&[&a0], &d.join("m0"), &[]);
+}
+
+/// The sex-chromosome sample-set fixture (`fixtures/chrx/sets/`, same script, seed 20261128):
+/// samples of unknown sex in two parties, chrY and MT variants.
+fn sets() -> PathBuf {
+    chrx().join("sets")
+}
+
+/// Compresses the three parties of the sets fixture with `extra` and merges them with
+/// `merge_extra`; returns the output prefix.
+fn merge_sets(dir: &Path, extra: &[&str], merge_extra: &[&str]) -> String {
+    let parts: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            let out = dir.join(format!("{name}.parquet"));
+            compress_from(&sets(), name, &out, extra);
+            out
+        })
+        .collect();
+    let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    merge_to(&parts, &dir.join("m"), merge_extra)
+}
+
+#[test]
+fn unknown_sex_drops_out_on_chrx_and_chry_is_fitted_on_males() {
+    // plink2 --glm (2.00a3.5): chrX on the samples of known sex with the sex covariate, chrY on
+    // the males without it, chrY and MT calls coded 0..1; autosomes and MT on every sample.
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_sets(dir.path(), &["--build", "38"], &[]);
+    let golden = sets().join("golden").join("model2.tsv");
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, 26, "{report:?}");
+}
+
+#[test]
+fn no_x_sex_fits_chrx_on_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_sets(dir.path(), &["--build", "38"], &["--no-x-sex"]);
+    let golden = sets().join("golden").join("nosex.tsv");
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, 26, "{report:?}");
+}
+
+#[test]
+fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Party a has 14 samples of unknown sex: under --min-cell 20 its known-sex set would
+    // single them out (the group minus the set), so it is left out and the log says why.
+    let a = d.join("a.parquet");
+    let file = |ext: &str| sets().join(format!("party_a.{ext}"));
+    let compressed = dash_ok(&[
+        "compress",
+        file("bed").to_str().unwrap(),
+        "--pheno",
+        file("pheno").to_str().unwrap(),
+        "--covar",
+        file("covar").to_str().unwrap(),
+        "--min-cell",
+        "20",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    let log = String::from_utf8_lossy(&compressed.stderr);
+    assert!(
+        log.contains("no known_sex sample set (226 samples)"),
+        "{log}"
+    );
+    assert!(log.contains("chrY on the"), "{log}");
+    let b = d.join("b.parquet");
+    compress_from(&sets(), "b", &b, &[]);
+    expect_error(
+        d,
+        &merge_args(&a, &b, d),
+        "m.",
+        &["non-PAR chrX", "a.parquet", "sex"],
+    );
+    // Party c without --sex-col: no sex, so no set of males for its chrY rows.
+    let c = d.join("c.parquet");
+    dash_ok(&[
+        "compress",
+        sets().join("party_c.vcf").to_str().unwrap(),
+        "--pheno",
+        sets().join("party_c.pheno").to_str().unwrap(),
+        "--covar",
+        sets().join("party_c.covar").to_str().unwrap(),
+        "--covar-name",
+        "age",
+        "--min-cell",
+        "1",
+        "--xchr-model",
+        "0",
+        "--out",
+        c.to_str().unwrap(),
+    ]);
+    let alone = [
+        "merge",
+        c.to_str().unwrap(),
+        "--out",
+        d.join("m").to_str().unwrap(),
+    ]
+    .map(str::to_string);
+    expect_error(d, &alone, "m.", &["chrY", "c.parquet", "males"]);
 }
