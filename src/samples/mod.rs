@@ -316,6 +316,7 @@ fn select_columns(table: &Table, names: Option<&[String]>, flag: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::summary::sex::SampleSet;
 
     fn table(text: &str) -> (tempfile::TempDir, Table) {
         let dir = tempfile::tempdir().unwrap();
@@ -395,12 +396,26 @@ mod tests {
         assert_eq!(g.rows[4] + g.shift[1], 2.0);
         assert_eq!(fields.sex_source.as_deref(), Some("fam"));
         assert_eq!(fields.sex_counts, [(3, 3, 0)]);
-        // One unknown: no field. Two males under --min-cell 3: no field (a cell of 2).
+        // Every sex known: the group carries sex, and its males are chrY's sample set.
+        assert_eq!(fields.groups.len(), 2);
+        assert_eq!(fields.groups[1].sample_set, Some(SampleSet::Males));
+        assert_eq!(fields.groups[1].samples, [0, 2, 5]);
+        // One unknown: no field on the group; its known-sex set (5 samples) carries sex.
         let unknown = build(sex(&[m, f, None, f, f, m]), 1);
         assert_eq!(unknown.groups[0].fields.len(), 2);
-        assert_eq!(unknown.sex_source, None);
+        let known = &unknown.groups[1];
+        assert_eq!(known.sample_set, Some(SampleSet::KnownSex));
+        assert_eq!(known.samples, [0, 1, 3, 4, 5]);
+        assert_eq!(known.fields[1].name, "sex");
+        assert_eq!(unknown.sex_source.as_deref(), Some("fam"));
+        // Under --min-cell 3 the set would single the unknown sample out: left out, and said.
+        let unknown = build(sex(&[m, f, None, f, f, m]), 3);
+        assert!(unknown.groups.iter().all(|g| g.sample_set != Some(SampleSet::KnownSex)));
+        assert!(unknown.sample_sets_left_out[0].contains("no known_sex sample set"));
+        // Two males under --min-cell 3: no field (a cell of 2), no set of males.
         let small = build(sex(&[m, f, f, f, f, m]), 3);
         assert_eq!(small.groups[0].fields.len(), 2);
+        assert_eq!(small.groups.len(), 1);
     }
 
     #[test]
