@@ -235,6 +235,7 @@ impl Model {
         // Aᵀx0 → c·Aᵀx0, x0·x0 → c²·x0·x0, Aᵀu unchanged.
         let coding = haploid_coding(&merged.variant(site).chrom);
         if coding != 1.0 {
+            super::sex::refuse_haploid_ds(merged, site)?;
             let sums = &mut scratch.sums;
             sums.atx0.iter_mut().for_each(|a| *a *= coding);
             sums.x0x0 *= coding * coding;

@@ -38,6 +38,31 @@ pub(crate) fn sex_covariates(inputs: &[Summary]) -> Vec<String> {
     names
 }
 
+/// Refuses a chrY or MT site held by a VCF/BCF `DS` component: plink2 imports a haploid `DS`
+/// doubled (0..2, as it counts a haploid call as the homozygous one) and its `--glm` codes these
+/// chromosomes 0..1, but compress keeps a `DS` value as written, so the halving that makes
+/// hard calls plink2's coding would give half of it; an error rather than a silent factor 2.
+pub(crate) fn refuse_haploid_ds(merged: &Merged, site: &super::Site) -> Result<()> {
+    for member in merged.members(site) {
+        let input = &merged.inputs[member.input as usize];
+        let components = &input.rows.components[member.row as usize];
+        let ds = components.iter().any(|&c| {
+            let source = &input.header.components[c as usize].source;
+            source.dosage_field == "DS" && source.format != "plink2-pgen"
+        });
+        if ds {
+            return Err(crate::error::Error::input(
+                &input.path,
+                format!(
+                    "{}: chrY and MT are fitted with haploid dosages coded 0..1 as plink2 --glm codes them, and this summary's VCF/BCF DS values there are not yet read as plink2 imports a haploid DS (doubled); compress it with --dosage-field GT, or leave chrY and MT out (--chr)",
+                    merged.variant(site)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One phenotype's tests with plink2's sex-chromosome rules: non-PAR chrX sites are fitted on
 /// the samples of known sex with the sex covariate added to the chosen covariates, chrY sites
 /// on the males with the chosen covariates (each a layout over the inputs' sample-set groups

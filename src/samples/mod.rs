@@ -410,7 +410,10 @@ mod tests {
         assert_eq!(unknown.sex_source.as_deref(), Some("fam"));
         // Under --min-cell 3 the set would single the unknown sample out: left out, and said.
         let unknown = build(sex(&[m, f, None, f, f, m]), 3);
-        assert!(unknown.groups.iter().all(|g| g.sample_set != Some(SampleSet::KnownSex)));
+        assert!(unknown
+            .groups
+            .iter()
+            .all(|g| g.sample_set != Some(SampleSet::KnownSex)));
         assert!(unknown.sample_sets_left_out[0].contains("no known_sex sample set"));
         // Two males under --min-cell 3: no field (a cell of 2), no set of males.
         let small = build(sex(&[m, f, f, f, f, m]), 3);

@@ -412,3 +412,65 @@ fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
     .map(str::to_string);
     expect_error(d, &alone, "m.", &["chrY", "c.parquet", "males"]);
 }
+
+#[test]
+fn haploid_ds_on_chry_is_refused_not_halved() {
+    // Party c's VCF with its calls written as DS (a haploid call as its 0/1 allele count):
+    // plink2 would double those at import, which compress does not yet do, so merge stops at
+    // the first MT (or chrY) row rather than fit half plink2's dosage.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let vcf = std::fs::read_to_string(sets().join("party_c.vcf")).unwrap();
+    let ds: String = vcf
+        .lines()
+        .map(|line| {
+            if line.starts_with("##FORMAT") {
+                return "##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"Dosage\">\n".to_string();
+            }
+            if line.starts_with('#') {
+                return format!("{line}\n");
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            let calls = fields[9..].iter().map(|call| match *call {
+                "0" | "0/0" => "0",
+                "1" | "0/1" => "1",
+                "1/1" => "2",
+                _ => ".",
+            });
+            let row: Vec<&str> = fields[..8]
+                .iter()
+                .copied()
+                .chain(["DS"])
+                .chain(calls)
+                .collect();
+            row.join("\t") + "\n"
+        })
+        .collect();
+    let path = d.join("party_c.vcf");
+    std::fs::write(&path, ds).unwrap();
+    let c = d.join("c.parquet");
+    dash_ok(&[
+        "compress",
+        path.to_str().unwrap(),
+        "--pheno",
+        sets().join("party_c.pheno").to_str().unwrap(),
+        "--covar",
+        sets().join("party_c.covar").to_str().unwrap(),
+        "--covar-name",
+        "age",
+        "--sex-col",
+        "sex",
+        "--min-cell",
+        "1",
+        "--out",
+        c.to_str().unwrap(),
+    ]);
+    let alone = [
+        "merge",
+        c.to_str().unwrap(),
+        "--out",
+        d.join("m").to_str().unwrap(),
+    ]
+    .map(str::to_string);
+    expect_error(d, &alone, "m.", &["c.parquet", "MT:500", "DS", "doubled"]);
+}
