@@ -331,6 +331,27 @@ fn merge_sets(dir: &Path, extra: &[&str], merge_extra: &[&str]) -> String {
     merge_to(&parts, &dir.join("m"), merge_extra)
 }
 
+/// `dash compress GENOTYPES` of sets-fixture party `name`'s phenotypes and covariates with
+/// `extra`, into `out`; its stderr (the log).
+fn compress_set_party(genotypes: &Path, name: &str, out: &Path, extra: &[&str]) -> String {
+    let file = |ext: &str| sets().join(format!("party_{name}.{ext}"));
+    let output = compress_with(genotypes, &file("pheno"), &file("covar"), name, out, extra);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `dash merge INPUT --out DIR/m`, as arguments.
+fn merge_alone(input: &Path, dir: &Path) -> Vec<String> {
+    let out = dir.join("m");
+    [
+        "merge",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
 #[test]
 fn unknown_sex_drops_out_on_chrx_and_chry_is_fitted_on_males() {
     // plink2 --glm (2.00a3.5): chrX on the samples of known sex with the sex covariate, chrY on
@@ -358,20 +379,8 @@ fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
     // Party a has 14 samples of unknown sex: under --min-cell 20 its known-sex set would
     // single them out (the group minus the set), so it is left out and the log says why.
     let a = d.join("a.parquet");
-    let file = |ext: &str| sets().join(format!("party_a.{ext}"));
-    let compressed = dash_ok(&[
-        "compress",
-        file("bed").to_str().unwrap(),
-        "--pheno",
-        file("pheno").to_str().unwrap(),
-        "--covar",
-        file("covar").to_str().unwrap(),
-        "--min-cell",
-        "20",
-        "--out",
-        a.to_str().unwrap(),
-    ]);
-    let log = String::from_utf8_lossy(&compressed.stderr);
+    let bed = sets().join("party_a.bed");
+    let log = compress_set_party(&bed, "a", &a, &["--min-cell", "20"]);
     assert!(
         log.contains("no known_sex sample set (226 samples)"),
         "{log}"
@@ -387,30 +396,22 @@ fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
     );
     // Party c without --sex-col: no sex, so no set of males for its chrY rows.
     let c = d.join("c.parquet");
-    dash_ok(&[
-        "compress",
-        sets().join("party_c.vcf").to_str().unwrap(),
-        "--pheno",
-        sets().join("party_c.pheno").to_str().unwrap(),
-        "--covar",
-        sets().join("party_c.covar").to_str().unwrap(),
+    let vcf = sets().join("party_c.vcf");
+    let no_sex = [
         "--covar-name",
         "age",
         "--min-cell",
         "1",
         "--xchr-model",
         "0",
-        "--out",
-        c.to_str().unwrap(),
-    ]);
-    let alone = [
-        "merge",
-        c.to_str().unwrap(),
-        "--out",
-        d.join("m").to_str().unwrap(),
-    ]
-    .map(str::to_string);
-    expect_error(d, &alone, "m.", &["chrY", "c.parquet", "males"]);
+    ];
+    compress_set_party(&vcf, "c", &c, &no_sex);
+    expect_error(
+        d,
+        &merge_alone(&c, d),
+        "m.",
+        &["chrY", "c.parquet", "males"],
+    );
 }
 
 #[test]
@@ -449,28 +450,12 @@ fn haploid_ds_on_chry_is_refused_not_halved() {
     let path = d.join("party_c.vcf");
     std::fs::write(&path, ds).unwrap();
     let c = d.join("c.parquet");
-    dash_ok(&[
-        "compress",
-        path.to_str().unwrap(),
-        "--pheno",
-        sets().join("party_c.pheno").to_str().unwrap(),
-        "--covar",
-        sets().join("party_c.covar").to_str().unwrap(),
-        "--covar-name",
-        "age",
-        "--sex-col",
-        "sex",
-        "--min-cell",
-        "1",
-        "--out",
-        c.to_str().unwrap(),
-    ]);
-    let alone = [
-        "merge",
-        c.to_str().unwrap(),
-        "--out",
-        d.join("m").to_str().unwrap(),
-    ]
-    .map(str::to_string);
-    expect_error(d, &alone, "m.", &["c.parquet", "MT:500", "DS", "doubled"]);
+    let with_sex = ["--covar-name", "age", "--sex-col", "sex", "--min-cell", "1"];
+    compress_set_party(&path, "c", &c, &with_sex);
+    expect_error(
+        d,
+        &merge_alone(&c, d),
+        "m.",
+        &["c.parquet", "MT:500", "DS", "doubled"],
+    );
 }
