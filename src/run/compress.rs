@@ -294,6 +294,21 @@ fn ld_sums(
     note: &mut dyn FnMut(String),
 ) -> Result<LdSums> {
     let regions = ld::regions::check(job.ld_regions.clone(), job.genotypes.region.as_ref())?;
+    // The pairwise sums are of the groups' rows as the LD pass screens them, which does not yet
+    // see the sex-chromosome sample sets' own disclosure cells on chrX/chrY rows.
+    let set_on = |chrom: &str| {
+        let set = match chrom {
+            "X" => SampleSet::KnownSex,
+            "Y" => SampleSet::Males,
+            _ => return false,
+        };
+        fields.groups.iter().any(|g| g.sample_set == Some(set))
+    };
+    if let Some(region) = regions.iter().find(|r| set_on(&r.chrom)) {
+        return Err(Error::usage(format!(
+            "--ld-region {region}: LD sums on chrX/chrY are not yet taken over the sex-chromosome sample sets plink2 fits there (samples of known sex, males); leave that region out, or --remove the samples of unknown sex"
+        )));
+    }
     let open = |region: &Region| {
         GenotypeSource {
             region: Some(region.clone()),

@@ -459,3 +459,27 @@ fn haploid_ds_on_chry_is_refused_not_halved() {
         &["c.parquet", "MT:500", "DS", "doubled"],
     );
 }
+
+#[test]
+fn ld_region_on_chrx_with_a_known_sex_set_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bed = sets().join("party_a.bed");
+    let file = |ext: &str| sets().join(format!("party_a.{ext}"));
+    let args = [
+        "compress",
+        bed.to_str().unwrap(),
+        "--pheno",
+        file("pheno").to_str().unwrap(),
+        "--covar",
+        file("covar").to_str().unwrap(),
+        "--min-cell",
+        "1",
+        "--ld-region",
+        "X:1-3000000",
+        "--out",
+        d.join("a.parquet").to_str().unwrap(),
+    ]
+    .map(str::to_string);
+    expect_error(d, &args, "a.", &["--ld-region X:1-3000000", "sample sets"]);
+}
