@@ -332,11 +332,30 @@ fn merge_sets(dir: &Path, extra: &[&str], merge_extra: &[&str]) -> String {
 }
 
 /// `dash compress GENOTYPES` of sets-fixture party `name`'s phenotypes and covariates with
-/// `extra`, into `out`; its stderr (the log).
-fn compress_set_party(genotypes: &Path, name: &str, out: &Path, extra: &[&str]) -> String {
+/// `extra`, into `out`, as arguments.
+fn set_party_args(genotypes: &Path, name: &str, out: &Path, extra: &[&str]) -> Vec<String> {
     let file = |ext: &str| sets().join(format!("party_{name}.{ext}"));
-    let output = compress_with(genotypes, &file("pheno"), &file("covar"), name, out, extra);
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    let mut args: Vec<String> = ["compress", genotypes.to_str().unwrap(), "--pheno"]
+        .map(str::to_string)
+        .to_vec();
+    for path in [
+        file("pheno"),
+        "--covar".into(),
+        file("covar"),
+        "--out".into(),
+    ] {
+        args.push(path.to_str().unwrap().to_string());
+    }
+    args.push(out.to_str().unwrap().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// [`set_party_args`], run; its stderr (the log).
+fn compress_set_party(genotypes: &Path, name: &str, out: &Path, extra: &[&str]) -> String {
+    let args = set_party_args(genotypes, name, out, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    String::from_utf8_lossy(&dash_ok(&args).stderr).into_owned()
 }
 
 /// `dash merge INPUT --out DIR/m`, as arguments.
@@ -465,21 +484,7 @@ fn ld_region_on_chrx_with_a_known_sex_set_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let bed = sets().join("party_a.bed");
-    let file = |ext: &str| sets().join(format!("party_a.{ext}"));
-    let args = [
-        "compress",
-        bed.to_str().unwrap(),
-        "--pheno",
-        file("pheno").to_str().unwrap(),
-        "--covar",
-        file("covar").to_str().unwrap(),
-        "--min-cell",
-        "1",
-        "--ld-region",
-        "X:1-3000000",
-        "--out",
-        d.join("a.parquet").to_str().unwrap(),
-    ]
-    .map(str::to_string);
+    let extra = ["--min-cell", "1", "--ld-region", "X:1-3000000"];
+    let args = set_party_args(&bed, "a", &d.join("a.parquet"), &extra);
     expect_error(d, &args, "a.", &["--ld-region X:1-3000000", "sample sets"]);
 }

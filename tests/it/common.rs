@@ -225,7 +225,7 @@ pub fn compress_to(
     compress_with(genotypes, pheno, covar, party, out, &options);
 }
 
-/// [`compress_to`] with only the `options` given (no [`EXACT`]); what dash printed.
+/// [`compress_to`] with only the `options` given (no [`EXACT`]).
 pub fn compress_with(
     genotypes: &Path,
     pheno: &Path,
@@ -233,7 +233,7 @@ pub fn compress_with(
     party: &str,
     out: &Path,
     options: &[&str],
-) -> std::process::Output {
+) {
     let mut args = vec![
         "compress",
         genotypes.to_str().unwrap(),
@@ -247,7 +247,7 @@ pub fn compress_with(
         out.to_str().unwrap(),
     ];
     args.extend(options);
-    dash_ok(&args)
+    dash_ok(&args);
 }
 
 /// Compresses DS party `party` (`ds_a`, `ds_b`) of `fixtures/vcf` into `dir/party.parquet` with
