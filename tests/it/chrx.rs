@@ -380,6 +380,9 @@ fn unknown_sex_drops_out_on_chrx_and_chry_is_fitted_on_males() {
     let golden = sets().join("golden").join("model2.tsv");
     let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
     assert_eq!(report.tested, 26, "{report:?}");
+    // The sets repeat their group's phenotype in the header; it is merged once.
+    let log = std::fs::read_to_string(format!("{prefix}.log")).unwrap();
+    assert_eq!(log.matches("phenotype y: λGC").count(), 1, "{log}");
 }
 
 #[test]
