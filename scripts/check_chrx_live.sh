@@ -10,54 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/dash_bin.sh
+. scripts/chrx_parties.sh
 command -v plink2 >/dev/null || { echo "check_chrx_live.sh: plink2 not found" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 python3 fixtures/chrx/make_chrx.py "$tmp" 0 15
-# plink2 imports the VCF party (a haploid call as the homozygous one); its sex from the covariates.
-plink2 --silent --vcf "$tmp/party_c.vcf" --make-bed --out "$tmp/party_c" 2>/dev/null
-python3 - "$tmp" <<'PY'
-import sys
-d = sys.argv[1]
-sex = {}
-for line in open(d + "/party_c.covar").read().splitlines()[1:]:
-    f = line.split("\t")
-    sex[f[1]] = f[3]
-with open(d + "/party_c.fam") as fam:
-    rows = [l.split() for l in fam]
-with open(d + "/party_c.fam", "w") as fam:
-    for r in rows:
-        fam.write("F%s %s 0 0 %s -9\n" % (r[1], r[1], sex[r[1]]))
-# The pooled .bed: every party's sample count is a multiple of 4, so a variant's pooled bytes
-# are the parties' bytes one after the other.
-parties = ["party_a", "party_b", "party_c"]
-beds = [open("%s/%s.bed" % (d, p), "rb").read()[3:] for p in parties]
-sizes = [sum(1 for _ in open("%s/%s.fam" % (d, p))) // 4 for p in parties]
-variants = len(open(d + "/party_a.bim").read().splitlines())
-out = bytearray(b"\x6c\x1b\x01")
-for v in range(variants):
-    for bed, size in zip(beds, sizes):
-        out += bed[v * size:(v + 1) * size]
-open(d + "/pooled.bed", "wb").write(out)
-open(d + "/pooled.bim", "w").write(open(d + "/party_a.bim").read())
-with open(d + "/pooled.fam", "w") as fam:
-    for p in parties:
-        fam.write(open("%s/%s.fam" % (d, p)).read())
-with open(d + "/pooled.pheno", "w") as ph, open(d + "/pooled.covar", "w") as cv:
-    ph.write("#FID\tIID\ty\n")
-    cv.write("#FID\tIID\tage\n")
-    for p in parties:
-        ph.writelines(open("%s/%s.pheno" % (d, p)).read().splitlines(True)[1:])
-        for line in open("%s/%s.covar" % (d, p)).read().splitlines()[1:]:
-            cv.write("\t".join(line.split("\t")[:3]) + "\n")
-PY
-for p in a b; do
-  "$DASH_BIN" compress "$tmp/party_$p.bed" --pheno "$tmp/party_$p.pheno" --covar "$tmp/party_$p.covar" \
-    --min-cell 1 --build 38 --out "$tmp/$p.parquet" 2>/dev/null
-done
-"$DASH_BIN" compress "$tmp/party_c.vcf" --pheno "$tmp/party_c.pheno" --covar "$tmp/party_c.covar" \
-  --covar-name age --sex-col sex --min-cell 1 --build 38 --out "$tmp/c.parquet" 2>/dev/null
+compress_chrx_parties "$tmp"
 "$DASH_BIN" merge "$tmp"/{a,b,c}.parquet --out "$tmp/sex" 2>/dev/null
 "$DASH_BIN" merge "$tmp"/{a,b,c}.parquet --no-x-sex --out "$tmp/nosex" 2>/dev/null
 plink2 --silent --bfile "$tmp/pooled" --pheno "$tmp/pooled.pheno" --covar "$tmp/pooled.covar" \

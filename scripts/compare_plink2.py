@@ -17,8 +17,8 @@ coefficient.)
 Which variants are compared: plink2 does NOT mean-impute missing hard calls in
 --glm, it drops those samples per variant, while dash mean-imputes.  The two
 models are only identical for variants with no missing call, so only variants
-with zero missing calls in the pooled .bed (over ALL samples of the .fam) are
-compared.  On those variants this script requires:
+with zero missing calls in the pooled .bed (over ALL samples of the .fam; on
+chrY over the males, the only samples either tool fits there) are compared.  On those variants this script requires:
   * the variant is present in both files, with identical alleles:
     dash effect_allele == plink2 A1 == .bim column 5, dash other_allele ==
     the other plink2 allele (REF/ALT) == .bim column 6;
@@ -109,15 +109,18 @@ def read_plink2(path):
 
 
 def read_bed_missing(prefix):
-    """Per-variant count of missing calls over all samples in PREFIX.bed; and .bim alleles."""
+    """Per-variant count of missing calls in PREFIX.bed over the samples plink2 --glm fits
+    there, and the .bim alleles: every sample, but on chrY the males only (.fam SEX 1), as
+    plink2 (and dash) fit chrY on the males, whose missing calls alone matter there."""
     with open(prefix + ".fam") as f:
-        n = sum(1 for ln in f if ln.strip())
+        males = np.array([ln.split()[4] == "1" for ln in f if ln.strip()])
+    n = len(males)
     bim = []
     with open(prefix + ".bim") as f:
         for ln in f:
             c = ln.split()
             if c:
-                bim.append((c[1], c[4], c[5]))
+                bim.append((c[1], c[4], c[5], c[0] in ("Y", "chrY", "24")))
     raw = np.fromfile(prefix + ".bed", dtype=np.uint8)
     if raw[:3].tolist() != [0x6C, 0x1B, 0x01]:
         die("%s.bed: bad magic or not SNP-major" % prefix)
@@ -126,8 +129,9 @@ def read_bed_missing(prefix):
         die("%s.bed: size %d does not match %d samples x %d variants" % (prefix, raw.size, n, len(bim)))
     blocks = raw[3:].reshape(len(bim), nbytes)
     codes = np.stack([(blocks >> s) & 3 for s in (0, 2, 4, 6)], axis=2).reshape(len(bim), -1)[:, :n]
-    nmiss = (codes == 1).sum(axis=1)          # code 01 = missing
-    return {vid: (int(m), a1, a2) for (vid, a1, a2), m in zip(bim, nmiss)}
+    missing = codes == 1                      # code 01 = missing
+    nmiss = [int(row[males].sum() if on_y else row.sum()) for row, (_, _, _, on_y) in zip(missing, bim)]
+    return {vid: (m, a1, a2) for (vid, a1, a2, _), m in zip(bim, nmiss)}
 
 
 def rel(a, b):
@@ -146,6 +150,10 @@ def main():
     ap.add_argument("--selected", action="store_true",
                     help="both tools ran with a variant selection: a variant absent from both "
                          "outputs was left out by it (absent from one only is still a mismatch)")
+    ap.add_argument("--skip-plink2-refused", action="store_true",
+                    help="leave out (and count) the variants plink2 refuses with CORR_TOO_HIGH or "
+                         "VIF_TOO_HIGH, which plink2 2.00a3.5 reports for some well-conditioned "
+                         "fits whatever --max-corr says")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -156,10 +164,13 @@ def main():
     problems = []
     maxd = {"beta": 0.0, "se": 0.0, "t": 0.0, "p": 0.0, "eaf": 0.0}
     worst = {}
-    compared = both_na = skipped_missing = not_selected = 0
+    compared = both_na = skipped_missing = not_selected = refused = 0
     for vid, (nmiss, b_a1, b_a2) in bed.items():
         if nmiss > 0:
             skipped_missing += 1
+            continue
+        if a.skip_plink2_refused and p2.get(vid, {}).get("ERRCODE") in ("CORR_TOO_HIGH", "VIF_TOO_HIGH"):
+            refused += 1
             continue
         d = dash.get(vid)
         q = p2.get(vid)
@@ -226,7 +237,9 @@ def main():
     summary = ("compare_plink2: %d variants compared (%d without missing calls had no result in both, "
                "%d with missing calls not comparable%s), max rel diff beta=%.3g se=%.3g t=%.3g p=%.3g%s, tol=%.3g"
                % (compared, both_na, skipped_missing,
-                  (", %d left out by the selection in both" % not_selected) if a.selected else "",
+                  ((", %d left out by the selection in both" % not_selected) if a.selected else "")
+                  + ((", %d refused by plink2 (CORR_TOO_HIGH/VIF_TOO_HIGH) left out" % refused)
+                     if a.skip_plink2_refused else ""),
                   maxd["beta"], maxd["se"], maxd["t"], maxd["p"],
                   (" eaf=%.3g" % maxd["eaf"]) if any("A1_FREQ" in r for r in p2.values()) else "", a.tol))
     if a.verbose:

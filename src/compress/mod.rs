@@ -19,6 +19,7 @@ mod fields;
 pub mod ld;
 mod packed;
 pub mod pipeline;
+mod sample_sets;
 pub mod sink;
 
 use std::path::Path;
@@ -250,6 +251,8 @@ pub struct BlockSummer {
     /// The chrX record, when its model codes males 0..1 (`--xchr-model 1`): there a male's
     /// coded dosage (0, ½, 1) is not a genotype, so those rows get no genotype counts.
     males_halved: Option<crate::summary::sex::SexChromosomes>,
+    /// The sex-chromosome sample sets' sums, when the party has sets ([`sample_sets`]).
+    sample_sets: Option<sample_sets::SampleSetSums>,
 }
 
 impl BlockSummer {
@@ -257,7 +260,8 @@ impl BlockSummer {
     /// width ([`HardCallKernel::for_width`]); `hard_calls` when the reader's dosages are hard
     /// calls (`GT`), so that dense blocks get genotype counts too.
     pub fn new(fields: &SampleFields, hard_calls: bool) -> BlockSummer {
-        let stacked = StackedFields::new(fields);
+        let main = fields.only_groups(|g| g.sample_set.is_none());
+        let stacked = StackedFields::new(&main);
         let kernel = HardCallKernel::for_width(stacked.width);
         BlockSummer::with_kernel(stacked, kernel, hard_calls)
     }
@@ -277,6 +281,7 @@ impl BlockSummer {
             tables,
             hard_calls,
             males_halved: None,
+            sample_sets: None,
         }
     }
 
@@ -297,6 +302,17 @@ impl BlockSummer {
         self
     }
 
+    /// Sums the sex-chromosome sample sets of `fields` too (non-PAR chrX and chrY rows), after
+    /// the main groups.
+    pub fn with_sample_sets(
+        mut self,
+        fields: &SampleFields,
+        record: crate::summary::sex::SexChromosomes,
+    ) -> BlockSummer {
+        self.sample_sets = sample_sets::SampleSetSums::new(fields, self.hard_calls, record);
+        self
+    }
+
     /// Genotype samples (rows of the stacked fields).
     pub fn n_samples(&self) -> usize {
         self.stacked.n
@@ -305,7 +321,14 @@ impl BlockSummer {
     /// The rows of one block, as read (this completes its decoding and moves its variants and
     /// counts into the rows).
     pub fn rows(&self, block: &mut GenotypeBlock) -> Rows {
+        let scoped = self
+            .sample_sets
+            .as_ref()
+            .and_then(|sets| sets.scoped(block));
         let mut rows = block_rows(self, block);
+        if let Some(sets) = &self.sample_sets {
+            sets.append(&mut rows, scoped);
+        }
         if let Some(record) = &self.males_halved {
             for (v, qc) in rows.variants.iter().zip(rows.qc.iter_mut()) {
                 if record.is_sex_modelled(&v.chrom, v.pos) {
@@ -380,8 +403,9 @@ pub fn compress_into<S: Sink>(
     encoder: &S::Encoder,
     mut sink: S,
 ) -> Result<S::Stats> {
-    let summer =
-        BlockSummer::new(fields, reader.dosage_field() == "GT").with_chrx(options.sex_chromosomes);
+    let summer = BlockSummer::new(fields, reader.dosage_field() == "GT")
+        .with_chrx(options.sex_chromosomes)
+        .with_sample_sets(fields, options.sex_chromosomes);
     let block_size = options
         .block_size
         .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));

@@ -12,7 +12,7 @@
 
 use super::{MergeOptions, Merged, Site};
 use crate::error::{Error, Result};
-use crate::summary::sex::XchrModel;
+use crate::summary::sex::{SampleSet, XchrModel};
 use crate::summary::{FieldKind, GroupLayout, SampleField};
 
 /// The union layout of one phenotype and where its fields sit in every input.
@@ -69,11 +69,12 @@ fn phenotype_groups(merged: &Merged, phenotype: &str) -> Result<Vec<usize>> {
     let mut groups = Vec::new();
     let mut lacking = Vec::new();
     for summary in &merged.inputs {
-        let group = summary
-            .header
-            .groups
-            .iter()
-            .position(|g| g.phenotypes.iter().any(|p| p == phenotype));
+        // The group of all the phenotype's samples; its sex-chromosome sample sets are
+        // chosen by `PhenotypeLayout::for_sample_set`.
+        let group =
+            summary.header.groups.iter().position(|g| {
+                g.sample_set.is_none() && g.phenotypes.iter().any(|p| p == phenotype)
+            });
         match group {
             Some(g) => groups.push(g),
             None => {
@@ -248,36 +249,61 @@ impl PhenotypeLayout {
         Ok(PhenotypeLayout { fields, y, inputs })
     }
 
-    /// This layout with `field` added just before y (the sex covariate of non-PAR chrX);
-    /// an error naming every input whose group lacks it.
-    pub fn with_field(&self, merged: &Merged, field: SampleField) -> Result<PhenotypeLayout> {
+    /// This layout over a sex-chromosome sample set (`crate::summary::sex::SampleSet`): each
+    /// input's group of that set for the phenotype, with `field` (the sex covariate of
+    /// non-PAR chrX) added just before y. An input without a known-sex set uses its group of
+    /// all samples, whose every sex is then known; an error names every input whose group
+    /// lacks `field`, or (chrY) has no set of males.
+    pub fn for_sample_set(
+        &self,
+        merged: &Merged,
+        set: SampleSet,
+        field: Option<SampleField>,
+    ) -> Result<PhenotypeLayout> {
         let mut fields = self.fields.clone();
-        fields.insert(self.y, field);
-        let inputs: Vec<InputLayout> = merged
-            .inputs
-            .iter()
-            .zip(&self.inputs)
-            .map(|(summary, old)| {
-                InputLayout::new(&fields, &summary.header.groups[old.group], old.group)
-            })
-            .collect();
-        let lacking: Vec<String> = merged
-            .inputs
-            .iter()
-            .zip(&inputs)
-            .filter(|(_, input)| input.local[self.y].is_none())
-            .map(|(summary, _)| summary.path.display().to_string())
-            .collect();
+        if let Some(field) = field.clone() {
+            fields.insert(self.y, field);
+        }
+        let phenotype = &self.fields[self.y].name;
+        let mut lacking = Vec::new();
+        let mut inputs = Vec::new();
+        for (summary, old) in merged.inputs.iter().zip(&self.inputs) {
+            let groups = &summary.header.groups;
+            let of_set = groups
+                .iter()
+                .position(|g| g.sample_set == Some(set) && g.phenotypes.contains(phenotype));
+            let group = match (of_set, set) {
+                (Some(g), _) => g,
+                (None, SampleSet::KnownSex) => old.group,
+                (None, SampleSet::Males) => {
+                    lacking.push(format!("{} (no set of males)", summary.path.display()));
+                    continue;
+                }
+            };
+            let input = InputLayout::new(&fields, &groups[group], group);
+            if field.is_some() && input.local[self.y].is_none() {
+                lacking.push(format!(
+                    "{} (sex not known for any sample, see its compress log)",
+                    summary.path.display()
+                ));
+            }
+            inputs.push(input);
+        }
         if !lacking.is_empty() {
-            return Err(Error::usage(format!(
-                "non-PAR chrX needs the '{}' field, which {} lacks (sex not known for every sample there, see its compress log); compress it with --xchr-model 0 or with the samples of unknown sex removed, or merge with --no-x-sex",
-                fields[self.y].name,
-                lacking.join(", ")
-            )));
+            return Err(Error::usage(match set {
+                SampleSet::KnownSex => format!(
+                    "non-PAR chrX needs the 'sex' field on the samples of known sex, which {} lacks; compress it with sex known (.fam/.psam or --sex-col) or with --xchr-model 0, or merge with --no-x-sex",
+                    lacking.join(", ")
+                ),
+                SampleSet::Males => format!(
+                    "chrY is fitted on the males only (as plink2 --glm), and {} has no males' sums for phenotype '{phenotype}' (sex unknown, fewer than --min-cell males, or a secure or merged summary); compress it with sex known, or leave chrY out (--chr at compress, --region at merge)",
+                    lacking.join(", ")
+                ),
+            }));
         }
         Ok(PhenotypeLayout {
             fields,
-            y: self.y + 1,
+            y: self.y + usize::from(field.is_some()),
             inputs,
         })
     }

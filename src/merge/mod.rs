@@ -203,6 +203,7 @@ impl Merged {
             .header
             .groups
             .iter()
+            .filter(|g| g.sample_set.is_none()) // a sample set repeats its group's phenotypes
             .flat_map(|g| g.phenotypes.iter().cloned())
             .collect()
     }

@@ -11,6 +11,7 @@ use super::{MergeOptions, Merged, Site, VariantResult};
 use crate::error::{Error, Result};
 use crate::output::covariates::{CovariateModel, CovariateRow};
 use crate::regression::{Outcome, Projection, SkipReason};
+use crate::summary::sex::haploid_coding;
 
 /// The fitted covariate side for one (phenotype, component set).
 pub(crate) struct Model {
@@ -229,10 +230,30 @@ impl Model {
     ) -> Result<VariantResult> {
         let per_component = !self.party_columns.is_empty();
         layout.site_sums(merged, site, &self.target, per_component, &mut scratch.sums)?;
-        Ok(self.test_sums(layout, scratch))
+        // chrY and MT are fitted with the calls coded 0..1, as plink2 --glm codes them: the
+        // sums hold them 0..2 (a haploid call as the homozygous one), and x → c·x is exact:
+        // Aᵀx0 → c·Aᵀx0, x0·x0 → c²·x0·x0, Aᵀu unchanged.
+        let coding = haploid_coding(&merged.variant(site).chrom);
+        if coding != 1.0 {
+            super::sex::refuse_haploid_ds(merged, site)?;
+            let sums = &mut scratch.sums;
+            sums.atx0.iter_mut().for_each(|a| *a *= coding);
+            sums.x0x0 *= coding * coding;
+            for (_, sum_x0, _) in &mut sums.per_component {
+                *sum_x0 *= coding;
+            }
+        }
+        Ok(self.test_sums(layout, scratch, coding))
     }
 
-    fn test_sums(&self, layout: &PhenotypeLayout, scratch: &mut Scratch) -> VariantResult {
+    /// The test of the pooled sums in `scratch`, whose dosages are coded `coding` times the
+    /// ALT allele count (the effect allele frequency is that of the ALT count).
+    fn test_sums(
+        &self,
+        layout: &PhenotypeLayout,
+        scratch: &mut Scratch,
+        coding: f64,
+    ) -> VariantResult {
         let sums = &scratch.sums;
         let n = self.n;
         let n_missing = sums.atu[0];
@@ -265,7 +286,7 @@ impl Model {
             ctx.push(sum_x0 + mean * missing);
         }
         let outcome = self.projection.test(ctx, atx[layout.y], xx);
-        result(mean / 2.0, outcome)
+        result(mean / (2.0 * coding), outcome)
     }
 }
 

@@ -13,7 +13,7 @@ use super::{MergeOptions, Merged, VariantResult};
 use std::path::Path;
 
 use crate::error::Result;
-use crate::summary::sex::{SexChromosomes, XchrModel};
+use crate::summary::sex::{SampleSet, SexChromosomes, XchrModel};
 use crate::summary::{SampleField, Summary, Variant};
 
 /// The record every input agrees on; a one-line error naming the first two files that differ.
@@ -38,20 +38,63 @@ pub(crate) fn sex_covariates(inputs: &[Summary]) -> Vec<String> {
     names
 }
 
-/// One phenotype's tests with plink2's chrX rule: non-PAR chrX sites are fitted with the sex
-/// covariate added to the chosen covariates (a layout and models of their own), every other
-/// site as before.
+/// Refuses a chrY or MT site held by a VCF/BCF `DS` component: plink2 imports a haploid `DS`
+/// doubled (0..2, as it counts a haploid call as the homozygous one) and its `--glm` codes these
+/// chromosomes 0..1, but compress keeps a `DS` value as written, so the halving that makes
+/// hard calls plink2's coding would give half of it; an error rather than a silent factor 2.
+pub(crate) fn refuse_haploid_ds(merged: &Merged, site: &super::Site) -> Result<()> {
+    for member in merged.members(site) {
+        let input = &merged.inputs[member.input as usize];
+        let components = &input.rows.components[member.row as usize];
+        let ds = components.iter().any(|&c| {
+            let source = &input.header.components[c as usize].source;
+            source.dosage_field == "DS" && source.format != "plink2-pgen"
+        });
+        if ds {
+            return Err(crate::error::Error::input(
+                &input.path,
+                format!(
+                    "{}: chrY and MT are fitted with haploid dosages coded 0..1 as plink2 --glm codes them, and this summary's VCF/BCF DS values there are not yet read as plink2 imports a haploid DS (doubled); compress it with --dosage-field GT, or leave chrY and MT out (--chr)",
+                    merged.variant(site)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One phenotype's tests with plink2's sex-chromosome rules: non-PAR chrX sites are fitted on
+/// the samples of known sex with the sex covariate added to the chosen covariates, chrY sites
+/// on the males with the chosen covariates (each a layout over the inputs' sample-set groups
+/// and models of its own), every other site as before.
 pub(crate) struct ChrXTests {
     /// Whether non-PAR chrX adds the sex field: not under `--xchr-model 0` (no such rows),
-    /// nor when the chosen covariates already hold sex, nor with `--no-x-sex`.
+    /// nor when the chosen covariates already hold sex, nor with `--no-x-sex` — then non-PAR
+    /// chrX is fitted on every sample, as plink2 does.
     adds_sex: bool,
-    /// The layout with `sex`, made when the first non-PAR chrX site comes.
+    /// Per sample set (known sex, males): its layout, made when its first site comes, and
+    /// its models.
+    known_sex: SetTests,
+    males: SetTests,
+}
+
+/// The tests of the sites of one sample set.
+struct SetTests {
     layout: Option<PhenotypeLayout>,
     models: Models,
 }
 
+impl SetTests {
+    fn new() -> SetTests {
+        SetTests {
+            layout: None,
+            models: Models::new(),
+        }
+    }
+}
+
 impl ChrXTests {
-    /// The chrX tests of the phenotype of `layout`.
+    /// The sex-chromosome tests of the phenotype of `layout`.
     pub fn new(merged: &Merged, layout: &PhenotypeLayout, options: &MergeOptions) -> ChrXTests {
         let chosen: Vec<&str> = layout
             .fields
@@ -65,13 +108,21 @@ impl ChrXTests {
             adds_sex: merged.sex_chromosomes.xchr_model != XchrModel::Skip
                 && !sex_already_chosen
                 && !options.no_x_sex,
-            layout: None,
-            models: Models::new(),
+            known_sex: SetTests::new(),
+            males: SetTests::new(),
         }
     }
 
-    /// Tests every site of the window: non-PAR chrX with the sex layout, the rest with `layout`
-    /// and its `models`.
+    /// The sample set a variant is fitted on; `None`: the group's every sample.
+    fn set_of(&self, record: SexChromosomes, variant: &Variant) -> Option<SampleSet> {
+        match record.row_sample_set(&variant.chrom, variant.pos) {
+            Some(SampleSet::KnownSex) if !self.adds_sex => None,
+            set => set,
+        }
+    }
+
+    /// Tests every site of the window: each with the layout of its sample set, the rest with
+    /// `layout` and its `models`.
     pub fn test_sites(
         &mut self,
         merged: &Merged,
@@ -79,23 +130,44 @@ impl ChrXTests {
         options: &MergeOptions,
         models: &mut Models,
     ) -> Result<Vec<VariantResult>> {
-        if !self.adds_sex {
+        let record = merged.sex_chromosomes;
+        let sets: Vec<Option<SampleSet>> = merged
+            .sites
+            .iter()
+            .map(|site| self.set_of(record, merged.variant(site)))
+            .collect();
+        if sets.iter().all(Option::is_none) {
             return merged.test_sites(layout, options, models);
         }
-        let record = merged.sex_chromosomes;
-        let modelled = |v: &Variant| record.is_sex_modelled(&v.chrom, v.pos);
-        let mut results = merged.test_sites_where(layout, options, models, &|v| !modelled(v))?;
-        if !merged.sites.iter().any(|s| modelled(merged.variant(s))) {
-            return Ok(results);
-        }
-        if self.layout.is_none() {
-            self.layout = Some(layout.with_field(merged, SampleField::sex())?);
-        }
-        let sex_layout = self.layout.as_ref().expect("made above");
-        let with_sex = merged.test_sites_where(sex_layout, options, &mut self.models, &modelled)?;
-        for ((result, x), site) in results.iter_mut().zip(with_sex).zip(&merged.sites) {
-            if modelled(merged.variant(site)) {
-                *result = x;
+        let of_set = |wanted: Option<SampleSet>| {
+            move |v: &Variant| record.row_sample_set(&v.chrom, v.pos) == wanted
+        };
+        let adds_sex = self.adds_sex;
+        let main = move |v: &Variant| {
+            let set = record.row_sample_set(&v.chrom, v.pos);
+            set.is_none() || (set == Some(SampleSet::KnownSex) && !adds_sex)
+        };
+        let mut results = merged.test_sites_where(layout, options, models, &main)?;
+        for set in [SampleSet::KnownSex, SampleSet::Males] {
+            if !sets.contains(&Some(set)) {
+                continue;
+            }
+            let tests = match set {
+                SampleSet::KnownSex => &mut self.known_sex,
+                SampleSet::Males => &mut self.males,
+            };
+            if tests.layout.is_none() {
+                let field = (set == SampleSet::KnownSex).then(SampleField::sex);
+                tests.layout = Some(layout.for_sample_set(merged, set, field)?);
+            }
+            let set_layout = tests.layout.as_ref().expect("made above");
+            let wanted = of_set(Some(set));
+            let of_set_results =
+                merged.test_sites_where(set_layout, options, &mut tests.models, &wanted)?;
+            for ((result, x), site_set) in results.iter_mut().zip(of_set_results).zip(&sets) {
+                if *site_set == Some(set) {
+                    *result = x;
+                }
             }
         }
         Ok(results)

@@ -13,6 +13,8 @@ use std::path::Path;
 use super::layout::{PhenotypeLayout, SiteSums};
 use super::{MergeOptions, Merged};
 use crate::error::Result;
+use crate::summary::sex::SampleSet;
+use crate::summary::SampleField;
 use crate::summary::{
     Component, ComponentGroup, GroupLayout, Header, Rows, SummaryWriter, FORMAT_NAME,
     FORMAT_VERSION,
@@ -46,9 +48,20 @@ impl SummaryOut {
             let layout = PhenotypeLayout::new(merged, phenotype, options)?;
             // The sex field travels on when every input has it, so that the merged summary's
             // non-PAR chrX can be merged again.
-            let layout = layout
-                .with_field(merged, crate::summary::SampleField::sex())
-                .unwrap_or(layout);
+            // Not when an input has known-sex sample sets: this summary holds the sums of
+            // every sample (the sample sets are not carried on; docs/formats.md).
+            let has_sets = merged.inputs.iter().any(|s| {
+                s.header
+                    .groups
+                    .iter()
+                    .any(|g| g.sample_set == Some(SampleSet::KnownSex))
+            });
+            let layout = match has_sets {
+                true => layout,
+                false => layout
+                    .for_sample_set(merged, SampleSet::KnownSex, Some(SampleField::sex()))
+                    .unwrap_or(layout),
+            };
             targets.push(layout.pooled_means(merged, &all));
             layouts.push(layout);
         }
@@ -101,6 +114,7 @@ impl SummaryOut {
                     phenotypes: vec![layout.fields[layout.y].name.clone()],
                     fields: layout.fields.clone(),
                     shift: target.clone(),
+                    sample_set: None,
                 })
                 .collect(),
             components,

@@ -16,7 +16,7 @@ use crate::genotype::{self, BlockReader, DosageField, Region};
 use crate::samples::sex::{SampleSex, Sex};
 use crate::samples::{BuildOptions, FieldKind, SampleFields, SampleSelection, Table};
 use crate::secure::{self, SecureSetup};
-use crate::summary::sex::{Build, SexChromosomes, XchrModel};
+use crate::summary::sex::{Build, SampleSet, SexChromosomes, XchrModel};
 
 /// A genotype file and how to read it (shared by compress and decode).
 #[derive(Debug, Clone)]
@@ -294,6 +294,21 @@ fn ld_sums(
     note: &mut dyn FnMut(String),
 ) -> Result<LdSums> {
     let regions = ld::regions::check(job.ld_regions.clone(), job.genotypes.region.as_ref())?;
+    // The pairwise sums are of the groups' rows as the LD pass screens them, which does not yet
+    // see the sex-chromosome sample sets' own disclosure cells on chrX/chrY rows.
+    let set_on = |chrom: &str| {
+        let set = match chrom {
+            "X" => SampleSet::KnownSex,
+            "Y" => SampleSet::Males,
+            _ => return false,
+        };
+        fields.groups.iter().any(|g| g.sample_set == Some(set))
+    };
+    if let Some(region) = regions.iter().find(|r| set_on(&r.chrom)) {
+        return Err(Error::usage(format!(
+            "--ld-region {region}: LD sums on chrX/chrY are not yet taken over the sex-chromosome sample sets plink2 fits there (samples of known sex, males); leave that region out, or --remove the samples of unknown sex"
+        )));
+    }
     let open = |region: &Region| {
         GenotypeSource {
             region: Some(region.clone()),
@@ -399,28 +414,45 @@ fn sex_chromosomes(job: &CompressJob, reader: &dyn BlockReader) -> Result<SexChr
     Ok(record)
 }
 
-/// One line for the log: where sex came from and how many of each, per group.
+/// One line for the log: where sex came from and how many of each, per group, and the
+/// sex-chromosome sample sets.
 fn describe_sex(sex: Option<&SampleSex>, fields: &SampleFields) -> String {
     let Some(sex) = sex else {
-        return "sex: not known (no .fam/.psam and no --sex-col): no sex field, so non-PAR chrX cannot be merged under --xchr-model 1 or 2".to_string();
+        return "sex: not known (no .fam/.psam and no --sex-col): no sex field and no sample sets, so non-PAR chrX cannot be merged under --xchr-model 1 or 2, nor chrY".to_string();
+    };
+    let set_of = |group: &crate::samples::Group, set| {
+        fields
+            .groups
+            .iter()
+            .find(|g| g.sample_set == Some(set) && g.phenotypes == group.phenotypes)
+            .map(|g| g.n())
     };
     let groups: Vec<String> = fields
         .groups
         .iter()
         .zip(&fields.sex_counts)
         .map(|(group, (males, females, unknown))| {
-            let field = if group.fields.iter().any(|f| f.kind == FieldKind::Sex) {
-                "sex field"
-            } else if *unknown > 0 {
-                "no sex field: plink2 drops samples of unknown sex on non-PAR chrX, a summary cannot (--remove them to merge chrX)"
+            let chrx = if group.fields.iter().any(|f| f.kind == FieldKind::Sex) {
+                "sex field".to_string()
+            } else if let Some(n) = set_of(group, SampleSet::KnownSex) {
+                format!("non-PAR chrX on the {n} of known sex, as plink2")
             } else {
-                "no sex field: a sex with fewer than --min-cell samples"
+                "no sex field: non-PAR chrX cannot be merged with sex".to_string()
+            };
+            let chry = match set_of(group, SampleSet::Males) {
+                Some(n) => format!("chrY on the {n} males"),
+                None => "no chrY sample set".to_string(),
             };
             format!(
-                "[{}] {males} males, {females} females, {unknown} unknown ({field})",
+                "[{}] {males} males, {females} females, {unknown} unknown ({chrx}; {chry})",
                 group.phenotypes.join(", ")
             )
         })
         .collect();
-    format!("sex from {}: {}", sex.source, groups.join("; "))
+    let mut line = format!("sex from {}: {}", sex.source, groups.join("; "));
+    for left_out in &fields.sample_sets_left_out {
+        line.push_str("; ");
+        line.push_str(left_out);
+    }
+    line
 }

@@ -13,6 +13,7 @@ use super::numeric::{is_missing, parse_number, NeumaierSum};
 use super::sex::SampleSex;
 use super::table::Table;
 use crate::error::{Error, Result};
+use crate::summary::sex::SampleSet;
 use crate::summary::{GroupLayout, SampleField};
 
 /// One phenotype group of one party.
@@ -29,6 +30,9 @@ pub struct Group {
     pub shift: Vec<f64>,
     /// `A − 1·shiftᵀ`, row-major: `samples.len() × fields.len()`.
     pub rows: Vec<f64>,
+    /// The sex-chromosome sample set this group is ([`super::sex_sets`]); `None` for a group
+    /// of all the samples with its phenotypes.
+    pub sample_set: Option<SampleSet>,
 }
 
 impl Group {
@@ -43,6 +47,7 @@ impl Group {
             phenotypes: self.phenotypes.clone(),
             fields: self.fields.clone(),
             shift: self.shift.clone(),
+            sample_set: self.sample_set,
         }
     }
 
@@ -250,6 +255,7 @@ pub(super) fn form_groups(
                     samples,
                     shift: Vec::new(),
                     rows: Vec::new(),
+                    sample_set: None,
                 });
             }
         }
@@ -269,6 +275,7 @@ mod tests {
             samples: vec![0, 1, 2],
             shift: vec![0.0, 0.0],
             rows: vec![1.0, 2.0, 1.0, 3.0, 1.0, 4.0],
+            sample_set: None,
         };
         assert_eq!(group.gram(), vec![3.0, 9.0, 9.0, 29.0]);
         let mut centred = group.clone();

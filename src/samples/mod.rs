@@ -22,6 +22,7 @@ pub mod matching;
 pub mod numeric;
 pub mod select;
 pub mod sex;
+mod sex_sets;
 pub mod table;
 pub mod traits;
 
@@ -59,6 +60,8 @@ pub struct SampleFields {
     pub sex_source: Option<String>,
     /// Per group, its males, females and samples of unknown sex (empty without a sex source).
     pub sex_counts: Vec<(usize, usize, usize)>,
+    /// Why a sex-chromosome sample set of a group was left out (one line each, for the log).
+    pub sample_sets_left_out: Vec<String>,
 }
 
 /// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
@@ -171,6 +174,31 @@ impl SampleFields {
             pheno.path(),
             covar.map(Table::path),
         )?;
+        // The sets come after the groups' own checks: a set that would fail them is left out,
+        // never the reason a compress fails.
+        let sample_sets_left_out = match &options.sex {
+            Some(sex) => sex_sets::add_sample_sets(
+                &mut groups,
+                &sex_sets::SetInputs {
+                    sex,
+                    covariate_fields: &covariate_fields,
+                    covariates: &covariates,
+                    phenotypes: &phenotypes,
+                    min_cell: options.min_cell,
+                    shift_bits: options.shift_bits,
+                    pheno: pheno.path(),
+                    covar: covar.map(Table::path),
+                },
+            ),
+            None => Vec::new(),
+        };
+        if groups
+            .iter()
+            .any(|g| g.fields.iter().any(|f| f.kind == FieldKind::Sex))
+        {
+            sex_source = options.sex.as_ref().map(|sex| sex.source.clone());
+        }
+        checks::finite_grams(&groups)?;
         let mut case_control = Vec::new();
         let mut zero_one_two = Vec::new();
         for (name, values) in phenotypes.columns() {
@@ -189,7 +217,17 @@ impl SampleFields {
             zero_one_two,
             sex_source,
             sex_counts,
+            sample_sets_left_out,
         })
+    }
+
+    /// These fields with only the groups `wanted` keeps (the kernels sum the groups of all
+    /// samples and the sex-chromosome sample sets apart).
+    pub fn only_groups(&self, wanted: impl Fn(&Group) -> bool) -> SampleFields {
+        SampleFields {
+            groups: self.groups.iter().filter(|g| wanted(g)).cloned().collect(),
+            ..self.clone()
+        }
     }
 
     /// Samples the party contributes: those in at least one group (the QC counts' samples).
@@ -278,6 +316,7 @@ fn select_columns(table: &Table, names: Option<&[String]>, flag: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::summary::sex::SampleSet;
 
     fn table(text: &str) -> (tempfile::TempDir, Table) {
         let dir = tempfile::tempdir().unwrap();
@@ -357,12 +396,29 @@ mod tests {
         assert_eq!(g.rows[4] + g.shift[1], 2.0);
         assert_eq!(fields.sex_source.as_deref(), Some("fam"));
         assert_eq!(fields.sex_counts, [(3, 3, 0)]);
-        // One unknown: no field. Two males under --min-cell 3: no field (a cell of 2).
+        // Every sex known: the group carries sex, and its males are chrY's sample set.
+        assert_eq!(fields.groups.len(), 2);
+        assert_eq!(fields.groups[1].sample_set, Some(SampleSet::Males));
+        assert_eq!(fields.groups[1].samples, [0, 2, 5]);
+        // One unknown: no field on the group; its known-sex set (5 samples) carries sex.
         let unknown = build(sex(&[m, f, None, f, f, m]), 1);
         assert_eq!(unknown.groups[0].fields.len(), 2);
-        assert_eq!(unknown.sex_source, None);
+        let known = &unknown.groups[1];
+        assert_eq!(known.sample_set, Some(SampleSet::KnownSex));
+        assert_eq!(known.samples, [0, 1, 3, 4, 5]);
+        assert_eq!(known.fields[1].name, "sex");
+        assert_eq!(unknown.sex_source.as_deref(), Some("fam"));
+        // Under --min-cell 3 the set would single the unknown sample out: left out, and said.
+        let unknown = build(sex(&[m, f, None, f, f, m]), 3);
+        assert!(unknown
+            .groups
+            .iter()
+            .all(|g| g.sample_set != Some(SampleSet::KnownSex)));
+        assert!(unknown.sample_sets_left_out[0].contains("no known_sex sample set"));
+        // Two males under --min-cell 3: no field (a cell of 2), no set of males.
         let small = build(sex(&[m, f, f, f, f, m]), 3);
         assert_eq!(small.groups[0].fields.len(), 2);
+        assert_eq!(small.groups.len(), 1);
     }
 
     #[test]

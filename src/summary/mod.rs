@@ -112,6 +112,12 @@ pub struct GroupLayout {
     /// Per field, the constant subtracted from it before any sum was taken (0 for the
     /// intercept): every G and per-variant sum of this group is of `A − 1·shiftᵀ`.
     pub shift: Vec<f64>,
+    /// A sex-chromosome sample set: this group is the subset of the group of the same
+    /// phenotypes whose sums the rows of [`sex::SampleSet::holds`] use (non-PAR chrX: the samples
+    /// of known sex; chrY: the males); its sums are 0 on every other row. Absent on a group of
+    /// all its samples (docs/formats.md, "Sex-chromosome sample sets").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_set: Option<sex::SampleSet>,
 }
 
 /// One party's contribution.

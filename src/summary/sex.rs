@@ -163,6 +163,16 @@ impl SexChromosomes {
         }
     }
 
+    /// The sample set of a row's sums, `None` for the group's every sample: non-PAR chrX (under
+    /// models 1 and 2) is fitted on the samples of known sex, chrY on the males.
+    pub fn row_sample_set(&self, chrom: &str, pos: u64) -> Option<SampleSet> {
+        if chrom == "Y" {
+            return Some(SampleSet::Males);
+        }
+        let fitted_with_sex = self.xchr_model != XchrModel::Skip;
+        (fitted_with_sex && self.is_sex_modelled(chrom, pos)).then_some(SampleSet::KnownSex)
+    }
+
     /// One line for the log, e.g. `--xchr-model 2, build GRCh38, PAR split off`.
     pub fn describe(&self) -> String {
         let build = self
@@ -174,6 +184,63 @@ impl SexChromosomes {
             "PAR treated as chrX, as plink2 does without --split-par"
         };
         format!("--xchr-model {}, {build}, {par}", self.xchr_model.number())
+    }
+}
+
+/// A sex-chromosome sample set: the subset of a phenotype group whose sums plink2's `--glm`
+/// uses on some rows (a group of the header marked with it, [`super::GroupLayout::sample_set`]).
+///
+/// * non-PAR chrX under `--xchr-model 1`/`2`: the samples of **known sex** (plink2 drops the
+///   others there and keeps them everywhere else, and under `no-x-sex`);
+/// * chrY: the **males** (plink2 fits chrY on males only, without the sex covariate, their
+///   calls coded 0..1; [`haploid_coding`]).
+///
+/// ```
+/// use dash::summary::sex::{SampleSet, SexChromosomes};
+/// let record = SexChromosomes::default();
+/// assert_eq!(record.row_sample_set("X", 5_000_000), Some(SampleSet::KnownSex));
+/// assert_eq!(record.row_sample_set("Y", 5_000_000), Some(SampleSet::Males));
+/// assert_eq!(record.row_sample_set("XY", 5_000_000), None);
+/// assert_eq!(record.row_sample_set("MT", 100), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleSet {
+    /// The group's samples of known sex: the sums of non-PAR chrX rows fitted with sex.
+    KnownSex,
+    /// The group's males: the sums of chrY rows.
+    Males,
+}
+
+impl SampleSet {
+    /// Its name in the header and the log.
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleSet::KnownSex => "known_sex",
+            SampleSet::Males => "males",
+        }
+    }
+
+    /// Whether a row (normalised chromosome, position) holds sums over this set.
+    pub fn holds(self, record: &SexChromosomes, chrom: &str, pos: u64) -> bool {
+        record.row_sample_set(chrom, pos) == Some(self)
+    }
+}
+
+/// The dosage scale plink2's `--glm` fits a chromosome with: ½ on chrY and MT, whose calls it
+/// codes 0..1 (a haploid call imports as the homozygous one, 0/2, and is halved), 1 elsewhere
+/// (chrX follows `--xchr-model`, applied at compress).
+///
+/// ```
+/// use dash::summary::sex::haploid_coding;
+/// assert_eq!(haploid_coding("Y"), 0.5);
+/// assert_eq!(haploid_coding("MT"), 0.5);
+/// assert_eq!(haploid_coding("X"), 1.0);
+/// ```
+pub fn haploid_coding(chrom: &str) -> f64 {
+    match chrom {
+        "Y" | "MT" => 0.5,
+        _ => 1.0,
     }
 }
 

@@ -336,6 +336,7 @@ mod tests {
                 phenotypes: vec!["y".to_string()],
                 fields: vec![SampleField::intercept(), SampleField::phenotype("y")],
                 shift: vec![0.0, 0.0],
+                sample_set: None,
             }],
             components: vec![Component {
                 id: "0".repeat(32),

@@ -293,6 +293,10 @@ fn unknown_sex_stops_chrx_at_merge_not_silently() {
     ]);
     let log = String::from_utf8_lossy(&compressed.stderr);
     assert!(log.contains("1 unknown (no sex field"), "{log}");
+    assert!(
+        log.contains("no known_sex sample set (259 samples)"),
+        "{log}"
+    );
     let b = compress(d, "b", &[]);
     expect_error(
         d,
@@ -304,4 +308,186 @@ fn unknown_sex_stops_chrx_at_merge_not_silently() {
     let a0 = d.join("a0.parquet");
     compress_from(d, "a", &a0, &["--xchr-model", "0"]);
     merge_to(&[&a0], &d.join("m0"), &[]);
+}
+
+/// The sex-chromosome sample-set fixture (`fixtures/chrx/sets/`, same script, seed 20261128):
+/// samples of unknown sex in two parties, chrY and MT variants.
+fn sets() -> PathBuf {
+    chrx().join("sets")
+}
+
+/// Compresses the three parties of the sets fixture with `extra` and merges them with
+/// `merge_extra`; returns the output prefix.
+fn merge_sets(dir: &Path, extra: &[&str], merge_extra: &[&str]) -> String {
+    let parts: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            let out = dir.join(format!("{name}.parquet"));
+            compress_from(&sets(), name, &out, extra);
+            out
+        })
+        .collect();
+    let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    merge_to(&parts, &dir.join("m"), merge_extra)
+}
+
+/// `dash compress GENOTYPES` of sets-fixture party `name`'s phenotypes and covariates with
+/// `extra`, into `out`, as arguments.
+fn set_party_args(genotypes: &Path, name: &str, out: &Path, extra: &[&str]) -> Vec<String> {
+    let file = |ext: &str| sets().join(format!("party_{name}.{ext}"));
+    let mut args: Vec<String> = ["compress", genotypes.to_str().unwrap(), "--pheno"]
+        .map(str::to_string)
+        .to_vec();
+    for path in [
+        file("pheno"),
+        "--covar".into(),
+        file("covar"),
+        "--out".into(),
+    ] {
+        args.push(path.to_str().unwrap().to_string());
+    }
+    args.push(out.to_str().unwrap().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// [`set_party_args`], run; its stderr (the log).
+fn compress_set_party(genotypes: &Path, name: &str, out: &Path, extra: &[&str]) -> String {
+    let args = set_party_args(genotypes, name, out, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    String::from_utf8_lossy(&dash_ok(&args).stderr).into_owned()
+}
+
+/// `dash merge INPUT --out DIR/m`, as arguments.
+fn merge_alone(input: &Path, dir: &Path) -> Vec<String> {
+    let out = dir.join("m");
+    [
+        "merge",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+#[test]
+fn unknown_sex_drops_out_on_chrx_and_chry_is_fitted_on_males() {
+    // plink2 --glm (2.00a3.5): chrX on the samples of known sex with the sex covariate, chrY on
+    // the males without it, chrY and MT calls coded 0..1; autosomes and MT on every sample.
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_sets(dir.path(), &["--build", "38"], &[]);
+    let golden = sets().join("golden").join("model2.tsv");
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, 26, "{report:?}");
+    // The sets repeat their group's phenotype in the header; it is merged once.
+    let log = std::fs::read_to_string(format!("{prefix}.log")).unwrap();
+    assert_eq!(log.matches("phenotype y: λGC").count(), 1, "{log}");
+}
+
+#[test]
+fn no_x_sex_fits_chrx_on_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = merge_sets(dir.path(), &["--build", "38"], &["--no-x-sex"]);
+    let golden = sets().join("golden").join("nosex.tsv");
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, 26, "{report:?}");
+}
+
+#[test]
+fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Party a has 14 samples of unknown sex: under --min-cell 20 its known-sex set would
+    // single them out (the group minus the set), so it is left out and the log says why.
+    let a = d.join("a.parquet");
+    let bed = sets().join("party_a.bed");
+    let log = compress_set_party(&bed, "a", &a, &["--min-cell", "20"]);
+    assert!(
+        log.contains("no known_sex sample set (226 samples)"),
+        "{log}"
+    );
+    assert!(log.contains("chrY on the"), "{log}");
+    let b = d.join("b.parquet");
+    compress_from(&sets(), "b", &b, &[]);
+    expect_error(
+        d,
+        &merge_args(&a, &b, d),
+        "m.",
+        &["non-PAR chrX", "a.parquet", "sex"],
+    );
+    // Party c without --sex-col: no sex, so no set of males for its chrY rows.
+    let c = d.join("c.parquet");
+    let vcf = sets().join("party_c.vcf");
+    let no_sex = [
+        "--covar-name",
+        "age",
+        "--min-cell",
+        "1",
+        "--xchr-model",
+        "0",
+    ];
+    compress_set_party(&vcf, "c", &c, &no_sex);
+    expect_error(
+        d,
+        &merge_alone(&c, d),
+        "m.",
+        &["chrY", "c.parquet", "males"],
+    );
+}
+
+#[test]
+fn haploid_ds_on_chry_is_refused_not_halved() {
+    // Party c's VCF with its calls written as DS (a haploid call as its 0/1 allele count):
+    // plink2 would double those at import, which compress does not yet do, so merge stops at
+    // the first MT (or chrY) row rather than fit half plink2's dosage.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let vcf = std::fs::read_to_string(sets().join("party_c.vcf")).unwrap();
+    let ds: String = vcf
+        .lines()
+        .map(|line| {
+            if line.starts_with("##FORMAT") {
+                return "##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"Dosage\">\n".to_string();
+            }
+            if line.starts_with('#') {
+                return format!("{line}\n");
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            let calls = fields[9..].iter().map(|call| match *call {
+                "0" | "0/0" => "0",
+                "1" | "0/1" => "1",
+                "1/1" => "2",
+                _ => ".",
+            });
+            let row: Vec<&str> = fields[..8]
+                .iter()
+                .copied()
+                .chain(["DS"])
+                .chain(calls)
+                .collect();
+            row.join("\t") + "\n"
+        })
+        .collect();
+    let path = d.join("party_c.vcf");
+    std::fs::write(&path, ds).unwrap();
+    let c = d.join("c.parquet");
+    let with_sex = ["--covar-name", "age", "--sex-col", "sex", "--min-cell", "1"];
+    compress_set_party(&path, "c", &c, &with_sex);
+    expect_error(
+        d,
+        &merge_alone(&c, d),
+        "m.",
+        &["c.parquet", "MT:500", "DS", "doubled"],
+    );
+}
+
+#[test]
+fn ld_region_on_chrx_with_a_known_sex_set_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bed = sets().join("party_a.bed");
+    let extra = ["--min-cell", "1", "--ld-region", "X:1-3000000"];
+    let args = set_party_args(&bed, "a", &d.join("a.parquet"), &extra);
+    expect_error(d, &args, "a.", &["--ld-region X:1-3000000", "sample sets"]);
 }
