@@ -8,7 +8,27 @@ pub fn is_missing(text: &str, minus_nine: bool) -> bool {
 }
 
 fn is_minus_nine(text: &str) -> bool {
-    text.parse::<f64>().is_ok_and(|v| v == -9.0)
+    // Only a text with a minus sign can be −9: the others skip the parse.
+    text.starts_with('-') && text.parse::<f64>().is_ok_and(|v| v == -9.0)
+}
+
+/// A value that may be a missing code, parsed once: `Some(None)` for a missing code (as
+/// [`is_missing`] says), `Some(Some(v))` for a finite number, `None` for anything else.
+///
+/// ```
+/// use dash::samples::numeric::parse_or_missing;
+/// assert_eq!(parse_or_missing("1.5", true), Some(Some(1.5)));
+/// assert_eq!(parse_or_missing("-9.0", true), Some(None));
+/// assert_eq!(parse_or_missing("-9", false), Some(Some(-9.0)));
+/// assert_eq!(parse_or_missing("NA", false), Some(None));
+/// assert_eq!(parse_or_missing("x", true), None);
+/// ```
+pub fn parse_or_missing(text: &str, minus_nine: bool) -> Option<Option<f64>> {
+    if is_missing(text, false) {
+        return Some(None);
+    }
+    let value = parse_number(text)?;
+    Some(Some(value).filter(|&v| !(minus_nine && v == -9.0)))
 }
 
 /// Parses a finite number; `None` when the text is not one.
