@@ -212,7 +212,7 @@ fn block_rows(summer: &BlockSummer, block: &mut GenotypeBlock) -> Rows {
             true => dense::packed_sums(fields, block),
             false => dense::sums(fields, block),
         };
-        let missing_sums = dense::missing_sums(fields, &block.missing);
+        let missing_sums = fields.missing_sums(&block.missing);
         (
             product,
             squares,

@@ -22,7 +22,6 @@
 //! # Ok::<(), dash::error::Error>(())
 //! ```
 
-use std::cell::RefCell;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
@@ -39,11 +38,6 @@ use crate::error::{Error, Result};
 
 /// The longest line read (header or record); longer is refused rather than buffered.
 const MAX_LINE: usize = 1 << 30;
-
-thread_local! {
-    /// Each worker's tab offsets of the record it decodes, kept between records.
-    static TABS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-}
 
 /// A VCF reader behind the block-reader interface.
 pub type VcfReader = RecordReader<Vcf>;
@@ -252,71 +246,17 @@ impl RecordFormat for Vcf {
         alts: &[u32],
         columns: &mut [AltColumn],
     ) -> Result<(), SampleError> {
-        let data = &record.line[record.samples_at..];
-        TABS.with_borrow_mut(|tabs| {
-            // The tabs of the whole record first, by memchr's SIMD search: each column's start
-            // is then known without scanning the columns before it, so the columns are parsed
-            // as independent chains that the CPU overlaps, not one chain of dependent scans.
-            tabs.clear();
-            // (Lines are at most MAX_LINE, 1 GiB: offsets fit in u32.)
-            tabs.extend(memchr_iter(b'\t', data).map(|at| at as u32));
-            tabs.push(data.len() as u32);
-            if tabs.len() != self.n_samples {
-                // A wrong column count: the sequential scan finds whichever error comes first
-                // in the line, as before.
-                return self.decode_columns(record, alts, columns, |_| None);
-            }
-            self.decode_columns(record, alts, columns, |sample| {
-                let start = match sample {
-                    0 => 0,
-                    _ => tabs[sample - 1] as usize + 1,
-                };
-                Some((start, tabs[sample] as usize))
-            })
-        })
-    }
-
-    fn location(&self, record: &VcfRecord, site: &RecordSite) -> String {
-        match record.line_no {
-            Some(n) => format!("line {n} ({}:{})", site.chrom, site.pos),
-            None => format!("record at {}:{}", site.chrom, site.pos),
-        }
-    }
-}
-
-impl Vcf {
-    /// Decodes the sample columns of a record. `bounds(sample)` gives a column's start and the
-    /// offset of the tab (or end of data) after it when the tabs were found beforehand; `None`
-    /// scans on from the end of the previous column. Either way a column is checked to end at
-    /// its tab, not at a control byte.
-    #[inline(always)]
-    fn decode_columns(
-        &self,
-        record: &VcfRecord,
-        alts: &[u32],
-        columns: &mut [AltColumn],
-        bounds: impl Fn(usize) -> Option<(usize, usize)>,
-    ) -> Result<(), SampleError> {
         let key = record.key.unwrap_or(0);
         let data = &record.line[record.samples_at..];
         let mut start = 0;
         // One ALT read from a one-ALT record: a DS value goes straight into its column.
         let single = record.n_alts == 1 && columns.len() == 1;
         for sample in 0..self.n_samples {
-            let tab = match bounds(sample) {
-                Some((from, tab)) => {
-                    start = from;
-                    Some(tab)
-                }
-                None if start > data.len() => return Err(self.column_count_error(sample)),
-                None => None,
-            };
+            if start > data.len() {
+                return Err(self.column_count_error(sample));
+            }
             let Column { end, value } = Column::scan(data, start, key);
-            let control = match tab {
-                Some(tab) => end != tab,
-                None => end < data.len() && data[end] != b'\t',
-            };
-            if control {
+            if end < data.len() && data[end] != b'\t' {
                 return Err(SampleError::at(
                     sample,
                     format!(
@@ -366,6 +306,15 @@ impl Vcf {
         Ok(())
     }
 
+    fn location(&self, record: &VcfRecord, site: &RecordSite) -> String {
+        match record.line_no {
+            Some(n) => format!("line {n} ({}:{})", site.chrom, site.pos),
+            None => format!("record at {}:{}", site.chrom, site.pos),
+        }
+    }
+}
+
+impl Vcf {
     fn column_count_error(&self, found: usize) -> SampleError {
         SampleError::record(format!(
             "{found} sample columns, but the header names {} samples",

@@ -5,6 +5,7 @@
 //! layout must not depend on the data).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -58,22 +59,27 @@ impl Group {
     /// bands, so the result does not depend on the threads.
     pub fn gram(&self) -> Vec<f64> {
         let j = self.fields.len();
-        let bands = triangle_bands(j, GRAM_BANDS);
-        let band_sums: Vec<Vec<NeumaierSum>> = bands
-            .par_iter()
-            .map(|band| {
-                let mut sums = vec![NeumaierSum::default(); band.len() * j];
-                for row in self.rows.chunks_exact(j) {
-                    for (k, a) in band.clone().enumerate() {
-                        let sums = &mut sums[k * j..(k + 1) * j];
-                        for b in a..j {
-                            sums[b].add(row[a] * row[b]);
-                        }
+        let sum_band = |band: &Range<usize>| {
+            let mut sums = vec![NeumaierSum::default(); band.len() * j];
+            for row in self.rows.chunks_exact(j) {
+                for (k, a) in band.clone().enumerate() {
+                    let sums = &mut sums[k * j..(k + 1) * j];
+                    for b in a..j {
+                        sums[b].add(row[a] * row[b]);
                     }
                 }
-                sums
-            })
-            .collect();
+            }
+            sums
+        };
+        // A narrow Gram matrix (one phenotype: J = 12) is too little work to hand to the pool.
+        let bands = match j < GRAM_PARALLEL_WIDTH {
+            true => triangle_bands(j, 1),
+            false => triangle_bands(j, GRAM_BANDS),
+        };
+        let band_sums: Vec<Vec<NeumaierSum>> = match bands.len() {
+            1 => bands.iter().map(sum_band).collect(),
+            _ => bands.par_iter().map(sum_band).collect(),
+        };
         let mut gram = vec![0.0; j * j];
         for (band, sums) in bands.iter().zip(&band_sums) {
             for (k, a) in band.clone().enumerate() {
@@ -277,9 +283,12 @@ pub(super) fn form_groups(
 /// Bands of the Gram matrix's upper-triangle rows summed as one task each ([`Group::gram`]).
 const GRAM_BANDS: usize = 8;
 
+/// Field count from which [`Group::gram`] sums its bands in parallel.
+const GRAM_PARALLEL_WIDTH: usize = 32;
+
 /// Splits rows `0..j` of an upper triangle (row `a` has `j − a` entries) into at most `bands`
 /// consecutive ranges of about equal work.
-fn triangle_bands(j: usize, bands: usize) -> Vec<std::ops::Range<usize>> {
+fn triangle_bands(j: usize, bands: usize) -> Vec<Range<usize>> {
     let total = j * (j + 1) / 2;
     let per_band = total.div_ceil(bands.max(1)).max(1);
     let mut out = Vec::new();
