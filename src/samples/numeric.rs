@@ -60,3 +60,32 @@ impl NeumaierSum {
         self.sum + self.compensation
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`parse_or_missing`] decides as the two steps it replaced: a missing code (the codes, or
+    /// any text that parses to −9, as `is_missing` read it before the `-` shortcut), else a
+    /// finite number, else an error.
+    #[test]
+    fn one_parse_decides_as_two() {
+        let texts = [
+            "", ".", "NA", "nan", "NaN", "NAN", "Nan", "-9", "-9.0", "-9.000", "-9e0", "-90e-1",
+            "-09", "9", "+9", "-9.5", "-8.99999", "-inf", "inf", "-", "--9", "1e400", "-0", "0",
+            "1.5", "abc", " 1", "-9 ",
+        ];
+        for minus_nine in [true, false] {
+            for text in texts {
+                let old_missing = is_missing(text, false)
+                    || (minus_nine && text.parse::<f64>().is_ok_and(|v| v == -9.0));
+                assert_eq!(is_missing(text, minus_nine), old_missing, "{text:?}");
+                let two_steps = match old_missing {
+                    true => Some(None),
+                    false => parse_number(text).map(Some),
+                };
+                assert_eq!(parse_or_missing(text, minus_nine), two_steps, "{text:?}");
+            }
+        }
+    }
+}
