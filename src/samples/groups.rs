@@ -5,11 +5,14 @@
 //! layout must not depend on the data).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
+
+use rayon::prelude::*;
 
 use super::covariates::Covariates;
 use super::matching::Matching;
-use super::numeric::{is_missing, parse_number, NeumaierSum};
+use super::numeric::{parse_or_missing, NeumaierSum};
 use super::sex::SampleSex;
 use super::table::Table;
 use crate::error::{Error, Result};
@@ -54,22 +57,42 @@ impl Group {
     /// The Gram matrix of the centred fields `(A − 1·shiftᵀ)ᵀ(A − 1·shiftᵀ)` (row-major J × J),
     /// each entry summed with Neumaier's compensated summation: G bounds the accuracy of
     /// everything downstream, and costs O(n J²) once.
+    ///
+    /// With many phenotypes (J = 111 for 100) this is O(n J²) compensated additions: the rows
+    /// `a` of the upper triangle are summed in parallel, in bands of equal work, each band
+    /// reading the samples once. Every entry adds the same terms in the same order whatever the
+    /// bands, so the result does not depend on the threads.
     pub fn gram(&self) -> Vec<f64> {
         let j = self.fields.len();
-        let mut sums = vec![NeumaierSum::default(); j * j];
-        for row in self.rows.chunks_exact(j) {
-            for a in 0..j {
-                for b in a..j {
-                    sums[a * j + b].add(row[a] * row[b]);
+        let sum_band = |band: &Range<usize>| {
+            let mut sums = vec![NeumaierSum::default(); band.len() * j];
+            for row in self.rows.chunks_exact(j) {
+                for (k, a) in band.clone().enumerate() {
+                    let sums = &mut sums[k * j..(k + 1) * j];
+                    for b in a..j {
+                        sums[b].add(row[a] * row[b]);
+                    }
                 }
             }
-        }
+            sums
+        };
+        // A narrow Gram matrix (one phenotype: J = 12) is too little work to hand to the pool.
+        let bands = match j < GRAM_PARALLEL_WIDTH {
+            true => triangle_bands(j, 1),
+            false => triangle_bands(j, GRAM_BANDS),
+        };
+        let band_sums: Vec<Vec<NeumaierSum>> = match bands.len() {
+            1 => bands.iter().map(sum_band).collect(),
+            _ => bands.par_iter().map(sum_band).collect(),
+        };
         let mut gram = vec![0.0; j * j];
-        for a in 0..j {
-            for b in a..j {
-                let value = sums[a * j + b].value();
-                gram[a * j + b] = value;
-                gram[b * j + a] = value;
+        for (band, sums) in bands.iter().zip(&band_sums) {
+            for (k, a) in band.clone().enumerate() {
+                for b in a..j {
+                    let value = sums[k * j + b].value();
+                    gram[a * j + b] = value;
+                    gram[b * j + a] = value;
+                }
             }
         }
         gram
@@ -177,16 +200,16 @@ impl Phenotypes {
                     continue;
                 };
                 let text = pheno.value(row, p);
-                if is_missing(text, minus_nine) {
-                    continue;
-                }
-                let value = parse_number(text).ok_or_else(|| {
+                let value = parse_or_missing(text, minus_nine).ok_or_else(|| {
                     Error::input(
                         pheno.path(),
                         format!("non-numeric value '{text}' in phenotype column '{name}'"),
                     )
                     .at(format!("line {}", pheno.line(row)))
                 })?;
+                let Some(value) = value else {
+                    continue;
+                };
                 if matching.usable[i] {
                     *slot = Some(value);
                 }
@@ -263,6 +286,29 @@ pub(super) fn form_groups(
     Ok(groups)
 }
 
+/// Bands of the Gram matrix's upper-triangle rows summed as one task each ([`Group::gram`]).
+const GRAM_BANDS: usize = 8;
+
+/// Field count from which [`Group::gram`] sums its bands in parallel.
+const GRAM_PARALLEL_WIDTH: usize = 32;
+
+/// Splits rows `0..j` of an upper triangle (row `a` has `j − a` entries) into at most `bands`
+/// consecutive ranges of about equal work.
+fn triangle_bands(j: usize, bands: usize) -> Vec<Range<usize>> {
+    let total = j * (j + 1) / 2;
+    let per_band = total.div_ceil(bands.max(1)).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut work) = (0, 0);
+    for a in 0..j {
+        work += j - a;
+        if work >= per_band || a + 1 == j {
+            out.push(start..a + 1);
+            (start, work) = (a + 1, 0);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +328,15 @@ mod tests {
         centred.centre_rounded(None);
         assert_eq!(centred.shift, vec![0.0, 3.0]);
         assert_eq!(centred.gram(), vec![3.0, 0.0, 0.0, 2.0]);
+    }
+
+    #[test]
+    fn triangle_bands_cover_every_row_once() {
+        for j in [0, 1, 2, 5, 12, 111] {
+            let bands = triangle_bands(j, GRAM_BANDS);
+            let rows: Vec<usize> = bands.iter().flat_map(|b| b.clone()).collect();
+            assert_eq!(rows, (0..j).collect::<Vec<_>>(), "j = {j}");
+            assert!(bands.len() <= GRAM_BANDS);
+        }
     }
 }

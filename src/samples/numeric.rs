@@ -8,7 +8,27 @@ pub fn is_missing(text: &str, minus_nine: bool) -> bool {
 }
 
 fn is_minus_nine(text: &str) -> bool {
-    text.parse::<f64>().is_ok_and(|v| v == -9.0)
+    // Only a text with a minus sign can be −9: the others skip the parse.
+    text.starts_with('-') && text.parse::<f64>().is_ok_and(|v| v == -9.0)
+}
+
+/// A value that may be a missing code, parsed once: `Some(None)` for a missing code (as
+/// [`is_missing`] says), `Some(Some(v))` for a finite number, `None` for anything else.
+///
+/// ```
+/// use dash::samples::numeric::parse_or_missing;
+/// assert_eq!(parse_or_missing("1.5", true), Some(Some(1.5)));
+/// assert_eq!(parse_or_missing("-9.0", true), Some(None));
+/// assert_eq!(parse_or_missing("-9", false), Some(Some(-9.0)));
+/// assert_eq!(parse_or_missing("NA", false), Some(None));
+/// assert_eq!(parse_or_missing("x", true), None);
+/// ```
+pub fn parse_or_missing(text: &str, minus_nine: bool) -> Option<Option<f64>> {
+    if is_missing(text, false) {
+        return Some(None);
+    }
+    let value = parse_number(text)?;
+    Some(Some(value).filter(|&v| !(minus_nine && v == -9.0)))
 }
 
 /// Parses a finite number; `None` when the text is not one.
@@ -38,5 +58,34 @@ impl NeumaierSum {
     /// The compensated total.
     pub fn value(&self) -> f64 {
         self.sum + self.compensation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`parse_or_missing`] decides as the two steps it replaced: a missing code (the codes, or
+    /// any text that parses to −9, as `is_missing` read it before the `-` shortcut), else a
+    /// finite number, else an error.
+    #[test]
+    fn one_parse_decides_as_two() {
+        let texts = [
+            "", ".", "NA", "nan", "NaN", "NAN", "Nan", "-9", "-9.0", "-9.000", "-9e0", "-90e-1",
+            "-09", "9", "+9", "-9.5", "-8.99999", "-inf", "inf", "-", "--9", "1e400", "-0", "0",
+            "1.5", "abc", " 1", "-9 ",
+        ];
+        for minus_nine in [true, false] {
+            for text in texts {
+                let old_missing = is_missing(text, false)
+                    || (minus_nine && text.parse::<f64>().is_ok_and(|v| v == -9.0));
+                assert_eq!(is_missing(text, minus_nine), old_missing, "{text:?}");
+                let two_steps = match old_missing {
+                    true => Some(None),
+                    false => parse_number(text).map(Some),
+                };
+                assert_eq!(parse_or_missing(text, minus_nine), two_steps, "{text:?}");
+            }
+        }
     }
 }
