@@ -45,6 +45,38 @@ pub struct LdRegion {
     pub withheld_variants: u64,
 }
 
+/// The pair rule of docs/security.md: the variants 0…m−1 taken in order, each kept unless one
+/// of its joint cells with an already kept variant holds 1 … K−1 samples (`min_cell` = K);
+/// `cells(a, b)` gives the cell counts of the pair. Every variant when K ≤ 1.
+///
+/// ```
+/// // Variant 1 shares one carrier with variant 0: withheld at K = 2, kept at K = 1.
+/// let cells = |a: usize, b: usize| [if a == b { 3.0 } else { 1.0 }];
+/// assert_eq!(dash::summary::ld::releasable(2, 2, cells), vec![0]);
+/// assert_eq!(dash::summary::ld::releasable(2, 1, cells), vec![0, 1]);
+/// ```
+pub fn releasable<I: IntoIterator<Item = f64>>(
+    m: usize,
+    min_cell: u64,
+    cells: impl Fn(usize, usize) -> I,
+) -> Vec<usize> {
+    if min_cell <= 1 {
+        return (0..m).collect();
+    }
+    // Pooled secure counts decode from fixed point: whole up to rounding.
+    let small = |count: f64| {
+        let count = count.round();
+        count >= 1.0 && count < min_cell as f64
+    };
+    let mut kept: Vec<usize> = Vec::new();
+    for a in 0..m {
+        if !kept.iter().any(|&b| cells(a, b).into_iter().any(small)) {
+            kept.push(a);
+        }
+    }
+    kept
+}
+
 /// One row's LD sums.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LdRow {
