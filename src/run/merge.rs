@@ -270,11 +270,6 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
 
     let options = &job.options;
     kind.check(options)?;
-    if job.locus.is_some() && !matches!(kind, InputKind::Plaintext) {
-        return Err(Error::usage(
-            "--condition needs plaintext summaries with LD sums (--ld-region is not available in secure mode)",
-        ));
-    }
     let phenotypes = options
         .phenotypes
         .clone()

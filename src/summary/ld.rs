@@ -63,11 +63,7 @@ pub fn releasable<I: IntoIterator<Item = f64>>(
     if min_cell <= 1 {
         return (0..m).collect();
     }
-    // Pooled secure counts decode from fixed point: whole up to rounding.
-    let small = |count: f64| {
-        let count = count.round();
-        count >= 1.0 && count < min_cell as f64
-    };
+    let small = |count: f64| small_cell(count, min_cell);
     let mut kept: Vec<usize> = Vec::new();
     for a in 0..m {
         if !kept.iter().any(|&b| cells(a, b).into_iter().any(small)) {
@@ -77,6 +73,13 @@ pub fn releasable<I: IntoIterator<Item = f64>>(
     kept
 }
 
+/// Whether a cell count is 1 … K−1 (`min_cell` = K). Pooled secure counts decode from fixed
+/// point: they are whole up to rounding.
+pub fn small_cell(count: f64, min_cell: u64) -> bool {
+    let count = count.round();
+    count >= 1.0 && count < min_cell as f64
+}
+
 /// One row's LD sums.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LdRow {
@@ -84,6 +87,10 @@ pub struct LdRow {
     pub region: u32,
     /// Per file group, 4·m values (see the [module docs](self)).
     pub groups: Vec<Vec<f64>>,
+    /// Only in the pooled rows of a secure set, never stored in a plaintext summary: per group
+    /// the row's pooled joint-carrier counts with every variant of the region (4·m: ALT·ALT,
+    /// REF·REF, ALT·REF, REF·ALT), which merge screens with [`releasable`] before any fit.
+    pub cells: Vec<Vec<f64>>,
 }
 
 impl LdRow {
