@@ -21,7 +21,7 @@ timed() {
   local label=$1
   shift
   /usr/bin/time -f "$label: wall %e s, user %U s, sys %S s, max RSS %M KB" "$@" 2>&1 >/dev/null |
-    grep -E "^$label:|error" || true
+    grep -F -e "$label:" -e error || true
 }
 echo "load: $(uptime)"
 common=(compress "$data.bed" --pheno "$data.pheno" --covar "$data.covar" --threads "$threads")
