@@ -94,7 +94,8 @@ fn is_secure_set(paths: &[PathBuf]) -> Result<bool> {
 }
 
 /// A secure set's pooled rows of the LD region `pick` chooses, screened by the pair rule on the
-/// pooled counts ([`withhold_small_pairs`]). Every roster party takes part in every fit: a
+/// pooled counts ([`withhold_small_pairs`]); a withheld variant is left out of the region, as
+/// in a plaintext summary. Every roster party takes part in every fit: a
 /// party lacking a variant contributes it as all missing (DESIGN §4), imputed with the pooled
 /// mean.
 fn secure_region_rows(
@@ -116,6 +117,14 @@ fn secure_region_rows(
         }
     }
     withhold_small_pairs(&mut summary.rows, min_cell);
+    // As a plaintext region read: only rows with sums, so row r is entry r of every row's sums.
+    let mut kept = summary.rows.empty_like();
+    for r in 0..summary.rows.len() {
+        if summary.rows.ld(r).is_some() {
+            kept.push_row(&summary.rows, r);
+        }
+    }
+    summary.rows = kept;
     Merged::from_summaries(vec![summary], InputKind::SecureSet).map(Some)
 }
 
