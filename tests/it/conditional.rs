@@ -231,12 +231,7 @@ fn secure_conditional_joint_and_ld_equal_the_oracle() {
     let positions = |text: &str, column: usize| -> Vec<String> {
         text.lines()
             .skip(1)
-            .map(|l| {
-                l.split(|c| c == ' ' || c == '\t')
-                    .nth(column)
-                    .unwrap()
-                    .to_string()
-            })
+            .map(|l| l.split([' ', '\t']).nth(column).unwrap().to_string())
             .collect()
     };
     let ours = positions(&std::fs::read_to_string(format!("{stem}.z")).unwrap(), 2);
