@@ -15,7 +15,7 @@
 
 mod dense;
 pub mod disclosure;
-mod fields;
+pub(crate) mod fields;
 pub mod ld;
 mod packed;
 pub mod pipeline;

@@ -126,11 +126,6 @@ fn check_arguments(job: &CompressJob) -> Result<()> {
             "--region cannot be used with --secure: the manifest fixes the rows (use one manifest per region instead)",
         ));
     }
-    if job.secure.is_some() && !job.ld_regions.is_empty() {
-        return Err(Error::usage(
-            "--ld-region cannot be used with --secure yet: pairwise LD sums are only written to plaintext summaries",
-        ));
-    }
     crate::compress::ld::regions::check(job.ld_regions.clone(), job.genotypes.region.as_ref())?;
     check_unique("--pheno-name", job.pheno_names.as_deref())?;
     check_unique("--covar-name", job.covar_names.as_deref())?;
@@ -268,7 +263,13 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
     if setup.roster.len() == 1 {
         note("the roster has one party: nothing is masked".to_string());
     }
-    let stats = secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &job.out)?;
+    let regions = ld::regions::check(job.ld_regions.clone(), job.genotypes.region.as_ref())?;
+    let open = region_opener(job);
+    let ld = (!regions.is_empty()).then(|| secure::sink::SecureLdJob {
+        regions: &regions,
+        open: &open,
+    });
+    let stats = secure::compress_secure(reader.as_mut(), &fields, &options, &setup, ld, &job.out)?;
     reader.notes().into_iter().for_each(&mut *note);
     note(format!(
         "secure summary of party '{}' masked against {} other roster parties; {} manifest rows ({} in the genotypes, {} of them flipped to the manifest's alleles, {} all missing); {} genotype variants not in the manifest skipped → {} in {:.2}s",
@@ -283,6 +284,17 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
         started.elapsed().as_secs_f64()
     ));
     Ok(())
+}
+
+/// Opens the job's genotypes restricted to a region (the LD pass reads each region on its own).
+fn region_opener(job: &CompressJob) -> impl Fn(&Region) -> Result<Box<dyn BlockReader>> + '_ {
+    |region: &Region| {
+        GenotypeSource {
+            region: Some(region.clone()),
+            ..job.genotypes.clone()
+        }
+        .open()
+    }
 }
 
 /// The pairwise sums of the job's LD regions, each read on its own first.
@@ -309,13 +321,7 @@ fn ld_sums(
             "--ld-region {region}: LD sums on chrX/chrY are not yet taken over the sex-chromosome sample sets plink2 fits there (samples of known sex, males); leave that region out, or --remove the samples of unknown sex"
         )));
     }
-    let open = |region: &Region| {
-        GenotypeSource {
-            region: Some(region.clone()),
-            ..job.genotypes.clone()
-        }
-        .open()
-    };
+    let open = region_opener(job);
     let rules = variant_rules(reader, fields, options);
     let sums = ld::compute(&open, fields, &rules, &regions)?;
     for region in &sums.regions {

@@ -14,6 +14,8 @@ use crate::merge::locus::{find_sites, LocusFits, VariantSpec};
 use crate::merge::{InputKind, MergeOptions, Merged, PhenotypeLayout, VariantResult};
 use crate::output::gwas_ssf::GwasSsfWriter;
 use crate::regression::{Outcome, SkipReason};
+use crate::secure::combine::open_combined;
+use crate::summary::ld::{releasable, small_cell, LdRow};
 use crate::summary::read::open_stream;
 use crate::summary::{Rows, Summary};
 
@@ -49,7 +51,11 @@ pub fn joint_path(prefix: &std::path::Path, phenotype: &str) -> PathBuf {
 fn region_rows(
     paths: &[PathBuf],
     pick: impl Fn(&[crate::summary::ld::LdRegion]) -> Option<usize>,
+    min_cell: u64,
 ) -> Result<Option<Merged>> {
+    if is_secure_set(paths)? {
+        return secure_region_rows(paths, pick, min_cell);
+    }
     let mut summaries = Vec::with_capacity(paths.len());
     let mut any = false;
     for path in paths {
@@ -80,6 +86,85 @@ fn region_rows(
     }
 }
 
+/// Whether the inputs are a secure set (the merge has already refused a mix).
+fn is_secure_set(paths: &[PathBuf]) -> Result<bool> {
+    Ok(crate::summary::integrity::read_seal(&paths[0])?
+        .signature
+        .is_some())
+}
+
+/// A secure set's pooled rows of the LD region `pick` chooses, screened by the pair rule on the
+/// pooled counts ([`withhold_small_pairs`]); a withheld variant is left out of the region, as
+/// in a plaintext summary. Every roster party takes part in every fit: a
+/// party lacking a variant contributes it as all missing (DESIGN §4), imputed with the pooled
+/// mean.
+fn secure_region_rows(
+    paths: &[PathBuf],
+    pick: impl Fn(&[crate::summary::ld::LdRegion]) -> Option<usize>,
+    min_cell: u64,
+) -> Result<Option<Merged>> {
+    let (pooled, _, _) = open_combined(paths, None)?;
+    let Some(index) = pick(&pooled.header.ld_regions) else {
+        return Ok(None);
+    };
+    let region = Region::parse(&pooled.header.ld_regions[index].region)?;
+    let (mut summary, mut source, _) = open_combined(paths, Some(region))?;
+    while let Some(batch) = source.next_rows()? {
+        for r in 0..batch.len() {
+            if batch.ld(r).is_some_and(|ld| ld.region as usize == index) {
+                summary.rows.push_row(&batch, r);
+            }
+        }
+    }
+    withhold_small_pairs(&mut summary.rows, min_cell);
+    // As a plaintext region read: only rows with sums, so row r is entry r of every row's sums.
+    let mut kept = summary.rows.empty_like();
+    for r in 0..summary.rows.len() {
+        if summary.rows.ld(r).is_some() {
+            kept.push_row(&summary.rows, r);
+        }
+    }
+    summary.rows = kept;
+    Merged::from_summaries(vec![summary], InputKind::SecureSet).map(Some)
+}
+
+/// The disclosure rules of docs/security.md applied to a secure set's pooled counts: a
+/// variant with 1 … K−1 pooled ALT or REF carriers in a group (the merge's per-variant rule), or
+/// with a pooled joint cell of 1 … K−1 samples against a variant kept before it (the pair
+/// rule), loses its LD sums and is then in no fit; the kept rows' sums are narrowed to the kept
+/// variants, the layout of a plaintext summary's. The counts themselves are dropped.
+fn withhold_small_pairs(rows: &mut Rows, min_cell: u64) {
+    let m = rows.len();
+    let ld: Vec<LdRow> = rows.ld.iter().flatten().cloned().collect();
+    // Cell k (ALT·ALT, REF·REF, ALT·REF, REF·ALT) of the pair (a, b) in every group.
+    let cells = |a: usize, b: usize, k: usize| ld[a].cells.iter().map(move |c| c[k * m + b]);
+    let candidates: Vec<usize> = (0..m)
+        .filter(|&a| !(cells(a, a, 0).chain(cells(a, a, 1))).any(|c| small_cell(c, min_cell)))
+        .collect();
+    let kept: Vec<usize> = releasable(candidates.len(), min_cell, |i, j| {
+        let (a, b) = (candidates[i], candidates[j]);
+        (0..4).flat_map(move |k| cells(a, b, k))
+    })
+    .into_iter()
+    .map(|i| candidates[i])
+    .collect();
+    for (a, slot) in rows.ld.iter_mut().enumerate() {
+        *slot = kept.binary_search(&a).is_ok().then(|| LdRow {
+            region: ld[a].region,
+            groups: (0..ld[a].groups.len())
+                .map(|g| {
+                    ld[a]
+                        .parts(g)
+                        .iter()
+                        .flat_map(|part| kept.iter().map(|&b| part[b]))
+                        .collect()
+                })
+                .collect(),
+            cells: Vec::new(),
+        });
+    }
+}
+
 /// The region of `regions` holding `variant`.
 fn holding(regions: &[crate::summary::ld::LdRegion], variant: &VariantSpec) -> Option<usize> {
     regions.iter().position(|record| {
@@ -104,7 +189,7 @@ pub fn write_locus(
     let Some(first) = job.condition.first() else {
         return Ok((files, lines));
     };
-    let merged = region_rows(paths, |regions| holding(regions, first))?.ok_or_else(|| {
+    let merged = region_rows(paths, |regions| holding(regions, first), options.min_cell)?.ok_or_else(|| {
         Error::inputs(format!(
             "--condition {first}: no summary holds LD sums of a region containing it (compress with --ld-region CHR:START-END covering it)"
         ))
@@ -173,8 +258,15 @@ fn write_ld(
     lines: &mut Vec<String>,
 ) -> Result<()> {
     let mut regions: Vec<String> = Vec::new();
-    for path in paths {
-        for record in open_stream(path, None)?.header().ld_regions.iter() {
+    let headers = match is_secure_set(paths)? {
+        true => vec![open_combined(paths, None)?.0.header],
+        false => paths
+            .iter()
+            .map(|path| Ok(open_stream(path, None)?.header().clone()))
+            .collect::<Result<Vec<_>>>()?,
+    };
+    for header in &headers {
+        for record in &header.ld_regions {
             if !regions.contains(&record.region) {
                 regions.push(record.region.clone());
             }
@@ -188,7 +280,7 @@ fn write_ld(
     for region in &regions {
         let pick =
             |list: &[crate::summary::ld::LdRegion]| list.iter().position(|r| &r.region == region);
-        let Some(merged) = region_rows(paths, pick)? else {
+        let Some(merged) = region_rows(paths, pick, options.min_cell)? else {
             continue;
         };
         let parsed = Region::parse(region)?;

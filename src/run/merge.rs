@@ -283,11 +283,6 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             "--condition/--ld-out do not take the per-party filters (--party-*): run them in a merge of their own",
         ));
     }
-    if job.locus.is_some() && !matches!(kind, InputKind::Plaintext) {
-        return Err(Error::usage(
-            "--condition needs plaintext summaries with LD sums (--ld-region is not available in secure mode)",
-        ));
-    }
     let phenotypes = options
         .phenotypes
         .clone()

@@ -19,6 +19,7 @@ use crate::genotype::{QcCounts, Variant};
 use crate::merge::RowSource;
 use crate::summary::id::{component_id, short};
 use crate::summary::integrity::Seal;
+use crate::summary::ld::LdRow;
 use crate::summary::secure::{read_secure_header, word_from_hex, SecureBatches};
 use crate::summary::stream::BATCH_ROWS;
 use crate::summary::{
@@ -109,6 +110,7 @@ pub fn open_combined(
                 batches: SecureBatches::open(p)?,
                 variants: Vec::new(),
                 words: Vec::new(),
+                ld: Vec::new(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -168,6 +170,24 @@ fn check_one_set(paths: &[PathBuf], headers: &[Header]) -> Result<()> {
                 "manifest",
                 &section.manifest_hash,
                 &first.manifest_hash,
+            ));
+        }
+        let regions = |h: &Header| -> String {
+            let list: Vec<&str> = h.ld_regions.iter().map(|r| r.region.as_str()).collect();
+            match list.is_empty() {
+                true => "none".to_string(),
+                false => list.join(", "),
+            }
+        };
+        if header.ld_regions != first_header.ld_regions {
+            return Err(Error::input(
+                path,
+                format!(
+                    "LD regions ({}) differ from {}'s ({}); every party must compress with the same --ld-region list",
+                    regions(header),
+                    first_path.display(),
+                    regions(first_header)
+                ),
             ));
         }
         if section.layout_hash != first.layout_hash || header.groups != first_header.groups {
@@ -398,7 +418,7 @@ fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>
         }],
         region: None,
         row_order: Some(crate::summary::RowOrder::Genomic),
-        ld_regions: Vec::new(),
+        ld_regions: first.ld_regions.clone(),
         secure: None,
         sex_chromosomes: first.sex_chromosomes,
     }
@@ -409,16 +429,22 @@ struct FileRows {
     batches: SecureBatches,
     variants: Vec<Variant>,
     words: Vec<u128>,
+    /// Per row, its masked LD words.
+    ld: Vec<Option<Vec<u128>>>,
 }
+
+/// Rows taken from one file: variants, W words per row, masked LD words per row.
+type Taken = (Vec<Variant>, Vec<u128>, Vec<Option<Vec<u128>>>);
 
 impl FileRows {
     /// Up to `count` next rows (fewer at the end of the file), `width` words each.
-    fn take(&mut self, count: usize, width: usize) -> Result<(Vec<Variant>, Vec<u128>)> {
+    fn take(&mut self, count: usize, width: usize) -> Result<Taken> {
         while self.variants.len() < count {
-            match self.batches.next_batch()? {
-                Some((variants, words)) => {
+            match self.batches.next_batch_with_ld()? {
+                Some((variants, words, ld)) => {
                     self.variants.extend(variants);
                     self.words.extend(words);
+                    self.ld.extend(ld);
                 }
                 None => break,
             }
@@ -426,9 +452,11 @@ impl FileRows {
         let count = count.min(self.variants.len());
         let rest_variants = self.variants.split_off(count);
         let rest_words = self.words.split_off(count * width);
+        let rest_ld = self.ld.split_off(count);
         Ok((
             std::mem::replace(&mut self.variants, rest_variants),
             std::mem::replace(&mut self.words, rest_words),
+            std::mem::replace(&mut self.ld, rest_ld),
         ))
     }
 }
@@ -463,7 +491,7 @@ impl RowSource for PooledRows {
     fn next_rows(&mut self) -> Result<Option<Rows>> {
         loop {
             let width = self.width;
-            let (variants, mut total) = self.files[0].take(self.batch_rows, width)?;
+            let (variants, mut total, mut ld_total) = self.files[0].take(self.batch_rows, width)?;
             let count = variants.len();
             if count == 0 {
                 for (path, file) in self.paths.iter().zip(&mut self.files) {
@@ -489,7 +517,7 @@ impl RowSource for PooledRows {
                 ));
             }
             for (path, file) in self.paths.iter().zip(&mut self.files).skip(1) {
-                let (theirs, words) = file.take(count, width)?;
+                let (theirs, words, ld) = file.take(count, width)?;
                 if theirs.len() < count {
                     return Err(Error::input(
                         path,
@@ -517,11 +545,21 @@ impl RowSource for PooledRows {
                 for (t, w) in total.iter_mut().zip(&words) {
                     *t = t.wrapping_add(*w);
                 }
+                // Every file's rows were checked against the same header: an LD row has the
+                // same length in each.
+                for (t, w) in ld_total.iter_mut().zip(&ld) {
+                    if let (Some(t), Some(w)) = (t, w) {
+                        t.iter_mut()
+                            .zip(w)
+                            .for_each(|(t, w)| *t = t.wrapping_add(*w));
+                    }
+                }
             }
             let first = self.row;
             self.row += count;
             self.check_counts(&variants, &total, first)?;
             let mut rows = self.decode(variants, &mut total);
+            rows.ld = self.decode_ld(&rows.variants, ld_total);
             crate::summary::validate::check_rows(&self.set, &self.header, &rows, first)?;
             crate::summary::stream::check_order(&self.paths[0], &mut self.last, &rows, first)?;
             if let Some(region) = &self.region {
@@ -562,6 +600,42 @@ impl PooledRows {
             )));
         }
         Ok(())
+    }
+
+    /// Decodes the pooled LD words of a batch's rows ([`crate::secure::ld`]): per group the
+    /// four pair sums, then the four joint-carrier counts, m each.
+    fn decode_ld(
+        &self,
+        variants: &[Variant],
+        pooled: Vec<Option<Vec<u128>>>,
+    ) -> Vec<Option<LdRow>> {
+        if self.header.ld_regions.is_empty() {
+            return Vec::new();
+        }
+        pooled
+            .into_iter()
+            .zip(variants)
+            .map(|(words, variant)| {
+                let words = words?;
+                let region = self.header.ld_regions.iter().position(|record| {
+                    Region::parse(&record.region)
+                        .is_ok_and(|r| r.contains(&variant.chrom, variant.pos))
+                })?;
+                let per_group = words.len() / self.widths.len();
+                let (mut groups, mut cells) = (Vec::new(), Vec::new());
+                for group in words.chunks_exact(per_group) {
+                    let values: Vec<f64> = group.iter().map(|&w| decode(w)).collect();
+                    let (sums, counts) = values.split_at(per_group / 2);
+                    groups.push(sums.to_vec());
+                    cells.push(counts.to_vec());
+                }
+                Some(LdRow {
+                    region: region as u32,
+                    groups,
+                    cells,
+                })
+            })
+            .collect()
     }
 
     /// Centres pooled row words on the header's shifts and decodes them.

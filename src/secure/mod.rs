@@ -28,6 +28,7 @@ pub mod sink;
 
 pub use sink::compress_secure;
 pub mod keys;
+pub mod ld;
 pub mod manifest;
 pub mod mask;
 pub mod ring;
@@ -86,15 +87,22 @@ pub fn parse_levels(args: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
     Ok(levels)
 }
 
-/// The fingerprint of a field layout and its encoding (hex SHA-256): parties whose layouts
-/// differ get unrelated masks, and merge refuses their files by this value.
-pub fn layout_hash(layouts: &[GroupLayout]) -> String {
-    let content = serde_json::json!({
+/// The fingerprint of a field layout, its encoding and the LD regions (hex SHA-256): parties
+/// whose layouts differ get unrelated masks, and merge refuses their files by this value. A
+/// layout without LD regions hashes as it did before they existed.
+pub fn layout_hash(layouts: &[GroupLayout], ld_regions: &[String]) -> String {
+    let mut content = serde_json::json!({
         "scheme": SCHEME,
         "fraction_bits": ring::FRACTION_BITS,
         "groups": layouts,
         "row_words": ["atx0", "atu", "x0x0", "hom_ref", "het", "hom_alt", "missing", "observed", "dosage_sum", "dosage_sq_sum"],
     });
+    if !ld_regions.is_empty() {
+        content["ld_regions"] = serde_json::json!(ld_regions);
+        content["ld_words"] = serde_json::json!([
+            "x0x0", "x0u", "ux0", "uu", "alt_alt", "ref_ref", "alt_ref", "ref_alt"
+        ]);
+    }
     keys::hex(&Sha256::digest(content.to_string().as_bytes()))
 }
 

@@ -13,13 +13,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::ld::{masked_ld, MaskedLd};
 use super::manifest::Manifest;
 use super::mask::{Binding, Masks, MAX_WORDS};
 use super::ring::{self, FRACTION_BITS};
 use super::{layout_hash, SecureSetup, SCHEME};
 use crate::compress::{compress_into, CompressOptions, Sink};
 use crate::error::{Error, Result};
-use crate::genotype::{BlockReader, Variant};
+use crate::genotype::{BlockReader, Region, Variant};
 use crate::samples::SampleFields;
 use crate::summary::id::component_id;
 use crate::summary::secure::{header_word_count, word_to_hex, words_per_row, SecureWriter};
@@ -134,12 +135,22 @@ fn encode_all(values: &[f64], what: impl Fn() -> String) -> Result<Vec<u128>> {
         .collect()
 }
 
-/// Runs secure compress; `fields` must be built with [`super::secure_field_options`].
+/// The LD regions of a secure compress (`--ld-region`) and how to read one.
+pub struct SecureLdJob<'a> {
+    /// The regions, checked.
+    pub regions: &'a [Region],
+    /// Opens the genotypes restricted to a region.
+    pub open: &'a dyn Fn(&Region) -> Result<Box<dyn BlockReader>>,
+}
+
+/// Runs secure compress; `fields` must be built with [`super::secure_field_options`]; with
+/// `ld`, the rows of its regions also carry masked LD words ([`super::ld`]).
 pub fn compress_secure(
     reader: &mut dyn BlockReader,
     fields: &SampleFields,
     options: &CompressOptions,
     setup: &SecureSetup,
+    ld: Option<SecureLdJob>,
     out: &Path,
 ) -> Result<SecureStats> {
     // The words hold uncentred sums (the party's own centring is undone in the ring), so the
@@ -152,10 +163,14 @@ pub fn compress_secure(
             ..g.layout()
         })
         .collect();
+    let ld_names: Vec<String> = ld
+        .as_ref()
+        .map(|job| job.regions.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
     let binding = Binding {
         roster_hash: setup.roster.hash(),
         manifest_hash: setup.manifest.hash(),
-        layout_hash: layout_hash(&layouts),
+        layout_hash: layout_hash(&layouts, &ld_names),
     };
     let names = setup.roster.names();
     let publics: Vec<[u8; 32]> = (0..setup.roster.len())
@@ -171,6 +186,20 @@ pub fn compress_secure(
         )));
     }
     let header_words = frame.masked_header_words(fields, &masks)?;
+    let masked_ld = match ld {
+        None => MaskedLd::default(),
+        Some(job) => {
+            let first_word = frame.header_words + setup.manifest.len() as u64 * frame.width as u64;
+            masked_ld(
+                job.open,
+                fields,
+                &setup.manifest,
+                job.regions,
+                &masks,
+                first_word,
+            )?
+        }
+    };
     let mut header = masked_header(
         reader,
         options,
@@ -181,6 +210,7 @@ pub fn compress_secure(
         header_words,
     );
     header.components[0].case_control = fields.case_control.clone();
+    header.ld_regions = masked_ld.regions;
 
     let encoder = MaskedEncoder {
         missing: frame.encode_row(&frame.missing_values(), || "an all-missing row".to_string())?,
@@ -189,7 +219,7 @@ pub fn compress_secure(
         manifest: &setup.manifest,
     };
     let sink = MaskedSink {
-        writer: SecureWriter::create(out, &header, setup.signing.clone())?,
+        writer: SecureWriter::create(out, &header, setup.signing.clone(), masked_ld.rows)?,
         source: &options.source_file,
         encoder: &encoder,
         starts: setup.manifest.position_starts(),

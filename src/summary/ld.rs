@@ -45,6 +45,41 @@ pub struct LdRegion {
     pub withheld_variants: u64,
 }
 
+/// The pair rule of docs/security.md: the variants 0…m−1 taken in order, each kept unless one
+/// of its joint cells with an already kept variant holds 1 … K−1 samples (`min_cell` = K);
+/// `cells(a, b)` gives the cell counts of the pair. Every variant when K ≤ 1.
+///
+/// ```
+/// // Variant 1 shares one carrier with variant 0: withheld at K = 2, kept at K = 1.
+/// let cells = |a: usize, b: usize| [if a == b { 3.0 } else { 1.0 }];
+/// assert_eq!(dash::summary::ld::releasable(2, 2, cells), vec![0]);
+/// assert_eq!(dash::summary::ld::releasable(2, 1, cells), vec![0, 1]);
+/// ```
+pub fn releasable<I: IntoIterator<Item = f64>>(
+    m: usize,
+    min_cell: u64,
+    cells: impl Fn(usize, usize) -> I,
+) -> Vec<usize> {
+    if min_cell <= 1 {
+        return (0..m).collect();
+    }
+    let small = |count: f64| small_cell(count, min_cell);
+    let mut kept: Vec<usize> = Vec::new();
+    for a in 0..m {
+        if !kept.iter().any(|&b| cells(a, b).into_iter().any(small)) {
+            kept.push(a);
+        }
+    }
+    kept
+}
+
+/// Whether a cell count is 1 … K−1 (`min_cell` = K). Pooled secure counts decode from fixed
+/// point: they are whole up to rounding.
+pub fn small_cell(count: f64, min_cell: u64) -> bool {
+    let count = count.round();
+    count >= 1.0 && count < min_cell as f64
+}
+
 /// One row's LD sums.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LdRow {
@@ -52,6 +87,10 @@ pub struct LdRow {
     pub region: u32,
     /// Per file group, 4·m values (see the [module docs](self)).
     pub groups: Vec<Vec<f64>>,
+    /// Only in the pooled rows of a secure set, never stored in a plaintext summary: per group
+    /// the row's pooled joint-carrier counts with every variant of the region (4·m: ALT·ALT,
+    /// REF·REF, ALT·REF, REF·ALT), which merge screens with [`releasable`] before any fit.
+    pub cells: Vec<Vec<f64>>,
 }
 
 impl LdRow {

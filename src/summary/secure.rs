@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray, UInt64Array};
+use arrow_array::Array;
+use arrow_array::{
+    ArrayRef, BinaryArray, FixedSizeBinaryArray, RecordBatch, StringArray, UInt64Array,
+};
 use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use ed25519_dalek::SigningKey;
@@ -109,8 +112,11 @@ pub fn word_from_hex(text: &str) -> Option<u128> {
         .flatten()
 }
 
-fn schema(width: usize) -> SchemaRef {
-    Arc::new(Schema::new(vec![
+/// Name of the column holding a row's masked LD words (only in a file with LD regions).
+pub const MASKED_LD_COLUMN: &str = "masked_ld";
+
+fn schema(width: usize, ld: bool) -> SchemaRef {
+    let mut fields = vec![
         ArrowField::new("chrom", DataType::Utf8, false),
         ArrowField::new("pos", DataType::UInt64, false),
         ArrowField::new("id", DataType::Utf8, false),
@@ -121,7 +127,23 @@ fn schema(width: usize) -> SchemaRef {
             DataType::FixedSizeBinary((width * WORD_BYTES) as i32),
             false,
         ),
-    ]))
+    ];
+    if ld {
+        fields.push(ArrowField::new(MASKED_LD_COLUMN, DataType::Binary, true));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// The masked LD words a row must carry: per group `8·m` ([`crate::secure::ld`]) when its
+/// position is in one of the header's LD regions (of m rows), else none.
+pub fn ld_words_of(header: &Header, variant: &Variant) -> Option<usize> {
+    let groups = header.groups.len();
+    header.ld_regions.iter().find_map(|record| {
+        let region = crate::genotype::Region::parse(&record.region).ok()?;
+        region
+            .contains(&variant.chrom, variant.pos)
+            .then_some(groups * 8 * record.variants as usize)
+    })
 }
 
 /// Writes a secure summary under a temporary name; [`SecureWriter::finish`] puts it in place.
@@ -129,17 +151,28 @@ pub struct SecureWriter {
     writer: ArrowWriter<HashingWriter>,
     schema: SchemaRef,
     width: usize,
+    /// Masked LD words by manifest row; `None` when the file has no LD regions.
+    ld: Option<std::collections::BTreeMap<usize, Vec<u128>>>,
+    /// Rows written so far.
+    written: usize,
     path: PathBuf,
     signer: SigningKey,
 }
 
 impl SecureWriter {
     /// Creates the file; `header.secure` must be set. [`SecureWriter::finish`] signs it with
-    /// `signer`, the party's signing key.
-    pub fn create(path: &Path, header: &Header, signer: SigningKey) -> Result<SecureWriter> {
+    /// `signer`, the party's signing key. `ld` holds the masked LD words by manifest row (empty
+    /// when the header lists no LD regions).
+    pub fn create(
+        path: &Path,
+        header: &Header,
+        signer: SigningKey,
+        ld: std::collections::BTreeMap<usize, Vec<u128>>,
+    ) -> Result<SecureWriter> {
         let section = header.secure.as_ref().expect("a secure header");
         let width = section.words_per_row as usize;
-        let schema = schema(width);
+        let with_ld = !header.ld_regions.is_empty();
+        let schema = schema(width, with_ld);
         let masked = ColumnPath::from(MASKED_COLUMN);
         let properties = super::write::properties(header)
             // Masked words are uniformly random: compressing them only costs time.
@@ -151,6 +184,8 @@ impl SecureWriter {
             writer,
             schema,
             width,
+            ld: with_ld.then_some(ld),
+            written: 0,
             path: path.to_path_buf(),
             signer,
         })
@@ -169,7 +204,7 @@ impl SecureWriter {
         for w in words {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
-        let columns: Vec<ArrayRef> = vec![
+        let mut columns: Vec<ArrayRef> = vec![
             strings(|v| &v.chrom),
             Arc::new(UInt64Array::from_iter_values(
                 variants.iter().map(|v| v.pos),
@@ -183,6 +218,21 @@ impl SecureWriter {
                 None,
             )),
         ];
+        let first = self.written;
+        self.written += variants.len();
+        if let Some(ld) = &self.ld {
+            let column: BinaryArray = (first..self.written)
+                .map(|row| {
+                    ld.get(&row).map(|words| {
+                        words
+                            .iter()
+                            .flat_map(|w| w.to_le_bytes())
+                            .collect::<Vec<u8>>()
+                    })
+                })
+                .collect();
+            columns.push(Arc::new(column));
+        }
         let batch = RecordBatch::try_new(self.schema.clone(), columns).expect("schema matches");
         self.writer
             .write(&batch)
@@ -230,6 +280,8 @@ pub struct SecureBatches {
     pub header: Header,
     width: usize,
     reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    /// Rows read so far.
+    row: usize,
 }
 
 impl SecureBatches {
@@ -239,7 +291,7 @@ impl SecureBatches {
         let (builder, header) = open_with_header(path)?;
         validate(path, &header)?;
         let width = header.secure.as_ref().expect("validated").words_per_row as usize;
-        let expected = schema(width);
+        let expected = schema(width, !header.ld_regions.is_empty());
         for field in expected.fields() {
             match builder.schema().field_with_name(field.name()) {
                 Ok(found) if found.data_type() == field.data_type() => {}
@@ -264,11 +316,18 @@ impl SecureBatches {
             header,
             width,
             reader,
+            row: 0,
         })
     }
 
     /// The next batch; `None` at the end.
     pub fn next_batch(&mut self) -> Result<Option<(Vec<Variant>, Vec<u128>)>> {
+        Ok(self.next_batch_with_ld()?.map(|(v, w, _)| (v, w)))
+    }
+
+    /// The next batch with each row's masked LD words (checked: a row in an LD region has
+    /// [`ld_words_of`] words, any other none); `None` at the end.
+    pub fn next_batch_with_ld(&mut self) -> Result<Option<SecureBatch>> {
         let Some(batch) = self.reader.next() else {
             return Ok(None);
         };
@@ -286,9 +345,45 @@ impl SecureBatches {
                 words.push(u128::from_le_bytes(chunk.try_into().expect("16 bytes")));
             }
         }
-        Ok(Some((variants, words)))
+        let mut ld = vec![None; rows];
+        if !self.header.ld_regions.is_empty() {
+            let column = batch
+                .column_by_name(MASKED_LD_COLUMN)
+                .expect("schema checked")
+                .as_binary::<i32>();
+            for (r, (slot, variant)) in ld.iter_mut().zip(&variants).enumerate() {
+                let found = (!column.is_null(r)).then(|| column.value(r).len());
+                let want = ld_words_of(&self.header, variant).map(|w| w * WORD_BYTES);
+                if found != want {
+                    return Err(Error::input(
+                        &self.path,
+                        format!(
+                            "{MASKED_LD_COLUMN} of variant {variant} holds {} bytes, its LD regions need {}",
+                            found.unwrap_or(0),
+                            want.unwrap_or(0)
+                        ),
+                    )
+                    .at(format!("row {}", self.row + r + 1)));
+                }
+                if found.is_some() {
+                    *slot = Some(
+                        column
+                            .value(r)
+                            .chunks_exact(WORD_BYTES)
+                            .map(|c| u128::from_le_bytes(c.try_into().expect("16 bytes")))
+                            .collect(),
+                    );
+                }
+            }
+        }
+        self.row += rows;
+        Ok(Some((variants, words, ld)))
     }
 }
+
+/// One batch of a secure summary: variants, their W words per row, and each row's masked LD
+/// words.
+pub type SecureBatch = (Vec<Variant>, Vec<u128>, Vec<Option<Vec<u128>>>);
 
 /// Checks a secure header against the contract.
 fn validate(path: &Path, header: &Header) -> Result<()> {

@@ -336,7 +336,11 @@ fn decode_ld(
             }
             groups.push(values.to_vec());
         }
-        out.push(Some(super::ld::LdRow { region, groups }));
+        out.push(Some(super::ld::LdRow {
+            region,
+            groups,
+            cells: Vec::new(),
+        }));
     }
     Ok(out)
 }

@@ -455,6 +455,7 @@ mod tests {
                     rows.ld.push(Some(crate::summary::ld::LdRow {
                         region: 0,
                         groups: vec![vec![i as f64; 4 * m]],
+                        cells: Vec::new(),
                     }));
                 }
             }
@@ -488,6 +489,7 @@ mod tests {
             rows.ld = vec![Some(crate::summary::ld::LdRow {
                 region,
                 groups: vec![vec![0.5; length]],
+                cells: Vec::new(),
             })];
             writer.write(&rows).unwrap();
             writer.finish().unwrap();

@@ -120,48 +120,156 @@ fn ld_export_equals_the_correlation_of_residualised_pooled_dosages() {
     let [a, b, c] = compress_with_ld(dir.path());
     let prefix = merge_to(&[&a, &b, &c], &dir.path().join("ld"), &["--ld-out"]);
     for phenotype in ["y1", "y2"] {
-        let stem = format!("{prefix}.{phenotype}.1_37000001_40000000");
-        let golden = fixtures().join("consortium/golden");
-        let matrix = |path: &Path| -> Vec<Vec<f64>> {
-            std::fs::read_to_string(path)
-                .unwrap()
-                .lines()
-                .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
-                .collect()
-        };
-        let ours = matrix(format!("{stem}.ld").as_ref());
-        let oracle = matrix(&golden.join(format!("ld.{phenotype}.matrix.tsv")));
-        assert_eq!(ours.len(), oracle.len());
-        for (row, expected) in ours.iter().zip(&oracle) {
-            for (r, e) in row.iter().zip(expected) {
-                let err = relative_error(*r, *e);
-                assert!(
-                    err <= 1e-10,
-                    "{phenotype} LD: dash {r} vs numpy {e} ({err:e})"
-                );
-            }
-        }
-        let z = std::fs::read_to_string(format!("{stem}.z")).unwrap();
-        let z: Vec<Vec<&str>> = z.lines().skip(1).map(|l| l.split(' ').collect()).collect();
-        let expected = Tsv::read(&golden.join(format!("ld.{phenotype}.z.tsv")));
-        assert_eq!(z.len(), expected.rows.len());
-        for (ours, row) in z.iter().zip(&expected.rows) {
-            assert_eq!(
-                (ours[1], ours[2], ours[4]),
-                (row[0].as_str(), row[1].as_str(), row[2].as_str())
+        assert_ld_matches(&prefix, phenotype, "ld");
+    }
+}
+
+/// dash's `--ld-out` files of `phenotype` against the goldens `GOLDEN.<pheno>.matrix.tsv`
+/// (≤ 1e-10) and `GOLDEN.<pheno>.z.tsv` (≤ [`ORACLE_TOLERANCE`]).
+fn assert_ld_matches(prefix: &str, phenotype: &str, golden_stem: &str) {
+    let stem = format!("{prefix}.{phenotype}.1_37000001_40000000");
+    let golden = fixtures().join("consortium/golden");
+    let matrix = |path: &Path| -> Vec<Vec<f64>> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    };
+    let ours = matrix(format!("{stem}.ld").as_ref());
+    let oracle = matrix(&golden.join(format!("{golden_stem}.{phenotype}.matrix.tsv")));
+    assert_eq!(ours.len(), oracle.len());
+    for (row, expected) in ours.iter().zip(&oracle) {
+        for (r, e) in row.iter().zip(expected) {
+            let err = relative_error(*r, *e);
+            assert!(
+                err <= 1e-10,
+                "{phenotype} LD: dash {r} vs numpy {e} ({err:e})"
             );
-            for (value, golden_value) in [(ours[6], &row[3]), (ours[7], &row[4])] {
-                let (a, b): (f64, f64) = (value.parse().unwrap(), golden_value.parse().unwrap());
-                assert!(
-                    relative_error(a, b) <= ORACLE_TOLERANCE,
-                    "{phenotype} z: {a} vs {b}"
-                );
-            }
+        }
+    }
+    let z = std::fs::read_to_string(format!("{stem}.z")).unwrap();
+    let z: Vec<Vec<&str>> = z.lines().skip(1).map(|l| l.split(' ').collect()).collect();
+    let expected = Tsv::read(&golden.join(format!("{golden_stem}.{phenotype}.z.tsv")));
+    assert_eq!(z.len(), expected.rows.len());
+    for (ours, row) in z.iter().zip(&expected.rows) {
+        assert_eq!(
+            (ours[1], ours[2], ours[4]),
+            (row[0].as_str(), row[1].as_str(), row[2].as_str())
+        );
+        for (value, golden_value) in [(ours[6], &row[3]), (ours[7], &row[4])] {
+            let (a, b): (f64, f64) = (value.parse().unwrap(), golden_value.parse().unwrap());
+            assert!(
+                relative_error(a, b) <= ORACLE_TOLERANCE,
+                "{phenotype} z: {a} vs {b}"
+            );
         }
     }
 }
 
-/// A region file, the caps and secure mode are refused with one line and no output.
+/// Secure mode: the three consortium parties (a swapped, b VCF lacking two variants of the
+/// region, c lacking some) compress with `--secure --ld-region`; the secure merge's
+/// conditional, joint and LD results equal the numpy oracle in which every party takes part
+/// and a party lacking a variant has every call of it missing, mean-imputed over all samples
+/// (`*.secure.*` goldens of fixtures/oracle_conditional.py; ≤ 1e-9, LD ≤ 1e-10).
+#[test]
+fn secure_conditional_joint_and_ld_equal_the_oracle() {
+    let c = crate::secure::consortium();
+    let cons = fixtures().join("consortium");
+    let sources = [
+        ("a", cons.join("party_a_swapped.bed")),
+        ("b", cons.join("party_b.vcf.gz")),
+        ("c", cons.join("party_c_subset.bed")),
+    ];
+    let files: Vec<PathBuf> = sources
+        .iter()
+        .map(|(name, genotypes)| {
+            let out = c.path(&format!("secure_ld_{name}.parquet"));
+            let mut args = crate::secure::secure_args(
+                genotypes,
+                name,
+                &c.key(name),
+                &c.roster,
+                &c.manifest,
+                &out,
+            );
+            args.extend(["--ld-region".to_string(), REGION.to_string()]);
+            dash_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            out
+        })
+        .collect();
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let exact = crate::secure::EXACT_MERGE;
+    for (stem, phenotype, condition, conditional_rows, joint_rows) in [
+        ("y1.one", "y1", "1:38855618:A:T", 5, 1),
+        ("y2.two", "y2", "1:37743446:A:C,1:39303363:G:A", 4, 2),
+    ] {
+        let mut extra = vec!["--pheno", phenotype, "--condition", condition, "--joint"];
+        extra.extend(exact);
+        let prefix = merge_to(&inputs, &c.path(stem), &extra);
+        let ours = |file: &str| PathBuf::from(format!("{prefix}.{phenotype}.{file}"));
+        let cond = assert_matches(&ours("cond.tsv.gz"), &format!("cond.secure.{stem}.tsv"));
+        assert_eq!(cond, conditional_rows);
+        let joint = assert_matches(&ours("joint.tsv"), &format!("joint.secure.{stem}.tsv"));
+        assert_eq!(joint, joint_rows);
+    }
+    let mut extra = vec!["--ld-out"];
+    extra.extend(exact);
+    let prefix = merge_to(&inputs, &c.path("ld"), &extra);
+    for phenotype in ["y1", "y2"] {
+        assert_ld_matches(&prefix, phenotype, "ld.secure");
+    }
+
+    // With --min-cell 200 the pooled pair rule withholds some of the six variants: the export
+    // holds the others, and its matrix is the oracle's restricted to them.
+    let prefix = merge_to(
+        &inputs,
+        &c.path("k200"),
+        &["--pheno", "y1", "--ld-out", "--min-cell", "200"],
+    );
+    let stem = format!("{prefix}.y1.1_37000001_40000000");
+    let positions = |text: &str, column: usize| -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split([' ', '\t']).nth(column).unwrap().to_string())
+            .collect()
+    };
+    let ours = positions(&std::fs::read_to_string(format!("{stem}.z")).unwrap(), 2);
+    let golden = fixtures().join("consortium/golden");
+    let all = positions(
+        &std::fs::read_to_string(golden.join("ld.secure.y1.z.tsv")).unwrap(),
+        1,
+    );
+    assert!(
+        !ours.is_empty() && ours.len() < all.len(),
+        "kept {ours:?} of {all:?}"
+    );
+    let index: Vec<usize> = ours
+        .iter()
+        .map(|p| all.iter().position(|q| q == p).unwrap())
+        .collect();
+    let matrix = |path: &Path| -> Vec<Vec<f64>> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    };
+    let (ld, oracle) = (
+        matrix(format!("{stem}.ld").as_ref()),
+        matrix(&golden.join("ld.secure.y1.matrix.tsv")),
+    );
+    for (i, &a) in index.iter().enumerate() {
+        for (j, &b) in index.iter().enumerate() {
+            assert!(
+                relative_error(ld[i][j], oracle[a][b]) <= 1e-10,
+                "({a}, {b})"
+            );
+        }
+    }
+}
+
+/// A region file and the caps are refused with one line and no output.
 #[test]
 fn bad_ld_regions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,28 +302,57 @@ fn bad_ld_regions_are_refused() {
         "a.",
         &["loci.bed", "line 2", "END 'x'"],
     );
-    expect_error(
-        dir.path(),
-        &base(&[
-            "--secure",
-            "--roster",
-            "r",
-            "--key",
-            "k",
-            "--manifest",
-            "m",
-            "--ld-region",
-            "1:1-1000",
-        ]),
-        "a.",
-        &["--ld-region cannot be used with --secure"],
-    );
     std::fs::write(&bed, "1\t300\t200\n").unwrap();
     expect_error(
         dir.path(),
         &base(&["--ld-regions", bed.to_str().unwrap()]),
         "a.",
         &["line 1", "greater than START"],
+    );
+}
+
+/// Secure parties that compressed different LD regions are refused at merge, naming the file
+/// and both lists, with no output; a manifest region with more variants than the cap is
+/// refused at compress.
+#[test]
+fn secure_parties_with_different_ld_regions_are_refused() {
+    let c = crate::secure::consortium();
+    let f = fixtures();
+    let compress = |name: &str, regions: &[&str]| {
+        let out = c.path(&format!("regions_{name}.parquet"));
+        let mut args = crate::secure::secure_args(
+            &f.join(format!("party_{name}.bed")),
+            name,
+            &c.key(name),
+            &c.roster,
+            &c.manifest,
+            &out,
+        );
+        for region in regions {
+            args.extend(["--ld-region".to_string(), region.to_string()]);
+        }
+        dash_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        out
+    };
+    let files = [
+        compress("a", &[REGION]),
+        compress("b", &[REGION]),
+        compress("c", &["1:37000001-38000000"]),
+    ];
+    let prefix = c.path("mixed");
+    let mut args = vec!["merge".to_string()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".to_string(), prefix.display().to_string()]);
+    args.extend(["--ld-out".to_string()]);
+    expect_error(
+        c.path("").as_path(),
+        &args,
+        "mixed",
+        &[
+            "regions_c.parquet",
+            "LD regions (1:37000001-38000000) differ",
+            REGION,
+        ],
     );
 }
 

@@ -396,6 +396,7 @@ fn malformed_secure_words_are_refused() {
         &out,
         &header,
         SecretKey::from_bytes([11; 32]).signing_key(),
+        Default::default(),
     )
     .unwrap();
     writer.write(&variants, &words).unwrap();

@@ -16,20 +16,20 @@ const SECURE_TOLERANCE: f64 = 1e-9;
 /// Secure merges compared exactly with plaintext merges or the pooled oracle: `--min-cell 1`
 /// (by default a secure merge skips variants with 1–4 pooled carriers of either allele, which the
 /// oracle and the `--min-cell 1` plaintext summaries test).
-const EXACT_MERGE: [&str; 2] = ["--min-cell", "1"];
+pub(crate) const EXACT_MERGE: [&str; 2] = ["--min-cell", "1"];
 
-struct Consortium {
+pub(crate) struct Consortium {
     dir: tempfile::TempDir,
-    roster: PathBuf,
-    manifest: PathBuf,
+    pub(crate) roster: PathBuf,
+    pub(crate) manifest: PathBuf,
 }
 
 impl Consortium {
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn key(&self, party: &str) -> PathBuf {
+    pub(crate) fn key(&self, party: &str) -> PathBuf {
         self.path(&format!("{party}.key"))
     }
 }
@@ -44,7 +44,7 @@ fn write_keys(dir: &Path, parties: &[(&str, u8)]) {
 }
 
 /// Keys for a, b, c, the roster of their .pub files, and the union manifest of the fixture .bims.
-fn consortium() -> Consortium {
+pub(crate) fn consortium() -> Consortium {
     let dir = tempfile::tempdir().unwrap();
     write_keys(dir.path(), &[("a", 11), ("b", 22), ("c", 33)]);
     let roster = dir.path().join("roster.txt");
@@ -74,7 +74,7 @@ fn consortium() -> Consortium {
 }
 
 /// Secure-compresses `genotypes` with party `name`'s phenotypes/covariates.
-fn secure_args(
+pub(crate) fn secure_args(
     genotypes: &Path,
     name: &str,
     key: &Path,
@@ -601,7 +601,8 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         selection: Vec::new(),
         sex_chromosomes: Default::default(),
     };
-    dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &out_path).unwrap();
+    dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, None, &out_path)
+        .unwrap();
     let a = secure_party(&c, "a");
     let b = secure_party(&c, "b");
     let prefix = c.path("out");
@@ -636,8 +637,15 @@ fn a_wrong_key_is_refused_at_compress_and_caught_by_the_canary() {
         dash::genotype::DosageField::Auto,
     )
     .unwrap();
-    dash::secure::compress_secure(reader.as_mut(), &fields, &options, &setup, &wrong_signer)
-        .unwrap();
+    dash::secure::compress_secure(
+        reader.as_mut(),
+        &fields,
+        &options,
+        &setup,
+        None,
+        &wrong_signer,
+    )
+    .unwrap();
     let out = merge(&wrong_signer);
     assert!(!out.status.success());
     let err = stderr(&out);

@@ -29,41 +29,50 @@ fn carriers(calls: &RegionCalls, carries: impl Fn(f64) -> bool) -> Vec<f64> {
     indicator
 }
 
+/// The ALT and REF carrier indicators of a region's variants (column-major n × m).
+pub(crate) struct Carriers {
+    n: usize,
+    m: usize,
+    alt: Vec<f64>,
+    reference: Vec<f64>,
+}
+
+impl Carriers {
+    /// The carriers of `calls`: observed dosage above 0 (ALT), below 2 (REF).
+    pub(crate) fn of(calls: &RegionCalls) -> Carriers {
+        Carriers {
+            n: calls.n,
+            m: calls.len(),
+            alt: carriers(calls, |x| x > 0.0),
+            reference: carriers(calls, |x| x < 2.0),
+        }
+    }
+
+    /// The four joint-carrier count matrices over the samples where `mask` is 1, row-major
+    /// m × m: ALT·ALT, REF·REF, ALT·REF, REF·ALT.
+    pub(crate) fn cells(&self, mask: &[f64]) -> [Vec<f64>; 4] {
+        let (n, m) = (self.n, self.m);
+        [
+            masked_cross(n, m, &self.alt, &self.alt, mask),
+            masked_cross(n, m, &self.reference, &self.reference, mask),
+            masked_cross(n, m, &self.alt, &self.reference, mask),
+            masked_cross(n, m, &self.reference, &self.alt, mask),
+        ]
+    }
+}
+
 /// The variants (indices into `calls`, ascending) whose pairwise sums may be released with
 /// minimum cell `min_cell` over the groups given by `masks`; every variant when `min_cell` ≤ 1.
 pub(crate) fn releasable(calls: &RegionCalls, masks: &[&[f64]], min_cell: u64) -> Vec<usize> {
-    let (n, m) = (calls.n, calls.len());
+    let m = calls.len();
     if min_cell <= 1 {
         return (0..m).collect();
     }
-    let small = |count: f64| count > 0.0 && count < min_cell as f64;
-    let alt = carriers(calls, |x| x > 0.0);
-    let reference = carriers(calls, |x| x < 2.0);
-    // Per group, the four joint-carrier count matrices (row-major m × m).
-    let cells: Vec<[Vec<f64>; 4]> = masks
-        .iter()
-        .map(|mask| {
-            [
-                masked_cross(n, m, &alt, &alt, mask),
-                masked_cross(n, m, &reference, &reference, mask),
-                masked_cross(n, m, &alt, &reference, mask),
-                masked_cross(n, m, &reference, &alt, mask),
-            ]
-        })
-        .collect();
-    let mut kept: Vec<usize> = Vec::new();
-    for a in 0..m {
-        let clashes = |b: usize| {
-            cells
-                .iter()
-                .flatten()
-                .any(|matrix| small(matrix[a * m + b]))
-        };
-        if !kept.iter().any(|&b| clashes(b)) {
-            kept.push(a);
-        }
-    }
-    kept
+    let carriers = Carriers::of(calls);
+    let cells: Vec<[Vec<f64>; 4]> = masks.iter().map(|mask| carriers.cells(mask)).collect();
+    crate::summary::ld::releasable(m, min_cell, |a, b| {
+        cells.iter().flatten().map(move |matrix| matrix[a * m + b])
+    })
 }
 
 #[cfg(test)]

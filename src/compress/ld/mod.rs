@@ -13,9 +13,9 @@
 //! group — at n = 20,000 and m = 2,000, 1 GB and 128 MB per group. Hence
 //! [`MAX_REGION_VARIANTS`].
 
-mod cells;
+pub(crate) mod cells;
 pub mod regions;
-mod sums;
+pub(crate) mod sums;
 
 use std::collections::HashMap;
 
@@ -86,11 +86,7 @@ pub fn compute(
 ) -> Result<LdSums> {
     let stacked = StackedFields::new(fields);
     let n = stacked.n;
-    let masks: Vec<&[f64]> = stacked
-        .groups
-        .iter()
-        .map(|&(offset, _)| &stacked.by_column[offset * n..(offset + 1) * n])
-        .collect();
+    let masks = group_masks(&stacked);
     let summer = BlockSummer::new(fields, rules.hard_calls);
     let mut out = LdSums::default();
     for (index, region) in regions.iter().enumerate() {
@@ -107,6 +103,7 @@ pub fn compute(
             let row = LdRow {
                 region: index as u32,
                 groups: per_group.iter().map(|s| s.stored_row(a, &kept)).collect(),
+                cells: Vec::new(),
             };
             out.rows.insert(key(&variants[a].variant), row);
         }
@@ -117,6 +114,16 @@ pub fn compute(
         });
     }
     Ok(out)
+}
+
+/// Each group's sample indicator (its intercept column) over the genotype samples.
+pub(crate) fn group_masks(stacked: &StackedFields) -> Vec<&[f64]> {
+    let n = stacked.n;
+    stacked
+        .groups
+        .iter()
+        .map(|&(offset, _)| &stacked.by_column[offset * n..(offset + 1) * n])
+        .collect()
 }
 
 /// Reads a region and keeps the variants that will get a row, in genomic order, with their

@@ -1,6 +1,7 @@
 //! The pairwise sums of one region over one group's samples: `X0ᵀX0`, `X0ᵀU`, `UᵀX0`, `UᵀU`.
 
 use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
 
 /// A region's genotypes at one party: m variant columns over n samples.
 pub(crate) struct RegionCalls {
@@ -42,22 +43,37 @@ impl PairSums {
     }
 }
 
-/// `Wᵀ·diag(mask)·V` for column-major n × m `w` and `v`: one GEMM; symmetric when `w` is `v`.
+/// Columns of the product per parallel task: each task is one single-threaded GEMM of
+/// `Wᵀ` with a block of `V`'s columns (faer's own threading is not used: rayon's pool is shared
+/// with the rest of compress, and blocks keep every core busy without nesting pools).
+const COLUMNS_PER_TASK: usize = 64;
+
+/// `Wᵀ·diag(mask)·V` for column-major n × m `w` and `v`: GEMMs over blocks of V's columns, in
+/// parallel; symmetric when `w` is `v`.
 pub(crate) fn masked_cross(n: usize, m: usize, w: &[f64], v: &[f64], mask: &[f64]) -> Vec<f64> {
-    let mut masked = v.to_vec();
-    for column in masked.chunks_exact_mut(n) {
-        column.iter_mut().zip(mask).for_each(|(x, w)| *x *= w);
-    }
     let mut out = vec![0.0; m * m];
+    if m == 0 || n == 0 {
+        return out;
+    }
+    let w = MatRef::from_column_major_slice(w, n, m).transpose();
     // Column-major m × m of Wᵀ(DV) is the row-major (DV)ᵀW; for W = V they are equal.
-    faer::linalg::matmul::matmul(
-        MatMut::from_column_major_slice_mut(&mut out, m, m),
-        Accum::Replace,
-        MatRef::from_column_major_slice(w, n, m).transpose(),
-        MatRef::from_column_major_slice(&masked, n, m),
-        1.0,
-        Par::Seq,
-    );
+    out.par_chunks_mut(m * COLUMNS_PER_TASK)
+        .zip(v.par_chunks(n * COLUMNS_PER_TASK))
+        .for_each(|(product, columns)| {
+            let mut masked = columns.to_vec();
+            for column in masked.chunks_exact_mut(n) {
+                column.iter_mut().zip(mask).for_each(|(x, w)| *x *= w);
+            }
+            let width = columns.len() / n;
+            faer::linalg::matmul::matmul(
+                MatMut::from_column_major_slice_mut(product, m, width),
+                Accum::Replace,
+                w,
+                MatRef::from_column_major_slice(&masked, n, width),
+                1.0,
+                Par::Seq,
+            );
+        });
     transpose_square(&mut out, m);
     out
 }
