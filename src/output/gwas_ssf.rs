@@ -257,13 +257,15 @@ fn format_rows(
             }
         }
         if let Some(counts) = case_control {
-            let (cases, controls) = counts.at_site(merged, site);
-            // The counts are of the parties' whole groups: should a test ever drop samples of
-            // a group (it does not today), they would not be its counts, and are not written.
-            if cases + controls == result.n {
-                let _ = write!(line, "\t{cases}\t{controls}");
-            } else {
-                let _ = write!(line, "\t{MISSING}\t{MISSING}");
+            // Counts that do not add up to the test's n (no sample set of that size) are not
+            // the test's counts, and are not written.
+            match counts.at_site(merged, site, result.n) {
+                Some((cases, controls)) => {
+                    let _ = write!(line, "\t{cases}\t{controls}");
+                }
+                None => {
+                    let _ = write!(line, "\t{MISSING}\t{MISSING}");
+                }
             }
         }
         line.push('\n');

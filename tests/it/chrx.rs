@@ -491,3 +491,97 @@ fn ld_region_on_chrx_with_a_known_sex_set_is_refused() {
     let args = set_party_args(&bed, "a", &d.join("a.parquet"), &extra);
     expect_error(d, &args, "a.", &["--ld-region X:1-3000000", "sample sets"]);
 }
+
+#[test]
+fn case_control_counts_follow_each_rows_sample_set() {
+    // The sets fixture with y turned into plink2's 1/2 case/control coding (2 above the party's
+    // median). Counted here from the fixture's own files: autosomes and MT test every sample,
+    // non-PAR chrX the samples of known sex, chrY the males; n_cases + n_controls = n.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // (cases, controls) over every sample, the samples of known sex, and the males.
+    let mut expected = [(0u64, 0u64); 3];
+    let parts: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            let file = |ext: &str| format!("party_{name}.{ext}");
+            let genotypes: &[&str] = match *name {
+                "c" => &["vcf"],
+                _ => &["bed", "bim", "fam"],
+            };
+            for ext in genotypes.iter().chain(&["covar"]) {
+                std::fs::copy(sets().join(file(ext)), d.join(file(ext))).unwrap();
+            }
+            // Sex by IID: the .fam's fifth column, or party c's covariate column (NA unknown).
+            let (sex_file, iid, sex, sep) = match *name {
+                "c" => (file("covar"), 1, 3, '\t'),
+                _ => (file("fam"), 1, 4, ' '),
+            };
+            let sexes: std::collections::HashMap<String, String> =
+                std::fs::read_to_string(sets().join(sex_file))
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .map(|l| {
+                        let f: Vec<&str> = l.split(sep).collect();
+                        (f[iid].to_string(), f[sex].to_string())
+                    })
+                    .collect();
+            let pheno = std::fs::read_to_string(sets().join(file("pheno"))).unwrap();
+            let rows: Vec<Vec<&str>> = pheno
+                .lines()
+                .skip(1)
+                .map(|l| l.split('\t').collect())
+                .collect();
+            let mut ys: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+            ys.sort_by(f64::total_cmp);
+            let median = ys[ys.len() / 2];
+            let mut text = String::from("#FID\tIID\ty\n");
+            for r in &rows {
+                let case = r[2].parse::<f64>().unwrap() > median;
+                text.push_str(&format!("{}\t{}\t{}\n", r[0], r[1], 1 + u8::from(case)));
+                let sex = sexes[r[1]].as_str();
+                let known = sex == "1" || sex == "2";
+                for (class, member) in [(0, true), (1, known), (2, sex == "1")] {
+                    if member {
+                        let counts = &mut expected[class];
+                        match case {
+                            true => counts.0 += 1,
+                            false => counts.1 += 1,
+                        }
+                    }
+                }
+            }
+            std::fs::write(d.join(file("pheno")), text).unwrap();
+            let out = d.join(format!("{name}.parquet"));
+            compress_from(d, name, &out, &["--build", "38"]);
+            out
+        })
+        .collect();
+    let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let prefix = merge_to(&parts, &d.join("m"), &[]);
+    let results = Tsv::read(format!("{prefix}.y.tsv.gz").as_ref());
+    let column = |name: &str| results.header.iter().position(|c| c == name).unwrap();
+    let (chrom, n, cases, controls) = (
+        column("chromosome"),
+        column("n"),
+        column("n_cases"),
+        column("n_controls"),
+    );
+    let mut seen = [0; 3];
+    for row in &results.rows {
+        // The fixture's chrX variants are all outside the PARs of GRCh38 but the first two.
+        let class = match row[chrom].as_str() {
+            "23" | "X" => 1,
+            "24" | "Y" => 2,
+            _ => 0,
+        };
+        let got: (u64, u64) = (row[cases].parse().unwrap(), row[controls].parse().unwrap());
+        assert_eq!(got.0 + got.1, row[n].parse::<u64>().unwrap(), "{row:?}");
+        if class != 1 || got != expected[0] {
+            assert_eq!(got, expected[class], "{row:?}");
+        }
+        seen[class] += usize::from(got == expected[class]);
+    }
+    assert!(seen.iter().all(|&s| s > 0), "{seen:?} {expected:?}");
+}
