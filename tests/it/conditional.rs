@@ -124,18 +124,21 @@ fn ld_export_equals_the_correlation_of_residualised_pooled_dosages() {
     }
 }
 
+/// A space-separated matrix file (FINEMAP `.ld`, or the oracle's).
+fn read_matrix(path: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
 /// dash's `--ld-out` files of `phenotype` against the goldens `GOLDEN.<pheno>.matrix.tsv`
 /// (≤ 1e-10) and `GOLDEN.<pheno>.z.tsv` (≤ [`ORACLE_TOLERANCE`]).
 fn assert_ld_matches(prefix: &str, phenotype: &str, golden_stem: &str) {
     let stem = format!("{prefix}.{phenotype}.1_37000001_40000000");
     let golden = fixtures().join("consortium/golden");
-    let matrix = |path: &Path| -> Vec<Vec<f64>> {
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
-            .collect()
-    };
+    let matrix = read_matrix;
     let ours = matrix(format!("{stem}.ld").as_ref());
     let oracle = matrix(&golden.join(format!("{golden_stem}.{phenotype}.matrix.tsv")));
     assert_eq!(ours.len(), oracle.len());
@@ -248,13 +251,7 @@ fn secure_conditional_joint_and_ld_equal_the_oracle() {
         .iter()
         .map(|p| all.iter().position(|q| q == p).unwrap())
         .collect();
-    let matrix = |path: &Path| -> Vec<Vec<f64>> {
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
-            .collect()
-    };
+    let matrix = read_matrix;
     let (ld, oracle) = (
         matrix(format!("{stem}.ld").as_ref()),
         matrix(&golden.join("ld.secure.y1.matrix.tsv")),
