@@ -55,7 +55,7 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// `dosage_sq_sum` ([`QcCounts`]), which merge's `--maf`/`--geno`/`--hwe`/`--min-info` read; it
 /// also records the chrX model, the genome build and the PAR treatment
 /// ([`Header::sex_chromosomes`]) and may hold a `sex` field.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The oldest summary format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 4;

@@ -193,7 +193,7 @@ pub(crate) fn check_format(path: &Path, header: &Header) -> Result<()> {
     }
     if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&header.format_version) {
         return bad(format!(
-            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}: from version 3 on, rows are sorted so that merge can stream them, and from version 4 on the QC counts cover the contributed samples and the chrX model and genome build are recorded; regenerate it with this dash's `dash compress`)",
+            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}: from version 3 on, rows are sorted so that merge can stream them, and from version 4 on the QC counts cover the contributed samples and the chrX model and genome build are recorded, from version 5 on the sex-chromosome sample sets are groups of their own and secure summaries may carry LD sums; regenerate it with this dash's `dash compress`)",
             header.format_version
         ));
     }
