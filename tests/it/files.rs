@@ -162,6 +162,9 @@ fn a_locked_output_is_refused() {
     );
     assert!(!line.contains(".tmp-"), "{line}");
     assert_eq!(files_starting_with(dir.path(), "result"), ["result.lock"]);
+    // Unlocked explicitly, not by closing: a child that another test forks at this moment
+    // holds a copy of the descriptor until it execs, and with it the lock.
+    lock.unlock().unwrap();
     drop(lock);
     fs::remove_file(&lock_path).unwrap();
 
@@ -172,6 +175,7 @@ fn a_locked_output_is_refused() {
     let args = compress_args("c", &summary_out);
     expect_exit(&strs(&args), 1, &["another dash is writing", "c2.parquet"]);
     assert!(!summary_out.exists());
+    lock.unlock().unwrap();
     drop(lock);
 
     // Unlocked (a stale lock file left by a killed run does not block), it runs and removes
