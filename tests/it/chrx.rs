@@ -529,8 +529,14 @@ fn haploid_ds_above_one_and_ds_without_gt_on_chrx_are_refused() {
     // The same two in BCF (made by fixtures/chrx/make_chrx.py with bcftools).
     let bad = sets().join("bad_ds");
     for (file, needles) in [
-        ("haploid_above_one.bcf", ["haploid_above_one.bcf", "MT:500", "C0001", "1.5"]),
-        ("ds_only.bcf", ["ds_only.bcf", "record 7", "X:150000", "without GT"]),
+        (
+            "haploid_above_one.bcf",
+            ["haploid_above_one.bcf", "MT:500", "C0001", "1.5"],
+        ),
+        (
+            "ds_only.bcf",
+            ["ds_only.bcf", "record 7", "X:150000", "without GT"],
+        ),
     ] {
         let args = set_party_args(&bad.join(file), "c", &d.join("c.parquet"), &with_sex);
         expect_error(d, &args, "c.", &needles);
