@@ -266,6 +266,12 @@ impl RecordFormat for Vcf {
                 return Err(self.column_count_error(sample));
             }
             let Column { end, value } = Column::scan(data, start, key);
+            // `GT` first and `DS` second (`GT:DS`): `GT` ends where the scan found `DS`.
+            let gt = match (record.gt_key, key, value) {
+                (None, _, _) => None,
+                (Some(0), 1, Some((from, _))) => Some(&data[start..from - 1]),
+                (Some(gt_key), _, _) => Some(subfield(data, start, end, gt_key)),
+            };
             if end < data.len() && data[end] != b'\t' {
                 return Err(SampleError::at(
                     sample,
@@ -308,10 +314,8 @@ impl RecordFormat for Vcf {
                         Some(dosage) => columns[0].put_dosage(sample, dosage),
                         None => put_ds(columns, alts, sample, value, record.n_alts)?,
                     }
-                    if let Some(gt_key) = record.gt_key {
-                        if haploid_ds::is_haploid_gt(subfield(data, start, end, gt_key)) {
-                            haploid.push(sample as u32);
-                        }
+                    if gt.is_some_and(haploid_ds::is_haploid_gt) {
+                        haploid.push(sample as u32);
                     }
                 }
             }
