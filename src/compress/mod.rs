@@ -102,6 +102,9 @@ pub fn source_record(reader: &dyn BlockReader, options: &CompressOptions) -> Sou
         file: options.source_file.clone(),
         dosage_field: reader.dosage_field().to_string(),
         orientation: reader.orientation(),
+        // The VCF and BCF readers double a haploid call's DS (`genotype::haploid_ds`).
+        haploid_ds_doubled: reader.dosage_field() == "DS"
+            && matches!(reader.format_name(), "vcf" | "bcf"),
         selection: options.selection.clone(),
     }
 }

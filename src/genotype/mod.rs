@@ -12,6 +12,7 @@ pub mod bgen;
 pub mod bgzf;
 pub mod dosage;
 pub mod duplicates;
+pub mod haploid_ds;
 pub mod header;
 mod io;
 pub mod pgen;

@@ -29,6 +29,7 @@ use memchr::memchr_iter;
 
 use super::batch::{RecordFormat, RecordReader};
 use super::dosage::{check_ds, put_call, AltColumn, Call, Field, RecordSite, SampleError};
+use super::haploid_ds;
 use super::header::{HeaderParser, VcfHeader};
 use super::io::region_query;
 use super::stream::{read_error_message, IndexKind, Stream};
@@ -168,6 +169,10 @@ pub struct VcfRecord {
     samples_at: usize,
     /// Which `:`-separated subfield of a sample column holds the dosage field.
     key: Option<usize>,
+    /// Which subfield holds `GT`, when the dosage field is `DS` (a haploid `GT` doubles it).
+    gt_key: Option<usize>,
+    /// A `DS` record on chrX, chrY or MT, which must have `GT` ([`super::haploid_ds`]).
+    needs_gt: bool,
     /// ALT alleles of the record (for checking GT allele numbers and DS counts).
     n_alts: u32,
     /// 1-based line number, when known.
@@ -248,6 +253,11 @@ impl RecordFormat for Vcf {
     ) -> Result<(), SampleError> {
         let key = record.key.unwrap_or(0);
         let data = &record.line[record.samples_at..];
+        if record.needs_gt && record.gt_key.is_none() {
+            return Err(SampleError::record(haploid_ds::missing_gt_message()));
+        }
+        // Samples whose `GT` is haploid: their `DS` is doubled after the loop.
+        let mut haploid = Vec::new();
         let mut start = 0;
         // One ALT read from a one-ALT record: a DS value goes straight into its column.
         let single = record.n_alts == 1 && columns.len() == 1;
@@ -256,6 +266,12 @@ impl RecordFormat for Vcf {
                 return Err(self.column_count_error(sample));
             }
             let Column { end, value } = Column::scan(data, start, key);
+            // `GT` first and `DS` second (`GT:DS`): `GT` ends where the scan found `DS`.
+            let gt = match (record.gt_key, key, value) {
+                (None, _, _) => None,
+                (Some(0), 1, Some((from, _))) => Some(&data[start..from - 1]),
+                (Some(gt_key), _, _) => Some(subfield(data, start, end, gt_key)),
+            };
             if end < data.len() && data[end] != b'\t' {
                 return Err(SampleError::at(
                     sample,
@@ -293,17 +309,22 @@ impl RecordFormat for Vcf {
                         (columns, alts) => put_call(columns, alts, sample, call),
                     }
                 }
-                Field::Ds => match value.filter(|_| single).and_then(parse_common_ds) {
-                    Some(dosage) => columns[0].put_dosage(sample, dosage),
-                    None => put_ds(columns, alts, sample, value, record.n_alts)?,
-                },
+                Field::Ds => {
+                    match value.filter(|_| single).and_then(parse_common_ds) {
+                        Some(dosage) => columns[0].put_dosage(sample, dosage),
+                        None => put_ds(columns, alts, sample, value, record.n_alts)?,
+                    }
+                    if gt.is_some_and(haploid_ds::is_haploid_gt) {
+                        haploid.push(sample as u32);
+                    }
+                }
             }
             start = end + 1;
         }
         if start <= data.len() {
             return Err(self.column_count_error(memchr_iter(b'\t', data).count() + 1));
         }
-        Ok(())
+        haploid_ds::double_haploid(columns, &haploid)
     }
 
     fn location(&self, record: &VcfRecord, site: &RecordSite) -> String {
@@ -397,6 +418,13 @@ impl Vcf {
         };
         let wanted = self.field.key().as_bytes();
         record.key = column(8).split(|&b| b == b':').position(|k| k == wanted);
+        (record.gt_key, record.needs_gt) = match self.field {
+            Field::Ds => (
+                column(8).split(|&b| b == b':').position(|k| k == b"GT"),
+                haploid_ds::haploid_chromosome(&site.chrom),
+            ),
+            Field::Gt => (None, false),
+        };
         record.samples_at = tabs[8] + 1;
         Ok(site)
     }
@@ -637,6 +665,17 @@ fn parse_common_gt(text: &[u8]) -> Option<Call> {
         [a] if digit(a) => Some(Call::Haploid(u32::from(a - b'0'))),
         _ => None,
     }
+}
+
+/// The `key`-th `:`-separated subfield of the sample column `data[start..end]` (empty when the
+/// column has fewer). `GT` comes first in FORMAT, so its end is the column's first colon.
+#[inline(always)]
+fn subfield(data: &[u8], start: usize, end: usize, key: usize) -> &[u8] {
+    let column = &data[start..end];
+    if key == 0 {
+        return memchr::memchr(b':', column).map_or(column, |at| &column[..at]);
+    }
+    column.split(|&b| b == b':').nth(key).unwrap_or_default()
 }
 
 /// Records one sample's `DS` value (`Number=A`: one value per ALT, `.` missing).

@@ -233,9 +233,12 @@ impl Model {
         // chrY and MT are fitted with the calls coded 0..1, as plink2 --glm codes them: the
         // sums hold them 0..2 (a haploid call as the homozygous one), and x → c·x is exact:
         // Aᵀx0 → c·Aᵀx0, x0·x0 → c²·x0·x0, Aᵀu unchanged.
-        let coding = haploid_coding(&merged.variant(site).chrom);
+        let chrom = &merged.variant(site).chrom;
+        if crate::genotype::haploid_ds::haploid_chromosome(chrom) {
+            super::sex::refuse_undoubled_haploid_ds(merged, site)?;
+        }
+        let coding = haploid_coding(chrom);
         if coding != 1.0 {
-            super::sex::refuse_haploid_ds(merged, site)?;
             let sums = &mut scratch.sums;
             sums.atx0.iter_mut().for_each(|a| *a *= coding);
             sums.x0x0 *= coding * coding;

@@ -38,23 +38,25 @@ pub(crate) fn sex_covariates(inputs: &[Summary]) -> Vec<String> {
     names
 }
 
-/// Refuses a chrY or MT site held by a VCF/BCF `DS` component: plink2 imports a haploid `DS`
-/// doubled (0..2, as it counts a haploid call as the homozygous one) and its `--glm` codes these
-/// chromosomes 0..1, but compress keeps a `DS` value as written, so the halving that makes
-/// hard calls plink2's coding would give half of it; an error rather than a silent factor 2.
-pub(crate) fn refuse_haploid_ds(merged: &Merged, site: &super::Site) -> Result<()> {
+/// Refuses a chrX, chrY or MT site held by a component whose VCF/BCF `DS` was read as
+/// written, not doubled for a haploid call as plink2 imports it (summaries of format 4 made
+/// before compress followed that rule, [`crate::genotype::haploid_ds`]): the males' non-PAR
+/// chrX, and chrY and MT, would be fitted with half plink2's dosage; an error rather than a
+/// silent factor 2.
+pub(crate) fn refuse_undoubled_haploid_ds(merged: &Merged, site: &super::Site) -> Result<()> {
     for member in merged.members(site) {
         let input = &merged.inputs[member.input as usize];
         let components = &input.rows.components[member.row as usize];
-        let ds = components.iter().any(|&c| {
-            let source = &input.header.components[c as usize].source;
-            source.dosage_field == "DS" && source.format != "plink2-pgen"
+        let undoubled = components.iter().any(|&c| {
+            !input.header.components[c as usize]
+                .source
+                .haploid_as_plink2()
         });
-        if ds {
+        if undoubled {
             return Err(crate::error::Error::input(
                 &input.path,
                 format!(
-                    "{}: chrY and MT are fitted with haploid dosages coded 0..1 as plink2 --glm codes them, and this summary's VCF/BCF DS values there are not yet read as plink2 imports a haploid DS (doubled); compress it with --dosage-field GT, or leave chrY and MT out (--chr)",
+                    "{}: this summary's VCF/BCF DS values were read as written, but plink2 imports a haploid call's DS doubled (0..2) and dash now does too; compress it again with this version, or leave chrX, chrY and MT out (--chr)",
                     merged.variant(site)
                 ),
             ));

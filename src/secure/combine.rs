@@ -394,6 +394,10 @@ fn pooled_header(headers: &[Header], header_total: &[u128], shifts: Vec<Vec<f64>
                 file: String::new(),
                 dosage_field: dosage_fields.join(","),
                 orientation: Orientation::Manifest,
+                haploid_ds_doubled: dosage_fields.iter().any(|f| f == "DS")
+                    && headers
+                        .iter()
+                        .all(|h| h.components[0].source.haploid_as_plink2()),
                 selection: Vec::new(),
             },
             groups,

@@ -190,10 +190,41 @@ pub struct Source {
     pub dosage_field: String,
     /// Whether REF/ALT are reference-based, PLINK 1 A2/A1, or a secure set's manifest alleles.
     pub orientation: Orientation,
+    /// Whether compress doubled a haploid call's VCF/BCF `DS`, as plink2 imports it
+    /// ([`crate::genotype::haploid_ds`]); written only when true (format 4 files from before
+    /// the rule lack it, and merge refuses their chrX, chrY and MT rows).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub haploid_ds_doubled: bool,
     /// The sample and variant selection compress applied (`--keep`, `--chr`, `--extract`, …),
     /// as the flags were given (file names without directories); empty when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub selection: Vec<String>,
+}
+
+impl Source {
+    /// Whether a haploid call's dosage is in the sums as plink2 imports it (doubled, 0..2):
+    /// hard calls, BGEN and pgen always; a VCF/BCF `DS` (or a secure sum over one) only when
+    /// compress doubled it.
+    ///
+    /// ```
+    /// use dash::summary::{Orientation, Source};
+    /// let mut source = Source {
+    ///     format: "vcf".to_string(),
+    ///     file: "x.vcf".to_string(),
+    ///     dosage_field: "DS".to_string(),
+    ///     orientation: Orientation::Reference,
+    ///     haploid_ds_doubled: false,
+    ///     selection: Vec::new(),
+    /// };
+    /// assert!(!source.haploid_as_plink2());
+    /// source.haploid_ds_doubled = true;
+    /// assert!(source.haploid_as_plink2());
+    /// ```
+    pub fn haploid_as_plink2(&self) -> bool {
+        self.haploid_ds_doubled
+            || self.format == "plink2-pgen"
+            || !self.dosage_field.split(',').any(|field| field == "DS")
+    }
 }
 
 /// n and Gram matrix of one group of one component.

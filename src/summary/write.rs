@@ -346,6 +346,7 @@ mod tests {
                     file: "p.vcf".to_string(),
                     dosage_field: "DS".to_string(),
                     orientation: Orientation::Reference,
+                    haploid_ds_doubled: true,
                     selection: Vec::new(),
                 },
                 groups: vec![ComponentGroup {

@@ -437,49 +437,118 @@ fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
 }
 
 #[test]
-fn haploid_ds_on_chry_is_refused_not_halved() {
-    // Party c's VCF with its calls written as DS (a haploid call as its 0/1 allele count):
-    // plink2 would double those at import, which compress does not yet do, so merge stops at
-    // the first MT (or chrY) row rather than fit half plink2's dosage.
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let vcf = std::fs::read_to_string(sets().join("party_c.vcf")).unwrap();
-    let ds: String = vcf
+fn haploid_ds_is_doubled_as_plink2_imports_it() {
+    // Party c's calls as GT:DS with fractional dosages (`party_c_ds.vcf`, and its BCF by
+    // `bcftools view -Ob`): plink2 2.00a3.5 doubles the DS of a sample whose GT in that record
+    // is haploid (males' non-PAR chrX and chrY, everyone's MT), and the golden is the pooled
+    // numpy OLS on the dosages so imported (fixtures/chrx/make_chrx.py).
+    let golden = sets().join("golden").join("model2_ds.tsv");
+    for source in ["party_c_ds.vcf", "party_c_ds.bcf"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let parts: Vec<PathBuf> = ["a", "b", "c"]
+            .map(|name| d.join(format!("{name}.parquet")))
+            .to_vec();
+        for (name, out) in ["a", "b"].iter().zip(&parts) {
+            compress_from(&sets(), name, out, &["--build", "38"]);
+        }
+        let with_sex = [
+            "--covar-name",
+            "age",
+            "--sex-col",
+            "sex",
+            "--min-cell",
+            "1",
+            "--build",
+            "38",
+        ];
+        compress_set_party(&sets().join(source), "c", &parts[2], &with_sex);
+        let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        let prefix = merge_to(&parts, &d.join("m"), &[]);
+        let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+        assert_eq!(report.tested, 26, "{source}: {report:?}");
+    }
+}
+
+/// Party c's DS VCF with `edit` applied to each record line (header lines kept).
+fn edited_ds_vcf(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
+    let vcf = std::fs::read_to_string(sets().join("party_c_ds.vcf")).unwrap();
+    let text: String = vcf
         .lines()
         .map(|line| {
-            if line.starts_with("##FORMAT") {
-                return "##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"Dosage\">\n".to_string();
-            }
             if line.starts_with('#') {
-                return format!("{line}\n");
+                format!("{line}\n")
+            } else {
+                edit(line) + "\n"
             }
-            let fields: Vec<&str> = line.split('\t').collect();
-            let calls = fields[9..].iter().map(|call| match *call {
-                "0" | "0/0" => "0",
-                "1" | "0/1" => "1",
-                "1/1" => "2",
-                _ => ".",
-            });
-            let row: Vec<&str> = fields[..8]
-                .iter()
-                .copied()
-                .chain(["DS"])
-                .chain(calls)
-                .collect();
-            row.join("\t") + "\n"
         })
         .collect();
-    let path = d.join("party_c.vcf");
-    std::fs::write(&path, ds).unwrap();
-    let c = d.join("c.parquet");
+    let path = dir.join("party_c_ds.vcf");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn haploid_ds_above_one_and_ds_without_gt_on_chrx_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let with_sex = ["--covar-name", "age", "--sex-col", "sex", "--min-cell", "1"];
-    compress_set_party(&path, "c", &c, &with_sex);
+    // A haploid call's DS is on a 0..1 scale: 1.5 is an error (plink2: "invalid DS field").
+    let above_one = edited_ds_vcf(d, |line| {
+        if line.starts_with("MT\t500\t") {
+            let mut fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+            fields[9] = "1:1.5".to_string();
+            fields.join("\t")
+        } else {
+            line.to_string()
+        }
+    });
+    let args = set_party_args(&above_one, "c", &d.join("c.parquet"), &with_sex);
     expect_error(
         d,
-        &merge_alone(&c, d),
-        "m.",
-        &["c.parquet", "MT:500", "DS", "doubled"],
+        &args,
+        "c.",
+        &["party_c_ds.vcf", "MT:500", "C0001", "1.5", "haploid"],
     );
+    // chrX, chrY and MT need GT to tell a haploid DS; autosomes do not.
+    let ds_only = edited_ds_vcf(d, |line| {
+        let mut fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+        fields[8] = "DS".to_string();
+        for call in &mut fields[9..] {
+            *call = call.split(':').nth(1).unwrap().to_string();
+        }
+        fields.join("\t")
+    });
+    let args = set_party_args(&ds_only, "c", &d.join("c.parquet"), &with_sex);
+    expect_error(
+        d,
+        &args,
+        "c.",
+        &["party_c_ds.vcf", "X:150000", "without GT"],
+    );
+    // The same two in BCF (made by fixtures/chrx/make_chrx.py with bcftools).
+    let bad = sets().join("bad_ds");
+    for (file, needles) in [
+        (
+            "haploid_above_one.bcf",
+            ["haploid_above_one.bcf", "MT:500", "C0001", "1.5"],
+        ),
+        (
+            "ds_only.bcf",
+            ["ds_only.bcf", "record 7", "X:150000", "without GT"],
+        ),
+    ] {
+        let args = set_party_args(&bad.join(file), "c", &d.join("c.parquet"), &with_sex);
+        expect_error(d, &args, "c.", &needles);
+    }
+    let text = std::fs::read_to_string(&ds_only).unwrap();
+    let autosomal: String = text
+        .lines()
+        .filter(|line| line.starts_with('#') || line.starts_with("1\t"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&ds_only, autosomal).unwrap();
+    compress_set_party(&ds_only, "c", &d.join("c.parquet"), &with_sex);
 }
 
 #[test]

@@ -99,6 +99,31 @@ pub(super) fn decode_gt(
     Ok(())
 }
 
+/// The samples whose `GT` holds one allele (a vector of one value, or one value and then the
+/// end-of-vector sentinel), ascending: their `DS` is haploid ([`crate::genotype::haploid_ds`]).
+pub(super) fn haploid_samples(field: FieldData, data: &[u8], n_samples: usize) -> Vec<u32> {
+    if field.count == 0 || !matches!(field.ty, Type::Int8 | Type::Int16 | Type::Int32) {
+        return Vec::new();
+    }
+    if field.count == 1 {
+        return (0..n_samples as u32).collect();
+    }
+    if field.ty == Type::Int8 && field.count == 2 {
+        // Diploid int8 GT never holds the end-of-vector byte 0x81, so one SIMD search finds
+        // every haploid call (0x81 second: odd offsets) at no cost on diploid data.
+        return memchr::memchr_iter(0x81, data)
+            .filter(|at| at % 2 == 1)
+            .map(|at| (at / 2) as u32)
+            .collect();
+    }
+    let stride = field.count * field.ty.width();
+    data.chunks_exact(stride)
+        .enumerate()
+        .filter(|(_, values)| value(field.ty, values, 1) == Value::EndOfVector)
+        .map(|(sample, _)| sample as u32)
+        .collect()
+}
+
 /// Decodes `DS` (`Number=A`): value `alt − 1` of each sample's vector.
 pub(super) fn decode_ds(
     field: FieldData,

@@ -21,6 +21,9 @@ pub(super) struct BcfHeader {
     pub field: Field,
     /// String-dictionary index of the dosage field's FORMAT key.
     pub key: usize,
+    /// String-dictionary index of `GT` when the dosage field is `DS` (a haploid `GT` doubles
+    /// the `DS`) and the header declares it.
+    pub gt_key: Option<usize>,
     /// Contig names by BCF contig id (`""` for an id with no contig).
     pub contig_names: Vec<String>,
     /// The `length` of the chrX contig, when the header gives it.
@@ -91,12 +94,17 @@ pub(super) fn read(
         .strings
         .index_of(field.key())
         .ok_or_else(|| bad(format!("FORMAT/{} has no dictionary index", field.key())))?;
+    let gt_key = match field {
+        Field::Ds => header.strings.index_of("GT"),
+        Field::Gt => None,
+    };
     Ok((
         stream,
         BcfHeader {
             samples: header.samples,
             field,
             key,
+            gt_key,
             contig_names: header.contigs.names(),
             chrx_length: header.chrx_length,
         },

@@ -51,6 +51,7 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         samples,
         field,
         key,
+        gt_key,
         contig_names,
         chrx_length,
     } = header;
@@ -66,6 +67,7 @@ pub fn open(path: &Path, region: Option<&Region>, requested: DosageField) -> Res
         n_samples: samples.len(),
         field,
         key: key as i64,
+        gt_key: gt_key.map(|k| k as i64),
         normalized: contig_names.iter().map(|c| chrom::normalize(c)).collect(),
         records_read: 0,
         numbered: query.is_none(),
@@ -89,6 +91,8 @@ pub struct Bcf {
     field: Field,
     /// String-dictionary index of the dosage field's FORMAT key.
     key: i64,
+    /// String-dictionary index of `GT` when the dosage field is `DS` and the header has it.
+    gt_key: Option<i64>,
     /// Normalised contig names by contig id.
     normalized: Vec<String>,
     records_read: u64,

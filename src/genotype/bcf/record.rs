@@ -14,13 +14,14 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::decode::{decode_ds, decode_float_ds, decode_gt};
+use super::decode::{decode_ds, decode_float_ds, decode_gt, haploid_samples};
 use super::gt_table::decode_biallelic_int8;
 use super::value::{u32_at, Cursor, Type};
 use super::Bcf;
 use crate::error::{Error, Result};
 use crate::genotype::batch::RecordFormat;
 use crate::genotype::dosage::{AltColumn, Field, RecordSite, SampleError};
+use crate::genotype::haploid_ds;
 use crate::genotype::io::read_up_to;
 use crate::genotype::stream::{read_error_message, Stream};
 use crate::genotype::QcCounts;
@@ -35,6 +36,10 @@ pub struct BcfRecord {
     n_alleles: u32,
     /// The dosage field's values: type, values per sample, offset in `indiv`.
     field: Option<FieldData>,
+    /// `GT`, when the dosage field is `DS` (a haploid `GT` doubles it).
+    gt: Option<FieldData>,
+    /// A `DS` record on chrX, chrY or MT, which must have `GT` ([`haploid_ds`]).
+    needs_gt: bool,
 }
 
 /// Where a record's dosage field is in its per-sample part.
@@ -121,8 +126,7 @@ impl RecordFormat for Bcf {
         let Some(field) = record.field else {
             return Ok(());
         };
-        let data = &record.indiv
-            [field.offset..field.offset + self.n_samples * field.count * field.ty.width()];
+        let data = self.field_bytes(record, field);
         match self.field {
             Field::Gt => {
                 if field.ty == Type::Int8 && field.count == 2 && record.n_alleles == 2 {
@@ -135,10 +139,7 @@ impl RecordFormat for Bcf {
                 }
                 decode_gt(field, data, record.n_alleles, alts, columns)
             }
-            Field::Ds if field.ty == Type::Float && field.count == 1 && alts == [1] => {
-                decode_float_ds(data, &mut columns[0])
-            }
-            Field::Ds => decode_ds(field, data, record.n_alleles - 1, alts, columns),
+            Field::Ds => self.decode_ds(record, field, data, alts, columns),
         }
     }
 
@@ -166,6 +167,35 @@ fn read_part(stream: &mut Stream, length: u64, buf: &mut Vec<u8>) -> Result<(), 
 }
 
 impl Bcf {
+    /// The sample values of one FORMAT field of a record.
+    fn field_bytes<'r>(&self, record: &'r BcfRecord, field: FieldData) -> &'r [u8] {
+        &record.indiv[field.offset..field.offset + self.n_samples * field.count * field.ty.width()]
+    }
+
+    /// Decodes `DS`, a haploid call's doubled as plink2 imports it ([`haploid_ds`]).
+    fn decode_ds(
+        &self,
+        record: &BcfRecord,
+        field: FieldData,
+        data: &[u8],
+        alts: &[u32],
+        columns: &mut [AltColumn],
+    ) -> Result<(), SampleError> {
+        if record.needs_gt && record.gt.is_none() {
+            return Err(SampleError::record(haploid_ds::missing_gt_message()));
+        }
+        if field.ty == Type::Float && field.count == 1 && alts == [1] {
+            decode_float_ds(data, &mut columns[0])?;
+        } else {
+            decode_ds(field, data, record.n_alleles - 1, alts, columns)?;
+        }
+        let haploid = match record.gt {
+            Some(gt) => haploid_samples(gt, self.field_bytes(record, gt), self.n_samples),
+            None => Vec::new(),
+        };
+        haploid_ds::double_haploid(columns, &haploid)
+    }
+
     /// The largest record (both parts) read: 64 MiB plus 4 KiB per sample, far above what
     /// the FORMAT data of real files needs, so that a corrupt length is refused before it is
     /// allocated.
@@ -225,6 +255,8 @@ impl Bcf {
 
         // Walk the FORMAT fields to the dosage field.
         record.field = None;
+        record.gt = None;
+        record.needs_gt = self.field == Field::Ds && haploid_ds::haploid_chromosome(&site.chrom);
         let mut cursor = Cursor {
             bytes: &record.indiv,
             at: 0,
@@ -236,6 +268,8 @@ impl Bcf {
             cursor.take(n_sample * count * ty.width())?;
             if key == self.key {
                 record.field = Some(FieldData { ty, count, offset });
+            } else if Some(key) == self.gt_key {
+                record.gt = Some(FieldData { ty, count, offset });
             }
         }
         Ok(site)
