@@ -361,27 +361,40 @@ impl<'a> LocusFits<'a> {
 
     /// Tests `site` in `y ~ C + X_given + x_site` over the parties holding all of them.
     pub fn test(&mut self, site: usize, given: &[usize]) -> Result<VariantResult> {
+        Ok(self.test_with_collinearity(site, given)?.0)
+    }
+
+    /// [`LocusFits::test`], and the collinearity of `site` with `given` in the same fit: the R²
+    /// of `x_site` regressed on `X_given` after the covariates,
+    /// `1 − |x resid on (C, X_given)|² / |x resid on C|²` (NaN when there is no fit).
+    pub fn test_with_collinearity(
+        &mut self,
+        site: usize,
+        given: &[usize],
+    ) -> Result<(VariantResult, f64)> {
         let mut all: Vec<usize> = given.to_vec();
         all.push(site);
         let set = self.party_set(&all);
         if set.is_empty() {
-            return Ok(VariantResult {
+            let result = VariantResult {
                 n: 0,
                 eaf: f64::NAN,
                 n_missing: 0.0,
                 outcome: Outcome::Skipped(SkipReason::TooFewParties),
-            });
+            };
+            return Ok((result, f64::NAN));
         }
         let mut atx = Vec::with_capacity(all.len());
         for &s in &all {
             let imputed = self.imputed(&set, s)?;
             if imputed.mean.is_nan() {
-                return Ok(VariantResult {
+                let result = VariantResult {
                     n: self.fit(&set)?.model.n as u64,
                     eaf: f64::NAN,
                     n_missing: imputed.missing,
                     outcome: Outcome::Skipped(SkipReason::AllMissing),
-                });
+                };
+                return Ok((result, f64::NAN));
             }
             atx.push(imputed);
         }
@@ -439,12 +452,17 @@ impl<'a> LocusFits<'a> {
         let tested = &atx[g];
         let mut ctx: Vec<f64> = columns.iter().map(|&c| tested.atx[c]).collect();
         ctx.extend((0..g).map(|b| cross[b * all.len() + g]));
-        let outcome = projection.test(&ctx, tested.atx[layout.y], cross[g * all.len() + g]);
-        Ok(VariantResult {
+        let xx = cross[g * all.len() + g];
+        let outcome = projection.test(&ctx, tested.atx[layout.y], xx);
+        let residual = |qtx: Vec<f64>| xx - qtx.iter().map(|q| q * q).sum::<f64>();
+        let after_given = residual(projection.project(&ctx));
+        let after_covariates = residual(model.projection().project(&ctx[..k0]));
+        let result = VariantResult {
             n: model.n as u64,
             eaf: tested.mean / 2.0,
             n_missing: tested.missing,
             outcome,
-        })
+        };
+        Ok((result, 1.0 - after_given / after_covariates))
     }
 }

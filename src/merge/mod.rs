@@ -18,6 +18,7 @@ use crate::summary::{QcCounts, Rows, Summary, Variant};
 pub mod allele_check;
 mod case_control;
 mod components;
+pub mod cojo;
 pub mod inputs;
 mod join;
 mod layout;
