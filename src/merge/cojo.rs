@@ -114,9 +114,7 @@ pub(crate) fn select(
             // With nothing selected there is nothing to be collinear with.
             let collinear = !selected.is_empty() && !(r2 < options.r2_max);
             match ln_p(&result) {
-                Some(p) if !collinear && best.is_none_or(|(_, b)| p < b) => {
-                    best = Some((site, p))
-                }
+                Some(p) if !collinear && best.is_none_or(|(_, b)| p < b) => best = Some((site, p)),
                 _ => {}
             }
         }

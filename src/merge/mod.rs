@@ -17,8 +17,8 @@ use crate::summary::{QcCounts, Rows, Summary, Variant};
 
 pub mod allele_check;
 mod case_control;
-mod components;
 pub mod cojo;
+mod components;
 pub mod inputs;
 mod join;
 mod layout;

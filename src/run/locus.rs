@@ -195,7 +195,9 @@ pub fn write_locus(
         write_ld(paths, prefix, phenotypes, options, &mut files, &mut lines)?;
     }
     if let Some(cojo) = &job.cojo {
-        write_cojo(paths, prefix, phenotypes, options, cojo, &mut files, &mut lines)?;
+        write_cojo(
+            paths, prefix, phenotypes, options, cojo, &mut files, &mut lines,
+        )?;
     }
     let Some(first) = job.condition.first() else {
         return Ok((files, lines));
@@ -329,9 +331,9 @@ fn ld_regions(paths: &[PathBuf], flag: &str) -> Result<Vec<String>> {
         }
     }
     if regions.is_empty() {
-        return Err(Error::inputs(
-            format!("{flag}: no summary holds LD sums (compress with --ld-region)"),
-        ));
+        return Err(Error::inputs(format!(
+            "{flag}: no summary holds LD sums (compress with --ld-region)"
+        )));
     }
     Ok(regions)
 }
