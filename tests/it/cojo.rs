@@ -13,8 +13,8 @@ use crate::common::*;
 const ORACLE_TOLERANCE: f64 = 1e-9;
 const REGION: &str = "1:100000-200000";
 
-/// Compresses the two cojo parties with the LD sums of [`REGION`] (`extra` added).
-fn compress_cojo(dir: &Path, extra: &[&str]) -> [PathBuf; 2] {
+/// Compresses the two cojo parties into `dir/NAME.parquet`, with `extra(NAME)` added.
+fn compress_cojo(dir: &Path, extra: impl Fn(&str) -> Vec<String>) -> [PathBuf; 2] {
     let f = fixtures().join("cojo");
     ["a", "b"].map(|name| {
         let out = dir.join(format!("{name}.parquet"));
@@ -29,10 +29,15 @@ fn compress_cojo(dir: &Path, extra: &[&str]) -> [PathBuf; 2] {
         ] {
             args.extend([flag.to_string(), value]);
         }
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(extra(name));
         dash_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         out
     })
+}
+
+/// `--ld-region REGION`, as every party passes it.
+fn with_region(_: &str) -> Vec<String> {
+    vec!["--ld-region".to_string(), REGION.to_string()]
 }
 
 /// Compares `PREFIX.ycojo.cojo.tsv` with the golden `cojo.<stem>.tsv`: the same variants in
@@ -82,7 +87,7 @@ fn assert_selection_matches(prefix: &str, stem: &str) -> Vec<String> {
 #[test]
 fn stepwise_selection_equals_the_naive_oracle() {
     let dir = tempfile::tempdir().unwrap();
-    let [a, b] = compress_cojo(dir.path(), &["--ld-region", REGION]);
+    let [a, b] = compress_cojo(dir.path(), with_region);
     for (stem, p, r2, count) in [
         ("p1e-6", "1e-6", None, 2),
         ("p0.2", "0.2", None, 3),
@@ -110,7 +115,7 @@ fn stepwise_selection_equals_the_naive_oracle() {
 #[test]
 fn bad_cojo_arguments_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let with_ld = compress_cojo(dir.path(), &["--ld-region", REGION]);
+    let with_ld = compress_cojo(dir.path(), with_region);
     let merge = |inputs: &[PathBuf], extra: &[&str]| -> Vec<String> {
         let mut args = vec!["merge".to_string()];
         args.extend(inputs.iter().map(|p| p.display().to_string()));
@@ -146,7 +151,7 @@ fn bad_cojo_arguments_are_refused() {
     assert!(files_starting_with(dir.path(), "x.").is_empty());
     let plain = dir.path().join("plain");
     std::fs::create_dir(&plain).unwrap();
-    let without_ld = compress_cojo(&plain, &[]);
+    let without_ld = compress_cojo(&plain, |_| Vec::new());
     let summary_out = dir.path().join("x.merged.parquet");
     expect_error(
         dir.path(),
@@ -162,4 +167,50 @@ fn bad_cojo_arguments_are_refused() {
         "x.",
         &["--cojo-select", "no summary holds LD sums", "--ld-region"],
     );
+}
+
+/// Secure mode: the two parties secure-compress with `--ld-region` (every party holds every
+/// variant, so the pooled fits are the plaintext ones); the secure merge selects the oracle's
+/// variants with the oracle's joint and marginal fits.
+#[test]
+fn secure_selection_equals_the_naive_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    crate::secure::write_keys(dir.path(), &[("a", 11), ("b", 22)]);
+    let roster = path("roster.txt");
+    let (a_pub, b_pub) = (path("a.pub"), path("b.pub"));
+    dash_ok(&[
+        "roster",
+        a_pub.to_str().unwrap(),
+        b_pub.to_str().unwrap(),
+        "--out",
+        roster.to_str().unwrap(),
+    ]);
+    let f = fixtures().join("cojo");
+    let manifest = path("manifest.tsv");
+    dash_ok(&[
+        "manifest",
+        f.join("party_a.bim").to_str().unwrap(),
+        f.join("party_b.bim").to_str().unwrap(),
+        "--out",
+        manifest.to_str().unwrap(),
+    ]);
+    let files = compress_cojo(dir.path(), |name| {
+        let mut args = with_region(name);
+        for (flag, value) in [
+            ("--secure", None),
+            ("--roster", Some(&roster)),
+            ("--manifest", Some(&manifest)),
+            ("--key", Some(&path(&format!("{name}.key")))),
+        ] {
+            args.push(flag.to_string());
+            args.extend(value.map(|v| v.display().to_string()));
+        }
+        args
+    });
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let mut extra = vec!["--cojo-select", "0.2", "--no-report"];
+    extra.extend(crate::secure::EXACT_MERGE);
+    let prefix = merge_to(&inputs, &path("secure"), &extra);
+    assert_eq!(assert_selection_matches(&prefix, "p0.2").len(), 3);
 }
