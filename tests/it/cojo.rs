@@ -110,6 +110,28 @@ fn stepwise_selection_equals_the_naive_oracle() {
     }
 }
 
+/// Party b lacks cv9 (`--exclude`): every fit holding cv9 uses party a's samples alone (the
+/// rule of `--condition`), and the selection still equals the oracle's, which fits each step on
+/// the parties holding every variant in it.
+#[test]
+fn selection_with_a_party_lacking_a_variant_equals_the_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    let exclude = fixtures().join("cojo/exclude_b.txt");
+    let [a, b] = compress_cojo(dir.path(), |name| {
+        let mut args = with_region(name);
+        if name == "b" {
+            args.extend(["--exclude".to_string(), exclude.display().to_string()]);
+        }
+        args
+    });
+    let prefix = merge_to(
+        &[&a, &b],
+        &dir.path().join("lacking"),
+        &["--cojo-select", "0.2", "--no-report"],
+    );
+    assert_eq!(assert_selection_matches(&prefix, "p0.2.b-cv9").len(), 4);
+}
+
 /// P outside (0, 1], R² outside (0, 1], --cojo-collinear alone, and summaries without LD sums
 /// are refused with one line and no output.
 #[test]
