@@ -112,7 +112,7 @@ pub(crate) fn select(
         for site in (0..sites).filter(|s| !selected.contains(s)) {
             let (result, r2) = fits.test_with_collinearity(site, &selected)?;
             // With nothing selected there is nothing to be collinear with.
-            let collinear = !selected.is_empty() && !(r2 < options.r2_max);
+            let collinear = !selected.is_empty() && (r2.is_nan() || r2 >= options.r2_max);
             match ln_p(&result) {
                 Some(p) if !collinear && best.is_none_or(|(_, b)| p < b) => best = Some((site, p)),
                 _ => {}
