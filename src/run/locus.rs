@@ -14,6 +14,7 @@ use crate::merge::cojo::{self, CojoOptions, Step};
 use crate::merge::locus::{find_sites, LocusFits, VariantSpec};
 use crate::merge::{InputKind, MergeOptions, Merged, PhenotypeLayout, VariantResult};
 use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::pvalue::format_p_value;
 use crate::regression::{Outcome, SkipReason};
 use crate::secure::combine::open_combined;
 use crate::summary::ld::{releasable, small_cell, LdRow};
@@ -375,13 +376,21 @@ fn write_cojo(
             let trail: Vec<String> = steps
                 .iter()
                 .map(|step| match *step {
-                    Step::Add(site, ln_p) => format!("add {} (p {:.3e})", name(site), ln_p.exp()),
-                    Step::Drop(site, ln_p) => format!("drop {} (p {:.3e})", name(site), ln_p.exp()),
+                    Step::Add(site, ln_p) => {
+                        format!("add {} (p {})", name(site), format_p_value(ln_p))
+                    }
+                    Step::Drop(site, ln_p) => {
+                        format!("drop {} (p {})", name(site), format_p_value(ln_p))
+                    }
                 })
                 .collect();
             lines.push(format!(
                 "{phenotype}: LD region {region}: COJO selection (p < {}, R² < {}): {} of {} variants selected{}{}",
-                cojo.p_max,
+                // 5e-8 rather than 0.00000005.
+                match cojo.p_max < 1e-3 {
+                    true => format!("{:e}", cojo.p_max),
+                    false => cojo.p_max.to_string(),
+                },
                 cojo.r2_max,
                 selected.len(),
                 merged.sites.len(),
