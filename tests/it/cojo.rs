@@ -200,14 +200,11 @@ fn secure_selection_equals_the_naive_oracle() {
     let path = |name: &str| dir.path().join(name);
     crate::secure::write_keys(dir.path(), &[("a", 11), ("b", 22)]);
     let roster = path("roster.txt");
-    let (a_pub, b_pub) = (path("a.pub"), path("b.pub"));
-    dash_ok(&[
-        "roster",
-        a_pub.to_str().unwrap(),
-        b_pub.to_str().unwrap(),
-        "--out",
-        roster.to_str().unwrap(),
-    ]);
+    let pubs = ["a", "b"].map(|p| path(&format!("{p}.pub")).display().to_string());
+    let mut args = vec!["roster"];
+    args.extend(pubs.iter().map(String::as_str));
+    args.extend(["--out", roster.to_str().unwrap()]);
+    dash_ok(&args);
     let f = fixtures().join("cojo");
     let manifest = path("manifest.tsv");
     dash_ok(&[
