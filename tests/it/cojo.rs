@@ -113,23 +113,42 @@ fn stepwise_selection_equals_the_naive_oracle() {
 /// Party b lacks cv9 (`--exclude`): every fit holding cv9 uses party a's samples alone (the
 /// rule of `--condition`), and the selection still equals the oracle's, which fits each step on
 /// the parties holding every variant in it.
+/// With b lacking cv3 instead and P = 0.5, a selected variant is dropped again on the way (the
+/// log shows the drop step), and the result is still the oracle's.
 #[test]
 fn selection_with_a_party_lacking_a_variant_equals_the_oracle() {
-    let dir = tempfile::tempdir().unwrap();
-    let exclude = fixtures().join("cojo/exclude_b.txt");
-    let [a, b] = compress_cojo(dir.path(), |name| {
-        let mut args = with_region(name);
-        if name == "b" {
-            args.extend(["--exclude".to_string(), exclude.display().to_string()]);
+    for (exclude, p, stem, count) in [
+        ("exclude_b.txt", "0.2", "p0.2.b-cv9", 4),
+        ("exclude_b_cv3.txt", "0.5", "p0.5.b-cv3", 6),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let exclude = fixtures().join("cojo").join(exclude);
+        let [a, b] = compress_cojo(dir.path(), |name| {
+            let mut args = with_region(name);
+            if name == "b" {
+                args.extend(["--exclude".to_string(), exclude.display().to_string()]);
+            }
+            args
+        });
+        let prefix = merge_to(
+            &[&a, &b],
+            &dir.path().join("lacking"),
+            &["--cojo-select", p, "--no-report"],
+        );
+        assert_eq!(assert_selection_matches(&prefix, stem).len(), count);
+        let steps =
+            std::fs::read_to_string(fixtures().join(format!("cojo/golden/cojo.{stem}.steps")))
+                .unwrap();
+        let log = std::fs::read_to_string(format!("{prefix}.log")).unwrap();
+        for kind in ["add", "drop"] {
+            let golden = steps.lines().filter(|l| l.starts_with(kind)).count();
+            assert_eq!(
+                log.matches(&format!(" {kind} 1:")).count(),
+                golden,
+                "{stem} {kind}: {log}"
+            );
         }
-        args
-    });
-    let prefix = merge_to(
-        &[&a, &b],
-        &dir.path().join("lacking"),
-        &["--cojo-select", "0.2", "--no-report"],
-    );
-    assert_eq!(assert_selection_matches(&prefix, "p0.2.b-cv9").len(), 4);
+    }
 }
 
 /// P outside (0, 1], R² outside (0, 1], --cojo-collinear alone, and summaries without LD sums
