@@ -158,7 +158,7 @@ impl<'a> LocusFits<'a> {
     ) -> Result<LocusFits<'a>> {
         if options.per_party_intercept {
             return Err(Error::usage(
-                "--condition and --joint do not take --per-party-intercept",
+                "--condition, --joint, --ld-out and --cojo-select do not take --per-party-intercept",
             ));
         }
         Ok(LocusFits {

@@ -184,6 +184,21 @@ fn bad_cojo_arguments_are_refused() {
             &["--cojo-collinear", "R²"],
         );
     }
+    expect_error(
+        dir.path(),
+        &merge(
+            &with_ld,
+            &["--cojo-select", "1e-6", "--per-party-intercept"],
+        ),
+        "x.",
+        &["--cojo-select", "--per-party-intercept"],
+    );
+    expect_error(
+        dir.path(),
+        &merge(&with_ld, &["--cojo-select", "1e-6", "--party-maf", "0.01"]),
+        "x.",
+        &["--cojo-select", "--party-*"],
+    );
     // A command-line error of clap's own: no `dash: error` line, but refused with nothing written.
     let args = merge(&with_ld, &["--cojo-collinear", "0.5"]);
     let out = dash(&args.iter().map(String::as_str).collect::<Vec<_>>());
