@@ -147,7 +147,7 @@ pub(crate) struct LocusFits<'a> {
     options: &'a MergeOptions,
     /// Fits by party set (global component indices, ascending).
     fits: HashMap<Vec<u32>, PartySetFit>,
-    /// The models `y ~ C + X_given`, by party set and given sites.
+    /// The models `y ~ C + X_given` of the latest given sites, by party set.
     given_fits: HashMap<(Vec<u32>, Vec<usize>), GivenFit>,
 }
 
@@ -407,6 +407,9 @@ impl<'a> LocusFits<'a> {
         }
         let key = (set, given.to_vec());
         if !self.given_fits.contains_key(&key) {
+            // Only the current given set's models are reused (one per party set): memory stays
+            // that of one step's, not of every set ever given.
+            self.given_fits.retain(|(_, g), _| g == given);
             let fit = self.given_fit(&key.0, given)?;
             self.given_fits.insert(key.clone(), fit);
         }
