@@ -13,6 +13,7 @@ use dash::genotype::bgen::{BgenOptions, RefMode};
 use dash::genotype::select::VariantSelection;
 use dash::genotype::{DosageField, Region};
 use dash::merge::allele_check::AlleleCheckOptions;
+use dash::merge::cojo::CojoOptions;
 use dash::merge::locus::VariantSpec;
 use dash::merge::MergeOptions;
 use dash::run::{self, CompressJob, GenotypeSource, MergeJob, SecureJob, SexJob};
@@ -359,6 +360,15 @@ struct MergeArgs {
     /// FINEMAP's PREFIX.<pheno>.<CHR>_<START>_<END>.z and .ld (read by susieR::susie_rss too).
     #[arg(long)]
     ld_out: bool,
+    /// Select each LD region's independently associated variants stepwise, as GCTA-COJO's
+    /// --cojo-slct but on the exact pooled fits: a variant enters while its p given the
+    /// selected ones is below P, and leaves when its joint p rises above P: PREFIX.<pheno>.cojo.tsv.
+    #[arg(long, value_name = "P")]
+    cojo_select: Option<f64>,
+    /// With --cojo-select: consider a candidate only when the R² of its dosage regressed on the
+    /// selected variants (after the covariates) is below R2.
+    #[arg(long, requires = "cojo_select", default_value_t = CojoOptions::DEFAULT_R2_MAX, value_name = "R2")]
+    cojo_collinear: f64,
     /// Rows each input holds per window of the streaming merge (tests use tiny windows).
     #[arg(long, hide = true, value_name = "N")]
     window_rows: Option<usize>,
@@ -743,9 +753,9 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
             max_difference: check_af_diff(args.af_diff)?,
         },
         report: (!args.no_report).then(dash::report::ReportOptions::default),
-        locus: match (&args.condition, args.ld_out) {
-            (None, false) => None,
-            (list, ld_out) => Some(run::LocusJob {
+        locus: match (&args.condition, args.ld_out, args.cojo_select) {
+            (None, false, None) => None,
+            (list, ld_out, cojo) => Some(run::LocusJob {
                 condition: list
                     .iter()
                     .flatten()
@@ -753,6 +763,9 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
                     .collect::<Result<_>>()?,
                 joint: args.joint,
                 ld_out,
+                cojo: cojo
+                    .map(|p| CojoOptions::new(p, args.cojo_collinear))
+                    .transpose()?,
             }),
         },
     };

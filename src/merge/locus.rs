@@ -147,6 +147,23 @@ pub(crate) struct LocusFits<'a> {
     options: &'a MergeOptions,
     /// Fits by party set (global component indices, ascending).
     fits: HashMap<Vec<u32>, PartySetFit>,
+    /// The models `y ~ C + X_given` of the latest given sites, by party set.
+    given_fits: HashMap<(Vec<u32>, Vec<usize>), GivenFit>,
+}
+
+/// The model `y ~ C + X_given` over one party set.
+enum GivenFit {
+    /// A given variant has every call missing over the set (its missing count): no test.
+    AllMissing(f64),
+    /// Factored.
+    Fitted(GivenProjection),
+}
+
+/// A factored `y ~ C + X_given`.
+struct GivenProjection {
+    projection: Projection,
+    /// μ of each given variant over the set.
+    means: Vec<f64>,
 }
 
 impl<'a> LocusFits<'a> {
@@ -158,7 +175,7 @@ impl<'a> LocusFits<'a> {
     ) -> Result<LocusFits<'a>> {
         if options.per_party_intercept {
             return Err(Error::usage(
-                "--condition and --joint do not take --per-party-intercept",
+                "--condition, --joint, --ld-out and --cojo-select do not take --per-party-intercept",
             ));
         }
         Ok(LocusFits {
@@ -166,6 +183,7 @@ impl<'a> LocusFits<'a> {
             layout,
             options,
             fits: HashMap::new(),
+            given_fits: HashMap::new(),
         })
     }
 
@@ -361,44 +379,104 @@ impl<'a> LocusFits<'a> {
 
     /// Tests `site` in `y ~ C + X_given + x_site` over the parties holding all of them.
     pub fn test(&mut self, site: usize, given: &[usize]) -> Result<VariantResult> {
+        Ok(self.test_with_collinearity(site, given)?.0)
+    }
+
+    /// [`LocusFits::test`], and the collinearity of `site` with `given` in the same fit: the R²
+    /// of `x_site` regressed on `X_given` after the covariates,
+    /// `1 − |x resid on (C, X_given)|² / |x resid on C|²` (NaN when there is no fit).
+    ///
+    /// The model `y ~ C + X_given` over a party set is built once and kept, so testing many
+    /// variants given the same ones (a step of `--cojo-select`) factors it once.
+    pub fn test_with_collinearity(
+        &mut self,
+        site: usize,
+        given: &[usize],
+    ) -> Result<(VariantResult, f64)> {
         let mut all: Vec<usize> = given.to_vec();
         all.push(site);
         let set = self.party_set(&all);
         if set.is_empty() {
-            return Ok(VariantResult {
+            let result = VariantResult {
                 n: 0,
                 eaf: f64::NAN,
                 n_missing: 0.0,
                 outcome: Outcome::Skipped(SkipReason::TooFewParties),
-            });
+            };
+            return Ok((result, f64::NAN));
         }
-        let mut atx = Vec::with_capacity(all.len());
-        for &s in &all {
-            let imputed = self.imputed(&set, s)?;
+        let key = (set, given.to_vec());
+        if !self.given_fits.contains_key(&key) {
+            // Only the current given set's models are reused (one per party set): memory stays
+            // that of one step's, not of every set ever given.
+            self.given_fits.retain(|(_, g), _| g == given);
+            let fit = self.given_fit(&key.0, given)?;
+            self.given_fits.insert(key.clone(), fit);
+        }
+        let tested = self.imputed(&key.0, site)?;
+        let n = self.fit(&key.0)?.model.n as u64;
+        let all_missing = |missing: f64| VariantResult {
+            n,
+            eaf: f64::NAN,
+            n_missing: missing,
+            outcome: Outcome::Skipped(SkipReason::AllMissing),
+        };
+        let fit = match &self.given_fits[&key] {
+            GivenFit::AllMissing(missing) => return Ok((all_missing(*missing), f64::NAN)),
+            GivenFit::Fitted(fit) => fit,
+        };
+        if tested.mean.is_nan() {
+            return Ok((all_missing(tested.missing), f64::NAN));
+        }
+        let layout = self.layout;
+        let model = &self.fits[&key.0].model;
+        let k0 = model.columns().len();
+        let mut ctx: Vec<f64> = model.columns().iter().map(|&c| tested.atx[c]).collect();
+        ctx.extend(
+            given
+                .iter()
+                .zip(&fit.means)
+                .map(|(&g, &mean)| self.cross(&key.0, g, site, (mean, tested.mean))),
+        );
+        let xx = self.cross(&key.0, site, site, (tested.mean, tested.mean));
+        let outcome = fit.projection.test(&ctx, tested.atx[layout.y], xx);
+        let residual = |qtx: Vec<f64>| xx - qtx.iter().map(|q| q * q).sum::<f64>();
+        let after_given = residual(fit.projection.project(&ctx));
+        let after_covariates = residual(model.projection().project(&ctx[..k0]));
+        let result = VariantResult {
+            n,
+            eaf: tested.mean / 2.0,
+            n_missing: tested.missing,
+            outcome,
+        };
+        Ok((result, 1.0 - after_given / after_covariates))
+    }
+
+    /// The model `y ~ C + X_given` over `set`: `CᵀC` grown by the given variants' `Cᵀx` and
+    /// cross products, factored.
+    fn given_fit(&mut self, set: &[u32], given: &[usize]) -> Result<GivenFit> {
+        let mut atx = Vec::with_capacity(given.len());
+        for &s in given {
+            let imputed = self.imputed(set, s)?;
             if imputed.mean.is_nan() {
-                return Ok(VariantResult {
-                    n: self.fit(&set)?.model.n as u64,
-                    eaf: f64::NAN,
-                    n_missing: imputed.missing,
-                    outcome: Outcome::Skipped(SkipReason::AllMissing),
-                });
+                return Ok(GivenFit::AllMissing(imputed.missing));
             }
             atx.push(imputed);
         }
-        let mut cross = vec![0.0; all.len() * all.len()];
-        for i in 0..all.len() {
-            for j in i..all.len() {
-                let value = self.cross(&set, all[i], all[j], (atx[i].mean, atx[j].mean));
-                cross[i * all.len() + j] = value;
-                cross[j * all.len() + i] = value;
+        let g = given.len();
+        let mut cross = vec![0.0; g * g];
+        for i in 0..g {
+            for j in i..g {
+                let value = self.cross(set, given[i], given[j], (atx[i].mean, atx[j].mean));
+                cross[i * g + j] = value;
+                cross[j * g + i] = value;
             }
         }
         let (layout, merged) = (self.layout, self.merged);
-        let fit = self.fit(&set)?;
-        let model = &fit.model;
+        let model = &self.fit(set)?.model;
         let u = layout.width();
         let columns = model.columns();
-        let (k0, g) = (columns.len(), given.len());
+        let k0 = columns.len();
         let k = k0 + g;
         let gram = &model.gram;
         let mut ctc = vec![0.0; k * k];
@@ -420,7 +498,7 @@ impl<'a> LocusFits<'a> {
         for a in 0..g {
             cty[k0 + a] = atx[a].atx[layout.y];
             for b in 0..g {
-                ctc[(k0 + a) * k + k0 + b] = cross[a * all.len() + b];
+                ctc[(k0 + a) * k + k0 + b] = cross[a * g + b];
             }
             let v = merged.variant(&merged.sites[given[a]]);
             names.push(format!(
@@ -436,15 +514,9 @@ impl<'a> LocusFits<'a> {
                 e.message()
             ))
         })?;
-        let tested = &atx[g];
-        let mut ctx: Vec<f64> = columns.iter().map(|&c| tested.atx[c]).collect();
-        ctx.extend((0..g).map(|b| cross[b * all.len() + g]));
-        let outcome = projection.test(&ctx, tested.atx[layout.y], cross[g * all.len() + g]);
-        Ok(VariantResult {
-            n: model.n as u64,
-            eaf: tested.mean / 2.0,
-            n_missing: tested.missing,
-            outcome,
-        })
+        Ok(GivenFit::Fitted(GivenProjection {
+            projection,
+            means: atx.iter().map(|a| a.mean).collect(),
+        }))
     }
 }

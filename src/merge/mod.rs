@@ -17,6 +17,7 @@ use crate::summary::{QcCounts, Rows, Summary, Variant};
 
 pub mod allele_check;
 mod case_control;
+pub mod cojo;
 mod components;
 pub mod inputs;
 mod join;

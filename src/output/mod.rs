@@ -4,6 +4,7 @@
 
 pub mod allele_check;
 pub mod bgzf_writer;
+pub mod cojo;
 pub mod covariates;
 pub mod finemap;
 pub mod float_text;

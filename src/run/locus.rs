@@ -10,9 +10,11 @@ use std::path::PathBuf;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, Result};
 use crate::genotype::Region;
+use crate::merge::cojo::{self, CojoOptions, Step};
 use crate::merge::locus::{find_sites, LocusFits, VariantSpec};
 use crate::merge::{InputKind, MergeOptions, Merged, PhenotypeLayout, VariantResult};
 use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::pvalue::format_p_value;
 use crate::regression::{Outcome, SkipReason};
 use crate::secure::combine::open_combined;
 use crate::summary::ld::{releasable, small_cell, LdRow};
@@ -28,6 +30,8 @@ pub struct LocusJob {
     pub joint: bool,
     /// `--ld-out`: write every LD region's correlation matrix and z-scores.
     pub ld_out: bool,
+    /// `--cojo-select`: the stepwise selection in every LD region.
+    pub cojo: Option<CojoOptions>,
 }
 
 /// `PREFIX.<pheno>.cond.tsv.gz`.
@@ -44,6 +48,11 @@ pub fn joint_path(prefix: &std::path::Path, phenotype: &str) -> PathBuf {
         "{}.{phenotype}.joint.tsv",
         prefix.to_string_lossy()
     ))
+}
+
+/// `PREFIX.<pheno>.cojo.tsv`.
+pub fn cojo_path(prefix: &std::path::Path, phenotype: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{phenotype}.cojo.tsv", prefix.to_string_lossy()))
 }
 
 /// Reads every summary's rows of the LD region `pick` chooses from its header (none for a
@@ -186,6 +195,11 @@ pub fn write_locus(
     if job.ld_out {
         write_ld(paths, prefix, phenotypes, options, &mut files, &mut lines)?;
     }
+    if let Some(cojo) = &job.cojo {
+        write_cojo(
+            paths, prefix, phenotypes, options, cojo, &mut files, &mut lines,
+        )?;
+    }
     let Some(first) = job.condition.first() else {
         return Ok((files, lines));
     };
@@ -257,30 +271,9 @@ fn write_ld(
     files: &mut Vec<AtomicFile>,
     lines: &mut Vec<String>,
 ) -> Result<()> {
-    let mut regions: Vec<String> = Vec::new();
-    let headers = match is_secure_set(paths)? {
-        true => vec![open_combined(paths, None)?.0.header],
-        false => paths
-            .iter()
-            .map(|path| Ok(open_stream(path, None)?.header().clone()))
-            .collect::<Result<Vec<_>>>()?,
-    };
-    for header in &headers {
-        for record in &header.ld_regions {
-            if !regions.contains(&record.region) {
-                regions.push(record.region.clone());
-            }
-        }
-    }
-    if regions.is_empty() {
-        return Err(Error::inputs(
-            "--ld-out: no summary holds LD sums (compress with --ld-region)",
-        ));
-    }
+    let regions = ld_regions(paths, "--ld-out")?;
     for region in &regions {
-        let pick =
-            |list: &[crate::summary::ld::LdRegion]| list.iter().position(|r| &r.region == region);
-        let Some(merged) = region_rows(paths, pick, options.min_cell)? else {
+        let Some(merged) = rows_of(paths, region, options.min_cell)? else {
             continue;
         };
         let parsed = Region::parse(region)?;
@@ -316,6 +309,108 @@ fn write_ld(
                 export.results.first().map_or(0, |r| r.n)
             ));
         }
+    }
+    Ok(())
+}
+
+/// The LD regions (by their text) of every summary, in order of first listing; an error
+/// naming `flag` when there is none.
+fn ld_regions(paths: &[PathBuf], flag: &str) -> Result<Vec<String>> {
+    let mut regions: Vec<String> = Vec::new();
+    let headers = match is_secure_set(paths)? {
+        true => vec![open_combined(paths, None)?.0.header],
+        false => paths
+            .iter()
+            .map(|path| Ok(open_stream(path, None)?.header().clone()))
+            .collect::<Result<Vec<_>>>()?,
+    };
+    for header in &headers {
+        for record in &header.ld_regions {
+            if !regions.contains(&record.region) {
+                regions.push(record.region.clone());
+            }
+        }
+    }
+    if regions.is_empty() {
+        return Err(Error::inputs(format!(
+            "{flag}: no summary holds LD sums (compress with --ld-region)"
+        )));
+    }
+    Ok(regions)
+}
+
+/// The merged rows of the LD region `region` (by its text); `None` when no summary holds it.
+fn rows_of(paths: &[PathBuf], region: &str, min_cell: u64) -> Result<Option<Merged>> {
+    let pick = |list: &[crate::summary::ld::LdRegion]| list.iter().position(|r| r.region == region);
+    region_rows(paths, pick, min_cell)
+}
+
+/// `--cojo-select`: per phenotype, the stepwise selection in every LD region →
+/// `PREFIX.<pheno>.cojo.tsv`, and a log line per region.
+fn write_cojo(
+    paths: &[PathBuf],
+    prefix: &std::path::Path,
+    phenotypes: &[String],
+    options: &MergeOptions,
+    cojo: &CojoOptions,
+    files: &mut Vec<AtomicFile>,
+    lines: &mut Vec<String>,
+) -> Result<()> {
+    let regions = ld_regions(paths, "--cojo-select")?;
+    let mut merged_regions = Vec::with_capacity(regions.len());
+    for region in &regions {
+        if let Some(merged) = rows_of(paths, region, options.min_cell)? {
+            merged_regions.push((region, merged));
+        }
+    }
+    for phenotype in phenotypes {
+        let mut rows = Vec::new();
+        for (region, merged) in &merged_regions {
+            let layout = PhenotypeLayout::new(merged, phenotype, options)?;
+            let mut fits = LocusFits::new(merged, &layout, options)?;
+            let (selected, steps) = cojo::select(&mut fits, merged.sites.len(), cojo)?;
+            let name = |site: usize| {
+                let v = merged.variant(&merged.sites[site]);
+                format!("{}:{}:{}:{}", v.chrom, v.pos, v.ref_allele, v.alt_allele)
+            };
+            let trail: Vec<String> = steps
+                .iter()
+                .map(|step| match *step {
+                    Step::Add(site, ln_p) => {
+                        format!("add {} (p {})", name(site), format_p_value(ln_p))
+                    }
+                    Step::Drop(site, ln_p) => {
+                        format!("drop {} (p {})", name(site), format_p_value(ln_p))
+                    }
+                })
+                .collect();
+            lines.push(format!(
+                "{phenotype}: LD region {region}: COJO selection (p < {}, R² < {}): {} of {} variants selected{}{}",
+                // 5e-8 rather than 0.00000005.
+                match cojo.p_max < 1e-3 {
+                    true => format!("{:e}", cojo.p_max),
+                    false => cojo.p_max.to_string(),
+                },
+                cojo.r2_max,
+                selected.len(),
+                merged.sites.len(),
+                if trail.is_empty() { "" } else { "; steps " },
+                trail.join(", ")
+            ));
+            rows.extend(selected.into_iter().map(|s| crate::output::cojo::CojoRow {
+                region: (*region).clone(),
+                variant: merged.variant(&merged.sites[s.site]).clone(),
+                joint: s.joint,
+                marginal: s.marginal,
+            }));
+        }
+        let path = cojo_path(prefix, phenotype);
+        files.push(crate::output::cojo::write(&path, &rows)?);
+        lines.push(format!(
+            "{phenotype}: COJO selection: {} variants → {}",
+            rows.len(),
+            path.display()
+        ));
     }
     Ok(())
 }

@@ -280,7 +280,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     )?;
     if job.locus.is_some() && options.party_qc.any() {
         return Err(Error::usage(
-            "--condition/--ld-out do not take the per-party filters (--party-*): run them in a merge of their own",
+            "--condition/--ld-out/--cojo-select do not take the per-party filters (--party-*): run them in a merge of their own",
         ));
     }
     let phenotypes = options

@@ -13,7 +13,7 @@ mod merge;
 
 pub use compress::{compress, CompressJob, GenotypeSource, SecureJob, SexJob};
 pub use decode::{decode, DecodeReport};
-pub use locus::{conditional_path, joint_path, LocusJob};
+pub use locus::{cojo_path, conditional_path, joint_path, LocusJob};
 pub(crate) use merge::check_unique;
 pub use merge::{merge, open_inputs, Inputs, MergeJob, MergeReport};
 

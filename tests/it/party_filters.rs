@@ -377,7 +377,7 @@ fn party_filters_need_single_party_summaries() {
             "--ld-out",
         ],
         "bad",
-        &["--condition/--ld-out do not take the per-party filters"],
+        &["--condition/--ld-out/--cojo-select do not take the per-party filters"],
     );
     for (flags, needle) in [
         (

@@ -35,7 +35,7 @@ impl Consortium {
 }
 
 /// Writes deterministic key pairs `PARTY.key`/`.pub` in `dir`.
-fn write_keys(dir: &Path, parties: &[(&str, u8)]) {
+pub(crate) fn write_keys(dir: &Path, parties: &[(&str, u8)]) {
     for &(party, seed) in parties {
         SecretKey::from_bytes([seed; 32])
             .write_pair(&dir.join(party), party)
