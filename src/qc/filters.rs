@@ -86,8 +86,9 @@ impl QcFilters {
             .or_else(|| self.removes_by_info(qc))
     }
 
-    /// Whether a filter other than `--min-info` is on.
-    fn needs_genotype_counts(&self) -> bool {
+    /// Whether a filter other than `--min-info` is on (on non-PAR chrX these need the per-sex
+    /// counts).
+    pub fn needs_genotype_counts(&self) -> bool {
         self.maf.is_some() || self.mac.is_some() || self.geno.is_some() || self.hwe.is_some()
     }
 

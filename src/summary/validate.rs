@@ -250,9 +250,10 @@ fn check_sex_split(
     }
     for (label, calls) in [("male", male), ("female", female)] {
         let observed = calls.observed as f64;
-        if !(calls.dosage_sum.is_finite() && at_most(0.0, calls.dosage_sum, 2.0 * observed))
-            || !at_most(calls.dosage_sum, 2.0 * observed, 2.0 * observed)
-        {
+        let possible = calls.dosage_sum.is_finite()
+            && at_most(0.0, calls.dosage_sum, 2.0 * observed)
+            && at_most(calls.dosage_sum, 2.0 * observed, 2.0 * observed);
+        if !possible {
             return Err(format!(
                 "{label} dosage sum {} is outside [0, 2 × {} observed calls]",
                 calls.dosage_sum, calls.observed

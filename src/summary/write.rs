@@ -528,8 +528,7 @@ mod tests {
         for i in 0..20 {
             row(&mut rows, i);
         }
-        let widths = [2];
-        let schema = schema::schema(&widths);
+        let schema = schema::for_header(&header);
         let mut writer = open_writer(&path, &schema, properties(&header).build()).unwrap();
         writer.write(&to_record_batch(&schema, &rows)).unwrap();
         close_writer(writer, &path, None).unwrap();
