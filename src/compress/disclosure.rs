@@ -41,13 +41,14 @@ use crate::summary::{Rows, Variant};
 const ZERO: f64 = 1e-9;
 
 /// The names of the rules applied at compress, as recorded in the header.
-pub const PLAIN_RULES: [&str; 6] = [
+pub const PLAIN_RULES: [&str; 7] = [
     "phenotype_group",
     "group_difference",
     "categorical_level",
     "variant_carriers",
     "variant_observed_calls",
     "missing_calls_imputed_locally",
+    "xchr_carriers_by_sex",
 ];
 
 /// The rules applied by a secure compress; the per-variant rule is applied to the pooled counts
