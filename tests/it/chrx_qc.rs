@@ -516,3 +516,74 @@ fn contributed_exclusions(pheno: &Path) -> BTreeSet<String> {
         .map(|l| l.split('\t').nth(1).unwrap().to_string())
         .collect()
 }
+
+/// Bad per-sex counts in a summary are refused at merge, one line naming the file and the row:
+/// a split on a row that is not non-PAR chrX, counts above the totals, a dosage sum impossible
+/// for the observed calls, hard calls that do not add up. No output is left.
+#[test]
+fn bad_per_sex_counts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress(d, "a", &[]);
+    let good = read_summary(&a).unwrap();
+    let chrx = good
+        .rows
+        .qc
+        .iter()
+        .position(|qc| qc.by_sex.is_some())
+        .unwrap();
+    type Break = fn(&mut dash::summary::Rows, usize);
+    let cases: [(&str, Break, &str); 4] = [
+        (
+            "autosome",
+            |rows, r| rows.qc[0].by_sex = rows.qc[r].by_sex,
+            "per-sex QC counts on a row that is not non-PAR chrX",
+        ),
+        (
+            "above",
+            |rows, r| {
+                let split = rows.qc[r].by_sex.as_mut().unwrap();
+                split.male.missing += 1000;
+            },
+            "exceed the totals",
+        ),
+        (
+            "dosage",
+            |rows, r| {
+                let split = rows.qc[r].by_sex.as_mut().unwrap();
+                split.female.dosage_sum = 2.0 * split.female.observed as f64 + 1.0;
+            },
+            "female dosage sum",
+        ),
+        (
+            "hard",
+            |rows, r| {
+                let split = rows.qc[r].by_sex.as_mut().unwrap();
+                split.male.het += 1;
+            },
+            "male counts (hom-ref",
+        ),
+    ];
+    for (name, breaks, needle) in cases {
+        let mut bad = good.clone();
+        breaks(&mut bad.rows, chrx);
+        let path = d.join(format!("{name}.parquet"));
+        let mut writer = SummaryWriter::create(&path, &bad.header).unwrap();
+        writer.write(&bad.rows).unwrap();
+        writer.finish().unwrap();
+        let out = format!("out_{name}");
+        let prefix = d.join(&out);
+        let args = [
+            "merge",
+            path.to_str().unwrap(),
+            "--out",
+            prefix.to_str().unwrap(),
+        ];
+        expect_error(
+            d,
+            &args,
+            &out,
+            &[&format!("{name}.parquet"), "row ", needle],
+        );
+    }
+}
