@@ -11,6 +11,8 @@
 //! split) are [`COLUMNS`]: `hom_ref_male`, `het_male`, `hom_alt_male`, `missing_male`,
 //! `observed_male`, `dosage_sum_male`, then the same six for `_female`.
 
+use super::QcCounts;
+
 /// The count columns of one sex, in order (each with the `_male`/`_female` suffix).
 const COUNT_NAMES: [&str; 5] = ["hom_ref", "het", "hom_alt", "missing", "observed"];
 
@@ -36,26 +38,49 @@ pub fn is_count_column(k: usize) -> bool {
     k % 6 < COUNT_NAMES.len()
 }
 
-/// The calls of one sex at one variant.
+/// The calls of one sex at one variant: the first six of [`QcCounts`]' fields, over that sex.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SexCalls {
-    /// Homozygous REF calls (a hemizygous REF for a male).
+    /// Hom-REF calls; for a male, a hemizygous REF.
     pub hom_ref: u64,
-    /// Heterozygous calls (for a male: a diploid-coded het, which plink2 keeps).
+    /// Het calls; for a male, a diploid-coded heterozygous call (which plink2 keeps).
     pub het: u64,
-    /// Homozygous ALT calls (a hemizygous ALT for a male).
+    /// Hom-ALT calls; for a male, a hemizygous ALT.
     pub hom_alt: u64,
-    /// Missing calls.
+    /// Missing calls of this sex.
     pub missing: u64,
-    /// Observed calls (hard or dosage).
+    /// Observed calls (hard or dosage) of this sex.
     pub observed: u64,
-    /// Σ ALT dosage over the observed calls, on the 0..2 scale of the calls as read (a
+    /// Σ ALT dosage of this sex's observed calls, on the 0..2 scale of the calls as read (a
     /// hemizygous ALT is 2, whatever the model codes).
     pub dosage_sum: f64,
 }
 
+impl From<QcCounts> for SexCalls {
+    /// The calls of `counts`, without Σx² (which merge's chrX rules do not read).
+    fn from(counts: QcCounts) -> SexCalls {
+        let QcCounts {
+            hom_ref,
+            het,
+            hom_alt,
+            missing,
+            observed,
+            dosage_sum,
+            ..
+        } = counts;
+        SexCalls {
+            hom_ref,
+            het,
+            hom_alt,
+            missing,
+            observed,
+            dosage_sum,
+        }
+    }
+}
+
 impl SexCalls {
-    /// Counts of hard calls: observed and the dosage sum follow.
+    /// Counts of hard calls: observed and the dosage sum follow ([`QcCounts::from_hard_calls`]).
     ///
     /// ```
     /// use dash::summary::sex_qc::SexCalls;
@@ -63,14 +88,7 @@ impl SexCalls {
     /// assert_eq!((males.observed, males.dosage_sum), (15, 9.0));
     /// ```
     pub fn from_hard_calls(hom_ref: u64, het: u64, hom_alt: u64, missing: u64) -> SexCalls {
-        SexCalls {
-            hom_ref,
-            het,
-            hom_alt,
-            missing,
-            observed: hom_ref + het + hom_alt,
-            dosage_sum: (het + 2 * hom_alt) as f64,
-        }
+        QcCounts::from_hard_calls(hom_ref, het, hom_alt, missing).into()
     }
 
     /// Whether every observed call is a genotype (hard calls, not dosages).
@@ -78,24 +96,29 @@ impl SexCalls {
         self.hom_ref + self.het + self.hom_alt == self.observed
     }
 
-    fn add(&mut self, other: &SexCalls) {
-        self.hom_ref += other.hom_ref;
-        self.het += other.het;
-        self.hom_alt += other.hom_alt;
-        self.missing += other.missing;
-        self.observed += other.observed;
-        self.dosage_sum += other.dosage_sum;
+    /// These calls as totals (Σx² 0), to pool and flip them by [`QcCounts`]' rules.
+    fn as_totals(&self) -> QcCounts {
+        QcCounts {
+            hom_ref: self.hom_ref,
+            het: self.het,
+            hom_alt: self.hom_alt,
+            missing: self.missing,
+            observed: self.observed,
+            dosage_sum: self.dosage_sum,
+            ..QcCounts::default()
+        }
     }
 
-    /// REF and ALT swapped: x' = 2 − x on the observed calls (exact on the 0..2 scale of the
-    /// calls as read, under every model).
+    fn add(&mut self, other: &SexCalls) {
+        let mut total = self.as_totals();
+        total.add(&other.as_totals());
+        *self = total.into();
+    }
+
+    /// REF and ALT swapped ([`QcCounts::flipped`]): x' = 2 − x on the observed calls, exact on
+    /// the 0..2 scale of the calls as read under every model.
     fn flipped(&self) -> SexCalls {
-        SexCalls {
-            hom_ref: self.hom_alt,
-            hom_alt: self.hom_ref,
-            dosage_sum: 2.0 * self.observed as f64 - self.dosage_sum,
-            ..*self
-        }
+        self.as_totals().flipped().into()
     }
 
     /// The six column values, counts as f64 (for writing).

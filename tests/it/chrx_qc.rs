@@ -72,16 +72,6 @@ fn pooled_split(dir: &Path, parties: &[&Path], name: &str) -> HashMap<String, Op
         .collect()
 }
 
-/// A golden table's rows (after its header), by their first column.
-fn golden_rows(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split('\t').map(String::from).collect())
-        .collect()
-}
-
 fn close(got: f64, want: f64, tolerance: f64) -> bool {
     (got - want).abs() <= tolerance * want.abs().max(1e-300)
 }
@@ -99,6 +89,27 @@ fn hwe_counts(split: &SexQc, a1_is_ref: bool) -> XchrCounts {
             ..counts
         },
     }
+}
+
+/// Checks a `.hardy.x` golden row (ID, A1, female A1/A1, A1/AX, AX/AX, male A1, AX, P) against
+/// a pooled split: the counts exactly, the chrX exact test (`midp`) to plink2's 6 digits.
+fn assert_hardy_x_row(row: &[String], split: &SexQc, midp: bool) {
+    let c = hwe_counts(split, row[1] == "C");
+    let want: Vec<u64> = row[2..7].iter().map(|v| v.parse().unwrap()).collect();
+    let got = [
+        c.female_hom_1,
+        c.female_het,
+        c.female_hom_2,
+        c.male_1,
+        c.male_2,
+    ];
+    assert_eq!(got.to_vec(), want, "{}", row[0]);
+    let (got, want) = (hwe_x_p(&c, midp), row[7].parse::<f64>().unwrap());
+    assert!(
+        close(got, want, 1e-5),
+        "{} midp={midp}: {got} vs plink2 {want}",
+        row[0]
+    );
 }
 
 /// The three parties (a, b, c) compressed with `extra` into `dir`.
@@ -135,27 +146,7 @@ fn pooled_split_counts_are_plink2s() {
     for (file, midp) in [("hardy_x.tsv", false), ("hardy_x_midp.tsv", true)] {
         for row in golden_rows(&golden(file)) {
             let s = split[&row[0]].expect("a chrX row has the split");
-            let a1_is_ref = row[1] == "C";
-            let want: Vec<u64> = row[2..7].iter().map(|v| v.parse().unwrap()).collect();
-            let c = hwe_counts(&s, a1_is_ref);
-            assert_eq!(
-                vec![
-                    c.female_hom_1,
-                    c.female_het,
-                    c.female_hom_2,
-                    c.male_1,
-                    c.male_2
-                ],
-                want,
-                "{}",
-                row[0]
-            );
-            let (got, want) = (hwe_x_p(&c, midp), row[7].parse::<f64>().unwrap());
-            assert!(
-                close(got, want, 1e-5),
-                "{file} {}: {got} vs plink2 {want}",
-                row[0]
-            );
+            assert_hardy_x_row(&row, &s, midp);
             het_males += s.male.het;
         }
     }
@@ -268,20 +259,7 @@ fn a_party_without_males() {
         let s = split[&row[0]].unwrap();
         assert_eq!(s.male, Default::default(), "{}", row[0]);
         assert_eq!(s.female.observed + s.female.missing, 120);
-        let c = hwe_counts(&s, row[1] == "C");
-        let want: Vec<u64> = row[2..7].iter().map(|v| v.parse().unwrap()).collect();
-        assert_eq!(
-            vec![
-                c.female_hom_1,
-                c.female_het,
-                c.female_hom_2,
-                c.male_1,
-                c.male_2
-            ],
-            want
-        );
-        let (got, want) = (hwe_x_p(&c, false), row[7].parse::<f64>().unwrap());
-        assert!(close(got, want, 1e-5), "{}: {got} vs plink2 {want}", row[0]);
+        assert_hardy_x_row(&row, &s, false);
     }
 }
 
@@ -299,11 +277,9 @@ fn hwe_x_p_is_the_exact_enumeration() {
             male_2: v[4],
         };
         for (midp, column) in [(false, 5), (true, 6)] {
-            let want: f64 = row[column].parse().unwrap();
-            let got = hwe_x_p(&counts, midp);
-            let error = (got - want).abs() / want;
-            assert!(error <= 1e-9, "{v:?} midp={midp}: {got} vs {want}");
-            worst = worst.max(error);
+            let (got, want) = (hwe_x_p(&counts, midp), row[column].parse().unwrap());
+            assert!(close(got, want, 1e-9), "{v:?} midp={midp}: {got} vs {want}");
+            worst = worst.max(relative_error(got, want));
         }
     }
     eprintln!("hwe_x_p: worst relative error {worst:.2e}");
@@ -532,41 +508,9 @@ fn bad_per_sex_counts_are_refused() {
         .iter()
         .position(|qc| qc.by_sex.is_some())
         .unwrap();
-    type Break = fn(&mut dash::summary::Rows, usize);
-    let cases: [(&str, Break, &str); 4] = [
-        (
-            "autosome",
-            |rows, r| rows.qc[0].by_sex = rows.qc[r].by_sex,
-            "per-sex QC counts on a row that is not non-PAR chrX",
-        ),
-        (
-            "above",
-            |rows, r| {
-                let split = rows.qc[r].by_sex.as_mut().unwrap();
-                split.male.missing += 1000;
-            },
-            "exceed the totals",
-        ),
-        (
-            "dosage",
-            |rows, r| {
-                let split = rows.qc[r].by_sex.as_mut().unwrap();
-                split.female.dosage_sum = 2.0 * split.female.observed as f64 + 1.0;
-            },
-            "female dosage sum",
-        ),
-        (
-            "hard",
-            |rows, r| {
-                let split = rows.qc[r].by_sex.as_mut().unwrap();
-                split.male.het += 1;
-            },
-            "male counts (hom-ref",
-        ),
-    ];
-    for (name, breaks, needle) in cases {
+    let refused = |name: &str, broken: &dyn Fn(&mut dash::summary::Rows), needle: &str| {
         let mut bad = good.clone();
-        breaks(&mut bad.rows, chrx);
+        broken(&mut bad.rows);
         let path = d.join(format!("{name}.parquet"));
         let mut writer = SummaryWriter::create(&path, &bad.header).unwrap();
         writer.write(&bad.rows).unwrap();
@@ -585,5 +529,29 @@ fn bad_per_sex_counts_are_refused() {
             &out,
             &[&format!("{name}.parquet"), "row ", needle],
         );
+    };
+    fn split(rows: &mut dash::summary::Rows, r: usize) -> &mut SexQc {
+        rows.qc[r].by_sex.as_mut().unwrap()
     }
+    let on_autosome = |rows: &mut dash::summary::Rows| rows.qc[0].by_sex = rows.qc[chrx].by_sex;
+    refused(
+        "autosome",
+        &on_autosome,
+        "per-sex QC counts on a row that is not non-PAR chrX",
+    );
+    refused(
+        "above",
+        &|rows| split(rows, chrx).male.missing += 1000,
+        "exceed the totals",
+    );
+    let impossible = |rows: &mut dash::summary::Rows| {
+        let female = &mut split(rows, chrx).female;
+        female.dosage_sum = 2.0 * female.observed as f64 + 1.0;
+    };
+    refused("dosage", &impossible, "female dosage sum");
+    refused(
+        "hard",
+        &|rows| split(rows, chrx).male.het += 1,
+        "male counts (hom-ref",
+    );
 }
