@@ -105,7 +105,9 @@ impl QcFilters {
                     hom_ref,
                     hom_alt,
                 } => super::hwe::hwe_p(het, hom_ref, hom_alt, hwe.midp),
-                Genotypes::Xchr(counts) => super::hwe::hwe_x_p(&counts, hwe.midp),
+                Genotypes::Xchr(counts) => {
+                    super::hwe::hwe_x_p_at_least(&counts, hwe.midp, hwe.threshold)
+                }
                 Genotypes::NotHard => return Some(SkipReason::HweNoHardCalls),
             };
             if p < hwe.threshold * (1.0 - MARGIN) {

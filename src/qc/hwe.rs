@@ -201,6 +201,22 @@ pub struct XchrCounts {
 /// assert!(hwe_x_p(&skewed, false) < 1e-9);
 /// ```
 pub fn hwe_x_p(counts: &XchrCounts, midp: bool) -> f64 {
+    hwe_x_p_at_least(counts, midp, f64::INFINITY)
+}
+
+/// [`hwe_x_p`], or — as soon as the tables summed so far make the p-value at least `bound` — a
+/// lower bound at least `bound`: what a threshold test needs (`--hwe P` asks only whether
+/// p < P). A variant near equilibrium then stops after its most likely male counts, instead
+/// of walking every table (milliseconds per variant at 10⁵ samples).
+///
+/// ```
+/// use dash::qc::hwe::{hwe_x_p, hwe_x_p_at_least, XchrCounts};
+/// let counts = XchrCounts { female_hom_1: 250, female_het: 500, female_hom_2: 250, male_1: 500, male_2: 500 };
+/// assert!(hwe_x_p_at_least(&counts, false, 1e-6) >= 1e-6);
+/// let skewed = XchrCounts { male_1: 1000, male_2: 0, ..counts };
+/// assert_eq!(hwe_x_p_at_least(&skewed, false, 1e-6), hwe_x_p(&skewed, false));
+/// ```
+pub fn hwe_x_p_at_least(counts: &XchrCounts, midp: bool, bound: f64) -> f64 {
     let females = counts.female_hom_1 + counts.female_het + counts.female_hom_2;
     let males = counts.male_1 + counts.male_2;
     if females + males == 0 {
@@ -227,11 +243,30 @@ pub fn hwe_x_p(counts: &XchrCounts, midp: bool) -> f64 {
     if observed == 0.0 {
         return 0.0; // below f64's range relative to the mode: far past any threshold
     }
+    // The male counts and their weights, from the mode outward, until negligible: their sum
+    // is the total probability, known before any female walk so that a bound can stop early.
+    let mut weights = vec![(mode, 1.0)];
+    for step in [Direction::Down, Direction::Up] {
+        let (mut m, mut weight) = (mode, 1.0);
+        while let Some(next) = males_walk.step(m, step) {
+            weight *= males_walk.ratio(m, step);
+            m = next;
+            weights.push((m, weight));
+            if weight < observed * NEGLIGIBLE {
+                break;
+            }
+        }
+    }
+    let total: f64 = weights.iter().map(|&(_, w)| w).sum();
     let mut sums = Sums {
         observed,
         ..Sums::default()
     };
-    let mut add_male_count = |m: u64, weight: f64| {
+    let tail = |sums: &Sums| match midp {
+        true => sums.below + 0.5 * sums.ties,
+        false => sums.below + sums.ties,
+    };
+    for (m, weight) in weights {
         if weight < observed * (1.0 - TIE) {
             // Every table of this male count is less likely than the observed one.
             sums.total += weight;
@@ -243,25 +278,11 @@ pub fn hwe_x_p(counts: &XchrCounts, midp: bool) -> f64 {
                 sums.add(weight * p / female.sum);
             }
         }
-    };
-    add_male_count(mode, 1.0);
-    for step in [Direction::Down, Direction::Up] {
-        let (mut m, mut weight) = (mode, 1.0);
-        while let Some(next) = males_walk.step(m, step) {
-            weight *= males_walk.ratio(m, step);
-            m = next;
-            add_male_count(m, weight);
-            if weight < observed * NEGLIGIBLE {
-                break;
-            }
+        if tail(&sums) >= bound * total {
+            return tail(&sums) / total;
         }
     }
-    let tail = if midp {
-        sums.below + 0.5 * sums.ties
-    } else {
-        sums.below + sums.ties
-    };
-    (tail / sums.total).min(1.0)
+    (tail(&sums) / sums.total).min(1.0)
 }
 
 #[derive(Clone, Copy)]
