@@ -76,6 +76,10 @@ pub enum SkipReason {
     Mac,
     /// Pooled MACH r² below `--min-info`.
     Info,
+    /// A non-PAR chrX variant under `--maf`/`--mac`/`--geno`/`--hwe` whose pooled counts are
+    /// not split by sex (an input of format version 4 or 5, a secure set, a party of unknown
+    /// sexes): plink2's chrX rules cannot be applied, and the totals would apply another rule.
+    XchrNoSexSplit,
     /// Every party holding the variant was left out of it by the per-party filters
     /// (`--party-maf`, …; [`crate::merge::party_filter`]).
     PartyFilters,
@@ -97,6 +101,7 @@ impl SkipReason {
             SkipReason::Maf => "maf",
             SkipReason::Mac => "mac",
             SkipReason::Info => "min_info",
+            SkipReason::XchrNoSexSplit => "xchr_qc_no_sex_split",
             SkipReason::PartyFilters => "party_filters",
         }
     }

@@ -10,6 +10,9 @@
 //!   intercept entry of `Aᵀx0`) and q = x0·x0 over hard calls, hom-ALT = (q − s)/2 and
 //!   ALT carriers = s − hom-ALT;
 //! * **observed calls** — 1 … K−1 observed calls (the rest missing) pin down those few;
+//! * **per sex** on non-PAR chrX (the split QC counts, [`crate::summary::sex_qc`]) — each
+//!   sex's ALT and REF carriers (a hemizygous male ALT is a carrier) or allele counts, and its
+//!   observed calls, as above: 2 male ALT carriers among 300 carriers pin down those 2 men;
 //!
 //! a variant failing either gets **no row** ("absent" for this party, which merge handles
 //! exactly) and is listed in the party's local `OUT.suppressed.tsv`, which is not shared.
@@ -20,7 +23,8 @@
 //!   file's observed calls) before release. Exactly, per group: `Aᵀx0 += μ·Aᵀu`,
 //!   `x0·x0 += μ²·m_g` (m_g, the group's missing count, is `Aᵀu`'s intercept entry), then
 //!   `Aᵀu := 0`; the QC `missing` count becomes 0 (the hard-call counts stay as observed). Merge
-//!   then sees no missing call for this party at this variant; the result differs from pooled
+//!   then sees no missing call for this party at this variant (a sex's 1 … K−1 missing calls
+//!   on a non-PAR chrX row trigger the same, and its missing count becomes 0 too); the result differs from pooled
 //!   imputation only in using this party's mean for its own few missing calls. The number of
 //!   such variants is recorded in the header ([`crate::summary::Disclosure`]).
 //!
@@ -37,13 +41,14 @@ use crate::summary::{Rows, Variant};
 const ZERO: f64 = 1e-9;
 
 /// The names of the rules applied at compress, as recorded in the header.
-pub const PLAIN_RULES: [&str; 6] = [
+pub const PLAIN_RULES: [&str; 7] = [
     "phenotype_group",
     "group_difference",
     "categorical_level",
     "variant_carriers",
     "variant_observed_calls",
     "missing_calls_imputed_locally",
+    "xchr_carriers_by_sex",
 ];
 
 /// The rules applied by a secure compress; the per-variant rule is applied to the pooled counts
@@ -139,6 +144,9 @@ impl VariantRules {
         if let Some(reason) = self.cells(hard, alt, reference, observed) {
             return Some(reason);
         }
+        if let Some(reason) = qc.by_sex.and_then(|split| self.sex_cells(&split)) {
+            return Some(reason);
+        }
         for (g, sums) in rows.groups.iter().enumerate() {
             let j = sums.width;
             let (s, m, q) = (sums.atx0[r * j], sums.atu[r * j], sums.x0x0[r]);
@@ -151,6 +159,27 @@ impl VariantRules {
             };
             if let Some(reason) = self.cells(self.hard_calls, alt, reference, observed) {
                 return Some(format!("group [{}]: {reason}", self.group_labels[g]));
+            }
+        }
+        None
+    }
+
+    /// The first small cell of either sex's calls on a non-PAR chrX row (the per-sex QC
+    /// counts, [`crate::summary::sex_qc`]): its ALT and REF carriers (a hemizygous male carrier
+    /// is a carrier) or allele counts, and its observed calls.
+    fn sex_cells(&self, split: &crate::summary::sex_qc::SexQc) -> Option<String> {
+        for (label, calls) in [("males", &split.male), ("females", &split.female)] {
+            let observed = calls.observed as f64;
+            let hard = self.hard_calls && calls.all_hard() && calls.observed > 0;
+            let (alt, reference) = match hard {
+                true => (
+                    (calls.het + calls.hom_alt) as f64,
+                    (calls.het + calls.hom_ref) as f64,
+                ),
+                false => (calls.dosage_sum, 2.0 * observed - calls.dosage_sum),
+            };
+            if let Some(reason) = self.cells(hard, alt, reference, observed) {
+                return Some(format!("{label}: {reason}"));
             }
         }
         None
@@ -179,7 +208,10 @@ impl VariantRules {
             let m = sums.atu[r * sums.width];
             self.is_small(m)
         });
-        if !(self.is_small(qc.missing as f64) || small_in_group) {
+        let small_in_sex = qc.by_sex.is_some_and(|split| {
+            self.is_small(split.male.missing as f64) || self.is_small(split.female.missing as f64)
+        });
+        if !(self.is_small(qc.missing as f64) || small_in_group || small_in_sex) {
             return false;
         }
         let observed = qc.observed;
@@ -201,6 +233,9 @@ impl VariantRules {
             sums.x0x0[r] += mean * mean * missing;
         }
         qc.missing = 0;
+        if let Some(split) = &mut qc.by_sex {
+            (split.male.missing, split.female.missing) = (0, 0);
+        }
         true
     }
 }

@@ -20,6 +20,7 @@ pub mod ld;
 mod packed;
 pub mod pipeline;
 mod sample_sets;
+mod sex_counts;
 pub mod sink;
 
 use std::path::Path;
@@ -256,6 +257,8 @@ pub struct BlockSummer {
     males_halved: Option<crate::summary::sex::SexChromosomes>,
     /// The sex-chromosome sample sets' sums, when the party has sets ([`sample_sets`]).
     sample_sets: Option<sample_sets::SampleSetSums>,
+    /// The per-sex non-PAR chrX QC counts, when the party's sexes are known ([`sex_counts`]).
+    sex_counts: Option<sex_counts::SexCounter>,
 }
 
 impl BlockSummer {
@@ -285,6 +288,7 @@ impl BlockSummer {
             hard_calls,
             males_halved: None,
             sample_sets: None,
+            sex_counts: None,
         }
     }
 
@@ -316,6 +320,24 @@ impl BlockSummer {
         self
     }
 
+    /// Counts the non-PAR chrX calls by sex too ([`sex_counts`]), unless a sex has 1 … K−1
+    /// contributed samples (`min_cell` K) or no sex is known.
+    pub fn with_sex_counts(
+        mut self,
+        fields: &SampleFields,
+        record: crate::summary::sex::SexChromosomes,
+        min_cell: u64,
+    ) -> BlockSummer {
+        self.sex_counts = sex_counts::SexCounter::new(
+            fields,
+            &self.stacked.contributed,
+            record,
+            self.hard_calls,
+            min_cell,
+        );
+        self
+    }
+
     /// Genotype samples (rows of the stacked fields).
     pub fn n_samples(&self) -> usize {
         self.stacked.n
@@ -329,6 +351,9 @@ impl BlockSummer {
             .as_ref()
             .and_then(|sets| sets.scoped(block));
         let mut rows = block_rows(self, block);
+        if let Some(counter) = &self.sex_counts {
+            counter.fill(block, &mut rows);
+        }
         if let Some(sets) = &self.sample_sets {
             sets.append(&mut rows, scoped);
         }
@@ -408,7 +433,8 @@ pub fn compress_into<S: Sink>(
 ) -> Result<S::Stats> {
     let summer = BlockSummer::new(fields, reader.dosage_field() == "GT")
         .with_chrx(options.sex_chromosomes)
-        .with_sample_sets(fields, options.sex_chromosomes);
+        .with_sample_sets(fields, options.sex_chromosomes)
+        .with_sex_counts(fields, options.sex_chromosomes, options.min_cell);
     let block_size = options
         .block_size
         .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));

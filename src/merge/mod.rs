@@ -209,13 +209,26 @@ impl Merged {
             .collect()
     }
 
-    /// Pooled QC counts of a site, in its reported orientation.
+    /// Pooled QC counts of a site, in its reported orientation (split by sex on non-PAR chrX
+    /// only when every row holding it has the split).
     pub fn qc(&self, site: &Site) -> QcCounts {
-        let mut total = QcCounts::default();
-        for m in self.members(site) {
+        let mut rows = self.members(site).iter().map(|m| {
             let qc = &self.inputs[m.input as usize].rows.qc[m.row as usize];
-            total.add(&if m.flipped { qc.flipped() } else { *qc });
-        }
+            if m.flipped {
+                qc.flipped()
+            } else {
+                *qc
+            }
+        });
+        let mut total = rows.next().unwrap_or_default();
+        rows.for_each(|qc| total.add(&qc));
         total
+    }
+
+    /// Whether `variant` is on non-PAR chrX under the merge's chrX record, where the QC
+    /// filters follow plink2's chrX rules ([`crate::qc::xchr`]).
+    pub(crate) fn is_non_par_x(&self, variant: &Variant) -> bool {
+        self.sex_chromosomes
+            .is_sex_modelled(&variant.chrom, variant.pos)
     }
 }

@@ -79,7 +79,8 @@ impl Merged {
             failed.clear();
             for &m in self.members(site) {
                 let qc = &self.inputs[m.input as usize].rows.qc[m.row as usize];
-                match filters.removes(qc) {
+                let non_par_x = self.is_non_par_x(self.row_variant(m));
+                match filters.removes(qc, non_par_x) {
                     Some(reason) => failed.push((m, reason)),
                     None => members.push(m),
                 }

@@ -180,7 +180,8 @@ impl Merged {
             // As plink2 filters before testing: a variant removed by QC is skipped for that
             // reason, whatever its test gave.
             for (result, site) in results.iter_mut().zip(&self.sites) {
-                if let Some(reason) = options.qc.removes(&self.qc(site)) {
+                let non_par_x = self.is_non_par_x(self.variant(site));
+                if let Some(reason) = options.qc.removes(&self.qc(site), non_par_x) {
                     result.outcome = Outcome::Skipped(reason);
                 }
             }

@@ -58,37 +58,67 @@ impl QcFilters {
     }
 
     /// The first filter (in the order `--geno`, `--hwe`, `--maf`, `--mac`, `--min-info`) that
-    /// removes a variant with these pooled counts, if any.
+    /// removes a variant with these pooled counts, if any; `non_par_x` for a non-PAR chrX
+    /// variant, whose `--geno`, `--hwe`, `--maf` and `--mac` follow plink2's chrX rules on the
+    /// per-sex counts ([`super::xchr`]). Without those counts (a summary of format version 4 or
+    /// 5, a secure set, a party of unknown sexes) such a variant is removed as
+    /// `xchr_qc_no_sex_split` rather than judged by the totals, which plink2's rules do not
+    /// read.
     ///
     /// ```
     /// use dash::qc::QcFilters;
     /// use dash::summary::QcCounts;
-    /// let qc = QcCounts { hom_ref: 95, het: 5, hom_alt: 0, missing: 0, observed: 100, dosage_sum: 5.0, dosage_sq_sum: 5.0 };
+    /// let qc = QcCounts { hom_ref: 95, het: 5, hom_alt: 0, missing: 0, observed: 100, dosage_sum: 5.0, dosage_sq_sum: 5.0, by_sex: None };
     /// let filters = QcFilters { maf: Some(0.05), ..QcFilters::default() };
-    /// assert_eq!(filters.removes(&qc).map(|r| r.as_str()), Some("maf"));
+    /// assert_eq!(filters.removes(&qc, false).map(|r| r.as_str()), Some("maf"));
+    /// assert_eq!(filters.removes(&qc, true).map(|r| r.as_str()), Some("xchr_qc_no_sex_split"));
     /// ```
-    pub fn removes(&self, qc: &QcCounts) -> Option<SkipReason> {
-        let samples = (qc.observed + qc.missing) as f64;
+    pub fn removes(&self, qc: &QcCounts, non_par_x: bool) -> Option<SkipReason> {
+        let counts = match non_par_x {
+            false => Counts::autosomal(qc),
+            true => match qc.by_sex {
+                Some(split) => Counts::xchr(&split),
+                None if self.needs_genotype_counts() => return Some(SkipReason::XchrNoSexSplit),
+                None => Counts::autosomal(qc),
+            },
+        };
+        self.first_failure(&counts)
+            .or_else(|| self.removes_by_info(qc))
+    }
+
+    /// Whether a filter other than `--min-info` is on (on non-PAR chrX these need the per-sex
+    /// counts).
+    pub fn needs_genotype_counts(&self) -> bool {
+        self.maf.is_some() || self.mac.is_some() || self.geno.is_some() || self.hwe.is_some()
+    }
+
+    fn first_failure(&self, counts: &Counts) -> Option<SkipReason> {
         if let Some(geno) = self.geno {
-            if qc.missing as f64 > geno * samples * (1.0 + MARGIN) {
+            if counts.missing > geno * counts.samples * (1.0 + MARGIN) {
                 return Some(SkipReason::Geno);
             }
         }
         if let Some(hwe) = self.hwe {
-            if qc.hom_ref + qc.het + qc.hom_alt != qc.observed {
-                return Some(SkipReason::HweNoHardCalls);
-            }
-            let p = super::hwe::hwe_p(qc.het, qc.hom_ref, qc.hom_alt, hwe.midp);
+            let p = match counts.genotypes {
+                Genotypes::Autosomal {
+                    het,
+                    hom_ref,
+                    hom_alt,
+                } => super::hwe::hwe_p(het, hom_ref, hom_alt, hwe.midp),
+                Genotypes::Xchr(counts) => {
+                    super::hwe::hwe_x_p_at_least(&counts, hwe.midp, hwe.threshold)
+                }
+                Genotypes::NotHard => return Some(SkipReason::HweNoHardCalls),
+            };
             if p < hwe.threshold * (1.0 - MARGIN) {
                 return Some(SkipReason::Hwe);
             }
         }
-        let alleles = 2.0 * qc.observed as f64;
-        let minor = qc.dosage_sum.min(alleles - qc.dosage_sum);
+        let minor = counts.alt.min(counts.alleles - counts.alt);
         if let Some(maf) = self.maf {
             // No observed call, no frequency: plink2 keeps such a variant under --maf (its
             // --geno or --mac removes it).
-            if qc.observed > 0 && minor / alleles < maf * (1.0 - MARGIN) {
+            if counts.alleles > 0.0 && minor / counts.alleles < maf * (1.0 - MARGIN) {
                 return Some(SkipReason::Maf);
             }
         }
@@ -97,13 +127,68 @@ impl QcFilters {
                 return Some(SkipReason::Mac);
             }
         }
-        if let Some(min_info) = self.min_info {
-            let r2 = super::info::mach_r2(qc.dosage_sum, qc.dosage_sq_sum, qc.observed);
-            if r2.is_some_and(|r2| r2 < min_info * (1.0 - MARGIN)) {
-                return Some(SkipReason::Info);
-            }
-        }
         None
+    }
+
+    fn removes_by_info(&self, qc: &QcCounts) -> Option<SkipReason> {
+        let min_info = self.min_info?;
+        let r2 = super::info::mach_r2(qc.dosage_sum, qc.dosage_sq_sum, qc.observed);
+        r2.is_some_and(|r2| r2 < min_info * (1.0 - MARGIN))
+            .then_some(SkipReason::Info)
+    }
+}
+
+/// What the filters compare, by the autosomal or the chrX rule.
+struct Counts {
+    missing: f64,
+    samples: f64,
+    /// ALT alleles (a dosage count) and observed alleles.
+    alt: f64,
+    alleles: f64,
+    genotypes: Genotypes,
+}
+
+/// The genotype counts the exact test reads.
+enum Genotypes {
+    Autosomal {
+        het: u64,
+        hom_ref: u64,
+        hom_alt: u64,
+    },
+    Xchr(super::hwe::XchrCounts),
+    /// Some calls are dosages without genotypes.
+    NotHard,
+}
+
+impl Counts {
+    fn autosomal(qc: &QcCounts) -> Counts {
+        let (het, hom_ref, hom_alt) = (qc.het, qc.hom_ref, qc.hom_alt);
+        Counts {
+            missing: qc.missing as f64,
+            samples: (qc.observed + qc.missing) as f64,
+            alt: qc.dosage_sum,
+            alleles: 2.0 * qc.observed as f64,
+            genotypes: match hom_ref + het + hom_alt == qc.observed {
+                true => Genotypes::Autosomal {
+                    het,
+                    hom_ref,
+                    hom_alt,
+                },
+                false => Genotypes::NotHard,
+            },
+        }
+    }
+
+    fn xchr(split: &crate::summary::sex_qc::SexQc) -> Counts {
+        let alleles = super::xchr::allele_counts(split);
+        let (missing, samples) = super::xchr::missing_calls(split);
+        Counts {
+            missing: missing as f64,
+            samples: samples as f64,
+            alt: alleles.alt,
+            alleles: alleles.observed,
+            genotypes: super::xchr::hwe_counts(split).map_or(Genotypes::NotHard, Genotypes::Xchr),
+        }
     }
 }
 
@@ -121,9 +206,9 @@ mod tests {
             geno: Some(0.1),
             ..QcFilters::default()
         };
-        assert_eq!(filters.removes(&hard(50, 30, 10, 10)), None); // exactly 10 %
+        assert_eq!(filters.removes(&hard(50, 30, 10, 10), false), None); // exactly 10 %
         assert_eq!(
-            filters.removes(&hard(50, 30, 9, 11)),
+            filters.removes(&hard(50, 30, 9, 11), false),
             Some(SkipReason::Geno)
         );
     }
@@ -135,14 +220,14 @@ mod tests {
             maf: Some(f),
             ..QcFilters::default()
         };
-        assert_eq!(maf(0.05).removes(&qc), None);
-        assert_eq!(maf(0.06).removes(&qc), Some(SkipReason::Maf));
+        assert_eq!(maf(0.05).removes(&qc, false), None);
+        assert_eq!(maf(0.06).removes(&qc, false), Some(SkipReason::Maf));
         let mac = |c| QcFilters {
             mac: Some(c),
             ..QcFilters::default()
         };
-        assert_eq!(mac(10.0).removes(&qc), None);
-        assert_eq!(mac(11.0).removes(&qc), Some(SkipReason::Mac));
+        assert_eq!(mac(10.0).removes(&qc, false), None);
+        assert_eq!(mac(11.0).removes(&qc, false), Some(SkipReason::Mac));
     }
 
     #[test]
@@ -154,14 +239,20 @@ mod tests {
             }),
             ..QcFilters::default()
         };
-        assert_eq!(filters.removes(&hard(25, 50, 25, 0)), None);
-        assert_eq!(filters.removes(&hard(50, 0, 50, 0)), Some(SkipReason::Hwe));
+        assert_eq!(filters.removes(&hard(25, 50, 25, 0), false), None);
+        assert_eq!(
+            filters.removes(&hard(50, 0, 50, 0), false),
+            Some(SkipReason::Hwe)
+        );
         let dosages = QcCounts {
             observed: 100,
             dosage_sum: 50.0,
             dosage_sq_sum: 40.0,
             ..QcCounts::default()
         };
-        assert_eq!(filters.removes(&dosages), Some(SkipReason::HweNoHardCalls));
+        assert_eq!(
+            filters.removes(&dosages, false),
+            Some(SkipReason::HweNoHardCalls)
+        );
     }
 }

@@ -10,6 +10,10 @@
 //! change the sums in f64 (as plink2 does: hundreds of thousands of samples cost a few hundred
 //! steps, not a step per het count).
 //!
+//! [`hwe_x_p`] is the exact test for a chrX variant of Graffelman & Weir (2016, *Heredity*
+//! 116:558), plink2's `--hardy`/`--hwe` rule on non-PAR chrX: females contribute genotypes,
+//! males (hemizygous) alleles, and the test conditions on the total allele count.
+//!
 //! ```
 //! use dash::qc::hwe::hwe_p;
 //! // 10 het, 20 hom-REF, 70 hom-ALT: far from equilibrium.
@@ -156,6 +160,258 @@ impl Walk {
                 break;
             }
         }
+    }
+}
+
+/// The genotype counts the chrX test reads: the females' genotypes and the males' alleles (a
+/// hemizygous call; heterozygous male calls are left out, as plink2 leaves them out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct XchrCounts {
+    /// Females homozygous for allele 1.
+    pub female_hom_1: u64,
+    /// Heterozygous females.
+    pub female_het: u64,
+    /// Females homozygous for allele 2.
+    pub female_hom_2: u64,
+    /// Males carrying allele 1.
+    pub male_1: u64,
+    /// Males carrying allele 2.
+    pub male_2: u64,
+}
+
+/// Graffelman & Weir's exact chrX test p-value (`midp`: the mid-p), with plink2's tie margin.
+///
+/// Given the total count n₁ of allele 1 over the 2·F female and M male alleles, a table with
+/// m copies among the males and h heterozygous females has probability proportional to
+/// `C(M, m) · F! 2^h / (h! · a! · b!)` (a, b the female homozygote counts). Its male part is
+/// hypergeometric, `W(m) ∝ C(M, m)·C(2F, n₁ − m)`, and given m the female part is the
+/// autosomal distribution of het counts for n₁ − m copies among F genotypes. The p-value is the
+/// total probability of the tables no more likely than the observed one. Both are walked from
+/// their modes with ratios of neighbouring terms (no factorial is formed): a male count whose
+/// whole weight is below the observed table's probability adds its weight at once, and a walk
+/// stops once its terms no longer change the sums in f64.
+///
+/// ```
+/// use dash::qc::hwe::{hwe_x_p, XchrCounts};
+/// // Females in equilibrium at frequency ½ and males agreeing with them.
+/// let counts = XchrCounts { female_hom_1: 25, female_het: 50, female_hom_2: 25, male_1: 50, male_2: 50 };
+/// assert!(hwe_x_p(&counts, false) > 0.9);
+/// // Females in equilibrium at ½ but males all carrying allele 1: far from it.
+/// let skewed = XchrCounts { male_1: 100, male_2: 0, ..counts };
+/// assert!(hwe_x_p(&skewed, false) < 1e-9);
+/// ```
+pub fn hwe_x_p(counts: &XchrCounts, midp: bool) -> f64 {
+    hwe_x_p_at_least(counts, midp, f64::INFINITY)
+}
+
+/// [`hwe_x_p`], or — as soon as the tables summed so far make the p-value at least `bound` — a
+/// lower bound at least `bound`: what a threshold test needs (`--hwe P` asks only whether
+/// p < P). A variant near equilibrium then stops after its most likely male counts, instead
+/// of walking every table (milliseconds per variant at 10⁵ samples).
+///
+/// ```
+/// use dash::qc::hwe::{hwe_x_p, hwe_x_p_at_least, XchrCounts};
+/// let counts = XchrCounts { female_hom_1: 250, female_het: 500, female_hom_2: 250, male_1: 500, male_2: 500 };
+/// assert!(hwe_x_p_at_least(&counts, false, 1e-6) >= 1e-6);
+/// let skewed = XchrCounts { male_1: 1000, male_2: 0, ..counts };
+/// assert_eq!(hwe_x_p_at_least(&skewed, false, 1e-6), hwe_x_p(&skewed, false));
+/// ```
+pub fn hwe_x_p_at_least(counts: &XchrCounts, midp: bool, bound: f64) -> f64 {
+    let females = counts.female_hom_1 + counts.female_het + counts.female_hom_2;
+    let males = counts.male_1 + counts.male_2;
+    if females + males == 0 {
+        return if midp { 0.5 } else { 1.0 };
+    }
+    let female_alleles = 2 * females;
+    let ones = 2 * counts.female_hom_1 + counts.female_het + counts.male_1;
+    let males_walk = MaleWalk {
+        males,
+        female_alleles,
+        ones,
+        low: ones.saturating_sub(female_alleles),
+        high: males.min(ones),
+    };
+    let mode = males_walk.mode();
+    // The observed table's probability, relative to the male mode's weight.
+    let weight_observed = males_walk.relative(mode, counts.male_1);
+    let copies_observed = ones - counts.male_1;
+    let female_observed = FemaleTerms::at(females, copies_observed, NEGLIGIBLE);
+    let observed = match female_walk(females, copies_observed) {
+        Some(walk) => weight_observed * walk.relative(counts.female_het) / female_observed.sum,
+        None => weight_observed, // no female: one female table
+    };
+    if observed == 0.0 {
+        return 0.0; // below f64's range relative to the mode: far past any threshold
+    }
+    // The male counts and their weights, from the mode outward, until negligible: their sum
+    // is the total probability, known before any female walk so that a bound can stop early.
+    let mut weights = vec![(mode, 1.0)];
+    for step in [Direction::Down, Direction::Up] {
+        let (mut m, mut weight) = (mode, 1.0);
+        while let Some(next) = males_walk.step(m, step) {
+            weight *= males_walk.ratio(m, step);
+            m = next;
+            weights.push((m, weight));
+            if weight < observed * NEGLIGIBLE {
+                break;
+            }
+        }
+    }
+    let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+    let mut sums = Sums {
+        observed,
+        ..Sums::default()
+    };
+    let tail = |sums: &Sums| match midp {
+        true => sums.below + 0.5 * sums.ties,
+        false => sums.below + sums.ties,
+    };
+    for (m, weight) in weights {
+        if weight < observed * (1.0 - TIE) {
+            // Every table of this male count is less likely than the observed one.
+            sums.total += weight;
+            sums.below += weight;
+        } else {
+            let stop = NEGLIGIBLE * (observed / weight).min(1.0);
+            let female = FemaleTerms::at(females, ones - m, stop);
+            for &p in &female.terms {
+                sums.add(weight * p / female.sum);
+            }
+        }
+        if tail(&sums) >= bound * total {
+            return tail(&sums) / total;
+        }
+    }
+    (tail(&sums) / sums.total).min(1.0)
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Down,
+    Up,
+}
+
+/// The hypergeometric weights of the males' count m of allele 1, `C(M, m)·C(2F, n₁ − m)`.
+struct MaleWalk {
+    males: u64,
+    female_alleles: u64,
+    ones: u64,
+    low: u64,
+    high: u64,
+}
+
+impl MaleWalk {
+    /// W(m + 1) / W(m).
+    fn ratio_up(&self, m: u64) -> f64 {
+        let female = self.ones - m; // copies among the females at m
+        ((self.males - m) as f64 * female as f64)
+            / ((m + 1) as f64 * (self.female_alleles + 1 - female) as f64)
+    }
+
+    /// The ratio of the weight one step from m in `direction` to W(m).
+    fn ratio(&self, m: u64, direction: Direction) -> f64 {
+        match direction {
+            Direction::Up => self.ratio_up(m),
+            Direction::Down => 1.0 / self.ratio_up(m - 1),
+        }
+    }
+
+    /// The next male count in `direction`, if in range.
+    fn step(&self, m: u64, direction: Direction) -> Option<u64> {
+        match direction {
+            Direction::Up => (m < self.high).then_some(m + 1),
+            Direction::Down => (m > self.low).then(|| m - 1),
+        }
+    }
+
+    /// The most likely male count (the weights are unimodal: climb from the expected count).
+    fn mode(&self) -> u64 {
+        let total = self.males + self.female_alleles;
+        let expected = (self.males as u128 * self.ones as u128 / total as u128) as u64;
+        let mut m = expected.clamp(self.low, self.high);
+        while m < self.high && self.ratio_up(m) > 1.0 {
+            m += 1;
+        }
+        while m > self.low && self.ratio_up(m - 1) < 1.0 {
+            m -= 1;
+        }
+        m
+    }
+
+    /// W(m) / W(from).
+    fn relative(&self, from: u64, m: u64) -> f64 {
+        let mut weight = 1.0;
+        let mut at = from;
+        while at < m {
+            weight *= self.ratio_up(at);
+            at += 1;
+        }
+        while at > m {
+            weight /= self.ratio_up(at - 1);
+            at -= 1;
+        }
+        weight
+    }
+}
+
+/// The walk over the females' het counts for `copies` copies of allele 1 among `females`
+/// genotypes (`None` without females: the one empty table).
+fn female_walk(females: u64, copies: u64) -> Option<Walk> {
+    if females == 0 {
+        return None;
+    }
+    let rare = copies.min(2 * females - copies);
+    let mut mode = rare * (2 * females - rare) / (2 * females);
+    if mode % 2 != rare % 2 {
+        mode += 1;
+    }
+    Some(Walk {
+        genotypes: females as f64,
+        rare,
+        mode,
+    })
+}
+
+/// The females' het-count distribution for a given count of allele-1 copies among them: the
+/// terms walked from its mode (relative to it) until one is below `stop`, and their sum.
+struct FemaleTerms {
+    terms: Vec<f64>,
+    sum: f64,
+}
+
+impl FemaleTerms {
+    fn at(females: u64, copies: u64, stop: f64) -> FemaleTerms {
+        let mut out = FemaleTerms {
+            terms: vec![1.0],
+            sum: 1.0,
+        };
+        let Some(walk) = female_walk(females, copies) else {
+            return out;
+        };
+        let (mut h, mut p) = (walk.mode, 1.0);
+        while h >= 2 {
+            p *= walk.step_down(h);
+            h -= 2;
+            out.push(p);
+            if p < stop {
+                break;
+            }
+        }
+        let (mut h, mut p) = (walk.mode, 1.0);
+        while h + 2 <= walk.rare {
+            p *= walk.step_up(h);
+            h += 2;
+            out.push(p);
+            if p < stop {
+                break;
+            }
+        }
+        out
+    }
+
+    fn push(&mut self, term: f64) {
+        self.terms.push(term);
+        self.sum += term;
     }
 }
 

@@ -6,10 +6,13 @@
 //!
 //! * [`hwe`] — the Hardy–Weinberg exact test (Wigginton et al. 2005, as plink2 computes it);
 //! * [`info`] — the MACH/minimac r² of imputed dosages;
-//! * [`filters`] — plink2's `--maf`, `--mac`, `--geno`, `--hwe`, and `--min-info`.
+//! * [`filters`] — plink2's `--maf`, `--mac`, `--geno`, `--hwe`, and `--min-info`;
+//! * [`xchr`] — plink2's rules for those counts on non-PAR chrX, from the per-sex counts
+//!   (a male's allele once; Graffelman & Weir's chrX exact test, [`hwe::hwe_x_p`]).
 
 pub mod filters;
 pub mod hwe;
 pub mod info;
+pub mod xchr;
 
 pub use filters::QcFilters;

@@ -291,6 +291,9 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     if options.qc.any() {
         note(describe_qc(&options.qc));
     }
+    if options.qc.needs_genotype_counts() || options.party_qc.needs_genotype_counts() {
+        lacking_sex_split(&summaries).for_each(&mut note);
+    }
     let mut party_filtered = match options.party_qc.any() {
         true => {
             note(format!(
@@ -559,6 +562,33 @@ fn phenotypes_with_hits(runs: &[PhenotypeRun]) -> String {
         if hits.is_empty() { "" } else { ": " },
         hits.join(", ")
     )
+}
+
+/// One log line per input whose rows carry no per-sex chrX QC counts by construction (format
+/// version 4 or 5, a secure summary), whose non-PAR chrX variants the chrX QC filters skip.
+fn lacking_sex_split(summaries: &[Summary]) -> impl Iterator<Item = String> + '_ {
+    use crate::summary::schema::SEX_QC_VERSION;
+    use crate::summary::sex::XchrModel;
+    summaries
+        .iter()
+        .filter(|s| s.header.sex_chromosomes.xchr_model != XchrModel::Skip)
+        .filter_map(|s| {
+            let why = match (&s.header.secure, s.header.format_version) {
+                (Some(_), _) => "is a secure summary".to_string(),
+                (None, version) if version < SEX_QC_VERSION => {
+                    format!("is summary format version {version}")
+                }
+                _ => return None,
+            };
+            Some(format!(
+                "{} {why}, without per-sex chrX QC counts: its non-PAR chrX variants are skipped under --maf/--mac/--geno/--hwe (reason xchr_qc_no_sex_split){}",
+                s.path.display(),
+                match s.header.secure {
+                    Some(_) => "",
+                    None => "; recompress it with this dash to apply plink2's chrX rules",
+                }
+            ))
+        })
 }
 
 /// The log line of the pooled QC filters.

@@ -62,6 +62,9 @@ pub struct SampleFields {
     pub sex_counts: Vec<(usize, usize, usize)>,
     /// Why a sex-chromosome sample set of a group was left out (one line each, for the log).
     pub sample_sets_left_out: Vec<String>,
+    /// Each genotype sample's sex ([`BuildOptions::sex`]; `None` unknown), for the per-sex chrX
+    /// QC counts; empty when sex is not known at all.
+    pub sample_sex: Vec<Option<sex::Sex>>,
 }
 
 /// How [`SampleFields::build_with`] lays out the fields; the default is what plaintext
@@ -218,6 +221,10 @@ impl SampleFields {
             sex_source,
             sex_counts,
             sample_sets_left_out,
+            sample_sex: options
+                .sex
+                .as_ref()
+                .map_or_else(Vec::new, |sex| sex.by_sample.clone()),
         })
     }
 

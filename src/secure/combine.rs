@@ -673,6 +673,9 @@ impl PooledRows {
                 observed: count(words[at + 4]),
                 dosage_sum: decode(words[at + 5]),
                 dosage_sq_sum: decode(words[at + 6]),
+                // A secure set carries no per-sex counts: merge's chrX QC skips its non-PAR
+                // chrX variants (`xchr_qc_no_sex_split`).
+                by_sex: None,
             });
         }
         rows.components = vec![vec![0]; variants.len()];

@@ -26,6 +26,7 @@ pub mod read;
 pub mod schema;
 pub mod secure;
 pub mod sex;
+pub mod sex_qc;
 pub mod sort;
 pub mod stream;
 pub mod validate;
@@ -54,8 +55,12 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// samples the party contributes (not every sample of the file) and adds `observed` and
 /// `dosage_sq_sum` ([`QcCounts`]), which merge's `--maf`/`--geno`/`--hwe`/`--min-info` read; it
 /// also records the chrX model, the genome build and the PAR treatment
-/// ([`Header::sex_chromosomes`]) and may hold a `sex` field.
-pub const FORMAT_VERSION: u32 = 5;
+/// ([`Header::sex_chromosomes`]) and may hold a `sex` field. Version 5 holds the
+/// sex-chromosome sample sets as groups ([`GroupLayout::sample_set`]). Version 6 adds the
+/// non-PAR chrX QC counts split by sex ([`sex_qc`]; a version 4 or 5 file has none, and merge's
+/// chrX QC filters skip its non-PAR chrX variants rather than apply plink2's chrX rules to
+/// totals).
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The oldest summary format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 4;

@@ -12,6 +12,7 @@
 //! | `g{k}_x0x0` | float64 | `x0·x0` of group k |
 //! | `hom_ref`, `het`, `hom_alt`, `missing`, `observed` | uint64 | hard-call counts, missing and observed calls over the contributed samples (those in a phenotype group) |
 //! | `dosage_sum`, `dosage_sq_sum` | float64 | Σx and Σx² of observed ALT dosages over the contributed samples |
+//! | `hom_ref_male` … `dosage_sum_female` | uint64 / float64, nullable | from version 6: non-PAR chrX calls split by sex ([`super::sex_qc`]); null on other rows |
 //! | `ld_region` | uint32, nullable | only with LD regions: the row's region ([`super::ld`]) |
 //! | `g{k}_ld` | list<float64>, nullable | only with LD regions: the row's pairwise sums of group k |
 
@@ -44,15 +45,22 @@ pub const QC_COUNT_COLUMNS: [&str; 5] = ["hom_ref", "het", "hom_alt", "missing",
 /// QC dosage-sum columns, in order.
 pub const QC_SUM_COLUMNS: [&str; 2] = ["dosage_sum", "dosage_sq_sum"];
 
-/// The Arrow schema of a file with this header: [`schema`], plus the LD columns when it lists
-/// LD regions ([`super::ld`]).
+/// The first format version whose rows carry the per-sex chrX QC columns ([`super::sex_qc`]).
+pub const SEX_QC_VERSION: u32 = 6;
+
+/// The Arrow schema of a file with this header: [`schema`], the per-sex chrX QC columns from
+/// format version 6 on ([`super::sex_qc`]), plus the LD columns when it lists LD regions
+/// ([`super::ld`]).
 pub fn for_header(header: &super::Header) -> SchemaRef {
     let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
     let base = schema(&widths);
-    if header.ld_regions.is_empty() {
-        return base;
-    }
     let mut fields: Vec<ArrowField> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+    if header.format_version >= SEX_QC_VERSION {
+        fields.extend(sex_qc_fields());
+    }
+    if header.ld_regions.is_empty() {
+        return Arc::new(Schema::new(fields));
+    }
     fields.push(ArrowField::new(
         super::ld::REGION_COLUMN,
         DataType::UInt32,
@@ -68,7 +76,19 @@ pub fn for_header(header: &super::Header) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// The Arrow schema for groups of the given widths (no LD columns).
+/// The nullable per-sex chrX QC columns ([`super::sex_qc::COLUMNS`]).
+fn sex_qc_fields() -> impl Iterator<Item = ArrowField> {
+    use super::sex_qc::{is_count_column, COLUMNS};
+    COLUMNS.iter().enumerate().map(|(k, name)| {
+        let kind = match is_count_column(k) {
+            true => DataType::UInt64,
+            false => DataType::Float64,
+        };
+        ArrowField::new(*name, kind, true)
+    })
+}
+
+/// The Arrow schema for groups of the given widths (no per-sex QC or LD columns).
 pub fn schema(widths: &[usize]) -> SchemaRef {
     let mut fields = vec![
         ArrowField::new("chrom", DataType::Utf8, false),

@@ -263,8 +263,12 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
             observed: counts[4][r],
             dosage_sum: sums[0][r],
             dosage_sq_sum: sums[1][r],
+            by_sex: None,
         })
         .collect();
+    if header.format_version >= schema::SEX_QC_VERSION {
+        decode_sex_qc(path, batch, first_row, &mut rows.qc)?;
+    }
 
     for (k, sums) in rows.groups.iter_mut().enumerate() {
         let [atx0, atu, x0x0] = schema::group_columns(k);
@@ -283,6 +287,49 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
         rows.ld = decode_ld(path, header, batch, first_row)?;
     }
     Ok(rows)
+}
+
+/// The per-sex chrX QC columns of a batch's rows ([`super::sex_qc`]) into `qc`: a row has the
+/// split when its columns are not null (the values are checked with the row's); some null and
+/// some not is an error.
+fn decode_sex_qc(
+    path: &Path,
+    batch: &RecordBatch,
+    first_row: usize,
+    qc: &mut [QcCounts],
+) -> Result<()> {
+    use super::sex_qc::{is_count_column, SexQc, COLUMNS};
+    let column = |name: &str| batch.column_by_name(name).expect("schema checked");
+    let (mut counts, mut sums) = (Vec::new(), Vec::new());
+    for (k, name) in COLUMNS.iter().enumerate() {
+        match is_count_column(k) {
+            true => counts.push(column(name).as_primitive::<UInt64Type>()),
+            false => sums.push(column(name).as_primitive::<Float64Type>()),
+        }
+    }
+    for (r, row) in qc.iter_mut().enumerate() {
+        let nulls = COLUMNS
+            .iter()
+            .filter(|name| column(name).is_null(r))
+            .count();
+        match nulls {
+            0 => {}
+            n if n == COLUMNS.len() => continue,
+            _ => {
+                return Err(Error::input(
+                    path,
+                    "per-sex chrX QC columns (hom_ref_male … dosage_sum_female) partly null",
+                )
+                .at(format!("row {}", first_row + r + 1)))
+            }
+        }
+        let counts: [u64; 10] = std::array::from_fn(|k| counts[k].value(r));
+        row.by_sex = Some(SexQc::from_values(
+            counts,
+            [sums[0].value(r), sums[1].value(r)],
+        ));
+    }
+    Ok(())
 }
 
 /// The LD sums of a batch's rows ([`super::ld`]), checked: a known region, 4·m finite values per

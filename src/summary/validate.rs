@@ -200,6 +200,10 @@ fn check_row(
             ));
         }
     }
+    if let Some(split) = &qc.by_sex {
+        let hard = components.iter().all(|&c| hard_calls[c as usize]);
+        check_sex_split(header, &rows.variants[r], qc, split, hard)?;
+    }
     if all_hard && qc.het as f64 + 2.0 * qc.hom_alt as f64 != qc.dosage_sum {
         return Err(format!(
             "dosage_sum {} is not het {} + 2 × hom-alt {} of hard calls",
@@ -217,6 +221,54 @@ fn check_row(
             "observed count {} is not hom-ref {} + het {} + hom-alt {} of hard calls",
             qc.observed, qc.hom_ref, qc.het, qc.hom_alt
         ));
+    }
+    Ok(())
+}
+
+/// The problem with a row's per-sex chrX QC counts ([`super::sex_qc`]), if any: only on
+/// non-PAR chrX rows, within the totals, each sex's dosage sum possible for its observed calls,
+/// and (hard calls) its genotypes adding up to its observed calls and dosage sum.
+fn check_sex_split(
+    header: &Header,
+    variant: &super::Variant,
+    qc: &super::QcCounts,
+    split: &super::sex_qc::SexQc,
+    hard: bool,
+) -> std::result::Result<(), String> {
+    if !header
+        .sex_chromosomes
+        .is_sex_modelled(&variant.chrom, variant.pos)
+    {
+        return Err("per-sex QC counts on a row that is not non-PAR chrX".to_string());
+    }
+    let (male, female) = (&split.male, &split.female);
+    if male.observed + female.observed > qc.observed || male.missing + female.missing > qc.missing {
+        return Err(format!(
+            "per-sex QC counts (observed {} + {}, missing {} + {}) exceed the totals (observed {}, missing {})",
+            male.observed, female.observed, male.missing, female.missing, qc.observed, qc.missing
+        ));
+    }
+    for (label, calls) in [("male", male), ("female", female)] {
+        let observed = calls.observed as f64;
+        let possible = calls.dosage_sum.is_finite()
+            && at_most(0.0, calls.dosage_sum, 2.0 * observed)
+            && at_most(calls.dosage_sum, 2.0 * observed, 2.0 * observed);
+        if !possible {
+            return Err(format!(
+                "{label} dosage sum {} is outside [0, 2 × {} observed calls]",
+                calls.dosage_sum, calls.observed
+            ));
+        }
+        let genotypes = calls.hom_ref + calls.het + calls.hom_alt;
+        if hard
+            && (genotypes != calls.observed
+                || (calls.het + 2 * calls.hom_alt) as f64 != calls.dosage_sum)
+        {
+            return Err(format!(
+                "{label} counts (hom-ref {}, het {}, hom-alt {}) do not give the {} observed hard calls and dosage sum {}",
+                calls.hom_ref, calls.het, calls.hom_alt, calls.observed, calls.dosage_sum
+            ));
+        }
     }
     Ok(())
 }

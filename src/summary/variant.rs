@@ -56,6 +56,9 @@ pub struct QcCounts {
     /// Sum of squared alternate-allele dosages over observed calls (Σx², for the r² of
     /// imputed dosages).
     pub dosage_sq_sum: f64,
+    /// On a non-PAR chrX row, the same calls split by sex (format version 6), from which
+    /// plink2's chrX rules follow; `None` elsewhere, and where a party's summary lacks it.
+    pub by_sex: Option<super::sex_qc::SexQc>,
 }
 
 impl QcCounts {
@@ -75,10 +78,12 @@ impl QcCounts {
             observed: hom_ref + het + hom_alt,
             dosage_sum: (het + 2 * hom_alt) as f64,
             dosage_sq_sum: (het + 4 * hom_alt) as f64,
+            by_sex: None,
         }
     }
 
-    /// Adds another set of counts (pooling parties).
+    /// Adds another set of counts (pooling parties). The split by sex survives only when both
+    /// have it: pooled over some of the parties it would not be plink2's count.
     pub fn add(&mut self, other: &QcCounts) {
         self.hom_ref += other.hom_ref;
         self.het += other.het;
@@ -87,6 +92,13 @@ impl QcCounts {
         self.observed += other.observed;
         self.dosage_sum += other.dosage_sum;
         self.dosage_sq_sum += other.dosage_sq_sum;
+        self.by_sex = match (&mut self.by_sex, &other.by_sex) {
+            (Some(mine), Some(theirs)) => {
+                mine.add(theirs);
+                Some(*mine)
+            }
+            _ => None,
+        };
     }
 
     /// The counts with REF and ALT swapped: hom-REF and hom-ALT trade places and the dosage sum
@@ -95,7 +107,7 @@ impl QcCounts {
     ///
     /// ```
     /// use dash::summary::QcCounts;
-    /// let qc = QcCounts { hom_ref: 3, het: 2, hom_alt: 1, missing: 1, observed: 6, dosage_sum: 4.0, dosage_sq_sum: 6.0 };
+    /// let qc = QcCounts { hom_ref: 3, het: 2, hom_alt: 1, missing: 1, observed: 6, dosage_sum: 4.0, dosage_sq_sum: 6.0, by_sex: None };
     /// let flipped = qc.flipped();
     /// assert_eq!((flipped.hom_ref, flipped.hom_alt, flipped.dosage_sum, flipped.dosage_sq_sum), (1, 3, 8.0, 14.0));
     /// ```
@@ -106,6 +118,7 @@ impl QcCounts {
             hom_alt: self.hom_ref,
             dosage_sum: 2.0 * observed - self.dosage_sum,
             dosage_sq_sum: 4.0 * observed - 4.0 * self.dosage_sum + self.dosage_sq_sum,
+            by_sex: self.by_sex.map(|split| split.flipped()),
             ..*self
         }
     }

@@ -290,10 +290,27 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
             rows.qc.iter().map(sum),
         )));
     }
+    if schema.column_with_name(super::sex_qc::COLUMNS[0]).is_some() {
+        push_sex_qc_columns(&mut columns, rows);
+    }
     if schema.column_with_name(super::ld::REGION_COLUMN).is_some() {
         push_ld_columns(&mut columns, rows);
     }
     RecordBatch::try_new(schema.clone(), columns).expect("columns match the schema")
+}
+
+/// The nullable per-sex chrX QC columns of `rows` ([`super::sex_qc`]): null where a row has no
+/// split.
+fn push_sex_qc_columns(columns: &mut Vec<ArrayRef>, rows: &Rows) {
+    for k in 0..super::sex_qc::COLUMNS.len() {
+        let value = |qc: &super::QcCounts| qc.by_sex.map(|split| split.values()[k]);
+        columns.push(match super::sex_qc::is_count_column(k) {
+            true => Arc::new(UInt64Array::from_iter(
+                rows.qc.iter().map(|qc| value(qc).map(|v| v as u64)),
+            )),
+            false => Arc::new(Float64Array::from_iter(rows.qc.iter().map(value))),
+        });
+    }
 }
 
 /// The nullable `ld_region` and `g{k}_ld` columns of `rows` ([`super::ld`]).
@@ -511,8 +528,7 @@ mod tests {
         for i in 0..20 {
             row(&mut rows, i);
         }
-        let widths = [2];
-        let schema = schema::schema(&widths);
+        let schema = schema::for_header(&header);
         let mut writer = open_writer(&path, &schema, properties(&header).build()).unwrap();
         writer.write(&to_record_batch(&schema, &rows)).unwrap();
         close_writer(writer, &path, None).unwrap();

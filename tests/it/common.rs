@@ -117,6 +117,16 @@ impl Tsv {
     }
 }
 
+/// Lines of a golden file after its header, split on tabs.
+pub fn golden_rows(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(String::from).collect())
+        .collect()
+}
+
 /// |a − b| / |b|, with b = 0 compared absolutely.
 pub fn relative_error(a: f64, b: f64) -> f64 {
     if b == 0.0 {

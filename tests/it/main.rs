@@ -7,6 +7,7 @@ mod analysis;
 mod bad_input;
 mod bgen;
 mod chrx;
+mod chrx_qc;
 mod cojo;
 mod conditional;
 mod consortium;

@@ -30,16 +30,6 @@ fn parties(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Lines of a golden file after its header, split on tabs.
-fn golden_rows(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split('\t').map(String::from).collect())
-        .collect()
-}
-
 #[test]
 fn filters_keep_what_plink2_keeps() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,6 +82,7 @@ pub(super) fn decode_biallelic_int8(data: &[u8], column: &mut AltColumn) -> bool
         observed: column.dosages.len() as u64 - count(MISSING),
         dosage_sum: (count(HET) + 2 * (count(HOM_ALT) + count(HAPLOID_ALT))) as f64,
         dosage_sq_sum: (count(HET) + 4 * (count(HOM_ALT) + count(HAPLOID_ALT))) as f64,
+        by_sex: None,
     };
     true
 }
