@@ -30,16 +30,5 @@ python3 scripts/compare_plink2.py --dash "$tmp/inferred.y.tsv.gz" --plink2 "$tmp
   --bed "$tmp/pooled"
 
 d="$tmp/sets"
-plink2 --silent --vcf "$d/party_c.vcf" --make-bed --out "$d/party_c" 2>/dev/null
-awk 'NR == 1 { print "#IID\tSEX"; next } { print $2 "\t" ($4 == "NA" ? "0" : $4) }' \
-  "$d/party_c.covar" > "$d/c.sex"
-for f in pheno covar; do cut -f2- "$d/party_c.$f" | sed '1s/^IID/#IID/' > "$d/c_iid.$f"; done
-"$DASH_BIN" compress "$d/party_c_dsgt.vcf" --pheno "$d/party_c.pheno" --covar "$d/party_c.covar" \
-  --covar-name age --sex-col sex --min-cell 1 --build 38 --out "$d/cdsgt.parquet" 2>/dev/null
-"$DASH_BIN" merge "$d/cdsgt.parquet" --out "$d/cdsgt" 2>/dev/null
-plink2 --silent --vcf "$d/party_c_dsgt.vcf" dosage=DS --update-sex "$d/c.sex" \
-  --pheno "$d/c_iid.pheno" --covar "$d/c_iid.covar" --covar-name age \
-  --glm hide-covar omit-ref cols=+a1freq --max-corr 0.9999999 --out "$d/p2dsgt" 2>/dev/null
-python3 scripts/compare_plink2.py --skip-plink2-refused --dash "$d/cdsgt.y.tsv.gz" \
-  --plink2 "$d/p2dsgt.y.glm.linear" --bed "$d/party_c"
+check_party_c_ds "$d" party_c_dsgt.vcf
 echo "sex inference and missing-DS live oracle: plink2 --glm agreement (sex from haploid chrX calls; DS '.' beside GT)"

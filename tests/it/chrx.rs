@@ -436,22 +436,37 @@ fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
     );
 }
 
+/// Sets-fixture parties a and b compressed into `dir` (`--build 38`), and the path party c's
+/// summary goes to: `[a, b, c]`.
+fn sets_parties_ab(dir: &Path) -> Vec<PathBuf> {
+    let parts: Vec<PathBuf> = ["a", "b", "c"]
+        .map(|name| dir.join(format!("{name}.parquet")))
+        .to_vec();
+    for (name, out) in ["a", "b"].iter().zip(&parts) {
+        compress_from(&sets(), name, out, &["--build", "38"]);
+    }
+    parts
+}
+
+/// Merges `parts` into `dir/m_GOLDEN` with `extra` and checks the result against sets golden
+/// `golden` (all 26 variants tested); `what` names the case in a failure.
+fn check_sets_golden(parts: &[&Path], dir: &Path, extra: &[&str], golden: &str, what: &str) {
+    let prefix = merge_to(parts, &dir.join(format!("m_{golden}")), extra);
+    let golden = sets().join("golden").join(format!("{golden}.tsv"));
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, 26, "{what}: {report:?}");
+}
+
 #[test]
 fn haploid_ds_is_doubled_as_plink2_imports_it() {
     // Party c's calls as GT:DS with fractional dosages (`party_c_ds.vcf`, and its BCF by
     // `bcftools view -Ob`): plink2 2.00a3.5 doubles the DS of a sample whose GT in that record
     // is haploid (males' non-PAR chrX and chrY, everyone's MT), and the golden is the pooled
     // numpy OLS on the dosages so imported (fixtures/chrx/make_chrx.py).
-    let golden = sets().join("golden").join("model2_ds.tsv");
     for source in ["party_c_ds.vcf", "party_c_ds.bcf"] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let parts: Vec<PathBuf> = ["a", "b", "c"]
-            .map(|name| d.join(format!("{name}.parquet")))
-            .to_vec();
-        for (name, out) in ["a", "b"].iter().zip(&parts) {
-            compress_from(&sets(), name, out, &["--build", "38"]);
-        }
+        let parts = sets_parties_ab(d);
         let with_sex = [
             "--covar-name",
             "age",
@@ -464,9 +479,7 @@ fn haploid_ds_is_doubled_as_plink2_imports_it() {
         ];
         compress_set_party(&sets().join(source), "c", &parts[2], &with_sex);
         let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-        let prefix = merge_to(&parts, &d.join("m"), &[]);
-        let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
-        assert_eq!(report.tested, 26, "{source}: {report:?}");
+        check_sets_golden(&parts, d, &[], "model2_ds", source);
     }
 }
 
@@ -789,12 +802,7 @@ fn samples_with_mixed_ploidy_or_no_chrx_call_are_of_unknown_sex() {
         .collect();
     let edited_path = d.join("party_c.vcf");
     std::fs::write(&edited_path, edited).unwrap();
-    let parts: Vec<PathBuf> = ["a", "b", "c"]
-        .map(|name| d.join(format!("{name}.parquet")))
-        .to_vec();
-    for (name, out) in ["a", "b"].iter().zip(&parts) {
-        compress_from(&sets(), name, out, &["--build", "38"]);
-    }
+    let parts = sets_parties_ab(d);
     let log = compress_inferring_sex(&sets(), &edited_path, &parts[2], &[]);
     let (males, females, _) = sex_counts(&sets().join("party_c.covar"));
     let (mixed, no_calls) = (unknown.len().div_ceil(2), unknown.len() / 2);
@@ -804,10 +812,7 @@ fn samples_with_mixed_ploidy_or_no_chrx_call_are_of_unknown_sex() {
     );
     assert!(log.contains(&expected), "{expected}\n{log}");
     let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-    let prefix = merge_to(&parts, &d.join("m"), &[]);
-    let golden = sets().join("golden").join("model2.tsv");
-    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
-    assert_eq!(report.tested, 26, "{report:?}");
+    check_sets_golden(&parts, d, &[], "model2", "inferred");
 }
 
 #[test]
@@ -913,23 +918,15 @@ fn a_missing_ds_beside_a_gt_call_is_the_hard_call_as_plink2_imports_it() {
     // party_c_dsgt.vcf: party c's GT:DS with DS `.` for a tenth of the observed calls (haploid
     // ones too). plink2 2.00a3.5 `dosage=DS` imports those as their hard calls (a haploid call
     // as the homozygous one); the golden is the pooled numpy OLS on the dosages so imported.
-    let golden = sets().join("golden").join("model2_dsgt.tsv");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let parts: Vec<PathBuf> = ["a", "b", "c"]
-        .map(|name| d.join(format!("{name}.parquet")))
-        .to_vec();
-    for (name, out) in ["a", "b"].iter().zip(&parts) {
-        compress_from(&sets(), name, out, &["--build", "38"]);
-    }
+    let parts = sets_parties_ab(d);
     let with_sex = ["--covar-name", "age", "--sex-col", "sex", "--min-cell", "1"];
     // The BCF (`bcftools view -Ob` of the VCF) gives the same.
     for source in ["party_c_dsgt.vcf", "party_c_dsgt.bcf"] {
         compress_set_party(&sets().join(source), "c", &parts[2], &with_sex);
         let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-        let prefix = merge_to(&parts, &d.join("m"), &[]);
-        let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
-        assert_eq!(report.tested, 26, "{source}: {report:?}");
+        check_sets_golden(&parts, d, &[], "model2_dsgt", source);
     }
 }
 
@@ -964,13 +961,8 @@ fn a_merged_summary_carries_the_sample_sets_and_merges_again_as_its_parties() {
     // or alone, with or without --no-x-sex — gives the goldens of the direct merge.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let parts: Vec<PathBuf> = ["a", "b", "c"]
-        .map(|name| {
-            let out = d.join(format!("{name}.parquet"));
-            compress_from(&sets(), name, &out, &["--build", "38"]);
-            out
-        })
-        .to_vec();
+    let parts = sets_parties_ab(d);
+    compress_from(&sets(), "c", &parts[2], &["--build", "38"]);
     let (a, b, c) = (&parts[0], &parts[1], &parts[2]);
     let ab = d.join("ab.parquet");
     merge_to(
@@ -984,14 +976,9 @@ fn a_merged_summary_carries_the_sample_sets_and_merges_again_as_its_parties() {
         &d.join("abc"),
         &["--summary-out", abc.to_str().unwrap()],
     );
-    let golden = |name: &str| sets().join("golden").join(format!("{name}.tsv"));
-    let again = merge_to(&[&ab, c], &d.join("again"), &[]);
-    let report = assert_matches_golden(&golden("model2"), &again, "y", TOLERANCE);
-    assert_eq!(report.tested, 26, "{report:?}");
-    let alone = merge_to(&[&abc], &d.join("alone"), &[]);
-    let report = assert_matches_golden(&golden("model2"), &alone, "y", TOLERANCE);
-    assert_eq!(report.tested, 26, "{report:?}");
-    let nosex = merge_to(&[&abc], &d.join("nosex"), &["--no-x-sex"]);
-    let report = assert_matches_golden(&golden("nosex"), &nosex, "y", TOLERANCE);
-    assert_eq!(report.tested, 26, "{report:?}");
+    check_sets_golden(&[&ab, c], d, &[], "model2", "ab + c");
+    let alone = d.join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    check_sets_golden(&[&abc], &alone, &[], "model2", "abc alone");
+    check_sets_golden(&[&abc], d, &["--no-x-sex"], "nosex", "abc --no-x-sex");
 }
