@@ -38,15 +38,5 @@ done
 # Haploid DS: party c's calls as GT:DS with fractional dosages (party_c_ds.vcf), imported by
 # plink2 itself (`dosage=DS`: a sample's DS doubled where its GT in the record is haploid) and
 # by dash, party c alone; the .bed of its GT calls tells compare_plink2.py the missing calls.
-awk 'NR == 1 { print "#IID\tSEX"; next } { print $2 "\t" ($4 == "NA" ? "0" : $4) }' \
-  "$d/party_c.covar" > "$d/c.sex"
-for f in pheno covar; do cut -f2- "$d/party_c.$f" | sed '1s/^IID/#IID/' > "$d/c_iid.$f"; done
-"$DASH_BIN" compress "$d/party_c_ds.vcf" --pheno "$d/party_c.pheno" --covar "$d/party_c.covar" \
-  --covar-name age --sex-col sex --min-cell 1 --build 38 --out "$d/cds.parquet" 2>/dev/null
-"$DASH_BIN" merge "$d/cds.parquet" --out "$d/cds" 2>/dev/null
-plink2 --silent --vcf "$d/party_c_ds.vcf" dosage=DS --update-sex "$d/c.sex" \
-  --pheno "$d/c_iid.pheno" --covar "$d/c_iid.covar" --covar-name age \
-  --glm hide-covar omit-ref cols=+a1freq --max-corr 0.9999999 --out "$d/p2ds" 2>/dev/null
-python3 scripts/compare_plink2.py --skip-plink2-refused --dash "$d/cds.y.tsv.gz" \
-  --plink2 "$d/p2ds.y.glm.linear" --bed "$d/party_c"
+check_party_c_ds "$d" party_c_ds.vcf
 echo "sex-chromosome sample sets live oracle: plink2 --glm agreement on chrX (unknown sex), chrY and MT, and on haploid DS"

@@ -269,6 +269,11 @@ struct CompressArgs {
     /// unknown) instead of the .fam/.psam SEX column.
     #[arg(long, value_name = "NAME")]
     sex_col: Option<String>,
+    /// VCF/BCF: infer each sample's sex from its non-PAR chrX GT calls (all haploid: male; all
+    /// diploid: female; both or none: unknown). Needs the build (--build or the header's chrX
+    /// length); read through the .tbi/.csi index when there is one.
+    #[arg(long)]
+    sex_from_calls: bool,
     /// Party name recorded in the summary (default: the genotype file's name).
     #[arg(long)]
     party: Option<String>,
@@ -681,6 +686,7 @@ fn run_compress(args: &CompressArgs) -> Result<()> {
                 split_par: args.split_par,
             },
             column: args.sex_col.clone(),
+            from_calls: args.sex_from_calls,
         },
     };
     run::compress(&job, &mut |line| eprintln!("dash compress: {line}"))

@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
-use super::dosage::{AltColumn, Field, RecordSite, SampleError, SkipCounts};
+use super::dosage::{AltColumn, Call, Field, RecordSite, SampleError, SkipCounts};
 use super::duplicates::DuplicateCheck;
 use super::stream::{RegionQuery, Stream};
 use super::{BlockReader, GenotypeBlock, Orientation, QcCounts, Region};
@@ -67,6 +67,16 @@ pub trait RecordFormat: Clone + Send + Sync + 'static {
 
     /// Where the record is, for errors: e.g. `"line 57 (1:5000)"`.
     fn location(&self, record: &Self::Record, site: &RecordSite) -> String;
+
+    /// Each sample's `GT` call of a record read with the dosage field `GT`, into `calls` (one
+    /// per sample, file order), without dosages: what sex inference reads of a call, its
+    /// ploidy ([`super::ploidy`]). Formats without `GT` (BGEN) keep this refusal.
+    fn gt_calls(&self, _record: &Self::Record, _calls: &mut Vec<Call>) -> Result<(), SampleError> {
+        Err(SampleError::record(format!(
+            "{} holds no GT calls to read ploidy from",
+            Self::NAME
+        )))
+    }
 }
 
 /// A record read but not yet decoded.
@@ -259,6 +269,36 @@ impl<F: RecordFormat> RecordReader<F> {
             polyploid: 0,
             chrx_length: None,
         }
+    }
+
+    /// Reads every remaining record and hands `each` the `GT` calls of those `keep` selects by
+    /// site (records without `GT` are passed over); returns how many were handed over. Nothing
+    /// is decoded into dosages: the first pass of sex inference ([`super::ploidy`]), on a
+    /// reader opened with the dosage field `GT`.
+    pub fn for_each_gt_calls(
+        &mut self,
+        keep: impl Fn(&RecordSite) -> bool,
+        mut each: impl FnMut(&[Call]),
+    ) -> Result<u64> {
+        let mut calls = Vec::with_capacity(self.samples.len());
+        let mut handed = 0;
+        self.recycle();
+        while !self.queue.is_empty() || self.refill()? {
+            let pending = self.queue.pop_front().expect("refilled");
+            if keep(&pending.site) && self.format.has_field(&pending.record) {
+                self.format
+                    .gt_calls(&pending.record, &mut calls)
+                    .map_err(|error| {
+                        Error::input(&self.path, error.describe(&self.samples))
+                            .at(self.format.location(&pending.record, &pending.site))
+                    })?;
+                each(&calls);
+                handed += 1;
+            }
+            self.pending.push(pending);
+            self.recycle();
+        }
+        Ok(handed)
     }
 
     /// Moves at least one more record into the queue; `false` at the end.

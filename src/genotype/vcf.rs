@@ -29,10 +29,10 @@ use memchr::memchr_iter;
 
 use super::batch::{RecordFormat, RecordReader};
 use super::dosage::{check_ds, put_call, AltColumn, Call, Field, RecordSite, SampleError};
-use super::haploid_ds;
 use super::header::{HeaderParser, VcfHeader};
 use super::io::region_query;
 use super::stream::{read_error_message, IndexKind, Stream};
+use super::{haploid_ds, missing_ds};
 use super::{DosageField, Region};
 use crate::chrom;
 use crate::error::{Error, Result};
@@ -242,7 +242,8 @@ impl RecordFormat for Vcf {
     }
 
     fn has_field(&self, record: &VcfRecord) -> bool {
-        record.key.is_some()
+        // A `DS` read takes a record's `GT` calls where it has no `DS` ([`missing_ds`]).
+        record.key.is_some() || record.gt_key == Some(0)
     }
 
     fn decode(
@@ -258,6 +259,10 @@ impl RecordFormat for Vcf {
         }
         // Samples whose `GT` is haploid: their `DS` is doubled after the loop.
         let mut haploid = Vec::new();
+        // Samples whose `DS` is missing, with their `GT` call when it comes first in FORMAT:
+        // plink2 takes the hard call ([`missing_ds`]).
+        let mut without_ds = Vec::new();
+        let falls_back = record.gt_key == Some(0);
         let mut start = 0;
         // One ALT read from a one-ALT record: a DS value goes straight into its column.
         let single = record.n_alts == 1 && columns.len() == 1;
@@ -282,7 +287,9 @@ impl RecordFormat for Vcf {
                 ));
             }
             // An empty value is missing, as htslib reads it (`bcftools norm -m-` writes them).
+            // A record without the field (`GT` only, read for `DS`) has no value at all.
             let value = value
+                .filter(|_| record.key.is_some())
                 .map(|(from, to)| &data[from..to])
                 .filter(|v| !v.is_empty());
             match self.field {
@@ -317,6 +324,13 @@ impl RecordFormat for Vcf {
                     if gt.is_some_and(haploid_ds::is_haploid_gt) {
                         haploid.push(sample as u32);
                     }
+                    if falls_back && matches!(value, None | Some(b".")) {
+                        let call = match gt {
+                            None | Some(b"") => Call::Missing,
+                            Some(text) => parse_gt(text).map_err(|m| SampleError::at(sample, m))?,
+                        };
+                        without_ds.push((sample as u32, call));
+                    }
                 }
             }
             start = end + 1;
@@ -324,7 +338,29 @@ impl RecordFormat for Vcf {
         if start <= data.len() {
             return Err(self.column_count_error(memchr_iter(b'\t', data).count() + 1));
         }
-        haploid_ds::double_haploid(columns, &haploid)
+        haploid_ds::double_haploid(columns, &haploid)?;
+        missing_ds::fill_from_calls(columns, alts, &without_ds, record.n_alts)
+    }
+
+    fn gt_calls(&self, record: &VcfRecord, calls: &mut Vec<Call>) -> Result<(), SampleError> {
+        calls.clear();
+        let key = record.key.unwrap_or(0);
+        let data = &record.line[record.samples_at..];
+        let mut start = 0;
+        for sample in 0..self.n_samples {
+            if start > data.len() {
+                return Err(self.column_count_error(sample));
+            }
+            let Column { end, value } = Column::scan(data, start, key);
+            let call = match value.map(|(from, to)| &data[from..to]) {
+                None | Some(b"") => Call::Missing,
+                Some(text) => parse_gt(text).map_err(|m| SampleError::at(sample, m))?,
+            };
+            calls.push(call);
+            start = end + 1;
+        }
+        // The genotype pass checks the rest of the record (control bytes, allele numbers).
+        Ok(())
     }
 
     fn location(&self, record: &VcfRecord, site: &RecordSite) -> String {

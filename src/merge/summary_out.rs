@@ -5,15 +5,16 @@
 //! what merging every party's own file gives, at a cost independent of the earlier parties' sizes.
 //!
 //! Its groups are one per phenotype, with the union layout of that phenotype (intercept, the
-//! covariates chosen, y), centred on the pooled means of all its components; rows are in the
-//! reported allele orientation.
+//! covariates chosen, y), centred on the pooled means of all its components, followed by the
+//! phenotype's sex-chromosome sample sets when its inputs carry them ([`phenotype_groups`]);
+//! rows are in the reported allele orientation.
 
 use std::path::Path;
 
 use super::layout::{PhenotypeLayout, SiteSums};
 use super::{MergeOptions, Merged};
 use crate::error::Result;
-use crate::summary::sex::SampleSet;
+use crate::summary::sex::{SampleSet, SexChromosomes};
 use crate::summary::SampleField;
 use crate::summary::{
     Component, ComponentGroup, GroupLayout, Header, Rows, SummaryWriter, FORMAT_NAME,
@@ -22,9 +23,14 @@ use crate::summary::{
 
 /// Writes the merged summary, window by window of a merge.
 pub struct SummaryOut {
+    /// Per group of the merged summary (each phenotype's group, then its sample sets).
     layouts: Vec<PhenotypeLayout>,
-    /// Per phenotype, the centring of its group: the pooled means of all components.
+    /// Per group, its centring: the pooled means of all components.
     targets: Vec<Vec<f64>>,
+    /// Per group, the sex-chromosome sample set it is (`None`: every sample).
+    sets: Vec<Option<SampleSet>>,
+    /// Which rows use which sample set.
+    record: SexChromosomes,
     writer: SummaryWriter,
     sums: Vec<SiteSums>,
     min_cell: u64,
@@ -44,26 +50,13 @@ impl SummaryOut {
         let all: Vec<u32> = (0..merged.components.len() as u32).collect();
         let mut layouts = Vec::new();
         let mut targets = Vec::new();
+        let mut sets = Vec::new();
         for phenotype in phenotypes {
-            let layout = PhenotypeLayout::new(merged, phenotype, options)?;
-            // The sex field travels on when every input has it, so that the merged summary's
-            // non-PAR chrX can be merged again.
-            // Not when an input has known-sex sample sets: this summary holds the sums of
-            // every sample (the sample sets are not carried on; docs/formats.md).
-            let has_sets = merged.inputs.iter().any(|s| {
-                s.header
-                    .groups
-                    .iter()
-                    .any(|g| g.sample_set == Some(SampleSet::KnownSex))
-            });
-            let layout = match has_sets {
-                true => layout,
-                false => layout
-                    .for_sample_set(merged, SampleSet::KnownSex, Some(SampleField::sex()))
-                    .unwrap_or(layout),
-            };
-            targets.push(layout.pooled_means(merged, &all));
-            layouts.push(layout);
+            for (layout, set) in phenotype_groups(merged, phenotype, options)? {
+                targets.push(layout.pooled_means(merged, &all));
+                layouts.push(layout);
+                sets.push(set);
+            }
         }
 
         let components = all
@@ -110,11 +103,12 @@ impl SummaryOut {
             groups: layouts
                 .iter()
                 .zip(&targets)
-                .map(|(layout, target)| GroupLayout {
+                .zip(&sets)
+                .map(|((layout, target), &sample_set)| GroupLayout {
                     phenotypes: vec![layout.fields[layout.y].name.clone()],
                     fields: layout.fields.clone(),
                     shift: target.clone(),
-                    sample_set: None,
+                    sample_set,
                 })
                 .collect(),
             components,
@@ -132,6 +126,8 @@ impl SummaryOut {
         Ok(SummaryOut {
             layouts,
             targets,
+            sets,
+            record: merged.sex_chromosomes,
             writer,
             sums,
             min_cell: if secure { options.min_cell } else { 0 },
@@ -150,13 +146,24 @@ impl SummaryOut {
             merged.component_set(site, &mut set);
             rows.components.push(set);
             rows.qc.push(merged.qc(site));
-            for (((layout, target), group), sums) in self
+            let variant = merged.variant(site);
+            let row_set = self.record.row_sample_set(&variant.chrom, variant.pos);
+            for ((((layout, target), set), group), sums) in self
                 .layouts
                 .iter()
                 .zip(&self.targets)
+                .zip(&self.sets)
                 .zip(&mut rows.groups)
                 .zip(&mut self.sums)
             {
+                // A sample set holds sums on the rows that use it and 0 on every other row.
+                if set.is_some() && *set != row_set {
+                    let width = layout.width();
+                    group.atx0.extend(std::iter::repeat_n(0.0, width));
+                    group.atu.extend(std::iter::repeat_n(0.0, width));
+                    group.x0x0.push(0.0);
+                    continue;
+                }
                 layout.site_sums(merged, site, target, false, sums)?;
                 group.atx0.extend_from_slice(&sums.atx0);
                 group.atu.extend_from_slice(&sums.atu);
@@ -172,4 +179,46 @@ impl SummaryOut {
         self.writer.finish()?;
         Ok(written)
     }
+}
+
+/// The groups of one phenotype in the merged summary, with the sample set each is: the group of
+/// every sample (union layout: intercept, the chosen covariates, y), and the sex-chromosome
+/// sample sets the inputs carry, so that the merged summary merges again on non-PAR chrX and
+/// chrY as its inputs do.
+///
+/// When no input has a `known_sex` set, every sample of every input has a known sex and the
+/// group carries `sex` itself (when every input has it). Otherwise the group holds the sums
+/// of every sample (for `--no-x-sex` and the autosomes) and a `known_sex` set those of the
+/// samples of known sex, with `sex`. A `males` set is carried when every input has one
+/// (merging chrY needs it of every input). A set some input cannot give is left out: merging
+/// the merged summary on those rows then stops with the message the inputs would give.
+fn phenotype_groups(
+    merged: &Merged,
+    phenotype: &str,
+    options: &MergeOptions,
+) -> Result<Vec<(PhenotypeLayout, Option<SampleSet>)>> {
+    let layout = PhenotypeLayout::new(merged, phenotype, options)?;
+    let has_set = |set: SampleSet| {
+        merged
+            .inputs
+            .iter()
+            .any(|s| s.header.groups.iter().any(|g| g.sample_set == Some(set)))
+    };
+    let known_sex = layout
+        .for_sample_set(merged, SampleSet::KnownSex, Some(SampleField::sex()))
+        .ok();
+    let males = has_set(SampleSet::Males)
+        .then(|| layout.for_sample_set(merged, SampleSet::Males, None).ok())
+        .flatten();
+    let mut groups = Vec::new();
+    match (has_set(SampleSet::KnownSex), known_sex) {
+        (false, Some(with_sex)) => groups.push((with_sex, None)),
+        (true, Some(known_sex)) => {
+            groups.push((layout, None));
+            groups.push((known_sex, Some(SampleSet::KnownSex)));
+        }
+        (_, None) => groups.push((layout, None)),
+    }
+    groups.extend(males.map(|males| (males, Some(SampleSet::Males))));
+    Ok(groups)
 }

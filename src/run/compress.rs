@@ -12,8 +12,9 @@ use crate::compress::{compress_with_ld, variant_rules, CompressOptions};
 use crate::error::{echo, Error, Result};
 use crate::genotype::select::{SelectedReader, VariantSelection};
 use crate::genotype::xchr::XchrReader;
-use crate::genotype::{self, BlockReader, DosageField, Region};
+use crate::genotype::{self, ploidy, BlockReader, DosageField, Region};
 use crate::samples::sex::{SampleSex, Sex};
+use crate::samples::sex_inference;
 use crate::samples::{BuildOptions, FieldKind, SampleFields, SampleSelection, Table};
 use crate::secure::{self, SecureSetup};
 use crate::summary::sex::{Build, SampleSet, SexChromosomes, XchrModel};
@@ -106,6 +107,9 @@ pub struct SexJob {
     pub record: SexChromosomes,
     /// `--sex-col NAME`: sex from this covariate-file column instead of the `.fam`/`.psam`.
     pub column: Option<String>,
+    /// `--sex-from-calls`: sex inferred from the ploidy of a VCF/BCF's non-PAR chrX calls
+    /// ([`crate::samples::sex_inference`]).
+    pub from_calls: bool,
 }
 
 /// Runs compress; `note` gets the lines to show the user.
@@ -153,6 +157,11 @@ fn check_arguments(job: &CompressJob) -> Result<()> {
             "--split-par needs the build that places PAR1 and PAR2: give --build 37 or 38",
         ));
     }
+    if job.sex.from_calls && job.sex.column.is_some() {
+        return Err(Error::usage(
+            "--sex-from-calls and --sex-col are two sources of sex: give one",
+        ));
+    }
     if job.sex.column.is_some() && job.covar.is_none() {
         return Err(Error::usage(
             "--sex-col names a column of --covar, which is not given",
@@ -167,10 +176,10 @@ fn run_compress(job: &CompressJob, note: &mut dyn FnMut(String)) -> Result<()> {
     let reader = job.genotypes.open()?;
     let pheno = Table::read(&job.pheno)?;
     let covar = job.covar.as_deref().map(Table::read).transpose()?;
-    let sex = sample_sex(job, reader.as_ref(), covar.as_ref())?;
+    let record = sex_chromosomes(job, reader.as_ref())?;
+    let sex = sample_sex(job, reader.as_ref(), covar.as_ref(), record, note)?;
     let fields = build_fields(job, reader.as_ref(), &pheno, covar.as_ref(), sex.clone())?;
     note(fields.report.to_string());
-    let record = sex_chromosomes(job, reader.as_ref())?;
     note(record.describe());
     note(describe_sex(sex.as_ref(), &fields));
     let mut reader = match (record.xchr_model, &sex) {
@@ -382,20 +391,71 @@ fn build_fields(
     )
 }
 
-/// Each genotype sample's sex: from `--sex-col`, else the `.fam`/`.psam`; `None` for a format
-/// without a sample file (VCF, BCF, BGEN) unless `--sex-col` is given.
+/// Each genotype sample's sex: from `--sex-col`, or inferred with `--sex-from-calls`, else the
+/// `.fam`/`.psam`; `None` for a format without a sample file (VCF, BCF, BGEN) unless one of the
+/// two is given.
 fn sample_sex(
     job: &CompressJob,
     reader: &dyn BlockReader,
     covar: Option<&Table>,
+    record: SexChromosomes,
+    note: &mut dyn FnMut(String),
 ) -> Result<Option<SampleSex>> {
     if let (Some(name), Some(table)) = (&job.sex.column, covar) {
         return SampleSex::from_covariates(table, name, reader.samples()).map(Some);
+    }
+    if job.sex.from_calls {
+        return infer_sex(job, reader, record, note).map(Some);
     }
     reader
         .sex_file()
         .map(|path| SampleSex::from_sample_file(path, reader.samples()))
         .transpose()
+}
+
+/// `--sex-from-calls`: each sample's sex from the ploidy of its non-PAR chrX calls, read in a
+/// pass of their own before the genotype pass (through the index when there is one).
+fn infer_sex(
+    job: &CompressJob,
+    reader: &dyn BlockReader,
+    record: SexChromosomes,
+    note: &mut dyn FnMut(String),
+) -> Result<SampleSex> {
+    let path = &job.genotypes.path;
+    if !matches!(reader.format_name(), "vcf" | "bcf") {
+        return Err(Error::usage(format!(
+            "--sex-from-calls reads the ploidy of VCF/BCF GT calls, and {} is {}: {}",
+            path.display(),
+            reader.format_name(),
+            match reader.sex_file() {
+                Some(_) => "its males' chrX calls are coded diploid, and its .fam/.psam SEX column gives sex (leave --sex-from-calls out)",
+                None => "give sex with --sex-col",
+            }
+        )));
+    }
+    // Males' calls are diploid in PAR1/PAR2 whether or not --split-par treats them as
+    // autosomal, so inference needs the build that places them.
+    let Some(build) = record.build else {
+        return Err(Error::usage(format!(
+            "--sex-from-calls needs the build to leave PAR1/PAR2 out (males' calls are diploid there), and neither --build nor {}'s header (chrX contig length) gives it: add --build 37 or 38",
+            path.display()
+        )));
+    };
+    let tally = ploidy::tally_chrx(path, |pos| !build.in_par(pos))?;
+    note(match &tally.index {
+        Some(index) => format!(
+            "--sex-from-calls: {} non-PAR chrX records ({build}) read through {}",
+            tally.records,
+            index.display()
+        ),
+        None => format!(
+            "--sex-from-calls: no .tbi/.csi index, so a first scan of the whole file read its {} non-PAR chrX records ({build}; `bcftools index` it to read chrX alone)",
+            tally.records
+        ),
+    });
+    let inferred = sex_inference::infer(&tally).map_err(|message| Error::input(path, message))?;
+    note(inferred.describe());
+    Ok(inferred.sex)
 }
 
 /// The header's record: the job's, with the build a VCF header's chrX length shows when
@@ -424,7 +484,7 @@ fn sex_chromosomes(job: &CompressJob, reader: &dyn BlockReader) -> Result<SexChr
 /// sex-chromosome sample sets.
 fn describe_sex(sex: Option<&SampleSex>, fields: &SampleFields) -> String {
     let Some(sex) = sex else {
-        return "sex: not known (no .fam/.psam and no --sex-col): no sex field and no sample sets, so non-PAR chrX cannot be merged under --xchr-model 1 or 2, nor chrY".to_string();
+        return "sex: not known (no .fam/.psam, no --sex-col, no --sex-from-calls): no sex field and no sample sets, so non-PAR chrX cannot be merged under --xchr-model 1 or 2, nor chrY".to_string();
     };
     let set_of = |group: &crate::samples::Group, set| {
         fields

@@ -22,6 +22,7 @@ pub mod matching;
 pub mod numeric;
 pub mod select;
 pub mod sex;
+pub mod sex_inference;
 mod sex_sets;
 pub mod table;
 pub mod traits;

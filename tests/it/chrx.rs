@@ -436,22 +436,37 @@ fn sample_sets_obey_min_cell_and_a_missing_set_stops_the_merge() {
     );
 }
 
+/// Sets-fixture parties a and b compressed into `dir` (`--build 38`), and the path party c's
+/// summary goes to: `[a, b, c]`.
+fn sets_parties_ab(dir: &Path) -> Vec<PathBuf> {
+    let parts: Vec<PathBuf> = ["a", "b", "c"]
+        .map(|name| dir.join(format!("{name}.parquet")))
+        .to_vec();
+    for (name, out) in ["a", "b"].iter().zip(&parts) {
+        compress_from(&sets(), name, out, &["--build", "38"]);
+    }
+    parts
+}
+
+/// Merges `parts` into `dir/m_GOLDEN` with `extra` and checks the result against sets golden
+/// `golden` (all 26 variants tested); `what` names the case in a failure.
+fn check_sets_golden(parts: &[&Path], dir: &Path, extra: &[&str], golden: &str, what: &str) {
+    let prefix = merge_to(parts, &dir.join(format!("m_{golden}")), extra);
+    let golden = sets().join("golden").join(format!("{golden}.tsv"));
+    let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+    assert_eq!(report.tested, 26, "{what}: {report:?}");
+}
+
 #[test]
 fn haploid_ds_is_doubled_as_plink2_imports_it() {
     // Party c's calls as GT:DS with fractional dosages (`party_c_ds.vcf`, and its BCF by
     // `bcftools view -Ob`): plink2 2.00a3.5 doubles the DS of a sample whose GT in that record
     // is haploid (males' non-PAR chrX and chrY, everyone's MT), and the golden is the pooled
     // numpy OLS on the dosages so imported (fixtures/chrx/make_chrx.py).
-    let golden = sets().join("golden").join("model2_ds.tsv");
     for source in ["party_c_ds.vcf", "party_c_ds.bcf"] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let parts: Vec<PathBuf> = ["a", "b", "c"]
-            .map(|name| d.join(format!("{name}.parquet")))
-            .to_vec();
-        for (name, out) in ["a", "b"].iter().zip(&parts) {
-            compress_from(&sets(), name, out, &["--build", "38"]);
-        }
+        let parts = sets_parties_ab(d);
         let with_sex = [
             "--covar-name",
             "age",
@@ -464,9 +479,7 @@ fn haploid_ds_is_doubled_as_plink2_imports_it() {
         ];
         compress_set_party(&sets().join(source), "c", &parts[2], &with_sex);
         let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-        let prefix = merge_to(&parts, &d.join("m"), &[]);
-        let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
-        assert_eq!(report.tested, 26, "{source}: {report:?}");
+        check_sets_golden(&parts, d, &[], "model2_ds", source);
     }
 }
 
@@ -653,4 +666,319 @@ fn case_control_counts_follow_each_rows_sample_set() {
         seen[class] += usize::from(got == expected[class]);
     }
     assert!(seen.iter().all(|&s| s > 0), "{seen:?} {expected:?}");
+}
+
+/// Males, females and unknowns of a covariate file's `sex` column (1, 2, anything else), read
+/// here from the fixture's text: the sexes inference must find.
+fn sex_counts(covar: &Path) -> (usize, usize, usize) {
+    let text = std::fs::read_to_string(covar).unwrap();
+    let mut counts = (0, 0, 0);
+    for line in text.lines().skip(1) {
+        match line.rsplit('\t').next().unwrap() {
+            "1" => counts.0 += 1,
+            "2" => counts.1 += 1,
+            _ => counts.2 += 1,
+        }
+    }
+    counts
+}
+
+/// Compresses `genotypes` (party c's calls) with party c's tables of `dir`, sex inferred from
+/// its calls, into `out`; returns the log.
+fn compress_inferring_sex(dir: &Path, genotypes: &Path, out: &Path, extra: &[&str]) -> String {
+    let file = |ext: &str| dir.join(format!("party_c.{ext}"));
+    let mut args: Vec<String> = ["compress", genotypes.to_str().unwrap(), "--pheno"]
+        .map(str::to_string)
+        .to_vec();
+    for arg in [
+        file("pheno"),
+        "--covar".into(),
+        file("covar"),
+        "--out".into(),
+    ] {
+        args.push(arg.to_str().unwrap().to_string());
+    }
+    args.push(out.to_str().unwrap().to_string());
+    for arg in ["--covar-name", "age", "--min-cell", "1", "--sex-from-calls"]
+        .iter()
+        .chain(extra)
+    {
+        args.push(arg.to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    String::from_utf8_lossy(&dash_ok(&args).stderr).into_owned()
+}
+
+#[test]
+fn sex_inferred_from_haploid_chrx_calls_equals_pooled_least_squares_with_the_true_sex() {
+    // Party c's sex is not given: inferred from its haploid male calls (the VCF by a first
+    // scan, the BCF through its .csi). The goldens are the numpy OLS with the true sex.
+    let (males, females, _) = sex_counts(&chrx().join("party_c.covar"));
+    let expected = format!("{males} male, {females} female, 0 unknown");
+    for (source, model, golden) in [
+        ("party_c.vcf", "2", "model2"),
+        ("party_c.bcf", "1", "model1"),
+        ("party_c.bcf", "2", "model2_split"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut extra = vec!["--xchr-model", model];
+        if golden.ends_with("split") {
+            // --split-par asks for --build before any header is read.
+            extra.extend(["--split-par", "--build", "38"]);
+        }
+        // Otherwise the VCF/BCF header gives c's build; the .bed parties get --build.
+        let bed = match extra.contains(&"--build") {
+            true => extra.clone(),
+            false => [extra.as_slice(), &["--build", "38"]].concat(),
+        };
+        let a = compress(d, "a", &bed);
+        let b = compress(d, "b", &bed);
+        let c = d.join("c.parquet");
+        let log = compress_inferring_sex(&chrx(), &chrx().join(source), &c, &extra);
+        assert!(log.contains(&expected), "{source}: {log}");
+        assert!(log.contains("sex from chrx_ploidy"), "{log}");
+        match source.ends_with(".bcf") {
+            true => assert!(log.contains("read through"), "{log}"),
+            false => assert!(log.contains("a first scan of the whole file"), "{log}"),
+        }
+        // 22 non-PAR records: the 8 in PAR1/PAR2 are left out by the header's build.
+        assert!(log.contains("22 non-PAR chrX records (GRCh38"), "{log}");
+        let prefix = merge_to(&[&a, &b, &c], &d.join("m"), &[]);
+        let golden = chrx().join("golden").join(format!("{golden}.tsv"));
+        let report = assert_matches_golden(&golden, &prefix, "y", TOLERANCE);
+        assert_eq!(report.tested, 40, "{source}: {report:?}");
+    }
+}
+
+#[test]
+fn samples_with_mixed_ploidy_or_no_chrx_call_are_of_unknown_sex() {
+    // The sets fixture's party c has samples whose sex column is NA; their calls follow their
+    // true sex. Here those samples get no non-PAR chrX call (odd ones) or one call of the
+    // other ploidy (even ones): inference finds them of unknown sex, so they drop out of
+    // non-PAR chrX and chrY exactly as the golden's unknown-sex samples do.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let covar = std::fs::read_to_string(sets().join("party_c.covar")).unwrap();
+    let unknown: Vec<&str> = covar
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with("\tNA"))
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    assert!(unknown.len() >= 2, "{unknown:?}");
+    let vcf = std::fs::read_to_string(sets().join("party_c.vcf")).unwrap();
+    let samples: Vec<&str> = vcf
+        .lines()
+        .find(|l| l.starts_with("#CHROM"))
+        .unwrap()
+        .split('\t')
+        .skip(9)
+        .collect();
+    let mut first_non_par = true;
+    let edited: String = vcf
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+            let non_par = fields[0] == "X" && fields[1].parse::<u64>().unwrap() > 2_781_479;
+            if line.starts_with('#') || !non_par {
+                return format!("{line}\n");
+            }
+            for (k, iid) in unknown.iter().enumerate() {
+                let i = 9 + samples.iter().position(|s| s == iid).unwrap();
+                let call = &mut fields[i];
+                if k % 2 == 1 {
+                    *call = if call.contains('/') { "./." } else { "." }.to_string();
+                } else if first_non_par {
+                    *call = match call.contains('/') {
+                        true => "1".to_string(),
+                        false => "0/1".to_string(),
+                    };
+                }
+            }
+            first_non_par = false;
+            fields.join("\t") + "\n"
+        })
+        .collect();
+    let edited_path = d.join("party_c.vcf");
+    std::fs::write(&edited_path, edited).unwrap();
+    let parts = sets_parties_ab(d);
+    let log = compress_inferring_sex(&sets(), &edited_path, &parts[2], &[]);
+    let (males, females, _) = sex_counts(&sets().join("party_c.covar"));
+    let (mixed, no_calls) = (unknown.len().div_ceil(2), unknown.len() / 2);
+    let expected = format!(
+        "{males} male, {females} female, {} unknown ({mixed} with haploid and diploid calls, {no_calls} without a non-missing call)",
+        unknown.len()
+    );
+    assert!(log.contains(&expected), "{expected}\n{log}");
+    let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    check_sets_golden(&parts, d, &[], "model2", "inferred");
+}
+
+#[test]
+fn sex_from_calls_is_refused_where_calls_cannot_tell_sex() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = chrx();
+    let args = |genotypes: &Path, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "compress",
+            genotypes.to_str().unwrap(),
+            "--pheno",
+            f.join("party_c.pheno").to_str().unwrap(),
+            "--covar",
+            f.join("party_c.covar").to_str().unwrap(),
+            "--covar-name",
+            "age",
+            "--sex-from-calls",
+            "--out",
+            d.join("c.parquet").to_str().unwrap(),
+        ]
+        .map(str::to_string)
+        .to_vec();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let vcf = f.join("party_c.vcf");
+    expect_error(
+        d,
+        &args(&vcf, &["--sex-col", "sex"]),
+        "c.",
+        &["--sex-from-calls and --sex-col"],
+    );
+    expect_error(
+        d,
+        &args(&f.join("party_a.bed"), &[]),
+        "c.",
+        &["party_a.bed", "plink1-bed", ".fam/.psam"],
+    );
+    // Edits of the VCF: each record line through `edit`, header lines through `header`.
+    let text = std::fs::read_to_string(&vcf).unwrap();
+    let edited = |name: &str, header: &dyn Fn(&str) -> bool, edit: &dyn Fn(&str) -> String| {
+        let body: String = text
+            .lines()
+            .filter(|l| !l.starts_with('#') || header(l))
+            .map(|l| match l.starts_with('#') {
+                true => format!("{l}\n"),
+                false => edit(l),
+            })
+            .collect();
+        let path = d.join(name);
+        std::fs::write(&path, body).unwrap();
+        path
+    };
+    // No contig lengths and no --build: PAR1/PAR2 cannot be left out.
+    let no_build = edited("nobuild.vcf", &|l| !l.starts_with("##contig"), &|l| {
+        format!("{l}\n")
+    });
+    expect_error(
+        d,
+        &args(&no_build, &[]),
+        "c.",
+        &["nobuild.vcf", "--build 37 or 38"],
+    );
+    // Males written diploid (a haploid `g` as `g/g`): every sample would be female.
+    let diploid = edited("diploid.vcf", &|_| true, &|l| {
+        let fields: Vec<String> = l
+            .split('\t')
+            .enumerate()
+            .map(|(k, c)| match k >= 9 && !c.contains('/') {
+                true if c == "." => "./.".to_string(),
+                true => format!("{c}/{c}"),
+                false => c.to_string(),
+            })
+            .collect();
+        fields.join("\t") + "\n"
+    });
+    expect_error(
+        d,
+        &args(&diploid, &[]),
+        "c.",
+        &["diploid.vcf", "no sample has a haploid call", "--sex-col"],
+    );
+    // No chrX at all.
+    let autosomal = edited(
+        "autosomal.vcf",
+        &|_| true,
+        &|l| match l.starts_with("1\t") {
+            true => format!("{l}\n"),
+            false => String::new(),
+        },
+    );
+    expect_error(
+        d,
+        &args(&autosomal, &[]),
+        "c.",
+        &["autosomal.vcf", "no non-PAR chrX record"],
+    );
+}
+
+#[test]
+fn a_missing_ds_beside_a_gt_call_is_the_hard_call_as_plink2_imports_it() {
+    // party_c_dsgt.vcf: party c's GT:DS with DS `.` for a tenth of the observed calls (haploid
+    // ones too). plink2 2.00a3.5 `dosage=DS` imports those as their hard calls (a haploid call
+    // as the homozygous one); the golden is the pooled numpy OLS on the dosages so imported.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let parts = sets_parties_ab(d);
+    let with_sex = ["--covar-name", "age", "--sex-col", "sex", "--min-cell", "1"];
+    // The BCF (`bcftools view -Ob` of the VCF) gives the same.
+    for source in ["party_c_dsgt.vcf", "party_c_dsgt.bcf"] {
+        compress_set_party(&sets().join(source), "c", &parts[2], &with_sex);
+        let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        check_sets_golden(&parts, d, &[], "model2_dsgt", source);
+    }
+}
+
+#[test]
+fn a_record_with_gt_and_no_ds_is_read_as_its_hard_calls() {
+    // Read for DS, plink2 2.00a3.5 (`--vcf F dosage=DS --export A`, measured on this very file)
+    // imports v1 (FORMAT GT alone) as its hard calls 1, 2, 0; v2 (GT:DS, DS `.` twice) as 1,
+    // 0.5, 0; v3 (DS:GT: a VCF's GT after DS does not count) as missing, 1.5, missing. The ALT
+    // dosages sum to 6.
+    let dir = tempfile::tempdir().unwrap();
+    let vcf = dir.path().join("gt_beside_ds.vcf");
+    let text = "##fileformat=VCFv4.2\n##contig=<ID=1,length=248956422>\n\
+        ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
+        ##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"ALT dosage\">\n\
+        #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\n\
+        1\t1000\tv1\tC\tT\t.\tPASS\t.\tGT\t0/1\t1/1\t0/0\n\
+        1\t2000\tv2\tC\tT\t.\tPASS\t.\tGT:DS\t0/1:.\t1/1:0.5\t0/0:.\n\
+        1\t3000\tv3\tC\tT\t.\tPASS\t.\tDS:GT\t.:0/1\t1.5:1/1\t.:./.\n";
+    std::fs::write(&vcf, text).unwrap();
+    let out = dash_ok(&["decode", vcf.to_str().unwrap(), "--dosage-field", "DS"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("decoded 3 variants"), "{stdout}");
+    assert!(stdout.contains("dosage sum 6)"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("without FORMAT/DS"), "{stderr}");
+}
+
+#[test]
+fn a_merged_summary_carries_the_sample_sets_and_merges_again_as_its_parties() {
+    // The sets fixture has samples of unknown sex (known-sex sets) and chrY (sets of males):
+    // the --summary-out of a merge carries both, so merging it again — with a further party,
+    // or alone, with or without --no-x-sex — gives the goldens of the direct merge.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let parts = sets_parties_ab(d);
+    compress_from(&sets(), "c", &parts[2], &["--build", "38"]);
+    let (a, b, c) = (&parts[0], &parts[1], &parts[2]);
+    let ab = d.join("ab.parquet");
+    merge_to(
+        &[a, b],
+        &d.join("ab"),
+        &["--summary-out", ab.to_str().unwrap()],
+    );
+    let abc = d.join("abc.parquet");
+    merge_to(
+        &[a, b, c],
+        &d.join("abc"),
+        &["--summary-out", abc.to_str().unwrap()],
+    );
+    check_sets_golden(&[&ab, c], d, &[], "model2", "ab + c");
+    let alone = d.join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    check_sets_golden(&[&abc], &alone, &[], "model2", "abc alone");
+    check_sets_golden(&[&abc], d, &["--no-x-sex"], "nosex", "abc --no-x-sex");
 }

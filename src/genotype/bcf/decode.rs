@@ -63,6 +63,36 @@ pub(super) fn int_call(ty: Type, values: &[u8], count: usize) -> Result<Call, St
     Ok(Call::from_alleles(&alleles[..ploidy]))
 }
 
+/// Each sample's `GT` call, of any integer width and ploidy, into `calls`.
+pub(super) fn gt_calls(
+    field: FieldData,
+    data: &[u8],
+    n_samples: usize,
+    calls: &mut Vec<Call>,
+) -> Result<(), SampleError> {
+    check_gt_type(field)?;
+    let stride = field.count * field.ty.width();
+    if stride == 0 {
+        calls.resize(n_samples, Call::Missing);
+        return Ok(());
+    }
+    for (sample, values) in data.chunks_exact(stride).enumerate() {
+        calls
+            .push(int_call(field.ty, values, field.count).map_err(|m| SampleError::at(sample, m))?);
+    }
+    Ok(())
+}
+
+/// Refuses a `GT` not stored as integers.
+fn check_gt_type(field: FieldData) -> Result<(), SampleError> {
+    match field.ty {
+        Type::Int8 | Type::Int16 | Type::Int32 => Ok(()),
+        other => Err(SampleError::record(format!(
+            "GT is stored as {other:?}, not integers"
+        ))),
+    }
+}
+
 /// Decodes `GT` of any integer width and ploidy.
 pub(super) fn decode_gt(
     field: FieldData,
@@ -71,12 +101,7 @@ pub(super) fn decode_gt(
     alts: &[u32],
     columns: &mut [AltColumn],
 ) -> Result<(), SampleError> {
-    if !matches!(field.ty, Type::Int8 | Type::Int16 | Type::Int32) {
-        return Err(SampleError::record(format!(
-            "GT is stored as {:?}, not integers",
-            field.ty
-        )));
-    }
+    check_gt_type(field)?;
     let stride = field.count * field.ty.width();
     for (sample, values) in data.chunks_exact(stride.max(1)).enumerate() {
         let call =

@@ -14,17 +14,17 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::decode::{decode_ds, decode_float_ds, decode_gt, haploid_samples};
+use super::decode::{decode_ds, decode_float_ds, decode_gt, gt_calls, haploid_samples};
 use super::gt_table::decode_biallelic_int8;
 use super::value::{u32_at, Cursor, Type};
 use super::Bcf;
 use crate::error::{Error, Result};
 use crate::genotype::batch::RecordFormat;
-use crate::genotype::dosage::{AltColumn, Field, RecordSite, SampleError};
-use crate::genotype::haploid_ds;
+use crate::genotype::dosage::{AltColumn, Call, Field, RecordSite, SampleError};
 use crate::genotype::io::read_up_to;
 use crate::genotype::stream::{read_error_message, Stream};
 use crate::genotype::QcCounts;
+use crate::genotype::{haploid_ds, missing_ds};
 
 /// One BCF record's raw bytes and where its dosage field is.
 #[derive(Debug, Default)]
@@ -114,7 +114,8 @@ impl RecordFormat for Bcf {
     }
 
     fn has_field(&self, record: &BcfRecord) -> bool {
-        record.field.is_some()
+        // A `DS` read takes a record's `GT` calls where it has no `DS` ([`missing_ds`]).
+        record.field.is_some() || record.gt.is_some()
     }
 
     fn decode(
@@ -124,7 +125,9 @@ impl RecordFormat for Bcf {
         columns: &mut [AltColumn],
     ) -> Result<(), SampleError> {
         let Some(field) = record.field else {
-            return Ok(());
+            // `GT` only, read for `DS`: every call is the hard call ([`missing_ds`]).
+            columns.iter_mut().for_each(AltColumn::all_missing);
+            return self.fill_missing_ds(record, alts, columns);
         };
         let data = self.field_bytes(record, field);
         match self.field {
@@ -141,6 +144,19 @@ impl RecordFormat for Bcf {
             }
             Field::Ds => self.decode_ds(record, field, data, alts, columns),
         }
+    }
+
+    fn gt_calls(&self, record: &BcfRecord, calls: &mut Vec<Call>) -> Result<(), SampleError> {
+        calls.clear();
+        let Some(field) = record.field else {
+            return Ok(());
+        };
+        gt_calls(
+            field,
+            self.field_bytes(record, field),
+            self.n_samples,
+            calls,
+        )
     }
 
     fn location(&self, record: &BcfRecord, site: &RecordSite) -> String {
@@ -193,7 +209,42 @@ impl Bcf {
             Some(gt) => haploid_samples(gt, self.field_bytes(record, gt), self.n_samples),
             None => Vec::new(),
         };
-        haploid_ds::double_haploid(columns, &haploid)
+        haploid_ds::double_haploid(columns, &haploid)?;
+        self.fill_missing_ds(record, alts, columns)
+    }
+
+    /// Puts the `GT` call of every sample whose `DS` is missing in place of it, as plink2
+    /// imports a BCF ([`missing_ds`]; unlike a VCF's, a BCF's `GT` counts wherever it is in
+    /// FORMAT, measured with plink2 2.00a3.5).
+    fn fill_missing_ds(
+        &self,
+        record: &BcfRecord,
+        alts: &[u32],
+        columns: &mut [AltColumn],
+    ) -> Result<(), SampleError> {
+        let (Some(gt), Some(first)) = (record.gt, columns.first()) else {
+            return Ok(());
+        };
+        let missing: Vec<u32> = first
+            .missing
+            .iter()
+            .copied()
+            .filter(|s| {
+                columns[1..]
+                    .iter()
+                    .all(|c| c.missing.binary_search(s).is_ok())
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut calls = Vec::with_capacity(self.n_samples);
+        gt_calls(gt, self.field_bytes(record, gt), self.n_samples, &mut calls)?;
+        let missing: Vec<(u32, Call)> = missing
+            .into_iter()
+            .map(|s| (s, calls[s as usize]))
+            .collect();
+        missing_ds::fill_from_calls(columns, alts, &missing, record.n_alleles - 1)
     }
 
     /// The largest record (both parts) read: 64 MiB plus 4 KiB per sample, far above what
