@@ -222,10 +222,6 @@ impl Projection {
 
     /// Tests one variant from `Cᵀx`, `yᵀx` and `x·x` (after imputation).
     pub fn test(&self, ctx: &[f64], ytx: f64, xx: f64) -> Outcome {
-        let df = self.n - self.k as f64 - 1.0;
-        if df < 1.0 {
-            return Outcome::Skipped(SkipReason::NoDegreesOfFreedom);
-        }
         // Qᵀx on the stack for the usual handful of covariates: this runs once per variant.
         let mut stack = [0.0; 32];
         let mut heap = Vec::new();
@@ -235,12 +231,38 @@ impl Projection {
             heap.resize(self.k, 0.0);
             &mut heap[..]
         };
+        match self.project_variant(ctx, xx, qtx) {
+            Ok(x) => self.test_projected(&x, qtx, ytx),
+            Err(reason) => Outcome::Skipped(reason),
+        }
+    }
+
+    /// The part of a variant's test that does not depend on y: `Qᵀx` into `qtx` (k entries) and
+    /// `xx' = x·x − |Qᵀx|²`, or why the variant gets no test whatever y is. Phenotypes whose
+    /// covariate side is the same (the same `R`) share it ([`Projection::test_projected`]),
+    /// bit for bit what [`Projection::test`] computes for each.
+    pub fn project_variant(
+        &self,
+        ctx: &[f64],
+        xx: f64,
+        qtx: &mut [f64],
+    ) -> std::result::Result<ProjectedVariant, SkipReason> {
+        let df = self.n - self.k as f64 - 1.0;
+        if df < 1.0 {
+            return Err(SkipReason::NoDegreesOfFreedom);
+        }
         self.project_into(ctx, qtx);
-        let qtx = &*qtx;
         let xx_resid = xx - dot(qtx, qtx);
         if xx_resid.is_nan() || xx_resid <= XX_TOLERANCE * xx {
-            return Outcome::Skipped(SkipReason::ConstantOrCollinear);
+            return Err(SkipReason::ConstantOrCollinear);
         }
+        Ok(ProjectedVariant { xx_resid, df })
+    }
+
+    /// The test of a variant projected by [`Projection::project_variant`] of this projection or
+    /// of one with the same `R` (`qtx` its `Qᵀx`), for this projection's y and `ytx = yᵀx`.
+    pub fn test_projected(&self, x: &ProjectedVariant, qtx: &[f64], ytx: f64) -> Outcome {
+        let (xx_resid, df) = (x.xx_resid, x.df);
         let xy_resid = ytx - dot(qtx, &self.qty);
         let beta = xy_resid / xx_resid;
         let residual = self.yy_resid / xx_resid - beta * beta;
@@ -257,6 +279,20 @@ impl Projection {
             ln_p: pvalue::ln_two_sided_p(t, df),
         })
     }
+
+    /// Whether `other` has the same covariate side (`R`, its scaling and n), so that a variant
+    /// projected by one is projected by the other.
+    pub fn same_covariate_side(&self, other: &Projection) -> bool {
+        self.k == other.k && self.n == other.n && self.r == other.r && self.scale == other.scale
+    }
+}
+
+/// A variant's residual `x·x` after the covariates and the residual degrees of freedom: what
+/// [`Projection::project_variant`] shares among phenotypes.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectedVariant {
+    xx_resid: f64,
+    df: f64,
 }
 
 /// The covariate-only model `y ~ C` itself (the seed paper's §2): `γ̂ = (CᵀC)⁻¹Cᵀy`, from the

@@ -12,6 +12,8 @@ use std::cell::RefCell;
 
 use faer::{Accum, MatMut, MatRef, Par};
 
+#[cfg(test)]
+use super::fields::packed_members;
 use super::fields::StackedFields;
 use crate::genotype::{plink_bed, GenotypeBlock, QcCounts};
 
@@ -35,12 +37,24 @@ pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, 
 }
 
 /// [`sums`] of a block of packed hard calls, expanded to f64 dosages one slab of variants at a
-/// time (missing calls as 0, as in a dosage block).
+/// time (missing calls as 0, as in a dosage block). Their `x0·x0` per group is counted from the
+/// packed codes themselves ([`packed_square_sum`]) rather than by a second pass over the
+/// expanded slab, which no longer is in the cache by then.
 pub(crate) fn packed_sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
     let (n, bpv, b) = (fields.n, block.bytes_per_variant, block.len());
     let slab = (SLAB_BYTES / (8 * n.max(1))).clamp(8, 512);
     let mut product = Vec::with_capacity(fields.width * b);
-    let mut squares = Vec::with_capacity(fields.groups.len() * b);
+    let squares = block
+        .packed
+        .chunks_exact(bpv.max(1))
+        .take(b)
+        .flat_map(|bytes| {
+            fields
+                .packed_members
+                .iter()
+                .map(move |members| packed_square_sum(bytes, members))
+        })
+        .collect();
     SLAB.with_borrow_mut(|dosages| {
         for first in (0..b).step_by(slab) {
             let count = slab.min(b - first);
@@ -49,10 +63,29 @@ pub(crate) fn packed_sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec
                 let at = (first + v) * bpv;
                 plink_bed::unpack(&block.packed[at..at + bpv], column);
             }
-            sums_into(fields, dosages, &mut product, &mut squares);
+            product_into(fields, dosages, &mut product);
         }
     });
     (product, squares)
+}
+
+/// `x0·x0` over one group's samples of a variant's packed `.bed` calls: 4 per hom-ALT call
+/// (code `00`, dosage 2) and 1 per het (`10`), counted 32 calls at a time. `members` holds the
+/// group's samples as the low bit of each 2-bit slot ([`StackedFields::packed_members`]), so
+/// other samples and the last byte's padding count nothing. The sum is an integer, exact in
+/// f64, so it equals the sum of the squared expanded dosages bit for bit.
+fn packed_square_sum(bytes: &[u8], members: &[u64]) -> f64 {
+    let (words, tail) = bytes.as_chunks::<8>();
+    let mut last = [0u8; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    let (mut hom_alt, mut het) = (0u64, 0u64);
+    for (word, &member) in words.iter().chain([&last]).zip(members) {
+        let low = u64::from_le_bytes(*word);
+        let high = low >> 1;
+        hom_alt += u64::from((member & !low & !high).count_ones());
+        het += u64::from((member & !low & high).count_ones());
+    }
+    (4 * hom_alt + het) as f64
 }
 
 /// Appends `WᵀX0` and `x0·x0` per group of the variants of `dosages` (N per variant).
@@ -62,6 +95,18 @@ fn sums_into(
     product: &mut Vec<f64>,
     squares: &mut Vec<f64>,
 ) {
+    let n = fields.n;
+    product_into(fields, dosages, product);
+    for x0 in dosages.chunks_exact(n.max(1)) {
+        for &(offset, _) in &fields.groups {
+            let mask = &fields.by_column[offset * n..(offset + 1) * n];
+            squares.push(lane_sum(x0, mask, |x, m| m * x * x));
+        }
+    }
+}
+
+/// Appends `WᵀX0` of the variants of `dosages` (N per variant).
+fn product_into(fields: &StackedFields, dosages: &[f64], product: &mut Vec<f64>) {
     let (n, width) = (fields.n, fields.width);
     let b = dosages.len() / n.max(1);
     let start = product.len();
@@ -74,12 +119,6 @@ fn sums_into(
         1.0,
         Par::Seq,
     );
-    for x0 in dosages.chunks_exact(n.max(1)) {
-        for &(offset, _) in &fields.groups {
-            let mask = &fields.by_column[offset * n..(offset + 1) * n];
-            squares.push(lane_sum(x0, mask, |x, m| m * x * x));
-        }
-    }
 }
 
 /// Partial sums kept side by side in [`lane_sum`].
@@ -179,6 +218,22 @@ fn packed_counts(fields: &StackedFields, block: &GenotypeBlock) -> Vec<QcCounts>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_squares_equal_the_expanded_sums() {
+        for n in [1usize, 3, 4, 5, 31, 32, 33, 64, 100, 257] {
+            let bpv = n.div_ceil(4);
+            // Every code, padding bits set to 00 (hom-ALT) as a worst case for the mask.
+            let bytes: Vec<u8> = (0..bpv).map(|i| (i * 37 + 11) as u8).collect();
+            let mut expanded = vec![0.0; n];
+            plink_bed::unpack(&bytes, &mut expanded);
+            let member: Vec<bool> = (0..n).map(|i| i % 3 != 1).collect();
+            let mask: Vec<f64> = member.iter().map(|&m| f64::from(u8::from(m))).collect();
+            let members = packed_members(&member);
+            let naive: f64 = expanded.iter().zip(&mask).map(|(x, m)| m * x * x).sum();
+            assert_eq!(packed_square_sum(&bytes, &members), naive, "n = {n}");
+        }
+    }
 
     #[test]
     fn lane_sums_equal_a_running_sum_on_integers() {

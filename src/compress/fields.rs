@@ -19,6 +19,10 @@ pub(crate) struct StackedFields {
     /// Per sample, 1 when it is in some group (a sample the party contributes), else 0: the QC
     /// counts are over these samples ([`crate::summary::QcCounts`]).
     pub contributed: Vec<f64>,
+    /// Per group, its samples as packed `.bed` calls see them: bit 2·(i mod 32) of word i / 32
+    /// set for each member i (the low bit of its 2-bit slot), so that a variant's codes can be
+    /// counted over a group 32 at a time.
+    pub packed_members: Vec<Vec<u64>>,
 }
 
 impl StackedFields {
@@ -38,6 +42,7 @@ impl StackedFields {
             .map(|(&o, g)| (o, g.fields.len()))
             .collect();
         let contributed = contributed_mask(n, &by_column, &groups);
+        let packed_members = group_members(n, &by_column, &groups);
         StackedFields {
             n,
             width,
@@ -45,6 +50,7 @@ impl StackedFields {
             by_row,
             groups,
             contributed,
+            packed_members,
         }
     }
 
@@ -61,6 +67,7 @@ impl StackedFields {
             .map(|k| by_row[(k % n) * width + k / n])
             .collect();
         let contributed = contributed_mask(n, &by_column, &groups);
+        let packed_members = group_members(n, &by_column, &groups);
         StackedFields {
             n,
             width,
@@ -68,6 +75,7 @@ impl StackedFields {
             by_row,
             groups,
             contributed,
+            packed_members,
         }
     }
 
@@ -90,6 +98,29 @@ impl StackedFields {
         }
         sums
     }
+}
+
+/// Each group's [`StackedFields::packed_members`], from its intercept column.
+fn group_members(n: usize, by_column: &[f64], groups: &[(usize, usize)]) -> Vec<Vec<u64>> {
+    groups
+        .iter()
+        .map(|&(offset, _)| {
+            let member: Vec<bool> = by_column[offset * n..(offset + 1) * n]
+                .iter()
+                .map(|&g| g != 0.0)
+                .collect();
+            packed_members(&member)
+        })
+        .collect()
+}
+
+/// Samples flagged in `member` as the low bits of 2-bit slots, 32 samples per word.
+pub(crate) fn packed_members(member: &[bool]) -> Vec<u64> {
+    let mut words = vec![0u64; member.len().div_ceil(32)];
+    for (i, _) in member.iter().enumerate().filter(|(_, &m)| m) {
+        words[i / 32] |= 1 << (2 * (i % 32));
+    }
+    words
 }
 
 /// The union of the groups' sample masks (their intercept columns, 1 on a group's samples).

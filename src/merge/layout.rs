@@ -37,7 +37,7 @@ pub(crate) struct InputLayout {
 
 impl InputLayout {
     /// Where the union `fields` sit in one input's `group` (index `group`).
-    fn new(fields: &[SampleField], layout: &GroupLayout, group: usize) -> InputLayout {
+    pub(super) fn new(fields: &[SampleField], layout: &GroupLayout, group: usize) -> InputLayout {
         let local: Vec<Option<usize>> = fields
             .iter()
             .map(|f| {

@@ -19,6 +19,7 @@ pub mod allele_check;
 mod case_control;
 pub mod cojo;
 mod components;
+mod family;
 pub mod inputs;
 mod join;
 mod layout;
@@ -33,6 +34,7 @@ pub mod window;
 
 pub use case_control::CaseControlCounts;
 use components::GlobalComponent;
+pub(crate) use family::{family_key, Family, FamilyKey};
 pub use inputs::InputKind;
 pub(crate) use join::Member;
 pub use join::Site;

@@ -229,23 +229,14 @@ impl Model {
         scratch: &mut Scratch,
     ) -> Result<VariantResult> {
         let per_component = !self.party_columns.is_empty();
-        layout.site_sums(merged, site, &self.target, per_component, &mut scratch.sums)?;
-        // chrY and MT are fitted with the calls coded 0..1, as plink2 --glm codes them: the
-        // sums hold them 0..2 (a haploid call as the homozygous one), and x → c·x is exact:
-        // Aᵀx0 → c·Aᵀx0, x0·x0 → c²·x0·x0, Aᵀu unchanged.
-        let chrom = &merged.variant(site).chrom;
-        if crate::genotype::haploid_ds::haploid_chromosome(chrom) {
-            super::sex::refuse_undoubled_haploid_ds(merged, site)?;
-        }
-        let coding = haploid_coding(chrom);
-        if coding != 1.0 {
-            let sums = &mut scratch.sums;
-            sums.atx0.iter_mut().for_each(|a| *a *= coding);
-            sums.x0x0 *= coding * coding;
-            for (_, sum_x0, _) in &mut sums.per_component {
-                *sum_x0 *= coding;
-            }
-        }
+        let coding = pool_site(
+            layout,
+            merged,
+            site,
+            &self.target,
+            per_component,
+            &mut scratch.sums,
+        )?;
         Ok(self.test_sums(layout, scratch, coding))
     }
 
@@ -257,18 +248,35 @@ impl Model {
         scratch: &mut Scratch,
         coding: f64,
     ) -> VariantResult {
+        let x = match self.covariate_side_of_x(scratch, coding) {
+            Ok(x) => x,
+            Err(result) => return result,
+        };
+        let outcome = self
+            .projection
+            .test(&scratch.ctx, scratch.atx[layout.y], x.xx);
+        x.result(outcome)
+    }
+
+    /// The y-independent part of a site's test from the pooled sums in `scratch` (in a layout
+    /// whose covariate fields are this model's): mean imputation (DESIGN §1 step 2) into
+    /// `scratch.atx`, `Cᵀx` into `scratch.ctx`; or the result of a site with every call missing.
+    pub(super) fn covariate_side_of_x(
+        &self,
+        scratch: &mut Scratch,
+        coding: f64,
+    ) -> std::result::Result<ImputedSite, VariantResult> {
         let sums = &scratch.sums;
         let n = self.n;
         let n_missing = sums.atu[0];
         let n_observed = n - n_missing;
-        let result = |eaf: f64, outcome| VariantResult {
-            n: n as u64,
-            eaf,
-            n_missing,
-            outcome,
-        };
         if n_observed <= 0.0 {
-            return result(f64::NAN, Outcome::Skipped(SkipReason::AllMissing));
+            return Err(VariantResult {
+                n: n as u64,
+                eaf: f64::NAN,
+                n_missing,
+                outcome: Outcome::Skipped(SkipReason::AllMissing),
+            });
         }
         // Mean imputation with the pooled mean of observed calls (DESIGN §1 step 2).
         let mean = sums.atx0[0] / n_observed;
@@ -288,19 +296,94 @@ impl Model {
                 .expect("every party of the set has a row");
             ctx.push(sum_x0 + mean * missing);
         }
-        let outcome = self.projection.test(ctx, atx[layout.y], xx);
-        result(mean / (2.0 * coding), outcome)
+        Ok(ImputedSite {
+            n: n as u64,
+            eaf: mean / (2.0 * coding),
+            n_missing,
+            xx,
+        })
     }
+
+    /// Whether `other` (another phenotype's model of the same party set) has this model's
+    /// covariate side: the same columns, centring of the covariates and factor, so that a
+    /// site's `Cᵀx` and `Qᵀx` are the same for both.
+    pub(super) fn shares_covariate_side(&self, other: &Model, y: usize) -> bool {
+        self.columns == other.columns
+            && self.party_columns == other.party_columns
+            && self.target[..y] == other.target[..y]
+            && self.projection.same_covariate_side(&other.projection)
+    }
+
+    /// y's centre: the entry of `target` after the covariates.
+    pub(super) fn y_target(&self) -> f64 {
+        self.y_target
+    }
+
+    /// Whether the model has per-party indicator columns (which need per-row sums).
+    pub(super) fn has_party_columns(&self) -> bool {
+        !self.party_columns.is_empty()
+    }
+}
+
+/// A site's pooled sums after mean imputation: what every phenotype of a site's test shares.
+pub(crate) struct ImputedSite {
+    n: u64,
+    eaf: f64,
+    n_missing: f64,
+    /// `x·x` after imputation.
+    pub xx: f64,
+}
+
+impl ImputedSite {
+    /// The result of the site with this outcome.
+    pub fn result(&self, outcome: Outcome) -> VariantResult {
+        VariantResult {
+            n: self.n,
+            eaf: self.eaf,
+            n_missing: self.n_missing,
+            outcome,
+        }
+    }
+}
+
+/// Pools one site's rows in `layout` centred on `target` into `sums` (with each row's own sums
+/// when `per_component`), with chrY and MT recoded as plink2 codes them; returns that coding
+/// (the factor from ALT allele counts to the fitted dosage).
+pub(super) fn pool_site(
+    layout: &PhenotypeLayout,
+    merged: &Merged,
+    site: &Site,
+    target: &[f64],
+    per_component: bool,
+    sums: &mut SiteSums,
+) -> Result<f64> {
+    layout.site_sums(merged, site, target, per_component, sums)?;
+    // chrY and MT are fitted with the calls coded 0..1, as plink2 --glm codes them: the
+    // sums hold them 0..2 (a haploid call as the homozygous one), and x → c·x is exact:
+    // Aᵀx0 → c·Aᵀx0, x0·x0 → c²·x0·x0, Aᵀu unchanged.
+    let chrom = &merged.variant(site).chrom;
+    if crate::genotype::haploid_ds::haploid_chromosome(chrom) {
+        super::sex::refuse_undoubled_haploid_ds(merged, site)?;
+    }
+    let coding = haploid_coding(chrom);
+    if coding != 1.0 {
+        sums.atx0.iter_mut().for_each(|a| *a *= coding);
+        sums.x0x0 *= coding * coding;
+        for (_, sum_x0, _) in &mut sums.per_component {
+            *sum_x0 *= coding;
+        }
+    }
+    Ok(coding)
 }
 
 /// What testing a site needs besides the model, kept by a worker from site to site so that a
 /// test allocates nothing.
 pub(crate) struct Scratch {
-    sums: SiteSums,
+    pub(super) sums: SiteSums,
     /// `Aᵀx` after imputation, union layout.
-    atx: Vec<f64>,
+    pub(super) atx: Vec<f64>,
     /// `Cᵀx`.
-    ctx: Vec<f64>,
+    pub(super) ctx: Vec<f64>,
 }
 
 impl Scratch {

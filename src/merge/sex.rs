@@ -123,6 +123,21 @@ impl ChrXTests {
         }
     }
 
+    /// Whether non-PAR chrX adds the sex field to this phenotype's covariates.
+    pub fn adds_sex(&self) -> bool {
+        self.adds_sex
+    }
+
+    /// Whether a variant is tested with the phenotype's own layout (every site but those of
+    /// the sex-chromosome sample sets).
+    pub fn main_layout_tests(&self, record: SexChromosomes) -> impl Fn(&Variant) -> bool + Sync {
+        let adds_sex = self.adds_sex;
+        move |v: &Variant| {
+            let set = record.row_sample_set(&v.chrom, v.pos);
+            set.is_none() || (set == Some(SampleSet::KnownSex) && !adds_sex)
+        }
+    }
+
     /// Tests every site of the window: each with the layout of its sample set, the rest with
     /// `layout` and its `models`.
     pub fn test_sites(
@@ -132,6 +147,20 @@ impl ChrXTests {
         options: &MergeOptions,
         models: &mut Models,
     ) -> Result<Vec<VariantResult>> {
+        let main = self.main_layout_tests(merged.sex_chromosomes);
+        let results = merged.test_sites_where(layout, options, models, &main)?;
+        self.test_sample_sets(merged, layout, options, results)
+    }
+
+    /// Replaces the `results` of the window's sites of the sex-chromosome sample sets (those
+    /// [`ChrXTests::main_layout_tests`] leaves out) by their tests with their own layouts.
+    pub fn test_sample_sets(
+        &mut self,
+        merged: &Merged,
+        layout: &PhenotypeLayout,
+        options: &MergeOptions,
+        mut results: Vec<VariantResult>,
+    ) -> Result<Vec<VariantResult>> {
         let record = merged.sex_chromosomes;
         let sets: Vec<Option<SampleSet>> = merged
             .sites
@@ -139,17 +168,11 @@ impl ChrXTests {
             .map(|site| self.set_of(record, merged.variant(site)))
             .collect();
         if sets.iter().all(Option::is_none) {
-            return merged.test_sites(layout, options, models);
+            return Ok(results);
         }
         let of_set = |wanted: Option<SampleSet>| {
             move |v: &Variant| record.row_sample_set(&v.chrom, v.pos) == wanted
         };
-        let adds_sex = self.adds_sex;
-        let main = move |v: &Variant| {
-            let set = record.row_sample_set(&v.chrom, v.pos);
-            set.is_none() || (set == Some(SampleSet::KnownSex) && !adds_sex)
-        };
-        let mut results = merged.test_sites_where(layout, options, models, &main)?;
         for set in [SampleSet::KnownSex, SampleSet::Males] {
             if !sets.contains(&Some(set)) {
                 continue;

@@ -16,21 +16,21 @@ use crate::regression::{Outcome, SkipReason};
 use crate::summary::Variant;
 
 /// The model number of a site [`Merged::test_sites_where`] does not test.
-const UNWANTED: usize = usize::MAX;
+pub(super) const UNWANTED: usize = usize::MAX;
 
 /// Sites per unit of parallel work when testing.
-const TEST_CHUNK: usize = 2048;
+pub(super) const TEST_CHUNK: usize = 2048;
 
 /// One phenotype's models, one per distinct set of components met so far: fitted once each,
 /// kept from window to window of a merge.
 pub(crate) struct Models {
     /// The set of each model, numbered in order of first appearance.
     index: BTreeMap<Vec<u32>, usize>,
-    sets: Vec<Vec<u32>>,
+    pub(super) sets: Vec<Vec<u32>>,
     /// `None` for a set too small to test (`--min-parties`).
-    models: Vec<Option<Model>>,
+    pub(super) models: Vec<Option<Model>>,
     /// Sites met with each set.
-    sites: Vec<u64>,
+    pub(super) sites: Vec<u64>,
 }
 
 impl Models {
@@ -45,7 +45,7 @@ impl Models {
     }
 
     /// The number of the model of `set`, fitting it when it is new.
-    fn number(
+    pub(super) fn number(
         &mut self,
         set: &[u32],
         layout: &PhenotypeLayout,
@@ -66,6 +66,13 @@ impl Models {
         self.models.push(model);
         self.sites.push(0);
         Ok(number)
+    }
+
+    /// Counts the sites of each model (`site_models` as from [`Merged::number_sites`]).
+    pub(super) fn count_sites(&mut self, site_models: &[usize]) {
+        for &number in site_models.iter().filter(|&&n| n != UNWANTED) {
+            self.sites[number] += 1;
+        }
     }
 
     /// Number of distinct component sets a model was fitted for.
@@ -102,19 +109,18 @@ impl Models {
     }
 }
 
-impl Merged {
-    /// Tests every site of this window for one phenotype, with (and adding to) its `models`;
-    /// one result per site, in site order.
-    pub(crate) fn test_sites(
-        &self,
-        layout: &PhenotypeLayout,
-        options: &MergeOptions,
-        models: &mut Models,
-    ) -> Result<Vec<VariantResult>> {
-        self.test_sites_where(layout, options, models, &|_| true)
-    }
+/// The result of a site not (yet) tested: every slot of a window's results starts as this and
+/// is overwritten.
+pub(super) const PLACEHOLDER: VariantResult = VariantResult {
+    n: 0,
+    eaf: f64::NAN,
+    n_missing: f64::NAN,
+    outcome: Outcome::Skipped(SkipReason::TooFewParties),
+};
 
-    /// [`Merged::test_sites`] for the sites whose variant is `wanted` only; the results of the
+impl Merged {
+    /// Tests the sites of this window whose variant is `wanted` for one phenotype, with (and
+    /// adding to) its `models`: one result per site, in site order; the results of the
     /// others are placeholders, to be replaced (non-PAR chrX is tested with a layout of its own).
     pub(crate) fn test_sites_where(
         &self,
@@ -124,37 +130,13 @@ impl Merged {
         wanted: &(dyn Fn(&Variant) -> bool + Sync),
     ) -> Result<Vec<VariantResult>> {
         self.kind.check(options)?;
-        // The model of each site. Neighbouring sites mostly share a set, so a set is looked up
-        // only where it changes.
-        let mut site_models: Vec<usize> = Vec::with_capacity(self.sites.len());
-        let (mut set, mut previous) = (Vec::new(), Vec::new());
-        for site in &self.sites {
-            if !wanted(self.variant(site)) {
-                site_models.push(UNWANTED);
-                continue;
-            }
-            self.component_set(site, &mut set);
-            let number = match site_models.last() {
-                Some(&number) if number != UNWANTED && set == previous => number,
-                _ => {
-                    let number = models.number(&set, layout, self, options)?;
-                    std::mem::swap(&mut set, &mut previous);
-                    number
-                }
-            };
-            site_models.push(number);
-            models.sites[number] += 1;
-        }
+        let site_models =
+            self.number_sites(wanted, &mut |set| models.number(set, layout, self, options))?;
+        models.count_sites(&site_models);
 
         // Chunks of sites: each worker reuses one scratch per chunk. Results are written in
         // place: every slot of the placeholder vector is overwritten.
-        let placeholder = VariantResult {
-            n: 0,
-            eaf: f64::NAN,
-            n_missing: f64::NAN,
-            outcome: Outcome::Skipped(SkipReason::TooFewParties),
-        };
-        let mut results = vec![placeholder; self.sites.len()];
+        let mut results = vec![PLACEHOLDER; self.sites.len()];
         let models = &*models;
         results
             .par_chunks_mut(TEST_CHUNK)
@@ -170,15 +152,56 @@ impl Merged {
                         Some(model) => model.test(layout, self, site, &mut scratch)?,
                         None => VariantResult {
                             n: layout.set_size(self, &models.sets[number]) as u64,
-                            ..placeholder
+                            ..PLACEHOLDER
                         },
                     };
                 }
                 Ok(())
             })?;
+        self.filter_results(&mut results, &site_models, options);
+        Ok(results)
+    }
+
+    /// The model number of every site: `number` of its component set, or [`UNWANTED`] for a
+    /// site whose variant is not `wanted`.
+    pub(super) fn number_sites(
+        &self,
+        wanted: &(dyn Fn(&Variant) -> bool + Sync),
+        number: &mut dyn FnMut(&[u32]) -> Result<usize>,
+    ) -> Result<Vec<usize>> {
+        // Neighbouring sites mostly share a set, so a set is looked up only where it changes.
+        let mut site_models: Vec<usize> = Vec::with_capacity(self.sites.len());
+        let (mut set, mut previous) = (Vec::new(), Vec::new());
+        for site in &self.sites {
+            if !wanted(self.variant(site)) {
+                site_models.push(UNWANTED);
+                continue;
+            }
+            self.component_set(site, &mut set);
+            let known = match site_models.last() {
+                Some(&known) if known != UNWANTED && set == previous => known,
+                _ => {
+                    let known = number(&set)?;
+                    std::mem::swap(&mut set, &mut previous);
+                    known
+                }
+            };
+            site_models.push(known);
+        }
+        Ok(site_models)
+    }
+
+    /// The pooled filters after the tests: as plink2 filters before testing, a variant the QC
+    /// filters remove is skipped for that reason whatever its test gave, and in a secure set
+    /// one with a small pooled cell is skipped (`site_models` as from
+    /// [`Merged::number_sites`]).
+    pub(super) fn filter_results(
+        &self,
+        results: &mut [VariantResult],
+        site_models: &[usize],
+        options: &MergeOptions,
+    ) {
         if options.qc.any() {
-            // As plink2 filters before testing: a variant removed by QC is skipped for that
-            // reason, whatever its test gave.
             for (result, site) in results.iter_mut().zip(&self.sites) {
                 let non_par_x = self.is_non_par_x(self.variant(site));
                 if let Some(reason) = options.qc.removes(&self.qc(site), non_par_x) {
@@ -190,7 +213,7 @@ impl Merged {
             for ((result, site), _) in results
                 .iter_mut()
                 .zip(&self.sites)
-                .zip(&site_models)
+                .zip(site_models)
                 .filter(|(_, &number)| number != UNWANTED)
             {
                 if self.pooled_small_cell(site, result, options.min_cell) {
@@ -198,7 +221,6 @@ impl Merged {
                 }
             }
         }
-        Ok(results)
     }
 
     /// Whether a site of a secure set has a pooled cell of 1 … K−1 samples (`min_cell` = K):

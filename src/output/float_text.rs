@@ -1,4 +1,5 @@
-//! f64 as text, exactly as Rust's `{:?}` writes it, at a fraction of its cost.
+//! f64 (and u64) as text, exactly as Rust's `{:?}` (`{:.9}`, `{}`) writes it, at a fraction of its
+//! cost.
 //!
 //! Output files write several floats per variant, and `{:?}` (the shortest text that reads back
 //! to the same f64) was a large share of merge time. Ryū finds the same shortest digits faster,
@@ -15,6 +16,65 @@
 //! included.
 
 use std::fmt::Write as _;
+
+/// Appends the decimal digits of `value`, as `{value}` writes them, without the formatting
+/// machinery (output writes several integers per variant).
+pub fn push_u64(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
+/// Decimals [`push_fixed9`] writes.
+const FIXED_DECIMALS: u32 = 9;
+
+/// Appends `x` with nine decimals, exactly as `format!("{x:.9}")` would: the exact binary value
+/// rounded half to even, which `{:.9}` does with a general (and slow) exact-digit algorithm.
+/// Here the value times 10⁹ is an exact 128-bit integer product for the values that need it
+/// (0.5 ≤ |x| < 2³²); others go to `{:.9}` itself.
+pub fn push_fixed9(out: &mut String, x: f64) {
+    let magnitude = x.abs();
+    if !(0.5..4_294_967_296.0).contains(&magnitude) {
+        let _ = write!(out, "{x:.9}");
+        return;
+    }
+    // |x| = mantissa · 2^exponent, with 2⁵² ≤ mantissa < 2⁵³ and −53 ≤ exponent < 32 here.
+    let bits = magnitude.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32 - 1075;
+    let mantissa = u128::from((bits & ((1 << 52) - 1)) | (1 << 52));
+    let scaled = mantissa * 10u128.pow(FIXED_DECIMALS);
+    let units = if exponent >= 0 {
+        scaled << exponent
+    } else {
+        let shift = exponent.unsigned_abs();
+        let (quotient, remainder) = (scaled >> shift, scaled & ((1 << shift) - 1));
+        let half = 1u128 << (shift - 1);
+        let round_up = remainder > half || (remainder == half && quotient & 1 == 1);
+        quotient + u128::from(round_up)
+    };
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let scale = 10u128.pow(FIXED_DECIMALS);
+    push_u64(out, (units / scale) as u64);
+    out.push('.');
+    let mut fraction = [b'0'; FIXED_DECIMALS as usize];
+    let mut rest = (units % scale) as u64;
+    for digit in fraction.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.push_str(std::str::from_utf8(&fraction).expect("ASCII digits"));
+}
 
 /// 2⁵²: from here on an f64 is an integer, and its shortest text may end in zeros.
 const LARGE: f64 = 4_503_599_627_370_496.0;
@@ -117,6 +177,62 @@ mod tests {
             let k = (next() >> (11 + next() % 53)) | 1;
             let j = (next() % 200) as i32 - 120;
             assert_same(k as f64 * 2f64.powi(j));
+        }
+    }
+
+    fn assert_same_fixed9(x: f64) {
+        let mut fast = String::new();
+        push_fixed9(&mut fast, x);
+        assert_eq!(fast, format!("{x:.9}"), "bits {:016x}", x.to_bits());
+    }
+
+    #[test]
+    fn fixed_nine_decimals_match_std() {
+        // Ties at the tenth decimal (1 + j/1024 has ten decimals, the last a 5 for odd j),
+        // both ways round, and values either side of them.
+        for j in 0..20_000 {
+            let x = 1.0 + f64::from(j) / 1024.0;
+            for x in [x, x.next_up(), x.next_down(), -x] {
+                assert_same_fixed9(x);
+            }
+        }
+        for x in [
+            0.0,
+            0.4999,
+            0.5,
+            1.0,
+            9.9999999995,
+            9.99999999949,
+            10.0,
+            4294967295.5,
+            4294967296.0,
+            1e300,
+            f64::NAN,
+        ] {
+            assert_same_fixed9(x);
+        }
+        let mut next = stream(9);
+        for _ in 0..500_000 {
+            let unit = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            // The p-value mantissas: 10^frac in [1, 10).
+            assert_same_fixed9(10f64.powf(unit));
+            assert_same_fixed9(unit * 10f64.powi((next() % 12) as i32));
+        }
+    }
+
+    #[test]
+    fn integers_match_std() {
+        let mut next = stream(3);
+        for value in [0, 1, 9, 10, 99, 100, u64::MAX, u64::MAX - 1] {
+            let mut text = String::new();
+            push_u64(&mut text, value);
+            assert_eq!(text, value.to_string());
+        }
+        for _ in 0..100_000 {
+            let value = next() >> (next() % 64);
+            let mut text = String::new();
+            push_u64(&mut text, value);
+            assert_eq!(text, value.to_string());
         }
     }
 

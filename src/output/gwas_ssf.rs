@@ -19,7 +19,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::bgzf_writer::BgzfWriter;
-use super::float_text::push_f64;
+use super::float_text::{push_f64, push_u64};
 use super::meta::Md5Writer;
 use super::MISSING;
 use crate::atomic_file::AtomicFile;
@@ -228,7 +228,12 @@ fn format_rows(
         let (alt, reference) = (allele(&v.alt_allele), allele(&v.ref_allele));
         // Written field by field into one buffer: no String per value. Floats are the shortest
         // text that reads back to the same f64 (as `{:?}` writes them).
-        let _ = write!(line, "{code}\t{pos}\t{alt}\t{reference}\t", pos = v.pos,);
+        push_u64(&mut line, u64::from(code));
+        line.push('\t');
+        push_u64(&mut line, v.pos);
+        for text in ["\t", alt, "\t", reference, "\t"] {
+            line.push_str(text);
+        }
         push_f64(&mut line, association.beta);
         line.push('\t');
         push_f64(&mut line, association.se);
@@ -242,7 +247,11 @@ fn format_rows(
         pvalue::push_p_value(&mut line, association.ln_p);
         line.push('\t');
         push_variant_id(&mut line, code, v);
-        let _ = write!(line, "\t{rsid}\t{n}\t", n = result.n);
+        for text in ["\t", rsid, "\t"] {
+            line.push_str(text);
+        }
+        push_u64(&mut line, result.n);
+        line.push('\t');
         push_f64(&mut line, association.t);
         line.push('\t');
         push_f64(&mut line, neg_log10_p);
@@ -296,7 +305,12 @@ fn allele(text: &str) -> &str {
 fn push_variant_id(line: &mut String, code: u32, v: &crate::summary::Variant) {
     let fits = |a: &str| !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric());
     if fits(&v.ref_allele) && fits(&v.alt_allele) {
-        let _ = write!(line, "{code}_{}_{}_{}", v.pos, v.ref_allele, v.alt_allele);
+        push_u64(line, u64::from(code));
+        line.push('_');
+        push_u64(line, v.pos);
+        for text in ["_", &v.ref_allele, "_", &v.alt_allele] {
+            line.push_str(text);
+        }
     } else {
         line.push_str(MISSING);
     }

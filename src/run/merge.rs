@@ -15,7 +15,9 @@ use crate::merge::allele_check::AlleleCheckOptions;
 use crate::merge::inputs::check_distinct_paths;
 use crate::merge::report::{AlleleCheckWriter, PhenotypeModel, PhenotypeWriter};
 use crate::merge::summary_out::SummaryOut;
+use crate::merge::window::WINDOW_ROWS;
 use crate::merge::CaseControlCounts;
+use crate::merge::{family_key, Family, FamilyKey, VariantResult};
 use crate::merge::{report, ChrXTests, InputKind, MergeOptions, Merged, Models, PhenotypeLayout};
 use crate::merge::{RowSource, Windows};
 use crate::output;
@@ -224,6 +226,87 @@ struct PhenotypeRun {
     case_control: Option<CaseControlCounts>,
 }
 
+/// Results of one window a family holds at most (see [`Families::window_rows`]).
+const FAMILY_RESULTS: usize = 1 << 20;
+
+/// The smallest window of a family: below this, the per-window work (the join, the parallel
+/// loops' start) would start to show.
+const MIN_FAMILY_WINDOW: usize = 1024;
+
+/// The phenotypes tested as families ([`Family`]: the same samples and covariates, one
+/// projection per site and party set for all); a phenotype with no other of its kind is tested
+/// on its own.
+struct Families {
+    /// Each family, with the indices of its runs (ascending).
+    families: Vec<(Family, Vec<usize>)>,
+}
+
+impl Families {
+    /// Groups `runs` by [`family_key`].
+    fn new(headers: &Merged, runs: &[PhenotypeRun]) -> Families {
+        let mut keyed: Vec<(FamilyKey, Vec<usize>)> = Vec::new();
+        for (r, run) in runs.iter().enumerate() {
+            let key = family_key(&run.layout, run.chrx.adds_sex());
+            match keyed.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(r),
+                None => keyed.push((key, vec![r])),
+            }
+        }
+        let families = keyed
+            .into_iter()
+            .filter(|(_, members)| members.len() > 1)
+            .map(|(_, members)| {
+                let layouts: Vec<&PhenotypeLayout> =
+                    members.iter().map(|&r| &runs[r].layout).collect();
+                (Family::new(headers, &layouts), members)
+            })
+            .collect();
+        Families { families }
+    }
+
+    /// Rows each of `inputs` holds per window when families are tested: a family holds a
+    /// window's results of all its phenotypes at once (twice, while they are handed to the
+    /// writers), so the window shrinks as phenotypes grow, to [`FAMILY_RESULTS`] results (about
+    /// 72 MiB); `None` (the default window) without families.
+    fn window_rows(&self, inputs: usize) -> Option<usize> {
+        let widest = self
+            .families
+            .iter()
+            .map(|(_, members)| members.len())
+            .max()?;
+        let rows = (FAMILY_RESULTS / widest).clamp(MIN_FAMILY_WINDOW, WINDOW_ROWS);
+        Some((rows / inputs.max(1)).max(MIN_FAMILY_WINDOW / 4))
+    }
+
+    /// Tests the sites of a window that each family's phenotypes test with their own layout
+    /// ([`ChrXTests::main_layout_tests`]): per run, its results, or `None` for a run in no
+    /// family.
+    fn test_sites(
+        &mut self,
+        merged: &Merged,
+        runs: &mut [PhenotypeRun],
+        options: &MergeOptions,
+    ) -> Result<Vec<Option<Vec<VariantResult>>>> {
+        let mut results: Vec<Option<Vec<VariantResult>>> = runs.iter().map(|_| None).collect();
+        for (family, members) in &mut self.families {
+            let main = runs[members[0]]
+                .chrx
+                .main_layout_tests(merged.sex_chromosomes);
+            let (layouts, mut models): (Vec<&PhenotypeLayout>, Vec<&mut Models>) = runs
+                .iter_mut()
+                .enumerate()
+                .filter(|(r, _)| members.binary_search(r).is_ok())
+                .map(|(_, run)| (&run.layout, &mut run.models))
+                .unzip();
+            let tested = family.test_sites(merged, &layouts, &mut models, options, &main)?;
+            for (&r, tested) in members.iter().zip(tested) {
+                results[r] = Some(tested);
+            }
+        }
+        Ok(results)
+    }
+}
+
 /// The merge itself, once the arguments are checked and the outputs locked.
 ///
 /// The inputs are read in genomic order a window at a time ([`Windows`], on a thread of its
@@ -331,6 +414,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             models: Models::new(),
         });
     }
+    let mut families = Families::new(&headers, &runs);
     // The check runs on the samples of the first phenotype (the regression's samples).
     let mut allele_check = match (kind, phenotypes.first()) {
         (InputKind::Plaintext, Some(first)) => Some(AlleleCheckWriter::create(
@@ -368,7 +452,10 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         .iter()
         .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
         .collect();
-    let mut windows = Windows::new(sources, &widths, job.window_rows);
+    let window_rows = job
+        .window_rows
+        .or_else(|| families.window_rows(summaries.len()));
+    let mut windows = Windows::new(sources, &widths, window_rows);
     let mut rows_read = vec![0usize; summaries.len()];
     let mut sites = 0usize;
     std::thread::scope(|scope| -> Result<()> {
@@ -394,15 +481,27 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
                 let v = merged.variant(last);
                 progress.set_message(format!("{}:{}", v.chrom, v.pos));
             }
-            // Phenotypes are tested, formatted and compressed side by side: with many
-            // phenotypes the per-phenotype work (one projection per variant, formatting,
-            // BGZF) dominates, and a window's sites alone may be too few to fill the pool.
-            runs.par_iter_mut().try_for_each(|run| -> Result<()> {
-                let results =
-                    run.chrx
-                        .test_sites(&merged, &run.layout, options, &mut run.models)?;
-                run.writer.append(&merged, &results)
-            })?;
+            // The phenotypes of a family are tested together (one projection per site and
+            // party set); then every phenotype is finished (its chrX sample sets), formatted
+            // and compressed side by side: with many phenotypes the per-phenotype work
+            // (formatting, BGZF) dominates, and a window's sites alone may be too few to fill
+            // the pool.
+            let mut family_results = families.test_sites(&merged, &mut runs, options)?;
+            runs.par_iter_mut()
+                .zip(family_results.par_iter_mut())
+                .try_for_each(|(run, main)| -> Result<()> {
+                    let results = match main.take() {
+                        Some(main) => {
+                            run.chrx
+                                .test_sample_sets(&merged, &run.layout, options, main)?
+                        }
+                        None => {
+                            run.chrx
+                                .test_sites(&merged, &run.layout, options, &mut run.models)?
+                        }
+                    };
+                    run.writer.append(&merged, &results)
+                })?;
             if let Some(check) = &mut allele_check {
                 check.append(&merged, &runs[0].layout)?;
             }
