@@ -148,7 +148,7 @@ impl SummaryOut {
             rows.variants.push(merged.variant(site).clone());
             let mut set = Vec::new();
             merged.component_set(site, &mut set);
-            rows.components.push(set);
+            rows.components.push(set.into());
             rows.qc.push(merged.qc(site));
             for (((layout, target), group), sums) in self
                 .layouts

@@ -675,7 +675,7 @@ impl PooledRows {
                 dosage_sq_sum: decode(words[at + 6]),
             });
         }
-        rows.components = vec![vec![0]; variants.len()];
+        rows.components = vec![crate::summary::ComponentSet::One(0); variants.len()];
         rows.variants = variants;
         rows
     }
