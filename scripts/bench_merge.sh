@@ -10,9 +10,9 @@
 # under its own name (so every party holds every variant, and the parties' sums differ).
 # Summaries for the largest P are made once per M; smaller P use the first P of them.
 #
-# Reported per (P, M): merge wall time and peak RSS (`/usr/bin/time -v`), the read floor (time to
-# read and check every row of every input and do nothing: examples/read_floor.rs, same reader as
-# merge), their ratio, merge `--no-report` (the merge without the report drawn from its output)
+# Reported per (P, M): merge wall time and peak RSS (`/usr/bin/time -v`; the larger of the two
+# merges), the read floor (time to read and check every row of every input and do nothing:
+# examples/read_floor.rs, same reader as merge), their ratio, merge `--no-report` (the merge without the report drawn from its output)
 # and its ratio to the floor, CPU seconds (user + system) of the floor and of both merges (the
 # steadier figures on a loaded machine), and the wall time of `--region 11` (one chromosome of
 # 22) and its ratio to the whole merge; and whether every variant is accounted for (GWAS-SSF rows + skipped rows =
