@@ -13,8 +13,9 @@ use std::ops::Deref;
 /// assert_eq!(&one[..], [3]);
 /// let two = ComponentSet::from(vec![0, 2]);
 /// assert_eq!((two.len(), two.contains(&2)), (2, true));
+/// assert_eq!(ComponentSet::Many(vec![3].into()), one);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ComponentSet {
     /// One component: a single party's file, or a merged row held by one party.
     One(u32),
@@ -32,6 +33,15 @@ impl Deref for ComponentSet {
         }
     }
 }
+
+/// Sets are equal when they list the same indices, however they are kept.
+impl PartialEq for ComponentSet {
+    fn eq(&self, other: &ComponentSet) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl Eq for ComponentSet {}
 
 impl From<&[u32]> for ComponentSet {
     fn from(indices: &[u32]) -> ComponentSet {
