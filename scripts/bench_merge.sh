@@ -10,10 +10,12 @@
 # under its own name (so every party holds every variant, and the parties' sums differ).
 # Summaries for the largest P are made once per M; smaller P use the first P of them.
 #
-# Reported per (P, M): merge wall time and peak RSS (`/usr/bin/time -v`), the read floor (time to
-# read and check every row of every input and do nothing: examples/read_floor.rs, same reader as
-# merge), their ratio, and the wall time of `--region 11` (one chromosome of 22) and its ratio to
-# the whole merge; and whether every variant is accounted for (GWAS-SSF rows + skipped rows =
+# Reported per (P, M): merge wall time and peak RSS (`/usr/bin/time -v`; the larger of the two
+# merges), the read floor (time to read and check every row of every input and do nothing:
+# examples/read_floor.rs, same reader as merge), their ratio, merge `--no-report` (the merge without the report drawn from its output)
+# and its ratio to the floor, CPU seconds (user + system) of the floor and of both merges (the
+# steadier figures on a loaded machine), and the wall time of `--region 11` (one chromosome of
+# 22) and its ratio to the whole merge; and whether every variant is accounted for (GWAS-SSF rows + skipped rows =
 # the distinct variants the log reports). Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN (default: built here, release), THREADS (default: all cores).
 set -euo pipefail
@@ -81,7 +83,7 @@ with open(prefix + ".fam") as fam, open(f"{prefix}.{party}.pheno", "w") as ph, o
 PY
 }
 
-# Runs COMMAND… under /usr/bin/time -v; prints "SECONDS RSS_MIB".
+# Runs COMMAND… under /usr/bin/time -v; prints "SECONDS RSS_MIB CPU_SECONDS".
 measure() {
   /usr/bin/time -v "$@" 2>"$dir/time.txt" >/dev/null || { cat "$dir/time.txt" >&2; exit 1; }
   python3 - "$dir/time.txt" <<'PY'
@@ -91,12 +93,13 @@ wall = [l for l in text.splitlines() if "Elapsed (wall clock)" in l][0].split(":
 parts = [float(x) for x in wall.split(":")]
 seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
 rss = int([l for l in text.splitlines() if "Maximum resident set size" in l][0].split(": ")[-1])
-print(f"{seconds:.1f} {rss / 1024:.0f}")
+cpu = sum(float(l.split(": ")[-1]) for l in text.splitlines() if l.strip().startswith(("User time", "System time")))
+print(f"{seconds:.1f} {rss / 1024:.0f} {cpu:.1f}")
 PY
 }
 
-echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | CPU s: floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for m in $VARIANTS; do
   data="$dir/m$m"
   mkdir -p "$data"
@@ -114,18 +117,21 @@ for m in $VARIANTS; do
     size=$(du -ch "${files[@]}" | tail -1 | cut -f1)
     # Warm the page cache alike for every measurement.
     cat "${files[@]}" >/dev/null
-    read -r floor _ < <(measure "$READ_FLOOR_BIN" "${files[@]}")
-    read -r wall rss < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/out" --threads "$THREADS")
+    read -r floor _ floor_cpu < <(measure "$READ_FLOOR_BIN" "${files[@]}")
+    read -r wall rss cpu < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/out" --threads "$THREADS")
     distinct=$(sed -n 's/^\([0-9]*\) distinct variants across .*/\1/p' "$dir/out.log")
     tested=$(( $(zcat "$dir/out.y.tsv.gz" | wc -l) - 1 ))
     skipped=$(( $(wc -l < "$dir/out.y.skipped.tsv") - 1 ))
     accounted="$tested + $skipped of $distinct"
     (( tested + skipped == distinct )) || accounted="$accounted (MISMATCH)"
+    read -r bare bare_rss bare_cpu < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/bare" --no-report --threads "$THREADS")
+    (( bare_rss > rss )) && rss=$bare_rss
     read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
-    rm -f "$dir"/out.* "$dir"/region.*
+    rm -f "$dir"/out.* "$dir"/bare.* "$dir"/region.*
     ratio=$(python3 -c "print(f'{$wall / max($floor, 0.01):.2f}')")
+    bare_ratio=$(python3 -c "print(f'{$bare / max($floor, 0.01):.2f}')")
     region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
-    echo "| $p | $m | $size | $floor | $wall | $ratio | $rss | $region | $region_ratio | $accounted |"
+    echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $floor_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
   done
 done
 [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"

@@ -336,11 +336,11 @@ mod tests {
             rows.variants.push(Variant {
                 chrom: "1".into(),
                 pos: k as u64 + 1,
-                id: format!("v{k}"),
+                id: format!("v{k}").into(),
                 ref_allele: "A".into(),
                 alt_allele: "G".into(),
             });
-            rows.components.push(vec![0]);
+            rows.components.push(crate::summary::ComponentSet::One(0));
             rows.qc.push(qc);
             rows.groups[0].atx0.extend([s, 0.5 * s]);
             rows.groups[0].atu.extend([m, 0.25 * m]);

@@ -228,7 +228,7 @@ fn block_rows(summer: &BlockSummer, block: &mut GenotypeBlock) -> Rows {
     let (b, width, groups) = (block.len(), fields.width, fields.groups.len());
     let mut rows = Rows::with_widths(fields.groups.iter().map(|&(_, j)| j));
     rows.variants = std::mem::take(&mut block.variants);
-    rows.components = vec![vec![0]; b];
+    rows.components = vec![crate::summary::ComponentSet::One(0); b];
     rows.qc = qc;
     for (g, (sums, &(offset, j))) in rows.groups.iter_mut().zip(&fields.groups).enumerate() {
         sums.atx0.reserve(b * j);

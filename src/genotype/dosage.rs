@@ -215,11 +215,11 @@ impl RecordSite {
     /// The tested variant for allele number `alt`.
     pub fn variant(&self, alt: u32) -> Variant {
         Variant {
-            chrom: self.chrom.clone(),
+            chrom: self.chrom.as_str().into(),
             pos: self.pos,
-            id: self.id.clone(),
-            ref_allele: self.ref_allele.clone(),
-            alt_allele: self.alts[alt as usize - 1].clone(),
+            id: self.id.as_str().into(),
+            ref_allele: self.ref_allele.as_str().into(),
+            alt_allele: self.alts[alt as usize - 1].as_str().into(),
         }
     }
 }

@@ -182,7 +182,7 @@ mod tests {
             v("2", 5, "e", "C", "T"),
         ];
         let order: Vec<usize> = (0..variants.len()).collect();
-        let (dropped, note) = duplicates_among(&variants, &order, |i| variants[i].id.clone());
+        let (dropped, note) = duplicates_among(&variants, &order, |i| variants[i].id.to_string());
         let mut dropped: Vec<usize> = dropped.into_iter().collect();
         dropped.sort();
         assert_eq!(dropped, [2, 4]);

@@ -458,11 +458,11 @@ pub fn read_bim(path: &Path) -> Result<Vec<Variant>> {
             .at(at())
         })?;
         variants.push(Variant {
-            chrom: chrom::normalize(fields[0]),
+            chrom: chrom::normalize(fields[0]).into(),
             pos,
-            id: fields[1].to_string(),
-            ref_allele: fields[5].to_string(),
-            alt_allele: fields[4].to_string(),
+            id: fields[1].into(),
+            ref_allele: fields[5].into(),
+            alt_allele: fields[4].into(),
         });
     }
     Ok(variants)

@@ -100,8 +100,8 @@ impl VariantSelection {
     pub fn selects(&self, variant: &Variant) -> bool {
         self.only
             .as_ref()
-            .is_none_or(|only| only.contains(&variant.chrom))
-            && !self.not.contains(&variant.chrom)
+            .is_none_or(|only| only.contains(variant.chrom.as_str()))
+            && !self.not.contains(variant.chrom.as_str())
             && self.extract.as_ref().is_none_or(|l| l.names(variant))
             && !self.exclude.as_ref().is_some_and(|l| l.names(variant))
     }
@@ -298,13 +298,14 @@ impl VariantList {
     /// Whether the list names `variant`.
     fn names(&self, variant: &Variant) -> bool {
         match self.kind {
-            ListKind::Ids => self.ids.contains(&variant.id),
-            ListKind::Bed0 | ListKind::Bed1 => {
-                self.intervals.get(&variant.chrom).is_some_and(|list| {
+            ListKind::Ids => self.ids.contains(variant.id.as_str()),
+            ListKind::Bed0 | ListKind::Bed1 => self
+                .intervals
+                .get(variant.chrom.as_str())
+                .is_some_and(|list| {
                     let after = list.partition_point(|&(start, _)| start <= variant.pos);
                     after > 0 && variant.pos <= list[after - 1].1
-                })
-            }
+                }),
         }
     }
 

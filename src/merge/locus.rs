@@ -74,8 +74,8 @@ impl VariantSpec {
         let (a, b) = (&self.alleles.0, &self.alleles.1);
         v.chrom == self.chrom
             && v.pos == self.pos
-            && ((&v.ref_allele, &v.alt_allele) == (a, b)
-                || (&v.ref_allele, &v.alt_allele) == (b, a))
+            && ((v.ref_allele.as_str(), v.alt_allele.as_str()) == (a.as_str(), b.as_str())
+                || (v.ref_allele.as_str(), v.alt_allele.as_str()) == (b.as_str(), a.as_str()))
     }
 }
 

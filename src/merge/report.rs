@@ -135,15 +135,15 @@ impl PhenotypeWriter {
                 continue;
             };
             self.digest.add(association.ln_p, result.eaf, || Hit {
-                chrom: v.chrom.clone(),
+                chrom: v.chrom.to_string(),
                 pos: v.pos,
                 variant_id: format!("{code}_{}_{}_{}", v.pos, v.ref_allele, v.alt_allele),
                 rsid: match output::gwas_ssf::is_rsid(&v.id) {
-                    true => v.id.clone(),
+                    true => v.id.to_string(),
                     false => output::MISSING.to_string(),
                 },
-                effect_allele: v.alt_allele.clone(),
-                other_allele: v.ref_allele.clone(),
+                effect_allele: v.alt_allele.to_string(),
+                other_allele: v.ref_allele.to_string(),
                 beta: association.beta,
                 se: association.se,
                 neg_log10_p: pvalue::neg_log10_p(association.ln_p),
@@ -311,11 +311,11 @@ impl AlleleCheckWriter {
                 outliers.append(&OutlierRow {
                     input: c.input + 1,
                     party: labels[c.input].clone(),
-                    chrom: v.chrom.clone(),
+                    chrom: v.chrom.to_string(),
                     pos: v.pos,
-                    id: v.id.clone(),
-                    effect_allele: v.alt_allele.clone(),
-                    other_allele: v.ref_allele.clone(),
+                    id: v.id.to_string(),
+                    effect_allele: v.alt_allele.to_string(),
+                    other_allele: v.ref_allele.to_string(),
                     af_party: c.own,
                     af_others: c.others,
                     observed_party: c.own_observed,

@@ -144,7 +144,7 @@ impl SummaryOut {
             rows.variants.push(merged.variant(site).clone());
             let mut set = Vec::new();
             merged.component_set(site, &mut set);
-            rows.components.push(set);
+            rows.components.push(set.into());
             rows.qc.push(merged.qc(site));
             let variant = merged.variant(site);
             let row_set = self.record.row_sample_set(&variant.chrom, variant.pos);

@@ -678,7 +678,7 @@ impl PooledRows {
                 by_sex: None,
             });
         }
-        rows.components = vec![vec![0]; variants.len()];
+        rows.components = vec![crate::summary::ComponentSet::One(0); variants.len()];
         rows.variants = variants;
         rows
     }

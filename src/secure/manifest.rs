@@ -71,11 +71,11 @@ impl Manifest {
                 Error::input(path, format!("invalid position '{}'", fields[1])).at(at())
             })?;
             let variant = Variant {
-                chrom: chrom::normalize(fields[0]),
+                chrom: chrom::normalize(fields[0]).into(),
                 pos,
-                id: fields.get(4).unwrap_or(&".").to_string(),
-                ref_allele: fields[2].to_string(),
-                alt_allele: fields[3].to_string(),
+                id: (*fields.get(4).unwrap_or(&".")).into(),
+                ref_allele: fields[2].into(),
+                alt_allele: fields[3].into(),
             };
             if variant.ref_allele == variant.alt_allele {
                 return Err(Error::input(path, "REF and ALT are the same allele").at(at()));
@@ -277,11 +277,11 @@ fn read_bim(path: &Path) -> Result<Vec<Variant>> {
             );
         };
         variants.push(Variant {
-            chrom: chrom::normalize(f[0]),
+            chrom: chrom::normalize(f[0]).into(),
             pos,
-            id: f[1].to_string(),
-            ref_allele: f[5].to_string(),
-            alt_allele: f[4].to_string(),
+            id: f[1].into(),
+            ref_allele: f[5].into(),
+            alt_allele: f[4].into(),
         });
     }
     Ok(variants)

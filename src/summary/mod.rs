@@ -17,6 +17,7 @@
 //! [`read::open_stream`] verifies one and reads its rows in order a batch at a time, checking
 //! each batch ([`stream`], [`validate`]); [`read::read_summary`] reads all of them at once.
 
+pub mod component_set;
 pub mod field;
 pub mod id;
 pub mod integrity;
@@ -35,10 +36,11 @@ pub mod write;
 
 use serde::{Deserialize, Serialize};
 
+pub use component_set::ComponentSet;
 pub use field::{FieldKind, SampleField};
 pub use read::read_summary;
 pub use secure::SecureSection;
-pub use variant::{Orientation, QcCounts, Variant};
+pub use variant::{Orientation, QcCounts, SmolStr, Variant};
 pub use write::SummaryWriter;
 
 /// Key of the footer metadata entry holding the [`Header`] JSON.
@@ -280,7 +282,7 @@ pub struct Rows {
     /// The variants.
     pub variants: Vec<Variant>,
     /// Per row, indices into [`Header::components`] of the components holding the variant.
-    pub components: Vec<Vec<u32>>,
+    pub components: Vec<ComponentSet>,
     /// Per file group, the sums.
     pub groups: Vec<GroupSums>,
     /// Per row, QC counts summed over its components.

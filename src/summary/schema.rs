@@ -142,11 +142,11 @@ impl<'a> VariantColumns<'a> {
     /// The variant of row `r`.
     pub(crate) fn variant(&self, r: usize) -> super::Variant {
         super::Variant {
-            chrom: self.chrom.value(r).to_string(),
+            chrom: self.chrom.value(r).into(),
             pos: self.pos.value(r),
-            id: self.id.value(r).to_string(),
-            ref_allele: self.ref_allele.value(r).to_string(),
-            alt_allele: self.alt.value(r).to_string(),
+            id: self.id.value(r).into(),
+            ref_allele: self.ref_allele.value(r).into(),
+            alt_allele: self.alt.value(r).into(),
         }
     }
 }

@@ -243,7 +243,7 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
                     .at(format!("row {}", first_row + r + 1)),
             );
         }
-        rows.components.push(indices.to_vec());
+        rows.components.push(indices.into());
     }
 
     let counts: Vec<&[u64]> = schema::QC_COUNT_COLUMNS

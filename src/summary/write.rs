@@ -251,8 +251,9 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
         strings(|v| &v.ref_allele),
         strings(|v| &v.alt_allele),
     ];
-    let offsets = OffsetBuffer::from_lengths(rows.components.iter().map(Vec::len));
-    let values = UInt32Array::from_iter_values(rows.components.iter().flatten().copied());
+    let offsets = OffsetBuffer::from_lengths(rows.components.iter().map(|c| c.len()));
+    let values =
+        UInt32Array::from_iter_values(rows.components.iter().flat_map(|c| c.iter()).copied());
     columns.push(Arc::new(ListArray::new(
         schema::components_item(),
         offsets,
@@ -390,13 +391,13 @@ mod tests {
         let alleles = ["A", "C", "G", "T"];
         let k = i * 7919 % 1000;
         rows.variants.push(Variant {
-            chrom: chroms[k % chroms.len()].to_string(),
+            chrom: chroms[k % chroms.len()].into(),
             pos: (k / 6 % 40) as u64 + 1,
-            id: format!("v{i}"),
-            ref_allele: alleles[k % 3].to_string(),
-            alt_allele: format!("{}{i}", alleles[3]),
+            id: format!("v{i}").into(),
+            ref_allele: alleles[k % 3].into(),
+            alt_allele: format!("{}{i}", alleles[3]).into(),
         });
-        rows.components.push(vec![0]);
+        rows.components.push(crate::summary::ComponentSet::One(0));
         rows.qc.push(QcCounts::default());
         let sums = &mut rows.groups[0];
         sums.atx0.extend([2.0, i as f64]);

@@ -66,11 +66,11 @@ fn read(path: &Path, region: Option<&str>, options: &BgenOptions) -> Result<Read
                 dosages[m as usize] = None;
             }
             let key = (
-                variant.chrom.clone(),
+                variant.chrom.to_string(),
                 variant.pos,
-                variant.id.clone(),
-                variant.ref_allele.clone(),
-                variant.alt_allele.clone(),
+                variant.id.to_string(),
+                variant.ref_allele.to_string(),
+                variant.alt_allele.to_string(),
             );
             rows.push((key, dosages));
         }

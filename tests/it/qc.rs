@@ -95,7 +95,7 @@ fn pooled_counts_and_hwe_p_match_plink2_hardy() {
         .variants
         .iter()
         .zip(&summary.rows.qc)
-        .map(|(v, qc)| (v.id.clone(), *qc))
+        .map(|(v, qc)| (v.id.to_string(), *qc))
         .collect();
     for (file, midp) in [("hardy.tsv", false), ("hardy_midp.tsv", true)] {
         let rows = golden_rows(&qc_dir().join(file));

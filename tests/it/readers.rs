@@ -765,7 +765,7 @@ fn region_names_a_contig_holding_colons_in_braces() {
             .unwrap()
             .variants
             .iter()
-            .map(|v| (v.chrom.clone(), v.pos))
+            .map(|v| (v.chrom.to_string(), v.pos))
             .collect()
     };
     let colon = "NC_000074.7:89373943-89415103".to_string();

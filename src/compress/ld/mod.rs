@@ -26,11 +26,11 @@ use crate::error::{Error, Result};
 use crate::genotype::{BlockReader, GenotypeBlock, Region};
 use crate::samples::SampleFields;
 use crate::summary::ld::{LdRegion, LdRow, MAX_REGION_VARIANTS};
-use crate::summary::{order, Rows, Variant};
+use crate::summary::{order, Rows, SmolStr, Variant};
 use sums::{pair_sums, RegionCalls};
 
 /// The key rows are matched on: chromosome, position, REF, ALT.
-type VariantKey = (String, u64, String, String);
+type VariantKey = (SmolStr, u64, SmolStr, SmolStr);
 
 fn key(v: &Variant) -> VariantKey {
     (
