@@ -68,7 +68,7 @@ fn pooled_split(dir: &Path, parties: &[&Path], name: &str) -> HashMap<String, Op
         .variants
         .iter()
         .zip(&summary.rows.qc)
-        .map(|(v, qc)| (v.id.clone(), qc.by_sex))
+        .map(|(v, qc)| (v.id.to_string(), qc.by_sex))
         .collect()
 }
 
@@ -384,7 +384,7 @@ fn per_sex_cells_below_min_cell_withhold_the_variant() {
         .variants
         .iter()
         .zip(&summary.rows.qc)
-        .filter_map(|(v, qc)| qc.by_sex.map(|s| (v.id.clone(), s)))
+        .filter_map(|(v, qc)| qc.by_sex.map(|s| (v.id.to_string(), s)))
         .collect();
     let mut small_sex_cells = 0;
     for (vid, per_sample) in &calls.variants {
