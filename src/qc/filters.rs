@@ -99,18 +99,18 @@ impl QcFilters {
             }
         }
         if let Some(hwe) = self.hwe {
+            // The chrX test decides against this very cut, so its early exits agree with it.
+            let cut = hwe.threshold * (1.0 - MARGIN);
             let p = match counts.genotypes {
                 Genotypes::Autosomal {
                     het,
                     hom_ref,
                     hom_alt,
                 } => super::hwe::hwe_p(het, hom_ref, hom_alt, hwe.midp),
-                Genotypes::Xchr(counts) => {
-                    super::hwe::hwe_x_p_at_least(&counts, hwe.midp, hwe.threshold)
-                }
+                Genotypes::Xchr(counts) => super::hwe::hwe_x_p_decided(&counts, hwe.midp, cut),
                 Genotypes::NotHard => return Some(SkipReason::HweNoHardCalls),
             };
-            if p < hwe.threshold * (1.0 - MARGIN) {
+            if p < cut {
                 return Some(SkipReason::Hwe);
             }
         }

@@ -201,22 +201,37 @@ pub struct XchrCounts {
 /// assert!(hwe_x_p(&skewed, false) < 1e-9);
 /// ```
 pub fn hwe_x_p(counts: &XchrCounts, midp: bool) -> f64 {
-    hwe_x_p_at_least(counts, midp, f64::INFINITY)
+    hwe_x_p_decided(counts, midp, f64::INFINITY)
 }
 
-/// [`hwe_x_p`], or — as soon as the tables summed so far make the p-value at least `bound` — a
-/// lower bound at least `bound`: what a threshold test needs (`--hwe P` asks only whether
-/// p < P). A variant near equilibrium then stops after its most likely male counts, instead
-/// of walking every table (milliseconds per variant at 10⁵ samples).
+/// Relative safety margin of the "below" early exit: far wider than the rounding of the sums
+/// (a few ulps per term over at most millions of terms), so a bound that clears the cut by it
+/// clears it for the p-value [`hwe_x_p`] would compute too.
+const BOUND_SAFETY: f64 = 1e-9;
+
+/// [`hwe_x_p`], or — as soon as the tables summed so far decide on which side of `cut` the
+/// p-value lies — a value on the same side: what a threshold test needs (`--hwe P` asks only
+/// whether p < P). `hwe_x_p_decided(c, midp, cut) < cut` exactly when `hwe_x_p(c, midp) < cut`.
+///
+/// Two early exits, both exact in their decision:
+/// - *at least*: the tail summed so far over the (known) total is a lower bound on p; once it
+///   reaches `cut` it is returned. A variant near equilibrium stops after its most likely male
+///   counts.
+/// - *below*: an upper bound on p — the tail summed so far plus, for every male count not yet
+///   walked, at most its whole weight W(m) and at most its number of tables times the observed
+///   table's probability (a table counted in the tail is no more likely than the observed one,
+///   ties included) — over the total. Once it is below `cut` it is returned. A variant far
+///   from equilibrium then stops before walking the female tables of the likely male counts.
 ///
 /// ```
-/// use dash::qc::hwe::{hwe_x_p, hwe_x_p_at_least, XchrCounts};
+/// use dash::qc::hwe::{hwe_x_p, hwe_x_p_decided, XchrCounts};
 /// let counts = XchrCounts { female_hom_1: 250, female_het: 500, female_hom_2: 250, male_1: 500, male_2: 500 };
-/// assert!(hwe_x_p_at_least(&counts, false, 1e-6) >= 1e-6);
+/// assert!(hwe_x_p_decided(&counts, false, 1e-6) >= 1e-6);
 /// let skewed = XchrCounts { male_1: 1000, male_2: 0, ..counts };
-/// assert_eq!(hwe_x_p_at_least(&skewed, false, 1e-6), hwe_x_p(&skewed, false));
+/// assert!(hwe_x_p_decided(&skewed, false, 1e-6) < 1e-6);
+/// assert!(hwe_x_p(&skewed, false) <= hwe_x_p_decided(&skewed, false, 1e-6));
 /// ```
-pub fn hwe_x_p_at_least(counts: &XchrCounts, midp: bool, bound: f64) -> f64 {
+pub fn hwe_x_p_decided(counts: &XchrCounts, midp: bool, cut: f64) -> f64 {
     let females = counts.female_hom_1 + counts.female_het + counts.female_hom_2;
     let males = counts.male_1 + counts.male_2;
     if females + males == 0 {
@@ -258,6 +273,17 @@ pub fn hwe_x_p_at_least(counts: &XchrCounts, midp: bool, bound: f64) -> f64 {
         }
     }
     let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+    // unwalked[i]: an upper bound on what the male counts from the i-th on add to the tail.
+    // A male count's tables in the tail are each at most the observed probability (ties up to
+    // the tie margin), and the tables the walk skips as negligible only lower the sum, so the
+    // bound holds for the p-value as computed, not only for the exact one; with the mid-p the
+    // ties count half, which only lowers it further.
+    let table_bound = observed * (1.0 + TIE);
+    let mut unwalked = vec![0.0; weights.len() + 1];
+    for (i, &(m, weight)) in weights.iter().enumerate().rev() {
+        let tables = female_walk(females, ones - m).map_or(1, |walk| walk.rare / 2 + 1);
+        unwalked[i] = unwalked[i + 1] + weight.min(tables as f64 * table_bound);
+    }
     let mut sums = Sums {
         observed,
         ..Sums::default()
@@ -266,7 +292,11 @@ pub fn hwe_x_p_at_least(counts: &XchrCounts, midp: bool, bound: f64) -> f64 {
         true => sums.below + 0.5 * sums.ties,
         false => sums.below + sums.ties,
     };
-    for (m, weight) in weights {
+    for (i, &(m, weight)) in weights.iter().enumerate() {
+        let upper = (tail(&sums) + unwalked[i]) * (1.0 + BOUND_SAFETY);
+        if cut.is_finite() && upper < cut * total * (1.0 - BOUND_SAFETY) {
+            return upper / total;
+        }
         if weight < observed * (1.0 - TIE) {
             // Every table of this male count is less likely than the observed one.
             sums.total += weight;
@@ -278,8 +308,8 @@ pub fn hwe_x_p_at_least(counts: &XchrCounts, midp: bool, bound: f64) -> f64 {
                 sums.add(weight * p / female.sum);
             }
         }
-        if tail(&sums) >= bound * total {
-            return tail(&sums) / total;
+        if tail(&sums) * (1.0 - BOUND_SAFETY) >= cut * total * (1.0 + BOUND_SAFETY) {
+            return (tail(&sums) / total).max(cut);
         }
     }
     (tail(&sums) / sums.total).min(1.0)
@@ -459,6 +489,95 @@ mod tests {
     fn monomorphic_and_empty_are_one() {
         assert_eq!(hwe_p(0, 0, 0, false), 1.0);
         assert_eq!(hwe_p(0, 40, 0, false), 1.0);
+    }
+
+    /// Tables over sizes, allele frequencies and deviations both ways (too few and too many
+    /// female hets; males agreeing with the females or skewed either way).
+    fn xchr_grid() -> Vec<XchrCounts> {
+        let mut grid = Vec::new();
+        for (females, males) in [(0, 40), (30, 0), (20, 25), (200, 150), (2_000, 2_000)] {
+            for freq in [0.02, 0.1, 0.3, 0.5] {
+                for het_shift in [-0.4, -0.15, -0.05, 0.0, 0.05, 0.15, 0.4] {
+                    for male_shift in [-0.2, 0.0, 0.1] {
+                        let f = females as f64;
+                        let het_eq = f * 2.0 * freq * (1.0 - freq);
+                        let het = ((het_eq * (1.0 + het_shift)).round() as u64).min(females);
+                        // Keep the female allele frequency, moving hets into homozygotes.
+                        let ones = (2.0 * f * (1.0 - freq)).round() as u64;
+                        let Some(hom_1) = ones.checked_sub(het).map(|x| x / 2) else {
+                            continue;
+                        };
+                        let Some(hom_2) = females.checked_sub(het + hom_1) else {
+                            continue;
+                        };
+                        let male_freq = (freq + male_shift).clamp(0.0, 1.0);
+                        let male_2 = (males as f64 * male_freq).round() as u64;
+                        grid.push(XchrCounts {
+                            female_hom_1: hom_1,
+                            female_het: het,
+                            female_hom_2: hom_2,
+                            male_1: males - male_2,
+                            male_2,
+                        });
+                    }
+                }
+            }
+        }
+        grid
+    }
+
+    /// Both early exits decide as the exact p-value does, for thresholds 1e-2 … 1e-50 and
+    /// cuts at the exact p-value itself (just above and just below it).
+    #[test]
+    fn decided_p_agrees_with_the_exact_p() {
+        let (mut below, mut above) = (0, 0);
+        for counts in xchr_grid() {
+            for midp in [false, true] {
+                let exact = hwe_x_p(&counts, midp);
+                let mut cuts: Vec<f64> = (1..=25).map(|k| 10f64.powi(-2 * k)).collect();
+                cuts.extend([exact * (1.0 + 1e-6), exact * (1.0 - 1e-6), 0.5]);
+                for cut in cuts.into_iter().filter(|&c| c > 0.0) {
+                    let decided = hwe_x_p_decided(&counts, midp, cut);
+                    assert_eq!(
+                        decided < cut,
+                        exact < cut,
+                        "{counts:?} midp={midp} cut={cut:e}: decided {decided:e}, exact {exact:e}"
+                    );
+                    // The value returned is a bound on the correct side of the exact p.
+                    if decided < cut {
+                        assert!(decided >= exact * (1.0 - 1e-12), "{counts:?} {cut:e}");
+                        below += 1;
+                    } else {
+                        assert!(decided <= exact * (1.0 + 1e-12), "{counts:?} {cut:e}");
+                        above += 1;
+                    }
+                }
+            }
+        }
+        // The grid exercises both sides.
+        assert!(below > 100 && above > 100, "{below} below, {above} above");
+    }
+
+    /// A variant far from equilibrium is decided by the upper bound before its female tables
+    /// are walked: its returned bound is not the exact p-value, yet below the threshold.
+    #[test]
+    fn far_from_equilibrium_is_decided_by_the_upper_bound() {
+        let counts = XchrCounts {
+            female_hom_1: 5_110,
+            female_het: 3_780,
+            female_hom_2: 1_110,
+            male_1: 7_000,
+            male_2: 3_000,
+        };
+        let (exact, decided) = (
+            hwe_x_p(&counts, false),
+            hwe_x_p_decided(&counts, false, 1e-6),
+        );
+        assert!(exact > 0.0 && exact < 1e-12, "{exact:e}");
+        assert!(
+            decided < 1e-6 && decided > exact,
+            "{decided:e} vs {exact:e}"
+        );
     }
 
     #[test]
