@@ -19,6 +19,9 @@ pub(crate) struct StackedFields {
     /// Per sample, 1 when it is in some group (a sample the party contributes), else 0: the QC
     /// counts are over these samples ([`crate::summary::QcCounts`]).
     pub contributed: Vec<f64>,
+    /// Per group, whether it holds every genotype sample: then its `x0·x0` is the reader's
+    /// `Σx²` over all samples ([`crate::genotype::GenotypeBlock::qc_sums_dosages`]).
+    pub covers_all: Vec<bool>,
 }
 
 impl StackedFields {
@@ -38,6 +41,7 @@ impl StackedFields {
             .map(|(&o, g)| (o, g.fields.len()))
             .collect();
         let contributed = contributed_mask(n, &by_column, &groups);
+        let covers_all = covers_all(n, &by_column, &groups);
         StackedFields {
             n,
             width,
@@ -45,7 +49,14 @@ impl StackedFields {
             by_row,
             groups,
             contributed,
+            covers_all,
         }
+    }
+
+    /// Whether the party contributes every genotype sample, so that QC counts over its samples
+    /// are counts over all of them.
+    pub fn contributes_all(&self) -> bool {
+        self.contributed.iter().all(|&c| c != 0.0)
     }
 
     /// Samples the party contributes (in some group).
@@ -61,6 +72,7 @@ impl StackedFields {
             .map(|k| by_row[(k % n) * width + k / n])
             .collect();
         let contributed = contributed_mask(n, &by_column, &groups);
+        let covers_all = covers_all(n, &by_column, &groups);
         StackedFields {
             n,
             width,
@@ -68,6 +80,7 @@ impl StackedFields {
             by_row,
             groups,
             contributed,
+            covers_all,
         }
     }
 
@@ -77,19 +90,71 @@ impl StackedFields {
     }
 
     /// `Aᵀu` of every variant: the sum of the rows at its missing calls (ΣJ per variant).
+    ///
+    /// The columns are summed a fixed-width chunk at a time (8, then 4, 2, 1 columns), so each
+    /// chunk's sums stay in registers, in two interleaved sums per column over alternate missing
+    /// calls: a single running sum per column is a chain of dependent additions, one row per
+    /// addition's latency. An imputed file can flag thousands of calls missing per variant.
     pub fn missing_sums(&self, missing: &[Vec<u32>]) -> Vec<f64> {
         let width = self.width;
         let mut sums = vec![0.0; width * missing.len()];
-        for (v, calls) in missing.iter().enumerate() {
-            let out = &mut sums[v * width..(v + 1) * width];
-            for &i in calls {
-                for (o, w) in out.iter_mut().zip(self.row(i as usize)) {
-                    *o += w;
-                }
+        for (calls, out) in missing.iter().zip(sums.chunks_exact_mut(width.max(1))) {
+            let mut first = 0;
+            while first < width {
+                let chunk = &mut out[first..];
+                first += match width - first {
+                    8.. => add_rows::<8>(&self.by_row, width, first, calls, chunk),
+                    4.. => add_rows::<4>(&self.by_row, width, first, calls, chunk),
+                    2.. => add_rows::<2>(&self.by_row, width, first, calls, chunk),
+                    _ => add_rows::<1>(&self.by_row, width, first, calls, chunk),
+                };
             }
         }
         sums
     }
+}
+
+/// Sums columns `first..first + L` of the rows (row-major, `width` wide) at `calls` into
+/// `out[..L]`; returns `L`.
+#[inline]
+fn add_rows<const L: usize>(
+    by_row: &[f64],
+    width: usize,
+    first: usize,
+    calls: &[u32],
+    out: &mut [f64],
+) -> usize {
+    let columns = |i: u32| -> &[f64; L] {
+        let at = i as usize * width + first;
+        by_row[at..at + L].try_into().expect("L columns")
+    };
+    let mut sums = [[0.0f64; L]; 2];
+    let (pairs, rest) = calls.as_chunks::<2>();
+    for &[i, j] in pairs {
+        let (a, b) = (columns(i), columns(j));
+        for k in 0..L {
+            sums[0][k] += a[k];
+            sums[1][k] += b[k];
+        }
+    }
+    for &i in rest {
+        let a = columns(i);
+        for k in 0..L {
+            sums[0][k] += a[k];
+        }
+    }
+    for k in 0..L {
+        out[k] = sums[0][k] + sums[1][k];
+    }
+    L
+}
+
+/// Per group, whether its sample mask (its intercept column) is 1 on every sample.
+fn covers_all(n: usize, by_column: &[f64], groups: &[(usize, usize)]) -> Vec<bool> {
+    groups
+        .iter()
+        .map(|&(offset, _)| by_column[offset * n..(offset + 1) * n].iter().all(|&m| m == 1.0))
+        .collect()
 }
 
 /// The union of the groups' sample masks (their intercept columns, 1 on a group's samples).
