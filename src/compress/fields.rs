@@ -153,7 +153,11 @@ fn add_rows<const L: usize>(
 fn covers_all(n: usize, by_column: &[f64], groups: &[(usize, usize)]) -> Vec<bool> {
     groups
         .iter()
-        .map(|&(offset, _)| by_column[offset * n..(offset + 1) * n].iter().all(|&m| m == 1.0))
+        .map(|&(offset, _)| {
+            by_column[offset * n..(offset + 1) * n]
+                .iter()
+                .all(|&m| m == 1.0)
+        })
         .collect()
 }
 
