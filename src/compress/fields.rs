@@ -117,6 +117,8 @@ impl StackedFields {
 /// Sums columns `first..first + L` of the rows (row-major, `width` wide) at `calls` into
 /// `out[..L]`; returns `L`.
 #[inline]
+// Loops over `0..L` on fixed-size arrays: the compiler unrolls them into `L`-wide vector adds.
+#[allow(clippy::needless_range_loop)]
 fn add_rows<const L: usize>(
     by_row: &[f64],
     width: usize,

@@ -50,7 +50,7 @@ pub struct GenotypeBlock {
     /// Per variant, the sample indices whose call is missing, ascending.
     pub missing: Vec<Vec<u32>>,
     /// Per variant, QC counts over all samples of the file (compress recounts them over the
-    /// samples the party contributes).
+    /// samples the party contributes, unless that is every sample and `qc_sums_dosages`).
     pub qc: Vec<QcCounts>,
     /// Whether each variant's `qc` describes its `dosages` as they stand: the missing and
     /// observed counts, `Σx` and `Σx²` over every sample (and, for hard calls, the genotype

@@ -307,6 +307,8 @@ fn layout_two(
 /// sums are integer sums of the numerators `k` (the dosage is `k / max`), so `Σx = Σk / max`
 /// and `Σx² = Σk² / max²` are each one correctly rounded division of an exact sum (below 2⁵³,
 /// i.e. up to 500,000 samples at 16 bits) — no chain of floating-point additions in the loop.
+// One index over the probabilities, ploidy bytes and dosages is the form measured (bench_bgen.sh).
+#[allow(clippy::needless_range_loop)]
 fn diploid_biallelic<const BYTES: usize>(
     probs: &[u8],
     ploidy: &[u8],
@@ -334,7 +336,9 @@ fn diploid_biallelic<const BYTES: usize>(
     };
     let numerator = |i: usize| {
         let (aa, ab) = (value(2 * BYTES * i), value(2 * BYTES * i + BYTES));
-        let k = offset.wrapping_add(sign.wrapping_mul(2 * aa + ab)).min(2 * max);
+        let k = offset
+            .wrapping_add(sign.wrapping_mul(2 * aa + ab))
+            .min(2 * max);
         (k, aa + ab > max)
     };
     let dosage = |k: u64| match BYTES {
