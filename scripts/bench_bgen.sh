@@ -4,16 +4,18 @@
 #   bash scripts/bench_bgen.sh [N] [M]          (default N=4000 samples, M=20000 variants)
 #
 # Data: `plink2 --dummy N M 0 dosage-freq=1` (every genotype a dosage; a few missing), one
-# quantitative phenotype, 10 standard-normal covariates, exported as BGEN 1.2, zlib, 8 bits,
-# REF first — the form of UK Biobank's imputed genotypes. Rows (time, peak RSS):
-#   bgen.decode    dash decode  (read + inflate + decode only: the floor of compress)
-#   bgen.compress  dash compress (one party)      bgen.merge  dash merge
-#   bgen.plink2    plink2 --bgen F ref-first --glm hide-covar omit-ref
-# then the targets: (compress + merge) / plink2 ≤ 0.2, compress / decode ≤ 1.3.
+# quantitative phenotype, 10 standard-normal covariates, exported as BGEN 1.2, zlib, REF first,
+# at 8 bits (the form of UK Biobank's imputed genotypes) and at 16 bits (the issue's table).
+# Rows per bit depth B (time, peak RSS):
+#   bgenB.decode    dash decode  (read + inflate + decode only: the floor of compress)
+#   bgenB.compress  dash compress (one party)      bgenB.merge  dash merge
+#   bgenB.plink2    plink2 --bgen F ref-first --glm hide-covar omit-ref
+# then the targets per bit depth: (compress + merge) / plink2 ≤ 0.2, compress / decode ≤ 1.3.
 # Also checks the merge against plink2 --glm on the source pfile (dosages at plink2's 1/16384
 # resolution) and prints the largest differences: what the 8-bit rounding of the export costs.
 # Env: BENCH_DIR (default /tmp/dash-bench), THREADS (default: all cores), DASH_BIN (default:
-# builds target/release/dash).
+# builds target/release/dash), DASH_BASE_BIN (optional: another dash, e.g. an earlier commit's,
+# whose decode and compress are timed right after this one's, interleaved, as rows baseB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-4000}
@@ -46,6 +48,9 @@ if [ ! -f "$dir/data.bgen" ]; then
   mv "$src.raw.pgen" "$src.pgen"; mv "$src.raw.psam" "$src.psam"
   plink2 --silent --pfile "$src" --export bgen-1.2 bits=8 ref-first --threads "$THREADS" --out "$dir/data"
 fi
+if [ ! -f "$dir/data16.bgen" ]; then
+  plink2 --silent --pfile "$src" --export bgen-1.2 bits=16 ref-first --threads "$THREADS" --out "$dir/data16"
+fi
 if [ ! -f "$dir/data.covar" ]; then
   python3 - "$src.psam" "$dir" <<'PY'
 import random, sys
@@ -64,25 +69,46 @@ PY
 fi
 
 : >"$dir/times.txt"
-echo "BGEN 1.2 (zlib, 8 bits): N=$N samples, M=$M variants, 10 covariates, threads=$THREADS"
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-b=$dir/data.bgen
-time_run bgen.decode "$DASH_BIN" decode "$b" --bgen-ref first --threads "$THREADS"
-time_run bgen.compress "$DASH_BIN" compress "$b" --bgen-ref first --pheno "$dir/data.pheno" \
-  --covar "$dir/data.covar" --min-cell 1 --threads "$THREADS" --out "$dir/bgen.parquet"
-time_run bgen.merge "$DASH_BIN" merge "$dir/bgen.parquet" --threads "$THREADS" --out "$dir/bgen.dash"
-time_run bgen.plink2 plink2 --bgen "$b" ref-first --pheno "$dir/data.pheno" --covar "$dir/data.covar" \
-  --glm hide-covar omit-ref --threads "$THREADS" --out "$dir/bgen.plink2"
+echo "BGEN 1.2 (zlib, 8 and 16 bits): N=$N samples, M=$M variants, 10 covariates, threads=$THREADS"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# One row per bit depth: 8 bits as UK Biobank ships, 16 bits as the issue's table measured.
+for bits in 8 16; do
+  b=$dir/data$bits.bgen
+  [ "$bits" = 8 ] && b=$dir/data.bgen
+  time_run "bgen$bits.decode" "$DASH_BIN" decode "$b" --bgen-ref first --threads "$THREADS"
+  if [ -n "${DASH_BASE_BIN:-}" ]; then
+    time_run "bgen$bits.base.decode" "$DASH_BASE_BIN" decode "$b" --bgen-ref first --threads "$THREADS"
+  fi
+  time_run "bgen$bits.compress" "$DASH_BIN" compress "$b" --bgen-ref first --pheno "$dir/data.pheno" \
+    --covar "$dir/data.covar" --min-cell 1 --threads "$THREADS" --out "$dir/bgen$bits.parquet"
+  if [ -n "${DASH_BASE_BIN:-}" ]; then
+    time_run "bgen$bits.base.compress" "$DASH_BASE_BIN" compress "$b" --bgen-ref first \
+      --pheno "$dir/data.pheno" --covar "$dir/data.covar" --min-cell 1 --threads "$THREADS" \
+      --out "$dir/bgen$bits.base.parquet"
+  fi
+  time_run "bgen$bits.merge" "$DASH_BIN" merge "$dir/bgen$bits.parquet" --threads "$THREADS" \
+    --out "$dir/bgen$bits.dash"
+  time_run "bgen$bits.plink2" plink2 --bgen "$b" ref-first --pheno "$dir/data.pheno" \
+    --covar "$dir/data.covar" --glm hide-covar omit-ref --threads "$THREADS" --out "$dir/bgen$bits.plink2"
+done
 # The oracle: plink2 on the source dosages (not timed).
 plink2 --silent --pfile "$src" --pheno "$dir/data.pheno" --covar "$dir/data.covar" \
   --glm hide-covar omit-ref cols=+a1freq --threads "$THREADS" --out "$dir/src.plink2"
 
 echo
-d=$(get bgen.decode); c=$(get bgen.compress); m=$(get bgen.merge); p=$(get bgen.plink2)
-awk -v d="$d" -v c="$c" -v m="$m" -v p="$p" 'BEGIN {
-  t = c + m
-  printf "%-6s %9s %9s %9s %9s %9s %12s %15s\n", "data", "decode", "compress", "merge", "dash", "plink2", "dash/plink2", "compress/decode"
-  printf "%-6s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %11.2fx %14.2fx\n", "bgen", d, c, m, t, p, t / p, c / d }'
+printf '%-7s %9s %9s %9s %9s %9s %12s %15s\n' "data" "decode" "compress" "merge" "dash" "plink2" "dash/plink2" "compress/decode"
+for bits in 8 16; do
+  d=$(get "bgen$bits.decode"); c=$(get "bgen$bits.compress"); m=$(get "bgen$bits.merge"); p=$(get "bgen$bits.plink2")
+  awk -v l="bgen$bits" -v d="$d" -v c="$c" -v m="$m" -v p="$p" 'BEGIN {
+    t = c + m
+    printf "%-7s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %11.2fx %14.2fx\n", l, d, c, m, t, p, t / p, c / d }'
+  if [ -n "${DASH_BASE_BIN:-}" ]; then
+    d=$(get "bgen$bits.base.decode"); c=$(get "bgen$bits.base.compress")
+    awk -v l="base$bits" -v d="$d" -v c="$c" -v m="$m" -v p="$p" 'BEGIN {
+      t = c + m
+      printf "%-7s %8.2fs %8.2fs %8s  %8.2fs %8.2fs %11.2fx %14.2fx\n", l, d, c, "(same)", t, p, t / p, c / d }'
+  fi
+done
 
 cat >"$dir/compare.py" <<'PY'
 import gzip, math, sys
@@ -115,7 +141,9 @@ print(f"dash vs {sys.argv[3]}, {n} variants without missing calls: "
       f"max |dβ|/se {worst['beta']:.2e}, max rel. d(se) {worst['standard_error']:.2e}, "
       f"max rel. d(-log10 p) {worst['neg_log_10_p_value']:.2e}")
 PY
-python3 "$dir/compare.py" "$dir/bgen.dash.y.tsv.gz" "$dir/src.plink2.y.glm.linear" \
-  "plink2 --glm on the source pfile (dash on its 8-bit BGEN export)"
-python3 "$dir/compare.py" "$dir/bgen.dash.y.tsv.gz" "$dir/bgen.plink2.y.glm.linear" \
-  "plink2 --glm on the same 8-bit BGEN"
+for bits in 8 16; do
+  python3 "$dir/compare.py" "$dir/bgen$bits.dash.y.tsv.gz" "$dir/src.plink2.y.glm.linear" \
+    "plink2 --glm on the source pfile (dash on its $bits-bit BGEN export)"
+  python3 "$dir/compare.py" "$dir/bgen$bits.dash.y.tsv.gz" "$dir/bgen$bits.plink2.y.glm.linear" \
+    "plink2 --glm on the same $bits-bit BGEN"
+done

@@ -29,10 +29,16 @@ thread_local! {
 
 /// `WᵀX0` (ΣJ per variant, variant-major) and `x0·x0` per group (groups per variant) of a block
 /// of dosages.
+///
+/// A group of every sample takes its `x0·x0` from the reader's `Σx²` when the block's counts
+/// sum its dosages ([`GenotypeBlock::qc_sums_dosages`]): the reader summed each column while
+/// it was in cache, and a block of dosages is far larger than the cache, so a second pass
+/// here would read it back from memory.
 pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
     let mut product = Vec::with_capacity(fields.width * block.len());
     let mut squares = Vec::with_capacity(fields.groups.len() * block.len());
-    sums_into(fields, &block.dosages, &mut product, &mut squares);
+    let summed = block.qc_sums_dosages.then_some(block.qc.as_slice());
+    sums_into(fields, &block.dosages, summed, &mut product, &mut squares);
     (product, squares)
 }
 
@@ -88,19 +94,26 @@ fn packed_square_sum(bytes: &[u8], members: &[u64]) -> f64 {
     (4 * hom_alt + het) as f64
 }
 
-/// Appends `WᵀX0` and `x0·x0` per group of the variants of `dosages` (N per variant).
+/// Appends `WᵀX0` and `x0·x0` per group of the variants of `dosages` (N per variant);
+/// `summed`, when given, holds each variant's counts with its `Σx²` over every sample.
 fn sums_into(
     fields: &StackedFields,
     dosages: &[f64],
+    summed: Option<&[QcCounts]>,
     product: &mut Vec<f64>,
     squares: &mut Vec<f64>,
 ) {
     let n = fields.n;
     product_into(fields, dosages, product);
-    for x0 in dosages.chunks_exact(n.max(1)) {
-        for &(offset, _) in &fields.groups {
-            let mask = &fields.by_column[offset * n..(offset + 1) * n];
-            squares.push(lane_sum(x0, mask, |x, m| m * x * x));
+    for (v, x0) in dosages.chunks_exact(n.max(1)).enumerate() {
+        for (&(offset, _), &all) in fields.groups.iter().zip(&fields.covers_all) {
+            squares.push(match summed {
+                Some(qc) if all => qc[v].dosage_sq_sum,
+                _ => {
+                    let mask = &fields.by_column[offset * n..(offset + 1) * n];
+                    lane_sum(x0, mask, |x, m| m * x * x)
+                }
+            });
         }
     }
 }
@@ -155,6 +168,23 @@ pub(crate) fn counts(
 ) -> Vec<QcCounts> {
     if block.is_packed() {
         return packed_counts(fields, block);
+    }
+    if block.qc_sums_dosages && fields.contributes_all() {
+        // The reader's counts are over every sample, here the contributed ones, and it summed
+        // each column while it was in cache (see `sums`).
+        return block
+            .qc
+            .iter()
+            .map(|&qc| match hard_calls {
+                true => qc,
+                false => QcCounts {
+                    hom_ref: 0,
+                    het: 0,
+                    hom_alt: 0,
+                    ..qc
+                },
+            })
+            .collect();
     }
     let n = fields.n;
     let n_contributed = fields.n_contributed();

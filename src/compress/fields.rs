@@ -23,6 +23,9 @@ pub(crate) struct StackedFields {
     /// set for each member i (the low bit of its 2-bit slot), so that a variant's codes can be
     /// counted over a group 32 at a time.
     pub packed_members: Vec<Vec<u64>>,
+    /// Per group, whether it holds every genotype sample: then its `x0·x0` is the reader's
+    /// `Σx²` over all samples ([`crate::genotype::GenotypeBlock::qc_sums_dosages`]).
+    pub covers_all: Vec<bool>,
 }
 
 impl StackedFields {
@@ -43,6 +46,7 @@ impl StackedFields {
             .collect();
         let contributed = contributed_mask(n, &by_column, &groups);
         let packed_members = group_members(n, &by_column, &groups);
+        let covers_all = covers_all(n, &by_column, &groups);
         StackedFields {
             n,
             width,
@@ -51,7 +55,14 @@ impl StackedFields {
             groups,
             contributed,
             packed_members,
+            covers_all,
         }
+    }
+
+    /// Whether the party contributes every genotype sample, so that QC counts over its samples
+    /// are counts over all of them.
+    pub fn contributes_all(&self) -> bool {
+        self.contributed.iter().all(|&c| c != 0.0)
     }
 
     /// Samples the party contributes (in some group).
@@ -68,6 +79,7 @@ impl StackedFields {
             .collect();
         let contributed = contributed_mask(n, &by_column, &groups);
         let packed_members = group_members(n, &by_column, &groups);
+        let covers_all = covers_all(n, &by_column, &groups);
         StackedFields {
             n,
             width,
@@ -76,6 +88,7 @@ impl StackedFields {
             groups,
             contributed,
             packed_members,
+            covers_all,
         }
     }
 
@@ -85,15 +98,24 @@ impl StackedFields {
     }
 
     /// `Aᵀu` of every variant: the sum of the rows at its missing calls (ΣJ per variant).
+    ///
+    /// The columns are summed a fixed-width chunk at a time (8, then 4, 2, 1 columns), so each
+    /// chunk's sums stay in registers (an imputed file can flag thousands of calls missing per
+    /// variant). Each column is still one running sum over the missing calls in ascending
+    /// order, so the sums are bit for bit those of a row-by-row loop (and of the table kernel).
     pub fn missing_sums(&self, missing: &[Vec<u32>]) -> Vec<f64> {
         let width = self.width;
         let mut sums = vec![0.0; width * missing.len()];
-        for (v, calls) in missing.iter().enumerate() {
-            let out = &mut sums[v * width..(v + 1) * width];
-            for &i in calls {
-                for (o, w) in out.iter_mut().zip(self.row(i as usize)) {
-                    *o += w;
-                }
+        for (calls, out) in missing.iter().zip(sums.chunks_exact_mut(width.max(1))) {
+            let mut first = 0;
+            while first < width {
+                let chunk = &mut out[first..];
+                first += match width - first {
+                    8.. => add_rows::<8>(&self.by_row, width, first, calls, chunk),
+                    4.. => add_rows::<4>(&self.by_row, width, first, calls, chunk),
+                    2.. => add_rows::<2>(&self.by_row, width, first, calls, chunk),
+                    _ => add_rows::<1>(&self.by_row, width, first, calls, chunk),
+                };
             }
         }
         sums
@@ -110,6 +132,45 @@ fn group_members(n: usize, by_column: &[f64], groups: &[(usize, usize)]) -> Vec<
                 .map(|&g| g != 0.0)
                 .collect();
             packed_members(&member)
+        })
+        .collect()
+}
+
+/// Sums columns `first..first + L` of the rows (row-major, `width` wide) at `calls` into
+/// `out[..L]`; returns `L`.
+#[inline]
+// Loops over `0..L` on fixed-size arrays: the compiler unrolls them into `L`-wide vector adds.
+#[allow(clippy::needless_range_loop)]
+fn add_rows<const L: usize>(
+    by_row: &[f64],
+    width: usize,
+    first: usize,
+    calls: &[u32],
+    out: &mut [f64],
+) -> usize {
+    let columns = |i: u32| -> &[f64; L] {
+        let at = i as usize * width + first;
+        by_row[at..at + L].try_into().expect("L columns")
+    };
+    let mut sums = [0.0f64; L];
+    for &i in calls {
+        let row = columns(i);
+        for k in 0..L {
+            sums[k] += row[k];
+        }
+    }
+    out[..L].copy_from_slice(&sums);
+    L
+}
+
+/// Per group, whether its sample mask (its intercept column) is 1 on every sample.
+fn covers_all(n: usize, by_column: &[f64], groups: &[(usize, usize)]) -> Vec<bool> {
+    groups
+        .iter()
+        .map(|&(offset, _)| {
+            by_column[offset * n..(offset + 1) * n]
+                .iter()
+                .all(|&m| m == 1.0)
         })
         .collect()
 }

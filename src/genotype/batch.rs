@@ -566,5 +566,7 @@ where
             block.qc.push(qc);
         }
     }
+    // Every decoder counts and sums each column as it writes it (`AltColumn`).
+    block.qc_sums_dosages = true;
     Ok(polyploid)
 }

@@ -15,7 +15,8 @@
 //! (`.`) cannot be tested: they get no column and are counted in [`SkipCounts`].
 //!
 //! The readers' QC counts ([`QcCounts`]) are over all samples of the file (compress recounts them
-//! over the samples the party contributes): `missing`, `observed` and the dosage sums always;
+//! over the samples the party contributes, or takes them as they are when it contributes every
+//! sample: [`super::GenotypeBlock::qc_sums_dosages`]): `missing`, `observed` and the dosage sums always;
 //! `hom_ref`/`het`/`hom_alt` only for hard calls from `GT` (a haploid call as the homozygous
 //! one, as plink2 imports it); with `DS` all three stay 0: an expected dosage is not a genotype.
 //!

@@ -52,8 +52,16 @@ pub struct GenotypeBlock {
     /// Per variant, the sample indices whose call is missing, ascending.
     pub missing: Vec<Vec<u32>>,
     /// Per variant, QC counts over all samples of the file (compress recounts them over the
-    /// samples the party contributes).
+    /// samples the party contributes, unless that is every sample and `qc_sums_dosages`).
     pub qc: Vec<QcCounts>,
+    /// Whether each variant's `qc` describes its `dosages` as they stand: the missing and
+    /// observed counts, `Σx` and `Σx²` over every sample (and, for hard calls, the genotype
+    /// counts). The reader summed them while each column was in cache, so a consumer that needs
+    /// these sums over all samples takes them instead of reading the matrix again (compress,
+    /// when the party contributes every sample). Set by the readers that guarantee it (the
+    /// VCF, BCF and BGEN decoders); anything that changes the dosages afterwards without
+    /// updating `qc` (the chrX model's male coding) clears it. [`GenotypeBlock::clear`] clears it.
+    pub qc_sums_dosages: bool,
 }
 
 impl GenotypeBlock {
@@ -64,6 +72,7 @@ impl GenotypeBlock {
         self.packed.clear();
         self.missing.clear();
         self.qc.clear();
+        self.qc_sums_dosages = false;
     }
 
     /// Number of variants in the block.

@@ -44,6 +44,8 @@ impl XchrReader {
     /// Halves the male dosages of the non-PAR chrX variants flagged in `modelled`.
     fn code_males_haploid(&self, block: &mut GenotypeBlock, modelled: &[bool]) {
         let n = block.n_samples;
+        // The QC counts stay those of the calls as read, so they no longer sum the dosages.
+        block.qc_sums_dosages = false;
         if block.is_packed() {
             block.finish_decoding();
             let dosages: Vec<f64> = (0..block.len())

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use dash::genotype::bgen::{BgenOptions, RefMode};
-use dash::genotype::{self, DosageField, GenotypeBlock, Orientation, Region};
+use dash::genotype::{self, DosageField, GenotypeBlock, Orientation, QcCounts, Region};
 
 fn bgen_dir() -> PathBuf {
     fixtures().join("bgen")
@@ -30,6 +30,8 @@ type Sums = BTreeMap<(String, u64, String, String), (f64, Vec<usize>)>;
 /// with `None` for missing; plus the reader's notes and orientation.
 struct Read {
     rows: Vec<(Key, Vec<Option<f64>>)>,
+    /// The reader's QC counts of each row (over every sample).
+    qc: Vec<QcCounts>,
     samples: Vec<String>,
     notes: Vec<String>,
     orientation: Orientation,
@@ -52,12 +54,14 @@ fn read(path: &Path, region: Option<&str>, options: &BgenOptions) -> Result<Read
     .map_err(|e| e.to_string())?;
     let n = reader.samples().len();
     let mut block = GenotypeBlock::default();
-    let mut rows = Vec::new();
+    let (mut rows, mut qc) = (Vec::new(), Vec::new());
     while reader
         .read_block(5, &mut block)
         .map_err(|e| e.to_string())?
     {
         block.finish_decoding();
+        assert!(block.qc_sums_dosages, "the reader sums what it decodes");
+        qc.extend_from_slice(&block.qc);
         for (v, variant) in block.variants.iter().enumerate() {
             let mut dosages: Vec<Option<f64>> =
                 block.dosages_of(v, n).into_iter().map(Some).collect();
@@ -77,22 +81,16 @@ fn read(path: &Path, region: Option<&str>, options: &BgenOptions) -> Result<Read
     }
     Ok(Read {
         rows,
+        qc,
         samples: reader.samples().to_vec(),
         notes: reader.notes(),
         orientation: reader.orientation(),
     })
 }
 
-/// Compares every dosage with the golden file, exactly; symbolic ALTs are not tested by dash.
-fn assert_golden(file: &str, mode: &str, sample: Option<&str>) {
-    let reference = RefMode::parse(mode).unwrap();
-    let sample = sample.map(|s| bgen_dir().join(s));
-    let got = read(
-        &bgen_dir().join(file),
-        None,
-        &options(reference, sample.as_deref()),
-    )
-    .unwrap();
+/// The independent decoder's dosages of `file` under `--bgen-ref mode` (`None` missing), per
+/// tested ALT; symbolic ALTs are not tested by dash and left out.
+fn golden(file: &str, mode: &str) -> Vec<(Key, Vec<Option<f64>>)> {
     let golden_path = bgen_dir().join(format!(
         "{}.{mode}.golden.tsv",
         file.trim_end_matches(".bgen")
@@ -117,9 +115,44 @@ fn assert_golden(file: &str, mode: &str, sample: Option<&str>) {
             .collect();
         expected.push((key, values));
     }
+    expected
+}
+
+/// Compares every dosage with the golden file, exactly, and the reader's sums with sums of it.
+fn assert_golden(file: &str, mode: &str, sample: Option<&str>) {
+    let reference = RefMode::parse(mode).unwrap();
+    let sample = sample.map(|s| bgen_dir().join(s));
+    let got = read(
+        &bgen_dir().join(file),
+        None,
+        &options(reference, sample.as_deref()),
+    )
+    .unwrap();
+    let expected = golden(file, mode);
     assert_eq!(got.rows.len(), expected.len(), "{file}: tested ALT alleles");
-    for ((key, dosages), (want_key, want)) in got.rows.iter().zip(&expected) {
+    for (((key, dosages), qc), (want_key, want)) in got.rows.iter().zip(&got.qc).zip(&expected) {
         assert_eq!(key, want_key, "{file}");
+        // The reader's sums, made in its decoding pass (integer sums of the numerators on the
+        // 8- and 16-bit path), against sums of the independent decoder's dosages: 1e-13
+        // relative, above the rounding of two 40-term f64 sums of non-negative terms.
+        let observed: Vec<f64> = want.iter().flatten().copied().collect();
+        let missing = (want.len() - observed.len()) as u64;
+        assert_eq!(
+            (qc.missing, qc.observed),
+            (missing, observed.len() as u64),
+            "{file} {key:?}"
+        );
+        let sum: f64 = observed.iter().sum();
+        let sum_sq: f64 = observed.iter().map(|x| x * x).sum();
+        for (got, want, what) in [
+            (qc.dosage_sum, sum, "Σx"),
+            (qc.dosage_sq_sum, sum_sq, "Σx²"),
+        ] {
+            assert!(
+                (got - want).abs() <= 1e-13 * want.abs().max(1.0),
+                "{file} {key:?} {what}: {got} vs {want}"
+            );
+        }
         for (i, (d, w)) in dosages.iter().zip(want).enumerate() {
             // Exact: both sides round the same ratio of integers once.
             assert_eq!(
@@ -565,4 +598,92 @@ fn a_manifest_from_bgen_pgen_and_vcf_of_one_dataset_is_one_manifest() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--bgen-ref"), "{err}");
     assert!(!dir.path().join("refused.tsv").exists());
+}
+
+/// Compress and merge of a BGEN (8 and 16 bits) equal a naive pooled least-squares fit written
+/// here on the independent decoder's dosages (the golden files), mean-imputing missing calls:
+/// once with every sample contributing (compress then takes the reader's sums, made while it
+/// decoded) and once with the phenotype missing for every sixth sample (compress sums over the
+/// samples with a phenotype). Tolerances: n exact; se and t 1e-9 relative; β 1e-9 × max(|β|, se).
+#[test]
+fn bgen_merge_equals_pooled_least_squares_on_the_decoded_dosages() {
+    use crate::naive_ols::{assert_row_matches, covariate_basis, residualise, test_dosages, Rng};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Both files hold the same samples, in the order of the golden files' columns.
+    let samples = read(
+        &bgen_dir().join("dummy.v12_8.bgen"),
+        None,
+        &options(RefMode::First, None),
+    )
+    .unwrap()
+    .samples;
+    let mut rng = Rng(0x5eed_b9e7);
+    let covariates: Vec<[f64; 2]> = samples
+        .iter()
+        .map(|_| [rng.noise(), rng.uniform()])
+        .collect();
+    let mut covar = "IID c1 c2\n".to_string();
+    for (iid, c) in samples.iter().zip(&covariates) {
+        covar.push_str(&format!("{iid} {:.17e} {:.17e}\n", c[0], c[1]));
+    }
+    let covar_path = d.join("c.covar");
+    fs::write(&covar_path, covar).unwrap();
+    let y: Vec<f64> = covariates
+        .iter()
+        .map(|c| 0.3 * c[0] - c[1] + rng.noise())
+        .collect();
+    let mut worst = 0.0f64;
+    for (file, mode) in [("dummy.v12_8.bgen", "first"), ("dummy.v12_16.bgen", "last")] {
+        let golden = golden(file, mode);
+        let file_samples = read(&bgen_dir().join(file), None, &options(RefMode::First, None));
+        assert_eq!(file_samples.unwrap().samples, samples, "{file}");
+        for every in [None, Some(6)] {
+            let kept: Vec<usize> = (0..samples.len())
+                .filter(|i| every.is_none_or(|k| i % k != 3))
+                .collect();
+            let mut pheno = "IID y\n".to_string();
+            for (i, iid) in samples.iter().enumerate() {
+                match kept.contains(&i) {
+                    true => pheno.push_str(&format!("{iid} {:.17e}\n", y[i])),
+                    false => pheno.push_str(&format!("{iid} NA\n")),
+                }
+            }
+            let pheno_path = d.join("y.pheno");
+            fs::write(&pheno_path, pheno).unwrap();
+            let name = format!("{}_{}", file.trim_end_matches(".bgen"), every.unwrap_or(0));
+            let out = d.join(format!("{name}.parquet"));
+            let extra = ["--bgen-ref", mode, "--min-cell", "1"];
+            let bgen = bgen_dir().join(file);
+            compress_with(&bgen, &pheno_path, &covar_path, "party", &out, &extra);
+            let prefix = merge_to(&[&out], &d.join(name), &[]);
+            let rows = Tsv::read(format!("{prefix}.y.tsv.gz").as_ref()).by("base_pair_location");
+            let rows_of: Vec<&[f64]> = kept.iter().map(|&i| &covariates[i][..]).collect();
+            let q = covariate_basis(&rows_of);
+            let mut y_kept: Vec<f64> = kept.iter().map(|&i| y[i]).collect();
+            residualise(&mut y_kept, &q);
+            let mut tested = 0;
+            for ((_, pos, ..), dosages) in &golden {
+                let dosages: Vec<Option<f64>> = kept.iter().map(|&i| dosages[i]).collect();
+                let context = format!("{file} every {every:?} at {pos}");
+                match (
+                    test_dosages(&q, &y_kept, &dosages),
+                    rows.get(&pos.to_string()),
+                ) {
+                    (Some(fit), Some(row)) => {
+                        worst = worst.max(assert_row_matches(row, &fit, 1e-9, &context));
+                        tested += 1;
+                    }
+                    (None, None) => {}
+                    (fit, row) => panic!(
+                        "{context}: tested by only one of dash ({}) and the oracle ({})",
+                        row.is_some(),
+                        fit.is_some()
+                    ),
+                }
+            }
+            assert!(tested >= 45, "{file}: only {tested} variants tested");
+        }
+    }
+    println!("BGEN merge vs pooled least squares: worst relative error {worst:e}");
 }

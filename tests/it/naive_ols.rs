@@ -127,11 +127,21 @@ pub struct Fit {
 }
 
 /// Regresses `y` (already residualised on `q`) on the calls, missing ones mean-imputed with the
-/// mean of the observed calls; `None` when the dosage is constant or in the span of `q`.
+/// mean of the observed calls; `None` when every call is missing, or the dosage is constant or
+/// in the span of `q`.
 pub fn test_calls(q: &[Vec<f64>], y: &[f64], calls: &[Option<u8>]) -> Option<Fit> {
-    let observed: Vec<f64> = calls.iter().flatten().map(|&g| f64::from(g)).collect();
+    let dosages: Vec<Option<f64>> = calls.iter().map(|g| g.map(f64::from)).collect();
+    test_dosages(q, y, &dosages)
+}
+
+/// [`test_calls`] on real-valued dosages (`None` missing).
+pub fn test_dosages(q: &[Vec<f64>], y: &[f64], dosages: &[Option<f64>]) -> Option<Fit> {
+    let observed: Vec<f64> = dosages.iter().flatten().copied().collect();
+    if observed.is_empty() {
+        return None; // every call missing: no test (DESIGN §1, step 5)
+    }
     let mean = observed.iter().sum::<f64>() / observed.len() as f64;
-    let mut x: Vec<f64> = calls.iter().map(|g| g.map_or(mean, f64::from)).collect();
+    let mut x: Vec<f64> = dosages.iter().map(|g| g.unwrap_or(mean)).collect();
     let xx_raw: f64 = x.iter().map(|a| a * a).sum();
     residualise(&mut x, q);
     let xx: f64 = x.iter().map(|a| a * a).sum();
