@@ -96,19 +96,19 @@ impl SexCounter {
     fn dense(&self, block: &GenotypeBlock, v: usize) -> SexQc {
         let n = block.n_samples;
         let column = &block.dosages[v * n..(v + 1) * n];
-        let mut missing = vec![false; n];
-        for &i in &block.missing[v] {
-            missing[i as usize] = true;
-        }
+        // The missing calls are ascending (GenotypeBlock::missing): walked beside the samples
+        // rather than expanded into an N-wide mask for every chrX variant.
+        let mut missing = block.missing[v].iter().map(|&i| i as usize).peekable();
         let male_scale = 2.0 / self.record.xchr_model.male_ploidy();
         let mut split = SexQc::default();
         for (i, sex) in self.sex.iter().enumerate() {
+            let is_missing = missing.next_if_eq(&i).is_some();
             let Some(sex) = sex else { continue };
             let (calls, scale) = match sex {
                 Sex::Male => (&mut split.male, male_scale),
                 Sex::Female => (&mut split.female, 1.0),
             };
-            if missing[i] {
+            if is_missing {
                 calls.missing += 1;
                 continue;
             }
