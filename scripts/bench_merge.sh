@@ -16,8 +16,11 @@
 # and its ratio to the floor, CPU seconds (user + system) of the floor and of both merges (the
 # steadier figures on a loaded machine), and the wall time of `--region 11` (one chromosome of
 # 22) and its ratio to the whole merge; and whether every variant is accounted for (GWAS-SSF rows + skipped rows =
-# the distinct variants the log reports). Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
-# Env: DASH_BIN, READ_FLOOR_BIN (default: built here, release), THREADS (default: all cores).
+# the distinct variants the log reports). Also the write floor: the time to BGZF-compress (level 1) and MD5
+# the merge's GWAS-SSF text again, on the same threads (examples/write_floor.rs), and `--no-report` / (read floor +
+# write floor), the merge against everything it cannot avoid doing.
+# Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
+# Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN (default: built here, release), THREADS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTIES=${1:-"2 6 20"}
@@ -25,11 +28,12 @@ VARIANTS=${2:-"1000000 3000000"}
 THREADS=${THREADS:-$(nproc)}
 dir=${BENCH_DIR:-/tmp/bench_merge}
 mkdir -p "$dir"
-if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ]; then
-  cargo build --release --quiet --bin dash --example read_floor
+if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ]; then
+  cargo build --release --quiet --bin dash --example read_floor --example write_floor
   target=${CARGO_TARGET_DIR:-target}
   DASH_BIN=${DASH_BIN:-$target/release/dash}
   READ_FLOOR_BIN=${READ_FLOOR_BIN:-$target/release/examples/read_floor}
+  WRITE_FLOOR_BIN=${WRITE_FLOOR_BIN:-$target/release/examples/write_floor}
 fi
 [ -x /usr/bin/time ] || { echo "bench_merge.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
 max_p=0
@@ -98,8 +102,8 @@ print(f"{seconds:.1f} {rss / 1024:.0f} {cpu:.1f}")
 PY
 }
 
-echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | CPU s: floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | write floor (s) | --no-report / (read + write floor) | CPU s: read floor / write floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for m in $VARIANTS; do
   data="$dir/m$m"
   mkdir -p "$data"
@@ -124,14 +128,17 @@ for m in $VARIANTS; do
     skipped=$(( $(wc -l < "$dir/out.y.skipped.tsv") - 1 ))
     accounted="$tested + $skipped of $distinct"
     (( tested + skipped == distinct )) || accounted="$accounted (MISMATCH)"
+    read -r write _ write_cpu < <(measure "$WRITE_FLOOR_BIN" "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "$THREADS")
+    rm -f "$dir/rewritten.tsv.gz"
     read -r bare bare_rss bare_cpu < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/bare" --no-report --threads "$THREADS")
     (( bare_rss > rss )) && rss=$bare_rss
     read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
     rm -f "$dir"/out.* "$dir"/bare.* "$dir"/region.*
     ratio=$(python3 -c "print(f'{$wall / max($floor, 0.01):.2f}')")
     bare_ratio=$(python3 -c "print(f'{$bare / max($floor, 0.01):.2f}')")
+    both_ratio=$(python3 -c "print(f'{$bare / max($floor + $write, 0.01):.2f}')")
     region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
-    echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $floor_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
+    echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $write | $both_ratio | $floor_cpu / $write_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
   done
 done
 [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"

@@ -13,12 +13,16 @@ use crate::output::allele_check::{
     write_bins, write_parties, AlleleCheckPaths, OutlierRow, OutlierWriter, PartyRow, Status,
 };
 use crate::output::covariates::CovariateModel;
-use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::output::gwas_ssf::{self, GwasSsfWriter};
 use crate::output::skipped::SkippedWriter;
 use crate::pvalue;
 use crate::regression::Outcome;
-use crate::report::digest::{BinLambda, Digest, DigestOptions};
+use crate::report::digest::{
+    ln_p_read_back, neg_log10_p_read_back, BinLambda, Digest, DigestOptions,
+};
 use crate::report::loci::Hit;
+use crate::report::plot::bounded::BoundedPoints;
+use crate::report::read::Association;
 
 /// The files of one phenotype under an output prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +73,15 @@ pub struct PhenotypeWriter {
     min_neg_log10_p: Option<f64>,
     skipped: SkippedWriter,
     digest: Digest,
+    /// The Manhattan points of the rows written, for merge's own report (`None`: no report).
+    plot_points: Option<PlotPoints>,
+}
+
+/// The plot points of the rows written, with the chromosome last seen (rows come sorted by
+/// chromosome: no text is made per row).
+struct PlotPoints {
+    points: BoundedPoints,
+    last: Option<(u32, u16)>,
 }
 
 /// What a phenotype's finished files describe besides its rows.
@@ -117,8 +130,21 @@ impl PhenotypeWriter {
             min_neg_log10_p,
             skipped: SkippedWriter::create(&paths.skipped)?,
             digest: Digest::new(DigestOptions::default()),
+            plot_points: None,
             paths,
         })
+    }
+
+    /// Also collects what the report draws of the rows written, for
+    /// [`PhenotypeWriter::finish_with_report`].
+    pub fn collecting_plot_points(self) -> PhenotypeWriter {
+        PhenotypeWriter {
+            plot_points: Some(PlotPoints {
+                points: BoundedPoints::default(),
+                last: None,
+            }),
+            ..self
+        }
     }
 
     /// Appends one window's results (one per site of `merged`).
@@ -134,6 +160,9 @@ impl PhenotypeWriter {
             let Some(code) = crate::chrom::gwas_ssf_code(&v.chrom) else {
                 continue;
             };
+            if let Some(plot) = &mut self.plot_points {
+                plot.push(code, v.pos, association.ln_p, self.min_neg_log10_p);
+            }
             self.digest.add(association.ln_p, result.eaf, || Hit {
                 chrom: v.chrom.to_string(),
                 pos: v.pos,
@@ -165,6 +194,17 @@ impl PhenotypeWriter {
     /// Completes the files, writes the metadata, the covariate model and the loci; returns
     /// them with the log lines that describe them.
     pub fn finish(self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
+        let (files, lines, _) = self.finish_with_report(model)?;
+        Ok((files, lines))
+    }
+
+    /// [`PhenotypeWriter::finish`], also handing over what the report needs of the GWAS-SSF
+    /// file, as [`crate::report::read::read_gwas_ssf`] would read it back (when
+    /// [`PhenotypeWriter::collecting_plot_points`]).
+    pub fn finish_with_report(
+        self,
+        model: &PhenotypeModel,
+    ) -> Result<(Vec<AtomicFile>, Vec<String>, Option<Association>)> {
         let phenotype = &self.phenotype;
         let (tsv, written) = self.tsv.finish()?;
         let (skipped, skipped_count) = self.skipped.finish();
@@ -239,7 +279,59 @@ impl PhenotypeWriter {
             self.paths.loci.display()
         ));
         let loci = output::loci::write(&self.paths.loci, &loci)?;
-        Ok((vec![tsv, skipped, meta, covariates, loci], lines))
+        let report = self.plot_points.map(|plot| Association {
+            points: plot.points.finish(),
+            digest: self.digest.read_back(
+                self.min_neg_log10_p.unwrap_or(f64::NEG_INFINITY),
+                as_written,
+            ),
+            max_n: written.max_n,
+        });
+        Ok((vec![tsv, skipped, meta, covariates, loci], lines, report))
+    }
+}
+
+impl PlotPoints {
+    /// Adds the point of a row with `ln_p` when it is written (−log10 p at least `min`).
+    fn push(&mut self, code: u32, pos: u64, ln_p: f64, min: Option<f64>) {
+        let written = pvalue::neg_log10_p(ln_p);
+        if written < min.unwrap_or(f64::NEG_INFINITY) {
+            return;
+        }
+        let chrom = match self.last {
+            Some((last, index)) if last == code => Some(index),
+            _ => self.points.chromosome_index(&code.to_string()),
+        };
+        let Some(chrom) = chrom else { return };
+        self.last = Some((code, chrom));
+        let neg_log10_p = neg_log10_p_read_back(ln_p_read_back(written));
+        self.points.push_at(chrom, pos, neg_log10_p as f32);
+    }
+}
+
+/// A hit of the merge's digest with its text as the GWAS-SSF file has it and the report reads
+/// it back: the chromosome's code normalised, alleles outside `[ACGT]+` as `LONG_STRING`, no
+/// `variant_id` where the alleles do not fit one, `#NA` as empty.
+fn as_written(hit: Hit) -> Hit {
+    let chrom = match crate::chrom::gwas_ssf_code(&hit.chrom) {
+        Some(code) => crate::chrom::normalize(&code.to_string()),
+        None => hit.chrom,
+    };
+    let present = |text: String| match text == output::MISSING {
+        true => String::new(),
+        false => text,
+    };
+    let variant_id = match gwas_ssf::fits_variant_id(&hit.other_allele, &hit.effect_allele) {
+        true => hit.variant_id,
+        false => String::new(),
+    };
+    Hit {
+        chrom,
+        variant_id,
+        rsid: present(hit.rsid),
+        effect_allele: gwas_ssf::allele(&hit.effect_allele).to_string(),
+        other_allele: gwas_ssf::allele(&hit.other_allele).to_string(),
+        ..hit
     }
 }
 

@@ -288,8 +288,14 @@ fn format_rows(
     }
 }
 
+/// Whether alleles this text can go in a `variant_id` (`CHR_POS_REF_ALT`): alphanumeric.
+pub fn fits_variant_id(ref_allele: &str, alt_allele: &str) -> bool {
+    let fits = |a: &str| !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric());
+    fits(ref_allele) && fits(alt_allele)
+}
+
 /// An allele as GWAS-SSF allows it: itself when `[ACGT]+`, else [`LONG_STRING`].
-fn allele(text: &str) -> &str {
+pub fn allele(text: &str) -> &str {
     let acgt = !text.is_empty()
         && text
             .bytes()
@@ -303,8 +309,7 @@ fn allele(text: &str) -> &str {
 
 /// `CHR_POS_REF_ALT`, or `#NA` when an allele holds a character `variant_id` may not.
 fn push_variant_id(line: &mut String, code: u32, v: &crate::summary::Variant) {
-    let fits = |a: &str| !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric());
-    if fits(&v.ref_allele) && fits(&v.alt_allele) {
+    if fits_variant_id(&v.ref_allele, &v.alt_allele) {
         push_u64(line, u64::from(code));
         line.push('_');
         push_u64(line, v.pos);

@@ -142,6 +142,23 @@ pub fn build(
     options: &ReportOptions,
     note: &mut dyn FnMut(&str),
 ) -> Result<Vec<PathBuf>> {
+    let mut read = |phenotype: &str| {
+        let gwas = with_suffix(prefix, &format!(".{phenotype}.tsv.gz"));
+        read::read_gwas_ssf(&gwas, options.digest)
+    };
+    build_from(prefix, options, note, &mut read)
+}
+
+/// [`build`], with each phenotype's rows from `association` instead of its GWAS-SSF file: a
+/// merge hands over what it collected while writing the file ([`read::Association`] made as
+/// [`read::read_gwas_ssf`] would make it), so its report costs no second read. The other
+/// files (skipped list, covariates, allele check, log) are read from under `prefix`.
+pub fn build_from(
+    prefix: &Path,
+    options: &ReportOptions,
+    note: &mut dyn FnMut(&str),
+    association: &mut dyn FnMut(&str) -> Result<read::Association>,
+) -> Result<Vec<PathBuf>> {
     crate::run::check_unique("--pheno", options.phenotypes.as_deref())?;
     let phenotypes = match &options.phenotypes {
         Some(p) => p.clone(),
@@ -157,7 +174,7 @@ pub fn build(
     let mut made = Vec::with_capacity(phenotypes.len());
     for phenotype in &phenotypes {
         let started = Instant::now();
-        let one = phenotype_report(prefix, phenotype, options)?;
+        let one = phenotype_report(prefix, phenotype, options, association)?;
         files.push(write_bytes(&one.paths.manhattan_png, &one.manhattan.png)?);
         files.push(write_bytes(
             &one.paths.manhattan_svg,
@@ -274,25 +291,29 @@ pub fn build(
     commit_all(files)
 }
 
-/// Reads one phenotype's files and draws its plots.
-fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> Result<Made> {
-    let gwas = with_suffix(prefix, &format!(".{phenotype}.tsv.gz"));
+/// Gets one phenotype's rows from `association`, reads its other files and draws its plots.
+fn phenotype_report(
+    prefix: &Path,
+    phenotype: &str,
+    options: &ReportOptions,
+    association: &mut dyn FnMut(&str) -> Result<read::Association>,
+) -> Result<Made> {
     let started = Instant::now();
     let read::Association {
         points,
         digest,
         max_n,
-    } = read::read_gwas_ssf(&gwas, options.digest)?;
+    } = association(phenotype)?;
     let read_seconds = started.elapsed().as_secs_f64();
     let lambda = digest.lambda();
     let loci = digest.loci();
+    // The Manhattan points may be thinned; the QQ plot draws every p-value.
+    let mut sorted = digest.neg_log10_p_values();
     drop(digest);
     let threshold = -options.genome_wide_p.log10();
     let labels = &loci[..loci.len().min(options.labels)];
-    let tested = points.len();
+    let tested = lambda[0].variants;
     let overall = lambda[0].lambda_gc;
-    // The Manhattan plot needs the values in row order; the QQ plot sorts its own copy.
-    let mut sorted = points.neg_log10_p.clone();
     let (manhattan, qq) = rayon::join(
         || {
             let title = format!("{phenotype}: Manhattan plot");

@@ -122,4 +122,49 @@ impl Digest {
     pub fn options(&self) -> DigestOptions {
         self.options
     }
+
+    /// −log10 p of every variant (bins one after the other), as the QQ plot draws them.
+    pub fn neg_log10_p_values(&self) -> Vec<f32> {
+        self.ln_p
+            .iter()
+            .flatten()
+            .map(|&ln_p| neg_log10_p_read_back(ln_p) as f32)
+            .collect()
+    }
+
+    /// This digest as [`crate::report::read`] would make it from the GWAS-SSF file written
+    /// from it: only the variants with −log10 p at least `min_neg_log10_p` (the rows written),
+    /// each p-value as read back from its `neg_log_10_p_value` text (the shortest text of
+    /// [`crate::pvalue::neg_log10_p`], which reads back to the same f64), the hits' text as
+    /// the file has it (`hit_text`). Done in place: a merge hands its digest to its report
+    /// without a copy.
+    pub fn read_back(mut self, min_neg_log10_p: f64, hit_text: impl Fn(Hit) -> Hit) -> Digest {
+        let as_written = |ln_p: f64| ln_p_read_back(crate::pvalue::neg_log10_p(ln_p));
+        for values in &mut self.ln_p {
+            values.retain(|&ln_p| crate::pvalue::neg_log10_p(ln_p) >= min_neg_log10_p);
+            values.iter_mut().for_each(|ln_p| *ln_p = as_written(*ln_p));
+        }
+        let hit_below = self.options.clump_p.ln();
+        self.hits = std::mem::take(&mut self.hits)
+            .into_iter()
+            .filter_map(|hit| {
+                let ln_p = ln_p_read_back(hit.neg_log10_p);
+                (hit.neg_log10_p >= min_neg_log10_p && ln_p < hit_below).then(|| Hit {
+                    neg_log10_p: neg_log10_p_read_back(ln_p),
+                    ..hit_text(hit)
+                })
+            })
+            .collect();
+        self
+    }
+}
+
+/// `ln p` of a `neg_log_10_p_value` read from a GWAS-SSF file.
+pub fn ln_p_read_back(neg_log10_p: f64) -> f64 {
+    -neg_log10_p * std::f64::consts::LN_10
+}
+
+/// −log10 p of an `ln p` read back ([`ln_p_read_back`]), as the report keeps it.
+pub fn neg_log10_p_read_back(ln_p: f64) -> f64 {
+    -ln_p / std::f64::consts::LN_10
 }

@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::num::NonZero;
 use std::path::Path;
 
-use super::digest::{Digest, DigestOptions};
+use super::digest::{ln_p_read_back, neg_log10_p_read_back, Digest, DigestOptions};
 use super::loci::Hit;
+use super::plot::bounded::BoundedPoints;
 use super::plot::Points;
 use crate::chrom;
 use crate::error::{echo, Error, IoResultExt, Result};
@@ -15,9 +16,9 @@ use crate::error::{echo, Error, IoResultExt, Result};
 /// What the report keeps of one GWAS-SSF file.
 #[derive(Debug, Clone)]
 pub struct Association {
-    /// Plot points of every row.
+    /// Manhattan plot points of the rows, thinned past a million ([`BoundedPoints`]).
     pub points: Points,
-    /// p-values by MAF bin and the hits.
+    /// p-values by MAF bin (every row: the QQ plot draws them) and the hits.
     pub digest: Digest,
     /// Largest `n` among the rows (0 if none is given).
     pub max_n: u64,
@@ -121,6 +122,7 @@ pub fn read_gwas_ssf(path: &Path, options: DigestOptions) -> Result<Association>
         digest: Digest::new(options),
         max_n: 0,
     };
+    let mut points = BoundedPoints::default();
     let mut number = 1u64;
     loop {
         line.clear();
@@ -162,7 +164,7 @@ pub fn read_gwas_ssf(path: &Path, options: DigestOptions) -> Result<Association>
             })
         };
         let ln_p = if column[NEG_LOG10_P] != usize::MAX {
-            -number_in(NEG_LOG10_P)? * std::f64::consts::LN_10
+            ln_p_read_back(number_in(NEG_LOG10_P)?)
         } else {
             ln_p_from_text(fields[P_VALUE]).ok_or_else(|| {
                 Error::input(
@@ -190,13 +192,11 @@ pub fn read_gwas_ssf(path: &Path, options: DigestOptions) -> Result<Association>
             .at(at())
         })?;
         let chromosome = fields[CHROMOSOME];
-        let Some(c) = out.points.chromosome_index(chromosome) else {
+        let Some(c) = points.chromosome_index(chromosome) else {
             return Err(Error::input(path, "more than 65,536 distinct chromosome names").at(at()));
         };
-        let neg_log10_p = -ln_p / std::f64::consts::LN_10;
-        out.points.chrom.push(c);
-        out.points.pos.push(pos);
-        out.points.neg_log10_p.push(neg_log10_p as f32);
+        let neg_log10_p = neg_log10_p_read_back(ln_p);
+        points.push_at(c, pos, neg_log10_p as f32);
         if column[N] != usize::MAX {
             if let Ok(n) = fields[N].parse::<u64>() {
                 out.max_n = out.max_n.max(n);
@@ -241,6 +241,7 @@ pub fn read_gwas_ssf(path: &Path, options: DigestOptions) -> Result<Association>
         };
         out.digest.add(ln_p, eaf, || hit);
     }
+    out.points = points.finish();
     Ok(out)
 }
 

@@ -408,7 +408,11 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
                 case_control.clone(),
                 phenotypes.len(),
                 job.min_neg_log10_p,
-            )?,
+            )
+            .map(|writer| match job.report {
+                Some(_) => writer.collecting_plot_points(),
+                None => writer,
+            })?,
             layout,
             case_control,
             models: Models::new(),
@@ -549,6 +553,8 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         }
         options
     });
+    // What the report draws of each GWAS-SSF file, collected while it was written.
+    let mut report_rows = Vec::new();
     for mut run in runs {
         let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
         let model = PhenotypeModel {
@@ -560,7 +566,17 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             genome_assembly: headers.sex_chromosomes.build.map(|b| b.to_string()),
             description: &job.description,
         };
-        let (written, lines) = run.writer.finish(&model)?;
+        let shown = report_options.as_ref().is_some_and(|options| {
+            options
+                .phenotypes
+                .as_ref()
+                .is_none_or(|shown| shown.iter().any(|p| p == run.writer.phenotype()))
+        });
+        let phenotype = run.writer.phenotype().to_string();
+        let (written, lines, collected) = run.writer.finish_with_report(&model)?;
+        if let (true, Some(collected)) = (shown, collected) {
+            report_rows.push((phenotype, collected));
+        }
         lines.into_iter().for_each(&mut note);
         files.extend(written);
     }
@@ -609,10 +625,23 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         files.push(path.clone());
     }
     if let Some(options) = &report_options {
-        // Read back from the files just committed, exactly as `dash report` would.
-        let written = crate::report::build(&job.out, options, &mut |line| {
-            print(&format!("report: {line}"))
-        })
+        // The rows as `dash report` would read them back from the files just committed,
+        // collected while they were written; any other file beside the prefix is read.
+        let mut rows = |phenotype: &str| match report_rows.iter().position(|(p, collected)| {
+            p == phenotype && collected.digest.options() == options.digest
+        }) {
+            Some(k) => Ok(report_rows.swap_remove(k).1),
+            None => crate::report::read::read_gwas_ssf(
+                &report::PhenotypePaths::new(&job.out, phenotype).tsv,
+                options.digest,
+            ),
+        };
+        let written = crate::report::build::build_from(
+            &job.out,
+            options,
+            &mut |line| print(&format!("report: {line}")),
+            &mut rows,
+        )
         .map_err(|e| {
             Error::inputs(format!(
                 "the merge's files are written, but its report failed ({e}); run dash report {} once that is fixed",

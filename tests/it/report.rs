@@ -325,3 +325,58 @@ fn clumping_flags_change_the_loci_and_bad_inputs_leave_nothing() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no GWAS-SSF file"));
 }
+
+/// The files under `dir` named `g.*`, with their bytes, by name.
+fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("g."))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn merges_own_report_is_the_one_dash_report_draws_from_the_files() {
+    // Merge draws its report from what it collected while writing the GWAS-SSF files;
+    // `dash report` reads them back. Every file of the two must be the same bytes: plots (PNG
+    // and SVG), loci tables, page; also when only the stronger rows are written.
+    for extra in [&[][..], &["--pheno-out-min-log10p", "0.5"][..]] {
+        let dir = tempfile::tempdir().unwrap();
+        let parties: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|p| compress_party(dir.path(), p))
+            .collect();
+        let paths: Vec<&Path> = parties.iter().map(|p| p.as_path()).collect();
+        let prefix = merge_to(&paths, &dir.path().join("g"), extra);
+        let from_merge = outputs(dir.path());
+        let names: Vec<&str> = from_merge.iter().map(|(n, _)| n.as_str()).collect();
+        for expected in [
+            "g.report.html",
+            "g.y1.manhattan.svg",
+            "g.y2.qq.png",
+            "g.y2.loci.tsv",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{extra:?}: no {expected} in {names:?}"
+            );
+        }
+        let loci = Tsv::read(format!("{prefix}.y2.loci.tsv").as_ref());
+        assert!(!loci.rows.is_empty(), "{extra:?}: the fixtures have hits");
+        dash_ok(&["report", &prefix]);
+        let from_files = outputs(dir.path());
+        assert_eq!(
+            from_merge.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            from_files.iter().map(|(n, _)| n).collect::<Vec<_>>()
+        );
+        for ((name, merged), (_, read)) in from_merge.iter().zip(&from_files) {
+            assert!(merged == read, "{extra:?}: {name} differs");
+        }
+    }
+}

@@ -16,6 +16,8 @@ const LEFT: f32 = 80.0;
 const RIGHT: f32 = 20.0;
 const TOP: f32 = 40.0;
 const BOTTOM: f32 = 64.0;
+/// Width of the plotting area in pixels (the genome axis).
+pub const PLOT_WIDTH: u32 = (WIDTH as f32 - LEFT - RIGHT) as u32;
 
 /// The alternating colours of the chromosomes.
 pub const COLORS: [Color; 2] = [Color::rgb(0x1f, 0x4e, 0x79), Color::rgb(0x6f, 0xa8, 0xdc)];

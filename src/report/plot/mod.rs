@@ -5,6 +5,7 @@
 
 pub mod axis;
 pub mod band;
+pub mod bounded;
 pub mod font;
 pub mod frequency;
 pub mod manhattan;
