@@ -4,7 +4,8 @@
 //! `cargo run --release --example write_floor -- GWAS.tsv.gz OUT.tsv.gz [THREADS]` inflates the
 //! file into memory (not timed), writes its text again through [`dash::output::bgzf_writer`]
 //! on a pool of THREADS (default: all cores) in pieces of about a merge window's text, and
-//! prints the bytes and the seconds. Used by `scripts/bench_merge.sh`.
+//! prints the bytes and the wall and CPU seconds of the write alone. Used by
+//! `scripts/bench_merge.sh`.
 
 use std::io::Read;
 use std::time::Instant;
@@ -36,7 +37,7 @@ fn main() {
         .num_threads(threads)
         .build()
         .expect("a thread pool");
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
     let md5 = pool.install(|| {
         let file = std::fs::File::create(output).unwrap_or_else(|e| panic!("{output}: {e}"));
         // One phenotype on more than one thread: its blocks are compressed on the pool, as in
@@ -54,8 +55,25 @@ fn main() {
         md5
     });
     println!(
-        "{} bytes in {:.2} s (md5 {md5})",
+        "{} bytes in {:.2} s wall, {:.2} s CPU (md5 {md5})",
         text.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu_before
     );
+}
+
+/// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; 0 where
+/// it cannot be read): the write alone, without the inflate before it.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|field| field.parse::<u64>().ok())
+        .sum();
+    // Clock ticks are 1/100 s on Linux (USER_HZ).
+    ticks as f64 / 100.0
 }
