@@ -14,6 +14,7 @@ use crate::output::allele_check::{
 };
 use crate::output::covariates::CovariateModel;
 use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::output::phenotypes::PhenotypeTally;
 use crate::output::skipped::SkippedWriter;
 use crate::pvalue;
 use crate::regression::Outcome;
@@ -69,6 +70,18 @@ pub struct PhenotypeWriter {
     min_neg_log10_p: Option<f64>,
     skipped: SkippedWriter,
     digest: Digest,
+    /// ln of the smallest p among the tested variants so far (+∞ for none).
+    min_ln_p: f64,
+}
+
+/// A phenotype's files, once finished.
+pub struct FinishedPhenotype {
+    /// Its files, uncommitted.
+    pub files: Vec<AtomicFile>,
+    /// The log lines describing them.
+    pub lines: Vec<String>,
+    /// Its row of `PREFIX.phenotypes.tsv`.
+    pub tally: PhenotypeTally,
 }
 
 /// What a phenotype's finished files describe besides its rows.
@@ -117,6 +130,7 @@ impl PhenotypeWriter {
             min_neg_log10_p,
             skipped: SkippedWriter::create(&paths.skipped)?,
             digest: Digest::new(DigestOptions::default()),
+            min_ln_p: f64::INFINITY,
             paths,
         })
     }
@@ -134,6 +148,7 @@ impl PhenotypeWriter {
             let Some(code) = crate::chrom::gwas_ssf_code(&v.chrom) else {
                 continue;
             };
+            self.min_ln_p = self.min_ln_p.min(association.ln_p);
             self.digest.add(association.ln_p, result.eaf, || Hit {
                 chrom: v.chrom.to_string(),
                 pos: v.pos,
@@ -163,8 +178,9 @@ impl PhenotypeWriter {
     }
 
     /// Completes the files, writes the metadata, the covariate model and the loci; returns
-    /// them with the log lines that describe them.
-    pub fn finish(self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
+    /// them with the log lines that describe them and the phenotype's row of the phenotype
+    /// table.
+    pub fn finish(self, model: &PhenotypeModel) -> Result<FinishedPhenotype> {
         let phenotype = &self.phenotype;
         let (tsv, written) = self.tsv.finish()?;
         let (skipped, skipped_count) = self.skipped.finish();
@@ -239,7 +255,19 @@ impl PhenotypeWriter {
             self.paths.loci.display()
         ));
         let loci = output::loci::write(&self.paths.loci, &loci)?;
-        Ok((vec![tsv, skipped, meta, covariates, loci], lines))
+        let tally = PhenotypeTally {
+            phenotype: self.phenotype,
+            tested: tested as u64,
+            skipped: skipped_count,
+            hits: self.digest.hit_count() as u64,
+            min_ln_p: (tested > 0).then_some(self.min_ln_p),
+            lambda_gc: lambda.first().and_then(|all| all.lambda_gc),
+        };
+        Ok(FinishedPhenotype {
+            files: vec![tsv, skipped, meta, covariates, loci],
+            lines,
+            tally,
+        })
     }
 }
 

@@ -549,21 +549,36 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         }
         options
     });
-    for mut run in runs {
-        let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
-        let model = PhenotypeModel {
-            case_control: run.case_control.as_ref().map(CaseControlCounts::total),
-            covariate_models,
-            party_sets: run.models.party_sets(),
-            parties: &parties,
-            date: &date,
-            genome_assembly: headers.sex_chromosomes.build.map(|b| b.to_string()),
-            description: &job.description,
-        };
-        let (written, lines) = run.writer.finish(&model)?;
-        lines.into_iter().for_each(&mut note);
-        files.extend(written);
+    // Each phenotype's last blocks, MD5, metadata, covariate table and loci are finished on
+    // the pool: one after another they left a core idle at the end of a many-phenotype merge.
+    let finished = runs
+        .into_par_iter()
+        .map(|mut run| {
+            let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
+            let model = PhenotypeModel {
+                case_control: run.case_control.as_ref().map(CaseControlCounts::total),
+                covariate_models,
+                party_sets: run.models.party_sets(),
+                parties: &parties,
+                date: &date,
+                genome_assembly: headers.sex_chromosomes.build.map(|b| b.to_string()),
+                description: &job.description,
+            };
+            run.writer.finish(&model)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut tallies = Vec::with_capacity(finished.len());
+    for phenotype in finished {
+        phenotype.lines.into_iter().for_each(&mut note);
+        files.extend(phenotype.files);
+        tallies.push(phenotype.tally);
     }
+    let table = output::phenotypes::path(&job.out);
+    note(format!(
+        "phenotype table (tested, skipped, hits at p < 5e-8, smallest p, λGC) → {}",
+        table.display()
+    ));
+    files.push(output::phenotypes::write(&job.out, &tallies)?);
     let (written, lines) = match (allele_check, &secure, phenotypes.first()) {
         (Some(check), _, _) => check.finish()?,
         (None, Some(info), Some(first)) => {
