@@ -14,13 +14,15 @@
 //!     phenotype: "y1".to_string(),
 //!     tested: 3,
 //!     skipped: 1,
-//!     hits: 1,
-//!     min_ln_p: Some(1e-9f64.ln()),
+//!     hits: 0,
+//!     min_ln_p: Some(0.05f64.ln()),
 //!     lambda_gc: Some(1.02),
 //! };
 //! let table = text(&[tally]);
 //! assert!(table.starts_with("phenotype\ttested\tskipped\thits\tp_value\tneg_log_10_p_value\tlambda_gc\n"));
-//! assert!(table.ends_with("y1\t3\t1\t1\t1.0000e-09\t9.0\t1.02\n"));
+//! let row = table.lines().nth(1).unwrap();
+//! assert!(row.starts_with("y1\t3\t1\t0\t5e-2\t1.30102999566398"), "{row}");
+//! assert!(row.ends_with("\t1.02"));
 //! ```
 
 use std::io::Write;

@@ -244,7 +244,11 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
         std::fs::read(format!("{kept}.phenotypes.tsv")).unwrap()
     );
     assert_eq!(
-        table.rows.iter().map(|row| row[0].clone()).collect::<Vec<_>>(),
+        table
+            .rows
+            .iter()
+            .map(|row| row[0].clone())
+            .collect::<Vec<_>>(),
         (0..PHENOTYPES).map(|j| format!("y{j}")).collect::<Vec<_>>()
     );
     let mut with_hits = Vec::new();
@@ -321,7 +325,11 @@ fn assert_tally_matches_files(table: &Tsv, prefix: &str, j: usize, all: &Tsv, hi
     let at = |name: &str| &row[table.column(name)];
     assert_eq!(at("tested"), &all.rows.len().to_string(), "y{j}");
     let skipped = std::fs::read_to_string(format!("{prefix}.y{j}.skipped.tsv")).unwrap();
-    assert_eq!(at("skipped"), &(skipped.lines().count() - 1).to_string(), "y{j}");
+    assert_eq!(
+        at("skipped"),
+        &(skipped.lines().count() - 1).to_string(),
+        "y{j}"
+    );
     assert_eq!(at("hits"), &hits.to_string(), "y{j}");
     let (p, neg_log10_p) = (all.column("p_value"), all.column("neg_log_10_p_value"));
     let strongest = all
