@@ -14,6 +14,7 @@ use crate::output::allele_check::{
 };
 use crate::output::covariates::CovariateModel;
 use crate::output::gwas_ssf::{self, GwasSsfWriter};
+use crate::output::phenotypes::PhenotypeTally;
 use crate::output::skipped::SkippedWriter;
 use crate::pvalue;
 use crate::regression::Outcome;
@@ -75,6 +76,20 @@ pub struct PhenotypeWriter {
     digest: Digest,
     /// The Manhattan points of the rows written, for merge's own report (`None`: no report).
     plot_points: Option<PlotPoints>,
+    /// ln of the smallest p among the tested variants so far (+∞ for none).
+    min_ln_p: f64,
+}
+
+/// A phenotype's files, once finished.
+pub struct FinishedPhenotype {
+    /// Its files, uncommitted.
+    pub files: Vec<AtomicFile>,
+    /// The log lines describing them.
+    pub lines: Vec<String>,
+    /// Its row of `PREFIX.phenotypes.tsv`.
+    pub tally: PhenotypeTally,
+    /// What the report needs of its GWAS-SSF file, when merge draws the report.
+    pub report: Option<Association>,
 }
 
 /// The plot points of the rows written, with the chromosome last seen (rows come sorted by
@@ -131,6 +146,7 @@ impl PhenotypeWriter {
             skipped: SkippedWriter::create(&paths.skipped)?,
             digest: Digest::new(DigestOptions::default()),
             plot_points: None,
+            min_ln_p: f64::INFINITY,
             paths,
         })
     }
@@ -163,6 +179,7 @@ impl PhenotypeWriter {
             if let Some(plot) = &mut self.plot_points {
                 plot.push(code, v.pos, association.ln_p, self.min_neg_log10_p);
             }
+            self.min_ln_p = self.min_ln_p.min(association.ln_p);
             self.digest.add(association.ln_p, result.eaf, || Hit {
                 chrom: v.chrom.to_string(),
                 pos: v.pos,
@@ -192,19 +209,10 @@ impl PhenotypeWriter {
     }
 
     /// Completes the files, writes the metadata, the covariate model and the loci; returns
-    /// them with the log lines that describe them.
-    pub fn finish(self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
-        let (files, lines, _) = self.finish_with_report(model)?;
-        Ok((files, lines))
-    }
-
-    /// [`PhenotypeWriter::finish`], also handing over what the report needs of the GWAS-SSF
-    /// file, as [`crate::report::read::read_gwas_ssf`] would read it back (when
-    /// [`PhenotypeWriter::collecting_plot_points`]).
-    pub fn finish_with_report(
-        self,
-        model: &PhenotypeModel,
-    ) -> Result<(Vec<AtomicFile>, Vec<String>, Option<Association>)> {
+    /// them with the log lines that describe them and the phenotype's row of the phenotype
+    /// table (and, when merge draws the report, what the report needs of the GWAS-SSF file,
+    /// as [`crate::report::read::read_gwas_ssf`] would read it back).
+    pub fn finish(self, model: &PhenotypeModel) -> Result<FinishedPhenotype> {
         let phenotype = &self.phenotype;
         let (tsv, written) = self.tsv.finish()?;
         let (skipped, skipped_count) = self.skipped.finish();
@@ -279,6 +287,7 @@ impl PhenotypeWriter {
             self.paths.loci.display()
         ));
         let loci = output::loci::write(&self.paths.loci, &loci)?;
+        let hits = self.digest.hit_count() as u64;
         let report = self.plot_points.map(|plot| Association {
             points: plot.points.finish(),
             digest: self.digest.read_back(
@@ -287,7 +296,20 @@ impl PhenotypeWriter {
             ),
             max_n: written.max_n,
         });
-        Ok((vec![tsv, skipped, meta, covariates, loci], lines, report))
+        let tally = PhenotypeTally {
+            phenotype: self.phenotype,
+            tested: tested as u64,
+            skipped: skipped_count,
+            hits,
+            min_ln_p: (tested > 0).then_some(self.min_ln_p),
+            lambda_gc: lambda.first().and_then(|all| all.lambda_gc),
+        };
+        Ok(FinishedPhenotype {
+            files: vec![tsv, skipped, meta, covariates, loci],
+            lines,
+            tally,
+            report,
+        })
     }
 }
 

@@ -13,6 +13,7 @@ pub mod joint;
 pub mod loci;
 pub mod meta;
 pub mod party_filtered;
+pub mod phenotypes;
 pub mod skipped;
 pub mod table;
 

@@ -555,31 +555,48 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     });
     // What the report draws of each GWAS-SSF file, collected while it was written.
     let mut report_rows = Vec::new();
-    for mut run in runs {
-        let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
-        let model = PhenotypeModel {
-            case_control: run.case_control.as_ref().map(CaseControlCounts::total),
-            covariate_models,
-            party_sets: run.models.party_sets(),
-            parties: &parties,
-            date: &date,
-            genome_assembly: headers.sex_chromosomes.build.map(|b| b.to_string()),
-            description: &job.description,
-        };
-        let shown = report_options.as_ref().is_some_and(|options| {
-            options
-                .phenotypes
-                .as_ref()
-                .is_none_or(|shown| shown.iter().any(|p| p == run.writer.phenotype()))
-        });
-        let phenotype = run.writer.phenotype().to_string();
-        let (written, lines, collected) = run.writer.finish_with_report(&model)?;
-        if let (true, Some(collected)) = (shown, collected) {
+    // Each phenotype's last blocks, MD5, metadata, covariate table and loci are finished on
+    // the pool: one after another they left a core idle at the end of a many-phenotype merge.
+    let finished = runs
+        .into_par_iter()
+        .map(|mut run| {
+            let covariate_models = run.models.covariate_models(&run.layout, &headers, options);
+            let model = PhenotypeModel {
+                case_control: run.case_control.as_ref().map(CaseControlCounts::total),
+                covariate_models,
+                party_sets: run.models.party_sets(),
+                parties: &parties,
+                date: &date,
+                genome_assembly: headers.sex_chromosomes.build.map(|b| b.to_string()),
+                description: &job.description,
+            };
+            let shown = report_options.as_ref().is_some_and(|options| {
+                options
+                    .phenotypes
+                    .as_ref()
+                    .is_none_or(|shown| shown.iter().any(|p| p == run.writer.phenotype()))
+            });
+            let phenotype = run.writer.phenotype().to_string();
+            run.writer
+                .finish(&model)
+                .map(|finished| (phenotype, shown, finished))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut tallies = Vec::with_capacity(finished.len());
+    for (phenotype, shown, finished) in finished {
+        finished.lines.into_iter().for_each(&mut note);
+        files.extend(finished.files);
+        tallies.push(finished.tally);
+        if let (true, Some(collected)) = (shown, finished.report) {
             report_rows.push((phenotype, collected));
         }
-        lines.into_iter().for_each(&mut note);
-        files.extend(written);
     }
+    let table = output::phenotypes::path(&job.out);
+    note(format!(
+        "phenotype table (tested, skipped, hits at p < 5e-8, smallest p, λGC) → {}",
+        table.display()
+    ));
+    files.push(output::phenotypes::write(&job.out, &tallies)?);
     let (written, lines) = match (allele_check, &secure, phenotypes.first()) {
         (Some(check), _, _) => check.finish()?,
         (None, Some(info), Some(first)) => {

@@ -89,6 +89,18 @@ fn lambda_gc_equals_the_oracle_by_bin() {
         checked += 1;
     }
     assert!(checked >= 6);
+    // The phenotype table carries λGC over all variants unrounded.
+    let table = Tsv::read(format!("{prefix}.phenotypes.tsv").as_ref()).by("phenotype");
+    for row in golden.rows.iter().filter(|row| row[1] == "all") {
+        let got: f64 = table[&row[0]]["lambda_gc"].parse().unwrap();
+        let want: f64 = row[3].parse().unwrap();
+        assert!(
+            relative_error(got, want) <= 1e-9,
+            "{} λGC {got} vs {want}",
+            row[0]
+        );
+        assert_eq!(table[&row[0]]["tested"], row[2], "{}", row[0]);
+    }
     let meta = fs::read_to_string(format!("{prefix}.y1.tsv.gz-meta.yaml")).unwrap();
     assert!(
         meta.contains("author_notes: 'dash: lambda_GC all 0.9493 (1317 variants)"),

@@ -704,6 +704,7 @@ fn summary_target() -> Target {
             ("result.y2.skipped.tsv", true),
             ("result.y2.covariates.tsv", true),
             ("result.y2.loci.tsv", true),
+            ("result.phenotypes.tsv", true),
         ],
     }
 }

@@ -237,6 +237,20 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
     );
     let genome_wide = -(5e-8f64.log10());
     let log = std::fs::read_to_string(format!("{kept}.log")).unwrap();
+    // The phenotype table describes the full files, with or without the threshold.
+    let table = Tsv::read(format!("{full}.phenotypes.tsv").as_ref());
+    assert_eq!(
+        std::fs::read(format!("{full}.phenotypes.tsv")).unwrap(),
+        std::fs::read(format!("{kept}.phenotypes.tsv")).unwrap()
+    );
+    assert_eq!(
+        table
+            .rows
+            .iter()
+            .map(|row| row[0].clone())
+            .collect::<Vec<_>>(),
+        (0..PHENOTYPES).map(|j| format!("y{j}")).collect::<Vec<_>>()
+    );
     let mut with_hits = Vec::new();
     let mut hit_counts: Vec<(usize, usize)> = Vec::new();
     for j in 0..PHENOTYPES {
@@ -259,6 +273,7 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
             with_hits.push(format!("y{j} ({hits})"));
             hit_counts.push((j, hits));
         }
+        assert_tally_matches_files(&table, &full, j, &all, hits);
         let counts = format!(
             "phenotype y{j}: {} of {} tested variants written",
             expected.len(),
@@ -300,6 +315,33 @@ fn min_log10p_keeps_the_strong_rows_and_the_log_lists_hits() {
         log.contains("report: 50 phenotypes are too many for one page: it shows 20"),
         "{log}"
     );
+}
+
+/// Phenotype `y{j}`'s row of `table` (`PREFIX.phenotypes.tsv`) against its files: the rows of
+/// its GWAS-SSF file `all`, the lines of its skipped list, `hits` counted from `all`, and the
+/// p-value text of the row with the largest −log10 p.
+fn assert_tally_matches_files(table: &Tsv, prefix: &str, j: usize, all: &Tsv, hits: usize) {
+    let row = &table.rows[j];
+    let at = |name: &str| &row[table.column(name)];
+    assert_eq!(at("tested"), &all.rows.len().to_string(), "y{j}");
+    let skipped = std::fs::read_to_string(format!("{prefix}.y{j}.skipped.tsv")).unwrap();
+    assert_eq!(
+        at("skipped"),
+        &(skipped.lines().count() - 1).to_string(),
+        "y{j}"
+    );
+    assert_eq!(at("hits"), &hits.to_string(), "y{j}");
+    let (p, neg_log10_p) = (all.column("p_value"), all.column("neg_log_10_p_value"));
+    let strongest = all
+        .rows
+        .iter()
+        .max_by(|a, b| {
+            let (a, b) = (&a[neg_log10_p], &b[neg_log10_p]);
+            a.parse::<f64>().unwrap().total_cmp(&b.parse().unwrap())
+        })
+        .unwrap();
+    assert_eq!(at("p_value"), &strongest[p], "y{j}");
+    assert_eq!(at("neg_log_10_p_value"), &strongest[neg_log10_p], "y{j}");
 }
 
 /// A threshold that is not a −log10 p is a usage error, before anything is read or written.
