@@ -164,7 +164,7 @@ impl PhenotypeWriter {
 
     /// Completes the files, writes the metadata, the covariate model and the loci; returns
     /// them with the log lines that describe them.
-    pub fn finish(self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
+    pub fn finish(mut self, model: &PhenotypeModel) -> Result<(Vec<AtomicFile>, Vec<String>)> {
         let phenotype = &self.phenotype;
         let (tsv, written) = self.tsv.finish()?;
         let (skipped, skipped_count) = self.skipped.finish();
@@ -178,7 +178,7 @@ impl PhenotypeWriter {
             .filter(|c| c.as_str() != "intercept")
             .cloned()
             .collect();
-        let lambda = self.digest.lambda();
+        let lambda = self.digest.lambda()?;
         let describe = |l: &BinLambda| match l.lambda_gc {
             Some(value) => format!("{} {value:.4} ({} variants)", l.bin, l.variants),
             None => format!("{} - (0 variants)", l.bin),

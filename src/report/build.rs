@@ -280,11 +280,11 @@ fn phenotype_report(prefix: &Path, phenotype: &str, options: &ReportOptions) -> 
     let started = Instant::now();
     let read::Association {
         points,
-        digest,
+        mut digest,
         max_n,
     } = read::read_gwas_ssf(&gwas, options.digest)?;
     let read_seconds = started.elapsed().as_secs_f64();
-    let lambda = digest.lambda();
+    let lambda = digest.lambda()?;
     let loci = digest.loci();
     drop(digest);
     let threshold = -options.genome_wide_p.log10();
