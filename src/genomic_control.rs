@@ -14,6 +14,8 @@
 //! assert!((lambda_gc(&mut ln_p).unwrap() - 1.0).abs() < 1e-14);
 //! ```
 
+pub mod spill;
+
 /// `ln Γ(1/2) = ln √π`.
 const LN_GAMMA_HALF: f64 = 0.572_364_942_924_700_1;
 
@@ -122,15 +124,22 @@ pub fn lambda_gc(ln_p: &mut [f64]) -> Option<f64> {
     let middle = n / 2;
     // The quantile decreases with p: the median quantile is the quantile of the median p.
     let (below, pivot, _) = ln_p.select_nth_unstable_by(middle, |a, b| a.total_cmp(b));
-    let upper = chi2_1_upper_quantile(*pivot);
-    let median = if n % 2 == 1 {
-        upper
-    } else {
-        // The other middle value: the largest ln p below the pivot.
-        let other = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        0.5 * (upper + chi2_1_upper_quantile(other))
+    // For an even count, the other middle value: the largest ln p below the pivot.
+    let other = n
+        .is_multiple_of(2)
+        .then(|| below.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    Some(lambda_of_middle(*pivot, other))
+}
+
+/// λGC from the middle of the sorted `ln p` values: `pivot` (the value of rank n/2, 0-based,
+/// ascending) and for an even count `other` (rank n/2 − 1), whose quantiles are averaged.
+pub fn lambda_of_middle(pivot: f64, other: Option<f64>) -> f64 {
+    let upper = chi2_1_upper_quantile(pivot);
+    let median = match other {
+        None => upper,
+        Some(other) => 0.5 * (upper + chi2_1_upper_quantile(other)),
     };
-    Some(median / MEDIAN_CHI2_1)
+    median / MEDIAN_CHI2_1
 }
 
 #[cfg(test)]

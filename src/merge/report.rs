@@ -212,7 +212,7 @@ impl PhenotypeWriter {
     /// them with the log lines that describe them and the phenotype's row of the phenotype
     /// table (and, when merge draws the report, what the report needs of the GWAS-SSF file,
     /// as [`crate::report::read::read_gwas_ssf`] would read it back).
-    pub fn finish(self, model: &PhenotypeModel) -> Result<FinishedPhenotype> {
+    pub fn finish(mut self, model: &PhenotypeModel) -> Result<FinishedPhenotype> {
         let phenotype = &self.phenotype;
         let (tsv, written) = self.tsv.finish()?;
         let (skipped, skipped_count) = self.skipped.finish();
@@ -226,7 +226,7 @@ impl PhenotypeWriter {
             .filter(|c| c.as_str() != "intercept")
             .cloned()
             .collect();
-        let lambda = self.digest.lambda();
+        let lambda = self.digest.lambda()?;
         let describe = |l: &BinLambda| match l.lambda_gc {
             Some(value) => format!("{} {value:.4} ({} variants)", l.bin, l.variants),
             None => format!("{} - (0 variants)", l.bin),
@@ -288,14 +288,17 @@ impl PhenotypeWriter {
         ));
         let loci = output::loci::write(&self.paths.loci, &loci)?;
         let hits = self.digest.hit_count() as u64;
-        let report = self.plot_points.map(|plot| Association {
-            points: plot.points.finish(),
-            digest: self.digest.read_back(
-                self.min_neg_log10_p.unwrap_or(f64::NEG_INFINITY),
-                as_written,
-            ),
-            max_n: written.max_n,
-        });
+        let report = match self.plot_points {
+            Some(plot) => Some(Association {
+                points: plot.points.finish(),
+                digest: self.digest.read_back(
+                    self.min_neg_log10_p.unwrap_or(f64::NEG_INFINITY),
+                    as_written,
+                )?,
+                max_n: written.max_n,
+            }),
+            None => None,
+        };
         let tally = PhenotypeTally {
             phenotype: self.phenotype,
             tested: tested as u64,

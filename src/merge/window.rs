@@ -15,8 +15,16 @@ use crate::summary::stream::{RowStream, BATCH_ROWS};
 use crate::summary::Rows;
 
 /// Rows of all inputs together a window aims at: the window of one input is this divided
-/// among the inputs, and at least one batch.
-pub const WINDOW_ROWS: usize = 1 << 18;
+/// among the inputs (at least [`MIN_INPUT_ROWS`]), read in batches of at most that many rows.
+///
+/// Peak memory is about three windows (one being read, one queued, one being tested) at roughly
+/// 550 bytes per row each, so this sets it: 2^16 rows keep a merge near 200 MiB whatever the
+/// number of inputs, where 2^18 took 550 MiB at 6 inputs and no less CPU time (issue 12).
+pub const WINDOW_ROWS: usize = 1 << 16;
+
+/// The fewest rows an input holds per window: below this, the per-window work (the join, the
+/// parallel loops' start, one Parquet batch per input) would start to show.
+pub const MIN_INPUT_ROWS: usize = 1024;
 
 /// Where an input's rows come from, batch by batch in genomic order.
 pub trait RowSource: Send {
@@ -89,23 +97,21 @@ pub struct Windows {
 impl Windows {
     /// Windows over `sources` (one per input, in argument order); `widths` are each input's
     /// group widths. `per_input` (rows each input holds before a window is cut; default
-    /// [`WINDOW_ROWS`] shared among the inputs, at least a batch) also sets the batch size when
-    /// smaller than a batch: small windows are for tests.
+    /// [`WINDOW_ROWS`] shared among the inputs, at least [`MIN_INPUT_ROWS`]) also sets the batch
+    /// size when smaller than a batch, so that the window, not the batch, bounds memory however
+    /// many inputs there are.
     pub fn new(
         mut sources: Vec<Box<dyn RowSource>>,
         widths: &[Vec<usize>],
         per_input: Option<usize>,
     ) -> Windows {
         let per_input = match per_input {
-            Some(rows) => {
-                let rows = rows.max(1);
-                for source in &mut sources {
-                    source.set_batch_rows(rows.min(BATCH_ROWS));
-                }
-                rows
-            }
-            None => (WINDOW_ROWS / sources.len().max(1)).max(BATCH_ROWS),
+            Some(rows) => rows.max(1),
+            None => (WINDOW_ROWS / sources.len().max(1)).max(MIN_INPUT_ROWS),
         };
+        for source in &mut sources {
+            source.set_batch_rows(per_input.min(BATCH_ROWS));
+        }
         let inputs = sources
             .into_iter()
             .zip(widths)

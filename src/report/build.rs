@@ -301,14 +301,14 @@ fn phenotype_report(
     let started = Instant::now();
     let read::Association {
         points,
-        digest,
+        mut digest,
         max_n,
     } = association(phenotype)?;
     let read_seconds = started.elapsed().as_secs_f64();
-    let lambda = digest.lambda();
+    let lambda = digest.lambda()?;
     let loci = digest.loci();
     // The Manhattan points may be thinned; the QQ plot draws every p-value.
-    let mut sorted = digest.neg_log10_p_values();
+    let mut sorted = digest.neg_log10_p_values()?;
     drop(digest);
     let threshold = -options.genome_wide_p.log10();
     let labels = &loci[..loci.len().min(options.labels)];

@@ -2,7 +2,8 @@
 //! bin, and the hits below the clumping threshold.
 //!
 //! The merge streams its rows to the GWAS-SSF file and hands each tested variant to a
-//! [`Digest`]; memory is 8 bytes per tested variant plus the hits.
+//! [`Digest`]; memory is bounded plus the hits: the p-values beyond a few thousand go to a
+//! temporary file ([`LnPSpill`]), λGC stays exact.
 //!
 //! ```
 //! use dash::report::digest::{Digest, DigestOptions};
@@ -11,13 +12,14 @@
 //! for (p, eaf) in [(0.5f64, 0.3), (0.1, 0.004), (0.9, 0.7)] {
 //!     digest.add(p.ln(), eaf, Hit::default);
 //! }
-//! let lambda = digest.lambda();
+//! let lambda = digest.lambda().unwrap();
 //! assert_eq!(lambda[0].variants, 3);
 //! assert!((lambda[0].lambda_gc.unwrap() - 1.0).abs() < 1e-14); // median p = 0.5
 //! ```
 
 use super::loci::{clump, Hit, Locus};
-use crate::genomic_control::lambda_gc;
+use crate::error::Result;
+use crate::genomic_control::spill::LnPSpill;
 
 /// The minor-allele-frequency bins λGC is also reported by.
 pub const MAF_BINS: [(&str, f64, f64); 3] = [
@@ -56,11 +58,11 @@ pub struct BinLambda {
 }
 
 /// The p-values and hits of one phenotype.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Digest {
     options: DigestOptions,
-    /// ln p per MAF bin.
-    ln_p: [Vec<f64>; 3],
+    /// ln p, binned by [`MAF_BINS`].
+    ln_p: LnPSpill,
     hits: Vec<Hit>,
 }
 
@@ -69,7 +71,7 @@ impl Digest {
     pub fn new(options: DigestOptions) -> Digest {
         Digest {
             options,
-            ln_p: Default::default(),
+            ln_p: LnPSpill::new(MAF_BINS.len()),
             hits: Vec::new(),
         }
     }
@@ -83,29 +85,28 @@ impl Digest {
             .iter()
             .position(|&(_, low, high)| maf >= low && maf < high)
             .unwrap_or(MAF_BINS.len() - 1);
-        self.ln_p[bin].push(ln_p);
+        self.ln_p.push(bin, ln_p);
         if ln_p < self.options.clump_p.ln() {
             self.hits.push(hit());
         }
     }
 
-    /// λGC overall, then by MAF bin.
-    pub fn lambda(&self) -> Vec<BinLambda> {
-        let mut all: Vec<f64> = self.ln_p.iter().flatten().copied().collect();
+    /// λGC overall, then by MAF bin (an error only if the temporary file of p-values failed).
+    pub fn lambda(&mut self) -> Result<Vec<BinLambda>> {
+        let all: Vec<usize> = (0..MAF_BINS.len()).collect();
         let mut out = vec![BinLambda {
             bin: "all",
-            variants: all.len(),
-            lambda_gc: lambda_gc(&mut all),
+            variants: self.ln_p.len(&all),
+            lambda_gc: self.ln_p.lambda_gc(&all)?,
         }];
-        for ((name, _, _), values) in MAF_BINS.iter().zip(&self.ln_p) {
-            let mut values = values.clone();
+        for (b, (name, _, _)) in MAF_BINS.iter().enumerate() {
             out.push(BinLambda {
                 bin: name,
-                variants: values.len(),
-                lambda_gc: lambda_gc(&mut values),
+                variants: self.ln_p.len(&[b]),
+                lambda_gc: self.ln_p.lambda_gc(&[b])?,
             });
         }
-        out
+        Ok(out)
     }
 
     /// The loci of the hits (see [`clump`]).
@@ -123,27 +124,35 @@ impl Digest {
         self.options
     }
 
-    /// −log10 p of every variant (bins one after the other), as the QQ plot draws them.
-    pub fn neg_log10_p_values(&self) -> Vec<f32> {
+    /// −log10 p of every variant, in no particular order (the QQ plot sorts them); an error
+    /// only if the temporary file of p-values cannot be read back.
+    pub fn neg_log10_p_values(&mut self) -> Result<Vec<f32>> {
+        let all: Vec<usize> = (0..MAF_BINS.len()).collect();
+        let mut values = Vec::with_capacity(self.ln_p.len(&all));
         self.ln_p
-            .iter()
-            .flatten()
-            .map(|&ln_p| neg_log10_p_read_back(ln_p) as f32)
-            .collect()
+            .for_each(|_, ln_p| values.push(neg_log10_p_read_back(ln_p) as f32))?;
+        Ok(values)
     }
 
     /// This digest as [`crate::report::read`] would make it from the GWAS-SSF file written
     /// from it: only the variants with −log10 p at least `min_neg_log10_p` (the rows written),
     /// each p-value as read back from its `neg_log_10_p_value` text (the shortest text of
     /// [`crate::pvalue::neg_log10_p`], which reads back to the same f64), the hits' text as
-    /// the file has it (`hit_text`). Done in place: a merge hands its digest to its report
-    /// without a copy.
-    pub fn read_back(mut self, min_neg_log10_p: f64, hit_text: impl Fn(Hit) -> Hit) -> Digest {
+    /// the file has it (`hit_text`). The p-values stream from one bounded store into another:
+    /// a merge hands its digest to its report without holding them all.
+    pub fn read_back(
+        mut self,
+        min_neg_log10_p: f64,
+        hit_text: impl Fn(Hit) -> Hit,
+    ) -> Result<Digest> {
         let as_written = |ln_p: f64| ln_p_read_back(crate::pvalue::neg_log10_p(ln_p));
-        for values in &mut self.ln_p {
-            values.retain(|&ln_p| crate::pvalue::neg_log10_p(ln_p) >= min_neg_log10_p);
-            values.iter_mut().for_each(|ln_p| *ln_p = as_written(*ln_p));
-        }
+        let mut kept = LnPSpill::new(MAF_BINS.len());
+        self.ln_p.for_each(|bin, ln_p| {
+            if crate::pvalue::neg_log10_p(ln_p) >= min_neg_log10_p {
+                kept.push(bin as usize, as_written(ln_p));
+            }
+        })?;
+        self.ln_p = kept;
         let hit_below = self.options.clump_p.ln();
         self.hits = std::mem::take(&mut self.hits)
             .into_iter()
@@ -155,7 +164,7 @@ impl Digest {
                 })
             })
             .collect();
-        self
+        Ok(self)
     }
 }
 
