@@ -138,6 +138,45 @@ fn non_numeric_phenotype() {
     );
 }
 
+/// With bad values in two columns, the error names the first column's (as the columns are
+/// read one after another), not the earlier line's: the phenotype file is parsed in parallel
+/// chunks of rows, and which value is named must not depend on that.
+#[test]
+fn non_numeric_phenotypes_name_the_first_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_party(dir.path(), "c");
+    let pheno = path(&p, "pheno");
+    let text = fs::read_to_string(&pheno).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines[0].split('\t').count() >= 4, "two phenotype columns");
+    let mut edit = |line: usize, column: usize, value: &str| {
+        let mut fields: Vec<String> = lines[line].split('\t').map(str::to_string).collect();
+        fields[column] = value.to_string();
+        lines[line] = fields.join("\t");
+    };
+    edit(3, 3, "bad2");
+    edit(250, 2, "bad1");
+    fs::write(&pheno, lines.join("\r\n") + "\r\n").unwrap();
+    let out = dir.path().join("out.parquet");
+    let args = compress_args(
+        p.to_str().unwrap(),
+        &pheno,
+        &path(&p, "covar"),
+        out.to_str().unwrap(),
+    );
+    expect_error(
+        dir.path(),
+        &args,
+        "out",
+        &[
+            "party_c.pheno",
+            "line 251",
+            "non-numeric value 'bad1'",
+            "'y1'",
+        ],
+    );
+}
+
 #[test]
 fn no_sample_in_common() {
     let dir = tempfile::tempdir().unwrap();
