@@ -2,8 +2,8 @@
 //! already summed in parallel).
 //!
 //! Real-valued dosages (DS) always take this path. Packed hard calls take it too when the
-//! field width is large (many phenotypes): their calls are expanded, a slab of variants at a
-//! time, into f64 dosages (0, 1, 2, exact) and multiplied. The table kernel
+//! field width is large (many phenotypes): their calls are expanded, a tile of variants ×
+//! samples at a time, into f64 dosages (0, 1, 2, exact) and multiplied. The table kernel
 //! ([`super::packed`]) costs O(width) per packed byte and loses its specialised code past 64
 //! table lanes; a GEMM costs O(width) per call too but runs near the FMA peak. Where one
 //! overtakes the other was measured, not guessed: see [`super::GEMM_MIN_WIDTH`].
@@ -17,14 +17,19 @@ use super::fields::packed_members;
 use super::fields::StackedFields;
 use crate::genotype::{plink_bed, GenotypeBlock, QcCounts};
 
-/// Bytes of expanded f64 dosages per slab of hard calls: small enough to stay near the cache
-/// and to keep a worker's buffer modest at N = 50,000 (about 80 variants), large enough for the
-/// GEMM to run at speed.
-const SLAB_BYTES: usize = 32 << 20;
+/// Hard calls are expanded to f64 and multiplied one tile at a time: [`TILE_VARIANTS`]
+/// variants × [`TILE_SAMPLES`] samples (1 MiB), which stays in a core's L2 cache between the
+/// expansion that writes it and the GEMM that reads it, with the tile's rows of `W` (0.45 MiB
+/// at 111 fields). A slab of whole variants (32 MiB at N = 20,000) went through memory twice.
+const TILE_VARIANTS: usize = 256;
+
+/// Samples per tile (see [`TILE_VARIANTS`]); a multiple of 4, so a tile starts on a `.bed`
+/// byte.
+const TILE_SAMPLES: usize = 512;
 
 thread_local! {
-    /// Each worker's slab of expanded hard calls, kept between blocks (no page faults per block).
-    static SLAB: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// Each worker's tile of expanded hard calls, kept between blocks (no page faults per block).
+    static TILE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `WᵀX0` (ΣJ per variant, variant-major) and `x0·x0` per group (groups per variant) of a block
@@ -42,14 +47,13 @@ pub(crate) fn sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, 
     (product, squares)
 }
 
-/// [`sums`] of a block of packed hard calls, expanded to f64 dosages one slab of variants at a
-/// time (missing calls as 0, as in a dosage block). Their `x0·x0` per group is counted from the
-/// packed codes themselves ([`packed_square_sum`]) rather than by a second pass over the
-/// expanded slab, which no longer is in the cache by then.
+/// [`sums`] of a block of packed hard calls, expanded to f64 dosages one tile at a time
+/// ([`TILE_VARIANTS`]; missing calls as 0, as in a dosage block) and multiplied tile by tile,
+/// each tile's product added to its variants' sums. Their `x0·x0` per group is counted from the
+/// packed codes themselves ([`packed_square_sum`]) rather than from the expanded tiles.
 pub(crate) fn packed_sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec<f64>, Vec<f64>) {
-    let (n, bpv, b) = (fields.n, block.bytes_per_variant, block.len());
-    let slab = (SLAB_BYTES / (8 * n.max(1))).clamp(8, 512);
-    let mut product = Vec::with_capacity(fields.width * b);
+    let (n, width, bpv, b) = (fields.n, fields.width, block.bytes_per_variant, block.len());
+    let mut product = vec![0.0; width * b];
     let squares = block
         .packed
         .chunks_exact(bpv.max(1))
@@ -61,15 +65,33 @@ pub(crate) fn packed_sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec
                 .map(move |members| packed_square_sum(bytes, members))
         })
         .collect();
-    SLAB.with_borrow_mut(|dosages| {
-        for first in (0..b).step_by(slab) {
-            let count = slab.min(b - first);
-            dosages.resize(n * count, 0.0);
-            for (v, column) in dosages.chunks_exact_mut(n).enumerate() {
-                let at = (first + v) * bpv;
-                plink_bed::unpack(&block.packed[at..at + bpv], column);
+    let stacked = MatRef::from_column_major_slice(&fields.by_column, n, width);
+    TILE.with_borrow_mut(|tile| {
+        for (first, sums) in (0..b)
+            .step_by(TILE_VARIANTS)
+            .zip(product.chunks_mut((width * TILE_VARIANTS).max(1)))
+        {
+            let count = TILE_VARIANTS.min(b - first);
+            for start in (0..n).step_by(TILE_SAMPLES) {
+                let rows = TILE_SAMPLES.min(n - start);
+                tile.resize(rows * count, 0.0);
+                for (v, column) in tile.chunks_exact_mut(rows).enumerate() {
+                    let at = (first + v) * bpv + start / 4;
+                    plink_bed::unpack(&block.packed[at..at + rows.div_ceil(4)], column);
+                }
+                faer::linalg::matmul::matmul(
+                    MatMut::from_column_major_slice_mut(sums, width, count),
+                    if start == 0 {
+                        Accum::Replace
+                    } else {
+                        Accum::Add
+                    },
+                    stacked.subrows(start, rows).transpose(),
+                    MatRef::from_column_major_slice(tile, rows, count),
+                    1.0,
+                    Par::Seq,
+                );
             }
-            product_into(fields, dosages, &mut product);
         }
     });
     (product, squares)
@@ -262,6 +284,36 @@ mod tests {
             let members = packed_members(&member);
             let naive: f64 = expanded.iter().zip(&mask).map(|(x, m)| m * x * x).sum();
             assert_eq!(packed_square_sum(&bytes, &members), naive, "n = {n}");
+        }
+    }
+
+    /// The tiled product against a naive f64 sum `Σ_i w_ic · x_iv` over the expanded calls, at
+    /// 1e-12 relative (to the sum of |terms|): over several tiles in both directions, with a
+    /// partial last tile of samples (n not a multiple of 4) and of variants, missing calls as 0.
+    #[test]
+    fn tiled_product_equals_a_naive_sum() {
+        use crate::compress::packed::tests::packed_block;
+        let (n, width, variants) = (2 * TILE_SAMPLES + 37, 7usize, TILE_VARIANTS + 45);
+        let by_row: Vec<f64> = (0..n * width)
+            .map(|k| ((k as f64) * 0.618).sin() * 10.0 + 3.0)
+            .collect();
+        let fields = StackedFields::from_rows(n, by_row.clone(), vec![(0, width)]);
+        let block = packed_block(n, variants, |i| (i * 97 % 253) as u8);
+        let (product, _) = packed_sums(&fields, &block);
+        let mut x = vec![0.0; n];
+        for v in 0..variants {
+            let bpv = block.bytes_per_variant;
+            plink_bed::unpack(&block.packed[v * bpv..(v + 1) * bpv], &mut x);
+            for c in 0..width {
+                let terms = (0..n).map(|i| by_row[i * width + c] * x[i]);
+                let naive: f64 = terms.clone().sum();
+                let scale: f64 = terms.map(f64::abs).sum();
+                let got = product[v * width + c];
+                assert!(
+                    (got - naive).abs() <= 1e-12 * scale,
+                    "v={v} c={c}: {got} vs {naive}"
+                );
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 //! * packed hard calls (`.bed`): per-position lookup tables, no floats per genotype
 //!   ([`packed`]), while the width ΣJ is below [`GEMM_MIN_WIDTH`];
 //! * real-valued dosages (DS), and hard calls at a larger width (many phenotypes): GEMM
-//!   `WᵀX0` ([`dense`]; hard calls expanded to f64 a slab of variants at a time);
+//!   `WᵀX0` ([`dense`]; hard calls expanded to f64 a tile of variants × samples at a time);
 //! * `Aᵀu` adds the rows of `W` at each missing call; `x0·x0` of group g is its sample mask
 //!   dotted with `x0²`.
 //!
@@ -84,6 +84,12 @@ pub fn default_block_size(n_samples: usize, packed: bool) -> usize {
     };
     (BLOCK_BYTES / per_variant.max(1)).clamp(8, 4096)
 }
+
+/// Variants per block at most when packed hard calls take the GEMM kernel: there a block of
+/// 4,096 variants (the packed default at N = 20,000) is a second of work at 100 phenotypes, and
+/// 20,000 variants make only 5 blocks, so one of 2 workers idles through the last. Blocks of
+/// 1,024 keep both busy to the end.
+const GEMM_BLOCK_VARIANTS: usize = 1024;
 
 /// The component id of a party, digested ([`crate::summary::id::component_id`]) from its
 /// aggregate content — party name, group layouts, n and G per group.
@@ -435,9 +441,14 @@ pub fn compress_into<S: Sink>(
         .with_chrx(options.sex_chromosomes)
         .with_sample_sets(fields, options.sex_chromosomes)
         .with_sex_counts(fields, options.sex_chromosomes, options.min_cell);
-    let block_size = options
-        .block_size
-        .unwrap_or_else(|| default_block_size(summer.n_samples(), reader.delivers_packed()));
+    let block_size = options.block_size.unwrap_or_else(|| {
+        let packed = reader.delivers_packed();
+        let size = default_block_size(summer.n_samples(), packed);
+        match packed && summer.hard_call_kernel() == HardCallKernel::Gemm {
+            true => size.min(GEMM_BLOCK_VARIANTS),
+            false => size,
+        }
+    });
     let progress = if options.progress {
         ProgressBar::new(reader.variant_count_hint().unwrap_or(0))
     } else {

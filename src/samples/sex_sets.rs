@@ -122,6 +122,7 @@ fn sample_set(group: &Group, set: SampleSet, inputs: &SetInputs) -> Option<Group
         shift: Vec::new(),
         rows: Vec::new(),
         sample_set: Some(set),
+        gram_cache: Default::default(),
     };
     let sex = (set == SampleSet::KnownSex).then_some(inputs.sex);
     subset.fill(

@@ -113,16 +113,14 @@ fn fam_count_does_not_match_bed() {
     );
 }
 
-#[test]
-fn non_numeric_phenotype() {
+/// Compresses party c with its phenotype file rewritten by `rewrite` (its lines in, the new
+/// file's text out) and expects an error naming `needles`.
+fn expect_phenotype_error(rewrite: impl FnOnce(Vec<String>) -> String, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let p = copy_party(dir.path(), "c");
     let pheno = path(&p, "pheno");
     let text = fs::read_to_string(&pheno).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let fields: Vec<&str> = lines[5].split('\t').collect();
-    lines[5] = format!("{}\t{}\tabc\t{}", fields[0], fields[1], fields[3]);
-    fs::write(&pheno, lines.join("\n") + "\n").unwrap();
+    fs::write(&pheno, rewrite(text.lines().map(str::to_string).collect())).unwrap();
     let out = dir.path().join("out.parquet");
     let args = compress_args(
         p.to_str().unwrap(),
@@ -130,11 +128,42 @@ fn non_numeric_phenotype() {
         &path(&p, "covar"),
         out.to_str().unwrap(),
     );
-    expect_error(
-        dir.path(),
-        &args,
-        "out",
+    expect_error(dir.path(), &args, "out", needles);
+}
+
+#[test]
+fn non_numeric_phenotype() {
+    expect_phenotype_error(
+        |mut lines| {
+            let fields: Vec<&str> = lines[5].split('\t').collect();
+            lines[5] = format!("{}\t{}\tabc\t{}", fields[0], fields[1], fields[3]);
+            lines.join("\n") + "\n"
+        },
         &["party_c.pheno", "line 6", "non-numeric value 'abc'", "'y1'"],
+    );
+}
+
+/// With bad values in two columns, the error names the first column's (as the columns are
+/// read one after another), not the earlier line's: the phenotype file is parsed in parallel
+/// chunks of rows, and which value is named must not depend on that. CRLF line ends.
+#[test]
+fn non_numeric_phenotypes_name_the_first_column() {
+    expect_phenotype_error(
+        |mut lines| {
+            assert!(lines[0].split('\t').count() >= 4, "two phenotype columns");
+            for (line, column, value) in [(3, 3, "bad2"), (250, 2, "bad1")] {
+                let mut fields: Vec<&str> = lines[line].split('\t').collect();
+                fields[column] = value;
+                lines[line] = fields.join("\t");
+            }
+            lines.join("\r\n") + "\r\n"
+        },
+        &[
+            "party_c.pheno",
+            "line 251",
+            "non-numeric value 'bad1'",
+            "'y1'",
+        ],
     );
 }
 
