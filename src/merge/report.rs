@@ -151,8 +151,8 @@ impl PhenotypeWriter {
         })
     }
 
-    /// Also collects what the report draws of the rows written, for
-    /// [`PhenotypeWriter::finish_with_report`].
+    /// Also collects what the report draws of the rows written, handed over by
+    /// [`PhenotypeWriter::finish`].
     pub fn collecting_plot_points(self) -> PhenotypeWriter {
         PhenotypeWriter {
             plot_points: Some(PlotPoints {
@@ -161,6 +161,13 @@ impl PhenotypeWriter {
             }),
             ..self
         }
+    }
+
+    /// Stops collecting for the report: it will not draw this phenotype (one of many, chosen
+    /// by hits only once every row is written), so neither its points nor the read-back of its
+    /// p-values are needed at [`PhenotypeWriter::finish`].
+    pub fn drop_plot_points(&mut self) {
+        self.plot_points = None;
     }
 
     /// Appends one window's results (one per site of `merged`).

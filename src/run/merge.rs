@@ -409,9 +409,17 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
                 phenotypes.len(),
                 job.min_neg_log10_p,
             )
-            .map(|writer| match job.report {
-                Some(_) => writer.collecting_plot_points(),
-                None => writer,
+            .map(|writer| match &job.report {
+                // Only the phenotypes the report may draw (`--report-pheno` names them).
+                Some(report)
+                    if report
+                        .phenotypes
+                        .as_ref()
+                        .is_none_or(|shown| shown.contains(phenotype)) =>
+                {
+                    writer.collecting_plot_points()
+                }
+                _ => writer,
             })?,
             layout,
             case_control,
@@ -576,6 +584,9 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
                     .as_ref()
                     .is_none_or(|shown| shown.iter().any(|p| p == run.writer.phenotype()))
             });
+            if !shown {
+                run.writer.drop_plot_points();
+            }
             let phenotype = run.writer.phenotype().to_string();
             run.writer
                 .finish(&model)
