@@ -139,6 +139,12 @@ impl<'a> VariantColumns<'a> {
         }
     }
 
+    /// Whether row `r` is in `region` (without making its variant).
+    pub(crate) fn in_region(&self, r: usize, region: &crate::genotype::Region) -> bool {
+        self.chrom.value(r) == region.chrom
+            && (region.start..=region.end).contains(&self.pos.value(r))
+    }
+
     /// The variant of row `r`.
     pub(crate) fn variant(&self, r: usize) -> super::Variant {
         super::Variant {

@@ -38,7 +38,7 @@ use parquet::file::properties::EnabledStatistics;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
-use super::integrity::{verify_checksum, HashingWriter, Seal};
+use super::integrity::{verify_checksum, Seal, SealingWriter};
 use super::read::{check_format, check_sealed, open_with_header};
 use super::FieldKind;
 use super::Header;
@@ -148,7 +148,7 @@ pub fn ld_words_of(header: &Header, variant: &Variant) -> Option<usize> {
 
 /// Writes a secure summary under a temporary name; [`SecureWriter::finish`] puts it in place.
 pub struct SecureWriter {
-    writer: ArrowWriter<HashingWriter>,
+    writer: ArrowWriter<SealingWriter>,
     schema: SchemaRef,
     width: usize,
     /// Masked LD words by manifest row; `None` when the file has no LD regions.
