@@ -234,20 +234,30 @@ impl Parts {
             parts: cuts.into_iter().map(|start| (start, [0; 32])).collect(),
         };
         let mut file = File::open(path)?;
+        let mut buffer = Vec::new();
         for k in 0..parts.parts.len() {
             let (start, end) = parts.range(k);
-            parts.parts[k].1 = digest_range(&mut file, start, end)?;
+            parts.parts[k].1 = digest_range(&mut file, start, end, &mut buffer)?;
         }
         Ok(parts)
     }
 }
 
-/// The SHA-256 of bytes `start..end` of `file`, read 1 MiB at a time.
-fn digest_range(file: &mut File, start: u64, end: u64) -> std::io::Result<[u8; 32]> {
+/// The SHA-256 of bytes `start..end` of `file`, read through `buffer` (up to 1 MiB at a time;
+/// grown to no more than the range needs: small files are read often in tests, and one buffer
+/// serves every part of a file, not a fresh mapping per part).
+fn digest_range(
+    file: &mut File,
+    start: u64,
+    end: u64,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<[u8; 32]> {
     file.seek(SeekFrom::Start(start))?;
     let mut hasher = Sha256::new();
-    // No more than the range needs (small files are read often in tests).
-    let mut buffer = vec![0u8; (end - start).clamp(1, 1 << 20) as usize];
+    let size = (end - start).clamp(1, 1 << 20) as usize;
+    if buffer.len() < size {
+        buffer.resize(size, 0);
+    }
     let mut left = end - start;
     while left > 0 {
         let want = buffer.len().min(left as usize);
@@ -275,6 +285,7 @@ impl PartChecker {
     /// are the footer's, verified already).
     pub(crate) fn check(&mut self, path: &Path, start: u64, end: u64) -> Result<()> {
         let mut file = None;
+        let mut buffer = Vec::new();
         for k in 0..self.parts.parts.len() {
             let (from, to) = self.parts.range(k);
             if self.checked[k] || to <= start || from >= end {
@@ -284,7 +295,8 @@ impl PartChecker {
                 Some(file) => file,
                 None => file.insert(File::open(path).with_path(path)?),
             };
-            if digest_range(file, from, to).with_path(path)? != self.parts.parts[k].1 {
+            let digest = digest_range(file, from, to, &mut buffer).with_path(path)?;
+            if digest != self.parts.parts[k].1 {
                 return Err(part_mismatch(path, from, to));
             }
             self.checked[k] = true;

@@ -338,7 +338,7 @@ impl SecureBatches {
             .as_fixed_size_binary();
         let rows = batch.num_rows();
         let columns = super::schema::VariantColumns::of(&batch);
-        let variants = (0..rows).map(|r| columns.variant(r)).collect();
+        let variants = columns.variants();
         let mut words = Vec::with_capacity(rows * self.width);
         for r in 0..rows {
             for chunk in masked.value(r).chunks_exact(WORD_BYTES) {

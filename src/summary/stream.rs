@@ -270,8 +270,7 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
     let n = batch.num_rows();
     let column = |name: &str| batch.column_by_name(name).expect("schema checked");
     let mut rows = Rows::with_widths(widths.iter().copied());
-    let variant_columns = schema::VariantColumns::of(batch);
-    rows.variants = (0..n).map(|r| variant_columns.variant(r)).collect();
+    rows.variants = schema::VariantColumns::of(batch).variants();
 
     let lists = column("components").as_list::<i32>();
     let offsets = lists.value_offsets();
