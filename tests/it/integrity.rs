@@ -14,10 +14,16 @@ use dash::summary::{read_summary, Summary, SummaryWriter};
 /// `dash merge INPUTS --out dir/NAME` must fail with one error line holding every needle, and
 /// leave no output.
 fn expect_merge_error(dir: &Path, inputs: &[&Path], needles: &[&str]) {
+    expect_merge_error_with(dir, inputs, &[], needles);
+}
+
+/// [`expect_merge_error`] with `extra` arguments after the inputs.
+fn expect_merge_error_with(dir: &Path, inputs: &[&Path], extra: &[&str], needles: &[&str]) {
     let prefix = dir.join("refused");
     let mut args = vec!["merge".to_string()];
     args.extend(inputs.iter().map(|p| p.display().to_string()));
     args.extend(["--out".to_string(), prefix.display().to_string()]);
+    args.extend(extra.iter().map(|a| a.to_string()));
     expect_error(dir, &args, "refused", needles);
 }
 
@@ -647,16 +653,8 @@ fn a_region_read_verifies_the_row_groups_it_reads() {
     let mut inside = original.clone();
     inside[((parts.parts[1].0 + parts.end) / 2) as usize] ^= 0x10;
     std::fs::write(&path, &inside).unwrap();
-    let prefix = d.join("refused");
-    let args = [
-        "merge",
-        path.to_str().unwrap(),
-        "--out",
-        prefix.to_str().unwrap(),
-        "--region",
-        "2",
-    ];
-    expect_error(d, &args, "refused", &["two.parquet", "checksum mismatch"]);
+    let needles = ["two.parquet", "checksum mismatch"];
+    expect_merge_error_with(d, &[&path], &["--region", "2"], &needles);
 }
 
 /// A region across a row-group boundary reads the rows of both groups in it, exactly those of a
