@@ -28,6 +28,7 @@ pub mod compress;
 pub mod error;
 pub mod genomic_control;
 pub mod genotype;
+pub mod malloc_tuning;
 pub mod merge;
 pub mod output;
 pub mod pvalue;

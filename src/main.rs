@@ -3,5 +3,6 @@
 mod cli;
 
 fn main() {
+    dash::malloc_tuning::keep_freed_memory();
     std::process::exit(cli::main());
 }

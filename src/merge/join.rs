@@ -115,7 +115,17 @@ pub(crate) fn join_sites(
     let total = rows.len();
     // A sorted summary needs no sort, whose scratch space alone cost more than this check.
     if !rows.is_sorted_by(|a, b| join_order(a, b).is_le()) {
-        rows.sort_by(join_order);
+        // By chromosome and position first, comparing integers only; then each position's few
+        // rows by allele pair. Both sorts are stable, so this is the stable sort by the whole
+        // key, without comparing allele strings across the whole window (issue 12: a window
+        // holds every input's rows of the same positions, so nearly every comparison of a
+        // sort by the whole key went on to the strings).
+        rows.sort_by_key(|r| (r.chrom, r.pos));
+        for run in rows.chunk_by_mut(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos)) {
+            if !run.is_sorted_by(|a, b| join_order(a, b).is_le()) {
+                run.sort_by(join_order);
+            }
+        }
     }
 
     let mut members: Vec<Member> = rows.iter().map(|r| r.member).collect();

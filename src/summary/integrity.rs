@@ -1,23 +1,41 @@
-//! The integrity seal of a summary: a SHA-256 checksum of the whole file, and for a secure
-//! summary an Ed25519 signature of that checksum by the party that wrote it.
+//! The integrity seal of a summary: SHA-256 checksums of every byte of the file, and for a
+//! secure summary an Ed25519 signature of the footer's checksum by the party that wrote it.
 //!
-//! The last key of the Parquet footer's key-value metadata is [`INTEGRITY_KEY`], whose value is
+//! The file is checked in two parts (format version 7 on):
 //!
-//! * `sha256:<64 hex digits>` in a plaintext summary;
-//! * `sha256:<64 hex digits> ed25519:<128 hex digits>` in a secure one.
+//! * **the data**, from byte 0 up to the end of the last row group, in *parts*: one per row
+//!   group (the first also holds the leading magic number). The footer entry
+//!   [`PARTS_KEY`] lists, after `sha256-parts:`, the end of the data and, per part, its first
+//!   byte and the SHA-256 of its bytes: `sha256-parts:END START:HEX START:HEX …`. The parts are
+//!   contiguous from 0 to END, so every data byte is in exactly one;
+//! * **the footer**, everything from END to the end of the file (the page index, the Parquet
+//!   footer with the header JSON, the Gram matrices and that list of parts, its length and the
+//!   closing magic), whose SHA-256 is the seal: the last key of the footer's key-value
+//!   metadata is [`INTEGRITY_KEY`], whose value is
+//!   * `sha256:<64 hex digits>` in a plaintext summary;
+//!   * `sha256:<64 hex digits> ed25519:<128 hex digits>` in a secure one,
 //!
-//! The digest is the SHA-256 of **every byte of the file** with the hex digits of that value
-//! replaced by `0` (the value as the writer first wrote it, before it knew the digest). So a
-//! change of any byte — in the column data, the page headers, the header JSON, the Parquet
-//! footer, the magic numbers or the value itself — changes either the digest the reader
-//! computes or the digest the file states, and the file is refused, before any decoder reads
-//! it. The signature is over `dash-summary-signature-v1\0` followed by the 32 digest bytes;
-//! whose key must have made it is decided by the caller (the roster embedded in a secure
-//! header, see [`crate::summary::secure`]).
+//!   and the digest is taken with the hex digits of that value replaced by `0` (the value as
+//!   the writer first wrote it, before it knew the digest).
 //!
-//! The value is found in the raw footer bytes as the last `sha256:` followed by 64 lowercase
-//! hex digits (the key-value metadata follows the row groups in the footer, and this key is the
-//! last one dash writes, so nothing after it can hold that text).
+//! So a change of any byte changes either a part's digest, or the footer's digest (which covers
+//! the parts' digests), or the digest the file states, and the file is refused. A whole read
+//! ([`verify_checksum`]) checks every part and the footer before any decoder reads a byte; a
+//! `--region` read ([`verify_footer`]) checks the footer first and then each part just before
+//! a row group in it is decoded ([`PartChecker`]): every byte it decodes is verified, and the
+//! row groups outside the region are neither read nor decoded. The signature is over
+//! `dash-summary-signature-v1\0` followed by the 32 digest bytes of the footer, which covers the
+//! parts' digests, hence every byte; whose key must have made it is decided by the caller (the
+//! roster embedded in a secure header, see [`crate::summary::secure`]).
+//!
+//! A file without the parts entry (format version 6 and older) is sealed as a whole: the
+//! digest is the SHA-256 of every byte of the file with the seal's digits zeroed, and any read
+//! checks all of it first.
+//!
+//! The values are found in the raw footer bytes: the seal as the last `sha256:` followed by 64
+//! lowercase hex digits (the key-value metadata follows the row groups in the footer, and this
+//! key is the last one dash writes, so nothing after it can hold that text), the parts as the
+//! last `sha256-parts:`.
 //!
 //! ```
 //! use dash::summary::integrity::{find_seal, Seal};
@@ -44,7 +62,12 @@ pub const INTEGRITY_KEY: &str = "dash.integrity";
 /// Domain separation of the signed message.
 pub const SIGNATURE_CONTEXT: &[u8] = b"dash-summary-signature-v1\0";
 
+/// Footer key-value metadata key of the list of the data's parts and their digests (format
+/// version 7 on), the key before [`INTEGRITY_KEY`].
+pub const PARTS_KEY: &str = "dash.integrity_parts";
+
 const DIGEST_TAG: &[u8] = b"sha256:";
+const PARTS_TAG: &[u8] = b"sha256-parts:";
 const SIGNATURE_TAG: &[u8] = b" ed25519:";
 
 /// The checksum and (secure summaries) signature of a file.
@@ -135,18 +158,168 @@ pub fn find_seal(footer: &[u8]) -> Option<(usize, Seal)> {
     None
 }
 
-/// A writer that hashes every byte it passes on.
-pub(crate) struct HashingWriter {
-    file: AtomicFile,
-    hasher: Sha256,
+/// The data of a sealed file in parts, each with its SHA-256 (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    /// The end of the data: the footer's checksum covers the file from here on.
+    pub end: u64,
+    /// Each part's first byte (the first is 0, then increasing, all below `end`) and digest.
+    pub parts: Vec<(u64, [u8; 32])>,
 }
 
-impl HashingWriter {
-    pub(crate) fn new(file: AtomicFile) -> HashingWriter {
-        HashingWriter {
-            file,
-            hasher: Sha256::new(),
+impl Parts {
+    /// The footer value: `sha256-parts:END START:HEX …`.
+    ///
+    /// ```
+    /// use dash::summary::integrity::Parts;
+    /// let parts = Parts { end: 9, parts: vec![(0, [1; 32]), (4, [2; 32])] };
+    /// let text = parts.text();
+    /// assert!(text.starts_with("sha256-parts:9 0:0101"));
+    /// assert_eq!(Parts::find(text.as_bytes()), Some(parts));
+    /// ```
+    pub fn text(&self) -> String {
+        let mut text = format!("sha256-parts:{}", self.end);
+        for (start, digest) in &self.parts {
+            text.push_str(&format!(" {start}:{}", super::id::hex(digest)));
         }
+        text
+    }
+
+    /// The last list of parts in `footer`, when there is one and it is well formed: starting
+    /// at 0, increasing, below its end.
+    pub fn find(footer: &[u8]) -> Option<Parts> {
+        let at = memchr::memmem::rfind(footer, PARTS_TAG)?;
+        let mut rest = &footer[at + PARTS_TAG.len()..];
+        let number = |rest: &mut &[u8]| -> Option<u64> {
+            let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+            let value = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+            *rest = &rest[digits..];
+            Some(value)
+        };
+        let end = number(&mut rest)?;
+        let mut parts: Vec<(u64, [u8; 32])> = Vec::new();
+        while rest.len() > 1 && rest[0] == b' ' && rest[1].is_ascii_digit() {
+            rest = &rest[1..];
+            let start = number(&mut rest)?;
+            let mut digest = [0u8; 32];
+            if rest.first() != Some(&b':')
+                || rest.len() < 65
+                || !parse_hex(&rest[1..65], &mut digest)
+            {
+                return None;
+            }
+            rest = &rest[65..];
+            parts.push((start, digest));
+        }
+        let ordered = parts.first().is_some_and(|p| p.0 == 0)
+            && parts.windows(2).all(|w| w[0].0 < w[1].0)
+            && parts.last().is_some_and(|p| p.0 < end);
+        ordered.then_some(Parts { end, parts })
+    }
+
+    /// The byte range of part `k`.
+    fn range(&self, k: usize) -> (u64, u64) {
+        let end = self.parts.get(k + 1).map_or(self.end, |p| p.0);
+        (self.parts[k].0, end)
+    }
+
+    /// The digests of `path`'s data from 0 to `end`, cut into a part at each of `starts`.
+    fn of_file(path: &Path, end: u64, starts: &[u64]) -> std::io::Result<Parts> {
+        let mut cuts: Vec<u64> = starts.iter().copied().filter(|&s| s < end).collect();
+        cuts.push(0);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut parts = Parts {
+            end,
+            parts: cuts.into_iter().map(|start| (start, [0; 32])).collect(),
+        };
+        let mut file = File::open(path)?;
+        let mut buffer = Vec::new();
+        for k in 0..parts.parts.len() {
+            let (start, end) = parts.range(k);
+            parts.parts[k].1 = digest_range(&mut file, start, end, &mut buffer)?;
+        }
+        Ok(parts)
+    }
+}
+
+/// The SHA-256 of bytes `start..end` of `file`, read through `buffer` (up to 1 MiB at a time;
+/// grown to no more than the range needs: small files are read often in tests, and one buffer
+/// serves every part of a file, not a fresh mapping per part).
+fn digest_range(
+    file: &mut File,
+    start: u64,
+    end: u64,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<[u8; 32]> {
+    file.seek(SeekFrom::Start(start))?;
+    let mut hasher = Sha256::new();
+    let size = (end - start).clamp(1, 1 << 20) as usize;
+    if buffer.len() < size {
+        buffer.resize(size, 0);
+    }
+    let mut left = end - start;
+    while left > 0 {
+        let want = buffer.len().min(left as usize);
+        file.read_exact(&mut buffer[..want])?;
+        hasher.update(&buffer[..want]);
+        left -= want as u64;
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// Checks the parts of a file's data as they are about to be read: each part once, when a read
+/// first touches it.
+pub(crate) struct PartChecker {
+    parts: Parts,
+    checked: Vec<bool>,
+}
+
+impl PartChecker {
+    pub(crate) fn new(parts: Parts) -> PartChecker {
+        let checked = vec![false; parts.parts.len()];
+        PartChecker { parts, checked }
+    }
+
+    /// Verifies every part of `path` that bytes `start..end` overlap (bytes past the data's end
+    /// are the footer's, verified already).
+    pub(crate) fn check(&mut self, path: &Path, start: u64, end: u64) -> Result<()> {
+        let mut file = None;
+        let mut buffer = Vec::new();
+        for k in 0..self.parts.parts.len() {
+            let (from, to) = self.parts.range(k);
+            if self.checked[k] || to <= start || from >= end {
+                continue;
+            }
+            let file = match &mut file {
+                Some(file) => file,
+                None => file.insert(File::open(path).with_path(path)?),
+            };
+            let digest = digest_range(file, from, to, &mut buffer).with_path(path)?;
+            if digest != self.parts.parts[k].1 {
+                return Err(part_mismatch(path, from, to));
+            }
+            self.checked[k] = true;
+        }
+        Ok(())
+    }
+}
+
+fn part_mismatch(path: &Path, from: u64, to: u64) -> Error {
+    Error::input(
+        path,
+        format!("checksum mismatch: the file was altered or damaged after dash wrote it (SHA-256 of its bytes {from}..{to} differs from the one in its footer)"),
+    )
+}
+
+/// A writer into a summary's temporary file, sealed by [`SealingWriter::seal`].
+pub(crate) struct SealingWriter {
+    file: AtomicFile,
+}
+
+impl SealingWriter {
+    pub(crate) fn new(file: AtomicFile) -> SealingWriter {
+        SealingWriter { file }
     }
 
     /// The file, unsealed (to be dropped, which removes it, once read back).
@@ -154,16 +327,18 @@ impl HashingWriter {
         self.file
     }
 
-    /// Completes a file whose footer holds the placeholder seal as its last one: computes the
-    /// digest, signs it with `signer` when given, writes the seal in place of the placeholder
-    /// and renames the file into place.
-    pub(crate) fn seal(self, path: &Path, signer: Option<&SigningKey>) -> Result<()> {
-        let HashingWriter { mut file, hasher } = self;
-        let digest: [u8; 32] = hasher.finalize().into();
-        let seal = Seal {
-            digest,
-            signature: signer.map(|key| key.sign(&Seal::message(&digest)).to_bytes()),
-        };
+    /// The parts of the data written so far (bytes 0 to `end`, flushed), cut at `starts`: the
+    /// first byte of each row group.
+    pub(crate) fn parts(&mut self, end: u64, starts: &[u64]) -> Result<Parts> {
+        self.file.flush().with_path(self.file.temp_path())?;
+        Parts::of_file(self.file.temp_path(), end, starts).with_path(self.file.temp_path())
+    }
+
+    /// Completes a file whose footer holds the placeholder seal as its last one and whose data
+    /// ends at `end`: computes the footer's digest, signs it with `signer` when given, writes
+    /// the seal in place of the placeholder and renames the file into place.
+    pub(crate) fn seal(self, path: &Path, end: u64, signer: Option<&SigningKey>) -> Result<()> {
+        let SealingWriter { mut file } = self;
         file.flush().with_path(file.temp_path())?;
         let temp = file.temp_path().to_path_buf();
         let (footer_start, footer) = read_footer(&temp)
@@ -171,26 +346,40 @@ impl HashingWriter {
         let placeholder = Seal::placeholder(signer.is_some()).text();
         let at = memchr::memmem::rfind(&footer, placeholder.as_bytes())
             .ok_or_else(|| Error::input(path, "written without its integrity placeholder"))?;
+        let at = footer_start + at as u64;
+        let digest = footer_digest(&temp, end, at, &placeholder).with_path(&temp)?;
+        let seal = Seal {
+            digest,
+            signature: signer.map(|key| key.sign(&Seal::message(&digest)).to_bytes()),
+        };
         let writer = file.writer();
-        writer
-            .seek(SeekFrom::Start(footer_start + at as u64))
-            .with_path(&temp)?;
+        writer.seek(SeekFrom::Start(at)).with_path(&temp)?;
         writer.write_all(seal.text().as_bytes()).with_path(&temp)?;
         file.commit()?;
         Ok(())
     }
 }
 
-impl Write for HashingWriter {
+impl Write for SealingWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
+        self.file.write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
     }
+}
+
+/// The SHA-256 of `path` from `end` to its end, with the seal at byte `at` read as
+/// `placeholder`.
+fn footer_digest(path: &Path, end: u64, at: u64, placeholder: &str) -> std::io::Result<[u8; 32]> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(end))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    let seal = (at - end) as usize..(at - end) as usize + placeholder.len();
+    tail[seal].copy_from_slice(placeholder.as_bytes());
+    Ok(Sha256::digest(&tail).into())
 }
 
 /// The footer of a Parquet file (its start and bytes); `None` when the file has none.
@@ -226,11 +415,25 @@ pub fn read_seal(path: &Path) -> Result<Seal> {
 }
 
 const NO_SEAL: &str = "has no integrity checksum: damaged, not a dash summary, or written by an earlier dash; regenerate it with dash compress (or dash merge --summary-out)";
+const MISMATCH: &str = "checksum mismatch: the file was altered or damaged after dash wrote it (SHA-256 of its content differs from the one in its footer)";
 
-/// Checks a summary's checksum: reads every byte of the file, with the seal's digits zeroed, and
-/// compares the SHA-256 with the digest the seal states. Returns the seal (whose signature, if
-/// any, the caller checks). Refuses a file without a seal.
+/// Checks a summary's checksums over every byte of the file (the footer's, then every part of
+/// the data; or, in a file sealed as a whole, the whole file's) and compares them with the
+/// digests the file states. Returns the seal (whose signature, if any, the caller checks).
+/// Refuses a file without a seal.
 pub fn verify_checksum(path: &Path) -> Result<Seal> {
+    let (seal, parts) = verify_footer(path)?;
+    if let Some(parts) = parts {
+        let mut checker = PartChecker::new(parts);
+        checker.check(path, 0, u64::MAX)?;
+    }
+    Ok(seal)
+}
+
+/// Checks a summary's footer checksum only, for a read of some of its row groups: returns the
+/// seal and the parts of the data, to be checked as they are read ([`PartChecker`]). A file
+/// sealed as a whole (format version 6 and older) is checked whole here, and has no parts.
+pub fn verify_footer(path: &Path) -> Result<(Seal, Option<Parts>)> {
     let refuse = |message: &str| Err(Error::input(path, message.to_string()));
     // A file that is not Parquet at all (a .bed given to merge, say) is named for what it is.
     super::read::check_magic(path, &mut File::open(path).with_path(path)?)?;
@@ -241,6 +444,17 @@ pub fn verify_checksum(path: &Path) -> Result<Seal> {
         return refuse(NO_SEAL);
     };
     let placeholder = Seal::placeholder(seal.signature.is_some()).text();
+    if let Some(parts) = Parts::find(&footer) {
+        if parts.end > footer_start {
+            return refuse("damaged integrity entry: its data parts reach into the footer");
+        }
+        let at = footer_start + at as u64;
+        let digest = footer_digest(path, parts.end, at, &placeholder).with_path(path)?;
+        if digest != seal.digest {
+            return refuse(MISMATCH);
+        }
+        return Ok((seal, Some(parts)));
+    }
     footer[at..at + placeholder.len()].copy_from_slice(placeholder.as_bytes());
 
     let mut file = File::open(path).with_path(path)?;
@@ -266,9 +480,7 @@ pub fn verify_checksum(path: &Path) -> Result<Seal> {
     }
     let digest: [u8; 32] = hasher.finalize().into();
     if digest != seal.digest {
-        return refuse(
-            "checksum mismatch: the file was altered or damaged after dash wrote it (SHA-256 of its content differs from the one in its footer)",
-        );
+        return refuse(MISMATCH);
     }
-    Ok(seal)
+    Ok((seal, None))
 }

@@ -61,8 +61,10 @@ pub const FORMAT_NAME: &str = "dash-summary";
 /// sex-chromosome sample sets as groups ([`GroupLayout::sample_set`]). Version 6 adds the
 /// non-PAR chrX QC counts split by sex ([`sex_qc`]; a version 4 or 5 file has none, and merge's
 /// chrX QC filters skip its non-PAR chrX variants rather than apply plink2's chrX rules to
-/// totals).
-pub const FORMAT_VERSION: u32 = 6;
+/// totals). Version 7 seals the data per row group ([`integrity::Parts`]) and the footer apart
+/// from it, so that a `--region` read verifies the bytes it reads without reading the rest;
+/// version 4 to 6 files, sealed as a whole, are still read (and verified whole).
+pub const FORMAT_VERSION: u32 = 7;
 
 /// The oldest summary format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 4;

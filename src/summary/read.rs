@@ -6,7 +6,7 @@ use std::path::Path;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::ParquetMetaData;
 
-use super::integrity::{verify_checksum, Seal, INTEGRITY_KEY};
+use super::integrity::{verify_checksum, verify_footer, Seal, INTEGRITY_KEY};
 use super::stream::RowStream;
 use super::{schema, Header, RowOrder, Rows, Summary, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
 use super::{FieldKind, OLDEST_READABLE_VERSION};
@@ -118,14 +118,21 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
 }
 
 /// Opens a plaintext summary for reading its rows in order (restricted to `region` when given):
-/// verifies its checksum (before any decoder sees a byte of it), then checks its header and
+/// verifies its checksums (before any decoder sees a byte of it: the whole file, or with a
+/// region the footer, then each row group's part before it is read; see
+/// [`super::integrity`]), then checks its header and
 /// columns against the contract ([`super::validate`]); each batch's values and order are
 /// checked as it is read ([`RowStream`]).
 ///
 /// A secure (masked) summary is refused: its sums are only meaningful added up with every other
 /// roster party's (see [`crate::secure`]).
 pub fn open_stream(path: &Path, region: Option<Region>) -> Result<RowStream> {
-    let seal = verify_checksum(path)?;
+    // A region reads a few row groups: their parts are checked as they are read; a whole read
+    // checks every byte first.
+    let (seal, parts) = match region {
+        Some(_) => verify_footer(path)?,
+        None => (verify_checksum(path)?, None),
+    };
     let (builder, header) = open_with_header(path)?;
     check_sealed(path, builder.metadata(), &seal)?;
     if seal.signature.is_some() && header.secure.is_none() {
@@ -142,7 +149,7 @@ pub fn open_stream(path: &Path, region: Option<Region>) -> Result<RowStream> {
     }
     validate_header(path, &header)?;
     check_columns(path, &header, builder.schema())?;
-    RowStream::new(path, header, builder, region, true)
+    RowStream::new(path, header, builder, region, true).map(|s| s.with_parts(parts))
 }
 
 /// Opens a writer's own spill run (see [`super::sort`]): rows of `header`'s layout, checked
@@ -193,7 +200,7 @@ pub(crate) fn check_format(path: &Path, header: &Header) -> Result<()> {
     }
     if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&header.format_version) {
         return bad(format!(
-            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}: from version 3 on, rows are sorted so that merge can stream them, and from version 4 on the QC counts cover the contributed samples and the chrX model and genome build are recorded, from version 5 on the sex-chromosome sample sets are groups of their own and secure summaries may carry LD sums; regenerate it with this dash's `dash compress`)",
+            "summary format version {} is not supported by this dash (reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}: from version 3 on, rows are sorted so that merge can stream them, and from version 4 on the QC counts cover the contributed samples and the chrX model and genome build are recorded, from version 5 on the sex-chromosome sample sets are groups of their own and secure summaries may carry LD sums, from version 7 on the checksum is kept per row group; regenerate it with this dash's `dash compress`)",
             header.format_version
         ));
     }

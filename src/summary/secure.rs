@@ -38,7 +38,7 @@ use parquet::file::properties::EnabledStatistics;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
-use super::integrity::{verify_checksum, HashingWriter, Seal};
+use super::integrity::{verify_checksum, Seal, SealingWriter};
 use super::read::{check_format, check_sealed, open_with_header};
 use super::FieldKind;
 use super::Header;
@@ -148,7 +148,7 @@ pub fn ld_words_of(header: &Header, variant: &Variant) -> Option<usize> {
 
 /// Writes a secure summary under a temporary name; [`SecureWriter::finish`] puts it in place.
 pub struct SecureWriter {
-    writer: ArrowWriter<HashingWriter>,
+    writer: ArrowWriter<SealingWriter>,
     schema: SchemaRef,
     width: usize,
     /// Masked LD words by manifest row; `None` when the file has no LD regions.
@@ -338,7 +338,7 @@ impl SecureBatches {
             .as_fixed_size_binary();
         let rows = batch.num_rows();
         let columns = super::schema::VariantColumns::of(&batch);
-        let variants = (0..rows).map(|r| columns.variant(r)).collect();
+        let variants = columns.variants();
         let mut words = Vec::with_capacity(rows * self.width);
         for r in 0..rows {
             for chunk in masked.value(r).chunks_exact(WORD_BYTES) {

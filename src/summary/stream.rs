@@ -18,6 +18,7 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::file::metadata::RowGroupMetaData;
 
+use super::integrity::{PartChecker, Parts};
 use super::{order, schema, Header, QcCounts, Rows};
 use crate::error::{Error, IoResultExt, Result};
 use crate::genotype::Region;
@@ -41,6 +42,9 @@ pub struct RowStream {
     batch_rows: usize,
     /// The last row read, for the order check.
     last: Option<super::Variant>,
+    /// The data's parts still to verify before their row groups are read (a `--region` read,
+    /// whose file's footer alone was verified when opened).
+    parts: Option<PartChecker>,
 }
 
 impl RowStream {
@@ -75,7 +79,14 @@ impl RowStream {
             checked,
             batch_rows: BATCH_ROWS,
             last: None,
+            parts: None,
         })
+    }
+
+    /// Verifies each row group's bytes against `parts` just before reading it.
+    pub(crate) fn with_parts(mut self, parts: Option<Parts>) -> RowStream {
+        self.parts = parts.map(PartChecker::new);
+        self
     }
 
     /// Reads `rows` rows per batch instead of [`BATCH_ROWS`].
@@ -109,6 +120,10 @@ impl RowStream {
                         return Ok(None);
                     };
                     self.row = first;
+                    if let Some(parts) = &mut self.parts {
+                        let (start, end) = byte_range(self.metadata.metadata().row_group(index));
+                        parts.check(&self.path, start, end)?;
+                    }
                     let file = File::open(&self.path).with_path(&self.path)?;
                     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
                         file,
@@ -129,8 +144,20 @@ impl RowStream {
                 Error::input(&self.path, format!("corrupt data: {e}"))
                     .at(format!("near row {}", self.row + 1))
             })?;
-            let first = self.row;
+            let mut first = self.row;
             self.row += batch.num_rows();
+            // Only the rows in the region are decoded and checked: a row group at its edge holds
+            // rows of neighbouring chromosomes or positions.
+            let batch = match &self.region {
+                Some(region) => match region_span(&batch, region) {
+                    Some((offset, len)) => {
+                        first += offset;
+                        batch.slice(offset, len)
+                    }
+                    None => continue,
+                },
+                None => batch,
+            };
             let mut rows = decode(&self.path, &self.header, &batch, first)?;
             if self.checked {
                 check_order(&self.path, &mut self.last, &rows, first)?;
@@ -173,6 +200,14 @@ pub(crate) fn check_order(
     Ok(())
 }
 
+/// The bytes of a row group's column chunks: from the first one's start to the last one's end.
+fn byte_range(group: &RowGroupMetaData) -> (u64, u64) {
+    let ranges = group.columns().iter().map(|c| c.byte_range());
+    let start = ranges.clone().map(|(start, _)| start).min().unwrap_or(0);
+    let end = ranges.map(|(start, len)| start + len).max().unwrap_or(0);
+    (start, end)
+}
+
 /// Whether a row group's chromosome and position statistics allow rows in `region`: its
 /// chromosome names span the region's (byte order), and when it holds that chromosome alone,
 /// its positions overlap the region's. Without statistics, it may.
@@ -201,6 +236,17 @@ fn may_hold(group: &RowGroupMetaData, region: &Region) -> bool {
     }
 }
 
+/// The rows of a batch from its first to its last in `region` (offset and count); `None` when
+/// none is. (Rows are sorted, so those between are in it too; [`in_region`] keeps only those
+/// that are, whatever the order.)
+fn region_span(batch: &RecordBatch, region: &Region) -> Option<(usize, usize)> {
+    let columns = schema::VariantColumns::of(batch);
+    let inside = |r: &usize| columns.in_region(*r, region);
+    let first = (0..batch.num_rows()).find(inside)?;
+    let last = (first..batch.num_rows()).rev().find(inside)?;
+    Some((first, last - first + 1))
+}
+
 /// The rows of `rows` inside `region`.
 pub(crate) fn in_region(rows: Rows, region: &Region) -> Rows {
     let inside = |v: &super::Variant| {
@@ -224,8 +270,7 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
     let n = batch.num_rows();
     let column = |name: &str| batch.column_by_name(name).expect("schema checked");
     let mut rows = Rows::with_widths(widths.iter().copied());
-    let variant_columns = schema::VariantColumns::of(batch);
-    rows.variants = (0..n).map(|r| variant_columns.variant(r)).collect();
+    rows.variants = schema::VariantColumns::of(batch).variants();
 
     let lists = column("components").as_list::<i32>();
     let offsets = lists.value_offsets();

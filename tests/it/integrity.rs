@@ -8,16 +8,22 @@ use sha2::{Digest, Sha256};
 
 use crate::common::*;
 use dash::secure::keys::SecretKey;
-use dash::summary::integrity::{find_seal, Seal};
+use dash::summary::integrity::{find_seal, Parts, Seal};
 use dash::summary::{read_summary, Summary, SummaryWriter};
 
 /// `dash merge INPUTS --out dir/NAME` must fail with one error line holding every needle, and
 /// leave no output.
 fn expect_merge_error(dir: &Path, inputs: &[&Path], needles: &[&str]) {
+    expect_merge_error_with(dir, inputs, &[], needles);
+}
+
+/// [`expect_merge_error`] with `extra` arguments after the inputs.
+fn expect_merge_error_with(dir: &Path, inputs: &[&Path], extra: &[&str], needles: &[&str]) {
     let prefix = dir.join("refused");
     let mut args = vec!["merge".to_string()];
     args.extend(inputs.iter().map(|p| p.display().to_string()));
     args.extend(["--out".to_string(), prefix.display().to_string()]);
+    args.extend(extra.iter().map(|a| a.to_string()));
     expect_error(dir, &args, "refused", needles);
 }
 
@@ -118,14 +124,31 @@ fn footer(bytes: &[u8]) -> (usize, &[u8]) {
 }
 
 /// `bytes` with their seal recomputed over the (changed) content, signed by `signer` when the
-/// file is signed: what someone who rewrites a file and knows the format can do.
+/// file is signed: what someone who rewrites a file and knows the format can do. The digests
+/// of the data's parts are recomputed, then the footer's (from the data's end on, seal
+/// zeroed); a file without parts (format 6) gets the digest of all of it.
 fn reseal(bytes: &[u8], signer: Option<&SecretKey>) -> Vec<u8> {
-    let (start, foot) = footer(bytes);
-    let (at, seal) = find_seal(foot).unwrap();
     let mut out = bytes.to_vec();
+    let (start, foot) = footer(bytes);
+    let covered_from = match Parts::find(foot) {
+        Some(mut parts) => {
+            let ends: Vec<u64> = parts.parts.iter().skip(1).map(|p| p.0).collect();
+            for (k, end) in ends.into_iter().chain([parts.end]).enumerate() {
+                let from = parts.parts[k].0 as usize;
+                parts.parts[k].1 = Sha256::digest(&bytes[from..end as usize]).into();
+            }
+            let at = start + memchr_last(foot, b"sha256-parts:");
+            let text = parts.text();
+            out[at..at + text.len()].copy_from_slice(text.as_bytes());
+            parts.end as usize
+        }
+        None => 0,
+    };
+    let (_, foot) = footer(&out);
+    let (at, seal) = find_seal(foot).unwrap();
     let placeholder = Seal::placeholder(seal.signature.is_some()).text();
     out[start + at..start + at + placeholder.len()].copy_from_slice(placeholder.as_bytes());
-    let digest: [u8; 32] = Sha256::digest(&out).into();
+    let digest: [u8; 32] = Sha256::digest(&out[covered_from..]).into();
     let signature = seal.signature.map(|old| match signer {
         Some(key) => {
             use ed25519_dalek::Signer;
@@ -136,6 +159,14 @@ fn reseal(bytes: &[u8], signer: Option<&SecretKey>) -> Vec<u8> {
     let text = Seal { digest, signature }.text();
     out[start + at..start + at + text.len()].copy_from_slice(text.as_bytes());
     out
+}
+
+/// Where `needle` last occurs in `haystack`.
+fn memchr_last(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .rposition(|w| w == needle)
+        .unwrap()
 }
 
 /// Flips every bit of `original` (one at a time, written to `target`) and asks `accepts`
@@ -527,4 +558,158 @@ fn keys_bind_party_names_to_signing_keys() {
     let section = header.secure.unwrap();
     assert_eq!(section.roster_text.as_deref(), Some(text.as_str()));
     assert!(seal.verify(&key.signing_key().verifying_key()));
+}
+
+/// Rows per row group of a summary (`ROW_GROUP_SIZE` in src/summary/write.rs).
+const ROW_GROUP_ROWS: u64 = 16_384;
+
+/// A summary of `chrom1 + chrom2` rows (chromosome 1 at positions 1…, then 2), every row a copy
+/// of party a's first one: more than one row group, so that a region reads some of them.
+fn two_chromosomes(dir: &Path, chrom1: u64, chrom2: u64) -> PathBuf {
+    let a = compress_party(dir, "a");
+    let summary = read_summary(&a).unwrap();
+    let mut rows = summary.rows.empty_like();
+    for (chrom, count) in [("1", chrom1), ("2", chrom2)] {
+        for pos in 1..=count {
+            rows.push_row(&summary.rows, 0);
+            let v = rows.variants.last_mut().unwrap();
+            (v.chrom, v.pos, v.id) = (chrom.into(), pos, format!("{chrom}_{pos}").into());
+        }
+    }
+    let out = dir.join("two.parquet");
+    let mut writer = SummaryWriter::create(&out, &summary.header).unwrap();
+    writer.write(&rows).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// The rows a `--region` read of `path` gives, as `CHR:POS` strings; or the error.
+fn region_rows(path: &Path, region: &str) -> Result<Vec<String>, String> {
+    let region = dash::genotype::Region::parse(region).unwrap();
+    let mut stream =
+        dash::summary::read::open_stream(path, Some(region)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while let Some(rows) = stream.next_rows().map_err(|e| e.to_string())? {
+        out.extend(
+            rows.variants
+                .iter()
+                .map(|v| format!("{}:{}", v.chrom, v.pos)),
+        );
+    }
+    Ok(out)
+}
+
+/// The data parts of a sealed summary (format 7), from its raw footer.
+fn parts_of(bytes: &[u8]) -> Parts {
+    Parts::find(footer(bytes).1).expect("a format 7 summary lists its parts")
+}
+
+/// A `--region` read verifies the footer and the parts of the row groups it reads, nothing
+/// else: a changed byte in a row group outside the region is not read (and a whole read still
+/// refuses it); one inside, or in the footer, is refused naming the file.
+#[test]
+fn a_region_read_verifies_the_row_groups_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Row group 0: chromosome 1 only; row group 1: the rest of 1, then 2.
+    let path = two_chromosomes(d, ROW_GROUP_ROWS + 3_000, 2_000);
+    let original = std::fs::read(&path).unwrap();
+    let parts = parts_of(&original);
+    assert_eq!(parts.parts.len(), 2, "{parts:?}");
+    let in_chrom2: Vec<String> = (1..=2_000).map(|p| format!("2:{p}")).collect();
+    assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
+
+    // A byte of row group 0 changed: region 2 never reads it; a whole read refuses the file.
+    let mut outside = original.clone();
+    outside[(parts.parts[1].0 / 2) as usize] ^= 0x10;
+    std::fs::write(&path, &outside).unwrap();
+    assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
+    let error = read_summary(&path).unwrap_err().to_string();
+    assert!(
+        error.contains("two.parquet") && error.contains("checksum mismatch"),
+        "{error}"
+    );
+    let error = region_rows(&path, "1:16000-16500").unwrap_err();
+    assert!(
+        error.contains("two.parquet") && error.contains("checksum mismatch"),
+        "{error}"
+    );
+
+    // A byte of row group 1 (which region 2 reads), or of the footer: refused.
+    let footer_start = footer(&original).0;
+    for at in [
+        (parts.parts[1].0 + parts.end) / 2,
+        parts.end + 10,
+        footer_start as u64 + 20,
+    ] {
+        let mut inside = original.clone();
+        inside[at as usize] ^= 0x10;
+        std::fs::write(&path, &inside).unwrap();
+        let error = region_rows(&path, "2").unwrap_err();
+        assert!(error.contains("two.parquet"), "byte {at}: {error}");
+        assert!(error.lines().count() == 1, "{error}");
+    }
+    // Through the command line: one line naming the file, no output.
+    let mut inside = original.clone();
+    inside[((parts.parts[1].0 + parts.end) / 2) as usize] ^= 0x10;
+    std::fs::write(&path, &inside).unwrap();
+    let needles = ["two.parquet", "checksum mismatch"];
+    expect_merge_error_with(d, &[&path], &["--region", "2"], &needles);
+}
+
+/// A region across a row-group boundary reads the rows of both groups in it, exactly those of a
+/// whole read.
+#[test]
+fn a_region_across_a_row_group_boundary_reads_every_row_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_chromosomes(dir.path(), ROW_GROUP_ROWS + 3_000, 2_000);
+    let (from, to) = (ROW_GROUP_ROWS - 700, ROW_GROUP_ROWS + 900);
+    let whole: Vec<String> = read_summary(&path)
+        .unwrap()
+        .rows
+        .variants
+        .iter()
+        .filter(|v| v.chrom == "1" && (from..=to).contains(&v.pos))
+        .map(|v| format!("{}:{}", v.chrom, v.pos))
+        .collect();
+    assert_eq!(whole.len(), 1_601);
+    assert_eq!(
+        region_rows(&path, &format!("1:{from}-{to}")).unwrap(),
+        whole
+    );
+    assert_eq!(
+        region_rows(&path, "1").unwrap().len(),
+        (ROW_GROUP_ROWS + 3_000) as usize
+    );
+}
+
+/// A summary sealed as a whole (format version 6: no parts) is still read, whole or by region,
+/// with the same rows; a changed byte in it is refused.
+#[test]
+fn a_format_6_summary_sealed_whole_is_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let path = two_chromosomes(d, ROW_GROUP_ROWS + 3_000, 2_000);
+    let current = read_summary(&path).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Turn it into what dash wrote before version 7: no parts entry, version 6 in the header,
+    // the seal over every byte.
+    let (start, foot) = footer(&bytes);
+    let tag = start + memchr_last(foot, b"sha256-parts:");
+    let version = start + memchr_last(foot, b"\"format_version\":7");
+    bytes[tag..tag + 13].copy_from_slice(b"sha256-PARTS:");
+    bytes[version + 17] = b'6';
+    let old = reseal(&bytes, None);
+    assert!(Parts::find(footer(&old).1).is_none());
+    std::fs::write(&path, &old).unwrap();
+    let read = read_summary(&path).unwrap();
+    assert_eq!(read.header.format_version, 6);
+    assert_eq!(read.rows.variants, current.rows.variants);
+    assert_eq!(region_rows(&path, "2").unwrap().len(), 2_000);
+    // Sealed whole, so even a byte outside the region is refused by a region read.
+    let mut changed = old.clone();
+    changed[100] ^= 0x10;
+    std::fs::write(&path, &changed).unwrap();
+    let error = region_rows(&path, "2").unwrap_err();
+    assert!(error.contains("checksum mismatch"), "{error}");
 }
