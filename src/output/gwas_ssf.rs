@@ -76,6 +76,10 @@ const FORMAT_CHUNK: usize = 1024;
 /// Rows formatted before their text goes to the compressor: bounds the text held at once.
 const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 
+/// Rows formatted at once by a file written on one worker, side by side with others: about
+/// 40 KiB of text, less than a BGZF block, in a buffer each such file keeps.
+const HERE_CHUNK: usize = 256;
+
 /// Writes the tested variants of one phenotype, window by window of a merge.
 ///
 /// Rows are formatted in parallel chunks and BGZF blocks compressed on the pool
@@ -193,8 +197,8 @@ impl GwasSsfWriter {
         };
         for (sites, results) in merged
             .sites
-            .chunks(FORMAT_CHUNK)
-            .zip(results.chunks(FORMAT_CHUNK))
+            .chunks(HERE_CHUNK)
+            .zip(results.chunks(HERE_CHUNK))
         {
             lines.text.clear();
             (lines.rows, lines.max_n) = (0, 0);

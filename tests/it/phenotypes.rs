@@ -399,7 +399,10 @@ fn a_phenotype_alone_is_written_as_among_fifty() {
         assert_eq!(written, text(&alone, j), "{pheno}: alone and among 50");
         for prefix in [&many, &alone] {
             let tsv = format!("{prefix}.y{j}.tsv.gz");
-            let md5sum = std::process::Command::new("md5sum").arg(&tsv).output().unwrap();
+            let md5sum = std::process::Command::new("md5sum")
+                .arg(&tsv)
+                .output()
+                .unwrap();
             let md5sum = String::from_utf8(md5sum.stdout).unwrap();
             let md5 = md5sum.split_whitespace().next().unwrap();
             let meta = std::fs::read_to_string(format!("{tsv}-meta.yaml")).unwrap();
