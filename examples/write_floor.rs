@@ -1,65 +1,120 @@
 //! The write floor of a merge: the time to BGZF-compress (level 1, as merge writes it) and MD5
-//! the text of a GWAS-SSF file, with no formatting, reading or testing.
+//! the text of its GWAS-SSF files, with no formatting, reading or testing.
 //!
-//! `cargo run --release --example write_floor -- GWAS.tsv.gz OUT.tsv.gz [THREADS]` inflates the
-//! file into memory (not timed), writes its text again through [`dash::output::bgzf_writer`]
-//! on a pool of THREADS (default: all cores) in pieces of about a merge window's text, and
-//! prints the bytes and the wall and CPU seconds of the write alone. Used by
-//! `scripts/bench_merge.sh`.
+//! * `cargo run --release --example write_floor -- GWAS.tsv.gz OUT.tsv.gz [THREADS]` inflates
+//!   the file into memory (not timed), writes its text again through
+//!   [`dash::output::bgzf_writer`] on a pool of THREADS (default: all cores) in pieces of about
+//!   a merge window's text, and prints the bytes and the wall and CPU seconds of the write
+//!   alone. Used by `scripts/bench_merge.sh`.
+//! * `… write_floor --side-by-side OUT_DIR GWAS.tsv.gz…` is the floor of a many-phenotype
+//!   merge (`scripts/bench_phenotypes.sh`): every file's text is inflated (not timed), then the
+//!   files are written again into OUT_DIR side by side on a pool of all cores, each by one
+//!   worker that compresses its own blocks — as merge writes as many phenotypes as it has
+//!   threads or more (`PhenotypeWriter::create`).
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dash::output::bgzf_writer::BgzfWriter;
 use dash::output::meta::Md5Writer;
+use rayon::prelude::*;
 
 /// Text handed to the writer at once: about what merge formats before writing (16,384 rows).
 const PIECE: usize = 2 << 20;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [input, output, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: write_floor GWAS.tsv.gz OUT.tsv.gz [THREADS]");
-        std::process::exit(2);
-    };
-    let threads = match rest.first() {
-        Some(n) => n
-            .parse()
-            .unwrap_or_else(|_| panic!("THREADS '{n}' is not a number")),
-        None => std::thread::available_parallelism().map_or(1, usize::from),
-    };
-    let mut text = Vec::new();
-    dash::report::read::open_text(input.as_ref())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .read_to_end(&mut text)
-        .unwrap_or_else(|e| panic!("{input}: {e}"));
+    match args.as_slice() {
+        [flag, out_dir, inputs @ ..] if flag == "--side-by-side" && !inputs.is_empty() => {
+            side_by_side(Path::new(out_dir), inputs)
+        }
+        [input, output, rest @ ..] if !input.starts_with("--") => {
+            let threads = match rest.first() {
+                Some(n) => n
+                    .parse()
+                    .unwrap_or_else(|_| panic!("THREADS '{n}' is not a number")),
+                None => std::thread::available_parallelism().map_or(1, usize::from),
+            };
+            one_file(input, output, threads)
+        }
+        _ => {
+            eprintln!(
+                "usage: write_floor GWAS.tsv.gz OUT.tsv.gz [THREADS]\n       write_floor --side-by-side OUT_DIR GWAS.tsv.gz..."
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+/// One file, its blocks compressed on a pool of `threads`.
+fn one_file(input: &str, output: &str, threads: usize) {
+    let text = inflate(input);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .expect("a thread pool");
     let (started, cpu_before) = (Instant::now(), cpu_seconds());
-    let md5 = pool.install(|| {
-        let file = std::fs::File::create(output).unwrap_or_else(|e| panic!("{output}: {e}"));
-        // One phenotype on more than one thread: its blocks are compressed on the pool, as in
-        // merge (`PhenotypeWriter::create`).
-        let mut writer = BgzfWriter::new(Md5Writer::new(file), threads > 1);
-        for piece in text.chunks(PIECE) {
-            writer
-                .write_all(piece)
-                .unwrap_or_else(|e| panic!("{output}: {e}"));
-        }
-        let (_, md5) = writer
-            .finish()
-            .unwrap_or_else(|e| panic!("{output}: {e}"))
-            .finish();
-        md5
-    });
+    // One phenotype on more than one thread: its blocks are compressed on the pool, as in
+    // merge (`PhenotypeWriter::create`).
+    let md5 = pool.install(|| write(&text, Path::new(output), threads > 1));
     println!(
         "{} bytes in {:.2} s wall, {:.2} s CPU (md5 {md5})",
         text.len(),
         started.elapsed().as_secs_f64(),
         cpu_seconds() - cpu_before
     );
+}
+
+/// Many files side by side, each compressed by the worker writing it.
+fn side_by_side(out_dir: &Path, inputs: &[String]) {
+    let texts: Vec<(Vec<u8>, PathBuf)> = inputs
+        .par_iter()
+        .map(|input| {
+            let name = Path::new(input)
+                .file_name()
+                .unwrap_or_else(|| panic!("{input}: not a file name"));
+            (inflate(input), out_dir.join(name))
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(|(text, _)| text.len()).sum();
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
+    texts.par_iter().for_each(|(text, output)| {
+        write(text, output, false);
+    });
+    println!(
+        "{bytes} bytes in {} files in {:.2} s wall, {:.2} s CPU",
+        texts.len(),
+        started.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu_before
+    );
+}
+
+/// The text of a GWAS-SSF file, inflated.
+fn inflate(input: &str) -> Vec<u8> {
+    let mut text = Vec::new();
+    dash::report::read::open_text(input.as_ref())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .read_to_end(&mut text)
+        .unwrap_or_else(|e| panic!("{input}: {e}"));
+    text
+}
+
+/// Writes `text` to `output` as merge writes a GWAS-SSF file, in pieces; returns its MD5.
+fn write(text: &[u8], output: &Path, parallel: bool) -> String {
+    let shown = output.display();
+    let file = std::fs::File::create(output).unwrap_or_else(|e| panic!("{shown}: {e}"));
+    let mut writer = BgzfWriter::new(Md5Writer::new(file), parallel);
+    for piece in text.chunks(PIECE) {
+        writer
+            .write_all(piece)
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+    }
+    let (_, md5) = writer
+        .finish()
+        .unwrap_or_else(|e| panic!("{shown}: {e}"))
+        .finish();
+    md5
 }
 
 /// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; 0 where

@@ -11,9 +11,12 @@
 #     REPEATS rounds (the machine is shared: medians, with the load average of each round);
 #   * 1,000 phenotypes: dash only, once;
 #   * memory: N=BIG_N samples × 1,000 phenotypes over BIG_M variants, dash only, once.
+#   * the merge's write floor: the 100 (and 1,000) GWAS-SSF files' text BGZF-compressed and
+#     MD5'd again side by side, as the merge writes them, with nothing else
+#     (examples/write_floor.rs --side-by-side), against the merge's own CPU seconds.
 # Env: BENCH_DIR (default /tmp/dash-bench-pheno), THREADS (default: all cores), DASH_BIN
-# (default: builds target/release/dash), SKIP_PLINK2=1, BIG_N (default 50000; 0 skips the
-# memory run), BIG_M (default 2000).
+# (default: builds target/release/dash), WRITE_FLOOR_BIN (default: builds the example),
+# SKIP_PLINK2=1, BIG_N (default 50000; 0 skips the memory run), BIG_M (default 2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
@@ -25,10 +28,11 @@ BIG_M=${BIG_M:-2000}
 root=${BENCH_DIR:-/tmp/dash-bench-pheno}
 dir=$root/n${N}_m${M}
 mkdir -p "$dir"
-if [ -z "${DASH_BIN:-}" ]; then
-  cargo build --release --quiet --bin dash
-  DASH_BIN=${CARGO_TARGET_DIR:-target}/release/dash
+if [ -z "${DASH_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ]; then
+  cargo build --release --quiet --bin dash --example write_floor
 fi
+DASH_BIN=${DASH_BIN:-${CARGO_TARGET_DIR:-target}/release/dash}
+WRITE_FLOOR_BIN=${WRITE_FLOOR_BIN:-${CARGO_TARGET_DIR:-target}/release/examples/write_floor}
 if [ -z "${SKIP_PLINK2:-}" ] && ! command -v plink2 >/dev/null; then
   echo "bench_phenotypes.sh: plink2 not found (apt-get install plink2)" >&2
   exit 2
@@ -52,7 +56,7 @@ with open(f"{prefix}.pheno{p}", "w") as out:
 PY
 }
 
-# time_run LABEL CMD... → appends "LABEL seconds max_rss_kib load1" to $dir/times.txt
+# time_run LABEL CMD... → appends "LABEL seconds max_rss_kib load1 cpu_seconds" to $dir/times.txt
 time_run() {
   local label=$1; shift
   local load
@@ -63,8 +67,23 @@ time_run() {
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
     for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$dir/.time")
   rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/.time")
-  printf '%-24s %9.2f s %8.0f MiB   load %s\n' "$label" "$secs" "$((rss / 1024))" "$load"
-  echo "$label $secs $rss $load" >>"$dir/times.txt"
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { print s }' "$dir/.time")
+  printf '%-24s %9.2f s %8.0f MiB %8.2f CPU s   load %s\n' "$label" "$secs" "$((rss / 1024))" \
+    "$cpu" "$load"
+  echo "$label $secs $rss $load $cpu" >>"$dir/times.txt"
+}
+# median_cpu LABEL: median CPU seconds over the rounds of LABEL.
+median_cpu() {
+  awk -v l="$1" '$1 ~ "^" l "\\.r[0-9]+$" { print $5 }' "$dir/times.txt" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# write_floor P: the write floor of the P-phenotype merge's GWAS-SSF files (see the header).
+write_floor() {
+  local p=$1
+  mkdir -p "$dir/floor$p"
+  "$WRITE_FLOOR_BIN" --side-by-side "$dir/floor$p" "$dir/out$p"/dash.*.tsv.gz
+  rm -rf "$dir/floor$p"
 }
 # median LABEL: median seconds over the rounds of LABEL (labels LABEL.r1, LABEL.r2, …).
 median() {
@@ -82,6 +101,7 @@ dash_pass() {
   local label=$1 prefix=$2 p=$3
   time_run "$label.compress" "$DASH_BIN" compress "$prefix.bed" --pheno "$prefix.pheno$p" \
     --covar "$prefix.covar" --threads "$THREADS" --out "$dir/p$p.parquet"
+  rm -rf "$dir/out$p"
   mkdir -p "$dir/out$p"
   time_run "$label.merge" "$DASH_BIN" merge "$dir/p$p.parquet" --threads "$THREADS" \
     --out "$dir/out$p/dash"
@@ -107,14 +127,22 @@ for r in $(seq 1 "$REPEATS"); do
     fi
     # compress + merge of this round, as one label
     awk -v p="$p" -v r="$r" '$1 == "dash" p ".c.compress" { c = $2 } $1 == "dash" p ".c.merge" { m = $2 }
-      END { print "dash" p ".compress.r" r, c; print "dash" p ".merge.r" r, m;
+      $1 == "dash" p ".c.merge" { mc = $5 }
+      END { print "dash" p ".compress.r" r, c; print "dash" p ".merge.r" r, m, mc;
             print "dash" p ".r" r, c + m }' "$dir/times.txt" |
-      while read -r label secs; do echo "$label $secs 0 -" >>"$dir/times.txt"; done
+      while read -r label secs cpu; do echo "$label $secs 0 - ${cpu:-0}" >>"$dir/times.txt"; done
   done
 done
 
+echo "--- write floor of the 100-phenotype merge's files (round $REPEATS's)"
+floor100=$(write_floor 100)
+echo "$floor100"
+
 echo "--- 1,000 phenotypes (dash only)"
 dash_pass "dash1000" "$prefix" 1000
+echo "--- write floor of the 1,000-phenotype merge's files"
+floor1000=$(write_floor 1000)
+echo "$floor1000"
 
 if [ "$BIG_N" -gt 0 ]; then
   echo "--- memory: N=$BIG_N × 1,000 phenotypes, M=$BIG_M (dash only)"
@@ -137,6 +165,14 @@ if [ -z "${SKIP_PLINK2:-}" ]; then
   awk -v d="$(median dash100)" -v p="$(median plink2_100)" -v d1="$d1" -v p1="$(median plink2_1)" 'BEGIN {
     printf "plink2 / dash: %.1fx at 1 phenotype, %.1fx at 100 phenotypes\n", p1 / d1, p / d }'
 fi
+awk -v cpu="$(median_cpu dash100.merge)" -v floor="$floor100" 'BEGIN {
+  split(floor, f, " s CPU"); n = split(f[1], w, " "); fc = w[n];
+  printf "merge of 100 phenotypes: %.2f CPU s (median); its write floor %.2f CPU s (%.1fx above)\n",
+    cpu, fc, (fc > 0 ? cpu / fc : 0) }'
+awk -v floor="$floor1000" '$1 == "dash1000.merge" { cpu = $5 } END {
+  split(floor, f, " s CPU"); n = split(f[1], w, " "); fc = w[n];
+  printf "merge of 1,000 phenotypes: %.2f CPU s; its write floor %.2f CPU s (%.1fx above)\n",
+    cpu, fc, (fc > 0 ? cpu / fc : 0) }' "$dir/times.txt"
 awk -v d1="$d1" -v d100="$d100" '$1 ~ /^dash1000\./ { s += $2 } END {
   printf "1,000 phenotypes: dash %.2f s (%.1fx one phenotype)\n", s, s / d1 }' "$dir/times.txt"
 echo "peak RSS: dash 100 compress $(max_rss dash100.c.compress) MiB, merge $(max_rss dash100.c.merge) MiB; 1,000: compress $(max_rss dash1000.compress) MiB, merge $(max_rss dash1000.merge) MiB"

@@ -200,9 +200,7 @@ impl Drop for AtomicFile {
 /// so a failed run never leaves part of a set (a phenotype's results without its metadata, or
 /// one run's metadata beside another's results). A signal during the renames removes the set too.
 pub fn commit_all(mut files: Vec<AtomicFile>) -> Result<Vec<PathBuf>> {
-    for file in &mut files {
-        file.sync()?;
-    }
+    sync_concurrently(&mut files)?;
     for file in &mut files {
         file.rename()?;
     }
@@ -213,6 +211,37 @@ pub fn commit_all(mut files: Vec<AtomicFile>) -> Result<Vec<PathBuf>> {
             file.target.clone()
         })
         .collect())
+}
+
+/// How many files [`commit_all`] syncs at once.
+const CONCURRENT_SYNCS: usize = 16;
+
+/// Flushes and syncs `files`, [`CONCURRENT_SYNCS`] at a time.
+///
+/// Syncing is waiting on the disk, not computing: a many-phenotype merge commits hundreds of
+/// files (five per phenotype), and one `fsync` after another left the process idle for over a
+/// second at its end. Concurrent syncs of one file system share its journal commits.
+fn sync_concurrently(files: &mut [AtomicFile]) -> Result<()> {
+    if files.len() < 2 {
+        return files.iter_mut().try_for_each(AtomicFile::sync);
+    }
+    let per_thread = files.len().div_ceil(CONCURRENT_SYNCS);
+    std::thread::scope(|scope| {
+        let syncing: Vec<_> = files
+            .chunks_mut(per_thread)
+            .map(|chunk| scope.spawn(|| chunk.iter_mut().try_for_each(AtomicFile::sync)))
+            .collect();
+        // Every thread is joined before the first error is returned, so no sync outlives the set.
+        let results: Vec<Result<()>> = syncing
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        results.into_iter().collect()
+    })
 }
 
 /// The error for a failure to create or rename an output: it names the folder when that is the
@@ -434,6 +463,26 @@ mod tests {
         let done = commit_all(vec![make("4.txt"), make("5.txt")]).unwrap();
         assert_eq!(done.len(), 2);
         assert_eq!(names(dir.path()), ["2.txt", "4.txt", "5.txt"]);
+        assert!(live_in(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_set_larger_than_the_concurrent_syncs_is_committed_in_order_with_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = 2 * CONCURRENT_SYNCS + 3;
+        let files = (0..count)
+            .map(|k| {
+                let mut f = AtomicFile::create(dir.path().join(format!("{k:03}.txt"))).unwrap();
+                f.write_all(format!("file {k}").as_bytes()).unwrap();
+                f
+            })
+            .collect();
+        let done = commit_all(files).unwrap();
+        for (k, path) in done.iter().enumerate() {
+            assert_eq!(path, &dir.path().join(format!("{k:03}.txt")));
+            assert_eq!(std::fs::read_to_string(path).unwrap(), format!("file {k}"));
+        }
+        assert_eq!(names(dir.path()).len(), count);
         assert!(live_in(dir.path()).is_empty());
     }
 

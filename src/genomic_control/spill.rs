@@ -46,8 +46,10 @@ const RECORD: usize = 9;
 pub struct LnPSpill {
     /// Values per bin.
     counts: Vec<usize>,
-    /// Values not yet in the file: (bin, ln p).
-    buffer: Vec<(u8, f64)>,
+    /// Values not yet in the file, as the file holds them ([`RECORD`] bytes each): a merge of
+    /// 1,000 phenotypes holds 1,000 of these buffers, so each is kept as small as the file's
+    /// records, and goes to the file as it is.
+    buffer: Vec<u8>,
     /// The temporary file, once the buffer has overflowed.
     file: Option<AtomicFile>,
     /// Values held back in memory before spilling (tests spill sooner).
@@ -81,8 +83,13 @@ impl LnPSpill {
     /// Adds `ln_p` to `bin`.
     pub fn push(&mut self, bin: usize, ln_p: f64) {
         self.counts[bin] += 1;
-        self.buffer.push((bin as u8, ln_p));
-        if self.buffer.len() >= self.buffered {
+        if self.buffer.capacity() == 0 {
+            // Exactly one buffer's worth: growing by doubling would reserve 128 KiB for 72.
+            self.buffer.reserve_exact(self.buffered * RECORD);
+        }
+        self.buffer.push(bin as u8);
+        self.buffer.extend_from_slice(&ln_p.to_le_bytes());
+        if self.buffer.len() >= self.buffered * RECORD {
             self.spill();
         }
     }
@@ -109,15 +116,13 @@ impl LnPSpill {
                 self.file = Some(AtomicFile::create(target)?);
             }
             let file = self.file.as_mut().expect("opened above");
-            let mut bytes = Vec::with_capacity(self.buffer.len() * RECORD);
-            for &(bin, value) in &self.buffer {
-                bytes.push(bin);
-                bytes.extend_from_slice(&value.to_le_bytes());
-            }
             let path = file.temp_path().to_path_buf();
             // Straight to the file, past the AtomicFile's 1 MiB buffer: a merge of 1,000
             // phenotypes holds 1,000 of these stores, and the bytes come in 72 KiB chunks anyway.
-            file.writer().get_mut().write_all(&bytes).with_path(&path)
+            file.writer()
+                .get_mut()
+                .write_all(&self.buffer)
+                .with_path(&path)
         })();
         if let Err(e) = written {
             self.failed = Some(e.to_string());
@@ -208,18 +213,25 @@ impl LnPSpill {
             file.writer().flush().with_path(&path)?;
             let mut reader = BufReader::with_capacity(1 << 16, File::open(&path).with_path(&path)?);
             let mut record = [0u8; RECORD];
-            let spilled = self.counts.iter().sum::<usize>() - self.buffer.len();
+            let spilled = self.counts.iter().sum::<usize>() - self.buffer.len() / RECORD;
             for _ in 0..spilled {
                 reader.read_exact(&mut record).with_path(&path)?;
-                let value = f64::from_le_bytes(record[1..].try_into().expect("8 bytes"));
-                f(record[0], value);
+                let (bin, value) = decode(&record);
+                f(bin, value);
             }
         }
-        for &(bin, value) in &self.buffer {
+        for record in self.buffer.chunks_exact(RECORD) {
+            let (bin, value) = decode(record);
             f(bin, value);
         }
         Ok(())
     }
+}
+
+/// The bin and value of one [`RECORD`].
+fn decode(record: &[u8]) -> (u8, f64) {
+    let value = f64::from_le_bytes(record[1..RECORD].try_into().expect("8 bytes"));
+    (record[0], value)
 }
 
 /// One order statistic being selected: the key bits fixed so far and the rank among the values

@@ -121,10 +121,19 @@ impl<W: Write + Send + 'static> BgzfWriter<W> {
     }
 
     /// Appends `bytes` of text; full batches of blocks are compressed and passed on.
-    pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.text.extend_from_slice(bytes);
-        if self.text.len() >= batch_text(self.parallel) {
-            self.compress_buffered(false)?;
+    pub fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        // Filled up to one batch at a time, never past it: the buffer keeps the capacity it was
+        // made with (a merge of 1,000 phenotypes holds 1,000 of them), and a full batch is
+        // whole blocks, compressed with nothing left to move down.
+        let batch = batch_text(self.parallel);
+        while !bytes.is_empty() {
+            let room = batch.saturating_sub(self.text.len()).max(1);
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.text.extend_from_slice(now);
+            bytes = rest;
+            if self.text.len() >= batch {
+                self.compress_buffered(false)?;
+            }
         }
         Ok(())
     }
@@ -326,6 +335,28 @@ mod tests {
                 file.len(),
                 text.len()
             );
+        }
+    }
+
+    #[test]
+    fn the_text_buffer_never_grows_past_one_batch() {
+        // Pieces smaller and larger than a batch (one block on the caller's thread, 32 on the
+        // pool): the buffer keeps its capacity and the blocks are cut at the same offsets.
+        let text = float_text(100_000);
+        for parallel in [false, true] {
+            for piece in [1_000, BLOCK_TEXT + 1, 3 * BATCH_BLOCKS * BLOCK_TEXT / 2] {
+                let mut writer = BgzfWriter::new(Vec::new(), parallel);
+                let capacity = writer.text.capacity();
+                for piece in text.chunks(piece) {
+                    writer.write_all(piece).unwrap();
+                    assert_eq!(writer.text.capacity(), capacity, "piece {}", piece.len());
+                }
+                let file = writer.finish().unwrap();
+                assert_eq!(inflate(&file), text, "parallel {parallel}, piece {piece}");
+                let mut whole = BgzfWriter::new(Vec::new(), parallel);
+                whole.write_all(&text).unwrap();
+                assert_eq!(file, whole.finish().unwrap(), "piece {piece}");
+            }
         }
     }
 

@@ -14,6 +14,7 @@
 //! and the allele is never replaced by a different base.
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -75,6 +76,10 @@ const FORMAT_CHUNK: usize = 1024;
 /// Rows formatted before their text goes to the compressor: bounds the text held at once.
 const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 
+/// Rows formatted at once by a file written on one worker, side by side with others: about
+/// 40 KiB of text, less than a BGZF block, in a buffer each such file keeps.
+const HERE_CHUNK: usize = 256;
+
 /// Writes the tested variants of one phenotype, window by window of a merge.
 ///
 /// Rows are formatted in parallel chunks and BGZF blocks compressed on the pool
@@ -82,7 +87,13 @@ const FORMAT_WINDOW: usize = 16 * FORMAT_CHUNK;
 /// are cut at the same offsets of the text whatever the chunking or the windows.
 pub struct GwasSsfWriter {
     path: std::path::PathBuf,
-    writer: BgzfWriter<Md5Writer<AtomicFile>>,
+    writer: BgzfWriter<Md5Writer<Unbuffered>>,
+    /// Whether rows are formatted in parallel chunks (the blocks are compressed on the pool
+    /// too); else they are formatted on the caller's thread into `text`.
+    parallel: bool,
+    /// The caller's thread's formatted rows, reused from chunk to chunk: a fresh buffer per
+    /// chunk cost page faults on every one of a many-phenotype merge's chunks.
+    text: String,
     written: Written,
     with_info: bool,
     /// Per-party case and control counts: adds [`CASE_CONTROL_COLUMNS`].
@@ -108,7 +119,7 @@ impl GwasSsfWriter {
         case_control: Option<CaseControlCounts>,
         parallel: bool,
     ) -> Result<GwasSsfWriter> {
-        let file = Md5Writer::new(AtomicFile::create(path)?);
+        let file = Md5Writer::new(Unbuffered(AtomicFile::create(path)?));
         let mut writer = BgzfWriter::new(file, parallel);
         let extra = &EXTRA_COLUMNS[..1 + usize::from(with_info)];
         let counts = match case_control {
@@ -127,6 +138,8 @@ impl GwasSsfWriter {
         Ok(GwasSsfWriter {
             path: path.to_path_buf(),
             writer,
+            parallel,
+            text: String::new(),
             written: Written::default(),
             with_info,
             case_control,
@@ -145,40 +158,81 @@ impl GwasSsfWriter {
 
     /// Appends the tested variants among the sites of one window (`results` one per site).
     pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+        if !self.parallel {
+            return self.append_here(merged, results);
+        }
         for (sites, results) in merged
             .sites
             .chunks(FORMAT_WINDOW)
             .zip(results.chunks(FORMAT_WINDOW))
         {
+            let row = self.row_format();
             let window: Vec<Lines> = sites
                 .par_chunks(FORMAT_CHUNK)
                 .zip(results.par_chunks(FORMAT_CHUNK))
                 .map(|(sites, results)| {
-                    format_rows(
-                        merged,
-                        sites,
-                        results,
-                        self.with_info,
-                        self.case_control.as_ref(),
-                        self.min_neg_log10_p,
-                    )
+                    let mut lines = Lines {
+                        text: String::with_capacity(sites.len() * 160),
+                        rows: 0,
+                        max_n: 0,
+                    };
+                    push_rows(&mut lines, merged, sites, results, &row);
+                    lines
                 })
                 .collect();
             for lines in window {
-                self.writer
-                    .write_all(lines.text.as_bytes())
-                    .with_path(&self.path)?;
-                self.written.rows += lines.rows;
-                self.written.max_n = self.written.max_n.max(lines.max_n);
+                self.write(&lines)?;
             }
         }
+        Ok(())
+    }
+
+    /// [`GwasSsfWriter::append`] on this thread: one of many files written side by side, each
+    /// by one worker of the pool.
+    fn append_here(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+        let mut lines = Lines {
+            text: std::mem::take(&mut self.text),
+            rows: 0,
+            max_n: 0,
+        };
+        for (sites, results) in merged
+            .sites
+            .chunks(HERE_CHUNK)
+            .zip(results.chunks(HERE_CHUNK))
+        {
+            lines.text.clear();
+            (lines.rows, lines.max_n) = (0, 0);
+            let row = self.row_format();
+            push_rows(&mut lines, merged, sites, results, &row);
+            self.write(&lines)?;
+        }
+        self.text = lines.text;
+        Ok(())
+    }
+
+    /// What every row of this file holds besides the test.
+    fn row_format(&self) -> RowFormat<'_> {
+        RowFormat {
+            with_info: self.with_info,
+            case_control: self.case_control.as_ref(),
+            min_neg_log10_p: self.min_neg_log10_p,
+        }
+    }
+
+    /// Passes formatted lines to the compressor.
+    fn write(&mut self, lines: &Lines) -> Result<()> {
+        self.writer
+            .write_all(lines.text.as_bytes())
+            .with_path(&self.path)?;
+        self.written.rows += lines.rows;
+        self.written.max_n = self.written.max_n.max(lines.max_n);
         Ok(())
     }
 
     /// Completes the compressed stream; returns the uncommitted file and what it holds.
     pub fn finish(self) -> Result<(AtomicFile, Written)> {
         let file = self.writer.finish().with_path(&self.path)?;
-        let (file, md5) = file.finish();
+        let (Unbuffered(file), md5) = file.finish();
         let written = Written {
             md5,
             ..self.written
@@ -196,17 +250,30 @@ struct Lines {
     max_n: u64,
 }
 
-/// The lines of the tested variants among `sites` with −log10 p at least `min_neg_log10_p`;
-/// `with_info` adds the `info` column, `case_control` the case and control counts.
-fn format_rows(
+/// What the rows of one file hold besides the test.
+struct RowFormat<'a> {
+    /// Adds the `info` column.
+    with_info: bool,
+    /// Adds the case and control counts.
+    case_control: Option<&'a CaseControlCounts>,
+    /// Rows with −log10 p below this are left out.
+    min_neg_log10_p: f64,
+}
+
+/// Appends to `lines` the lines of the tested variants among `sites` that `format` keeps.
+fn push_rows(
+    lines: &mut Lines,
     merged: &Merged,
     sites: &[Site],
     results: &[VariantResult],
-    with_info: bool,
-    case_control: Option<&CaseControlCounts>,
-    min_neg_log10_p: f64,
-) -> Lines {
-    let mut line = String::with_capacity(sites.len() * 160);
+    format: &RowFormat,
+) {
+    let RowFormat {
+        with_info,
+        case_control,
+        min_neg_log10_p,
+    } = *format;
+    let line = &mut lines.text;
     let (mut rows, mut max_n) = (0, 0);
     for (site, result) in sites.iter().zip(results) {
         let Outcome::Tested(association) = result.outcome else {
@@ -228,40 +295,40 @@ fn format_rows(
         let (alt, reference) = (allele(&v.alt_allele), allele(&v.ref_allele));
         // Written field by field into one buffer: no String per value. Floats are the shortest
         // text that reads back to the same f64 (as `{:?}` writes them).
-        push_u64(&mut line, u64::from(code));
+        push_u64(line, u64::from(code));
         line.push('\t');
-        push_u64(&mut line, v.pos);
+        push_u64(line, v.pos);
         for text in ["\t", alt, "\t", reference, "\t"] {
             line.push_str(text);
         }
-        push_f64(&mut line, association.beta);
+        push_f64(line, association.beta);
         line.push('\t');
-        push_f64(&mut line, association.se);
+        push_f64(line, association.se);
         line.push('\t');
         if result.eaf.is_finite() {
-            push_f64(&mut line, result.eaf);
+            push_f64(line, result.eaf);
         } else {
             line.push_str(MISSING);
         }
         line.push('\t');
-        pvalue::push_p_value(&mut line, association.ln_p);
+        pvalue::push_p_value(line, association.ln_p);
         line.push('\t');
-        push_variant_id(&mut line, code, v);
+        push_variant_id(line, code, v);
         for text in ["\t", rsid, "\t"] {
             line.push_str(text);
         }
-        push_u64(&mut line, result.n);
+        push_u64(line, result.n);
         line.push('\t');
-        push_f64(&mut line, association.t);
+        push_f64(line, association.t);
         line.push('\t');
-        push_f64(&mut line, neg_log10_p);
+        push_f64(line, neg_log10_p);
         line.push('\t');
         line.push_str(source_id);
         if with_info {
             line.push('\t');
             let qc = merged.qc(site);
             match info::mach_r2(qc.dosage_sum, qc.dosage_sq_sum, qc.observed) {
-                Some(r2) => push_f64(&mut line, info::clamped(r2)),
+                Some(r2) => push_f64(line, info::clamped(r2)),
                 None => line.push_str(MISSING),
             }
         }
@@ -281,10 +348,22 @@ fn format_rows(
         rows += 1;
         max_n = max_n.max(result.n);
     }
-    Lines {
-        text: line,
-        rows,
-        max_n,
+    lines.rows += rows;
+    lines.max_n = lines.max_n.max(max_n);
+}
+
+/// The GWAS-SSF file written past its [`AtomicFile`]'s 1 MiB buffer: the BGZF writer hands
+/// over whole compressed blocks (25 KiB and more), so that buffer only copied them, and a merge
+/// of 1,000 phenotypes filled 1,000 of them (1 GiB of its peak memory).
+struct Unbuffered(AtomicFile);
+
+impl Write for Unbuffered {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.writer().get_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.writer().get_mut().flush()
     }
 }
 

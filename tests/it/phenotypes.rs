@@ -369,3 +369,47 @@ fn min_log10p_must_be_a_number_at_least_zero() {
         );
     }
 }
+
+/// A phenotype written among 50 side by side (each file formatted and compressed by one worker
+/// of the pool, rows formatted into one reused buffer, written past the file's buffer) has the
+/// same text as written alone (rows formatted in parallel chunks, blocks compressed on the
+/// pool); each metadata file carries the MD5 of its own compressed file (`md5sum`'s).
+#[test]
+fn a_phenotype_alone_is_written_as_among_fifty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, many) = compress_and_merge(dir.path(), &["--threads", "2"]);
+    let summaries = [dir.path().join("pa.parquet"), dir.path().join("pb.parquet")];
+    let summaries: Vec<&Path> = summaries.iter().map(PathBuf::as_path).collect();
+    let text = |prefix: &str, j: usize| {
+        let path = format!("{prefix}.y{j}.tsv.gz");
+        let mut reader = noodles_bgzf::io::Reader::new(std::fs::File::open(&path).unwrap());
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
+        text
+    };
+    for j in [0, 27, 49] {
+        let pheno = format!("y{j}");
+        let alone = merge_to(
+            &summaries,
+            &dir.path().join(format!("alone{j}")),
+            &["--threads", "2", "--pheno", &pheno],
+        );
+        let written = text(&many, j);
+        assert!(written.lines().count() > VARIANTS / 2, "{pheno}: rows");
+        assert_eq!(written, text(&alone, j), "{pheno}: alone and among 50");
+        for prefix in [&many, &alone] {
+            let tsv = format!("{prefix}.y{j}.tsv.gz");
+            let md5sum = std::process::Command::new("md5sum")
+                .arg(&tsv)
+                .output()
+                .unwrap();
+            let md5sum = String::from_utf8(md5sum.stdout).unwrap();
+            let md5 = md5sum.split_whitespace().next().unwrap();
+            let meta = std::fs::read_to_string(format!("{tsv}-meta.yaml")).unwrap();
+            assert!(
+                meta.contains(&format!("data_file_md5sum: {md5}")),
+                "{tsv}: md5sum {md5}"
+            );
+        }
+    }
+}
