@@ -307,8 +307,8 @@ fn phenotype_report(
     let read_seconds = started.elapsed().as_secs_f64();
     let lambda = digest.lambda()?;
     let loci = digest.loci();
-    // The Manhattan points may be thinned; the QQ plot draws every p-value.
-    let mut sorted = digest.neg_log10_p_values()?;
+    // The Manhattan points may be thinned; the QQ plot ranks every p-value.
+    let observed = digest.qq_observed()?;
     drop(digest);
     let threshold = -options.genome_wide_p.log10();
     let labels = &loci[..loci.len().min(options.labels)];
@@ -321,13 +321,13 @@ fn phenotype_report(
         },
         || {
             plot::render(&qq::plot(
-                &mut sorted,
+                &observed,
                 overall,
                 &format!("{phenotype}: QQ plot"),
             ))
         },
     );
-    drop((points, sorted));
+    drop((points, observed));
     let skipped_path = with_suffix(prefix, &format!(".{phenotype}.skipped.tsv"));
     let skipped = match read::read_table(&skipped_path)? {
         Some(table) => Some(read::count_reasons(&skipped_path, &table)?),

@@ -18,6 +18,7 @@
 //! ```
 
 use super::loci::{clump, Hit, Locus};
+use super::plot::qq::{self, Observed};
 use crate::error::Result;
 use crate::genomic_control::spill::LnPSpill;
 
@@ -124,14 +125,15 @@ impl Digest {
         self.options
     }
 
-    /// −log10 p of every variant, in no particular order (the QQ plot sorts them); an error
-    /// only if the temporary file of p-values cannot be read back.
-    pub fn neg_log10_p_values(&mut self) -> Result<Vec<f32>> {
+    /// −log10 p of every variant for the QQ plot, in memory bounded whatever their number
+    /// ([`Observed`]); an error only if the temporary file of p-values cannot be read back.
+    pub fn qq_observed(&mut self) -> Result<Observed> {
         let all: Vec<usize> = (0..MAF_BINS.len()).collect();
-        let mut values = Vec::with_capacity(self.ln_p.len(&all));
-        self.ln_p
-            .for_each(|_, ln_p| values.push(neg_log10_p_read_back(ln_p) as f32))?;
-        Ok(values)
+        let n = self.ln_p.len(&all);
+        let ln_p = &mut self.ln_p;
+        Observed::collect(n, qq::EXACT_UP_TO, |f| {
+            ln_p.for_each(|_, v| f(neg_log10_p_read_back(v) as f32))
+        })
     }
 
     /// This digest as [`crate::report::read`] would make it from the GWAS-SSF file written
