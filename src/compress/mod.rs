@@ -178,7 +178,9 @@ pub fn disclosure_record(min_cell: u64, rules: &[&str]) -> Disclosure {
 /// table kernel is faster up to ΣJ = 20 (ΣJ = 12, one phenotype and 10 covariates: 0.198 s
 /// against 0.224 s), the two tie at 24–28, and GEMM is faster from 32 on (1.1–1.3× at 32–52,
 /// 3.9× at 61 where the table kernel leaves its specialised widths, 4.5× at 111, 100
-/// phenotypes). docs/benchmarks.md has the table.
+/// phenotypes). Rerun in release (2026-11-28, quiet): tables 1.7× faster at 12, GEMM 4.3–5.7×
+/// from 61; between 16 and 52 within ±25 %, alternating with the width. docs/benchmarks.md has
+/// both tables.
 pub const GEMM_MIN_WIDTH: usize = 32;
 
 /// How a block of packed hard calls is summed, chosen once per run from the field width.
