@@ -252,8 +252,20 @@ fn digest_range(
     end: u64,
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<[u8; 32]> {
-    file.seek(SeekFrom::Start(start))?;
     let mut hasher = Sha256::new();
+    hash_range(file, start, end, buffer, &mut hasher)?;
+    Ok(hasher.finalize().into())
+}
+
+/// Feeds bytes `start..end` of `file` to `hasher`, read through `buffer` as [`digest_range`].
+fn hash_range(
+    file: &mut File,
+    start: u64,
+    end: u64,
+    buffer: &mut Vec<u8>,
+    hasher: &mut Sha256,
+) -> std::io::Result<()> {
+    file.seek(SeekFrom::Start(start))?;
     let size = (end - start).clamp(1, 1 << 20) as usize;
     if buffer.len() < size {
         buffer.resize(size, 0);
@@ -265,7 +277,7 @@ fn digest_range(
         hasher.update(&buffer[..want]);
         left -= want as u64;
     }
-    Ok(hasher.finalize().into())
+    Ok(())
 }
 
 /// Checks the parts of a file's data as they are about to be read: each part once, when a read
@@ -459,15 +471,7 @@ pub fn verify_footer(path: &Path) -> Result<(Seal, Option<Parts>)> {
 
     let mut file = File::open(path).with_path(path)?;
     let mut hasher = Sha256::new();
-    // Up to 1 MiB at a time; no more than the file needs (small files are read often in tests).
-    let mut buffer = vec![0u8; (footer_start as usize).clamp(1, 1 << 20)];
-    let mut left = footer_start;
-    while left > 0 {
-        let want = buffer.len().min(left as usize);
-        file.read_exact(&mut buffer[..want]).with_path(path)?;
-        hasher.update(&buffer[..want]);
-        left -= want as u64;
-    }
+    hash_range(&mut file, 0, footer_start, &mut Vec::new(), &mut hasher).with_path(path)?;
     hasher.update(&footer);
     let mut tail = [0u8; 8];
     file.seek(SeekFrom::Start(footer_start + footer.len() as u64))
