@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::MatRef;
 use rayon::prelude::*;
 
 #[path = "support/cpu_seconds.rs"]
@@ -73,8 +73,9 @@ fn main() {
     );
 }
 
-/// One block's `WᵀX0` (`width` sums per variant), tile by tile as `dense::packed_sums` does, with
-/// every tile's dosages `tile`; returns the sum of the block's sums so that nothing is optimised
+/// One block's `WᵀX0` (`width` sums per variant), tile by tile with compress's own
+/// [`dash::compress::tile_product`] as `dense::packed_sums` does, with every tile's dosages
+/// `tile`; returns the sum of the block's sums so that nothing is optimised
 /// away.
 fn block_sums(by_column: &[f64], n: usize, width: usize, tile: &[f64], variants: usize) -> f64 {
     let stacked = MatRef::from_column_major_slice(by_column, n, width);
@@ -86,17 +87,11 @@ fn block_sums(by_column: &[f64], n: usize, width: usize, tile: &[f64], variants:
         let count = TILE_VARIANTS.min(variants - first);
         for start in (0..n).step_by(TILE_SAMPLES) {
             let rows = TILE_SAMPLES.min(n - start);
-            faer::linalg::matmul::matmul(
-                MatMut::from_column_major_slice_mut(sums, width, count),
-                if start == 0 {
-                    Accum::Replace
-                } else {
-                    Accum::Add
-                },
-                stacked.subrows(start, rows).transpose(),
-                MatRef::from_column_major_slice(&tile[..rows * count], rows, count),
-                1.0,
-                Par::Seq,
+            dash::compress::tile_product(
+                sums,
+                stacked.subrows(start, rows),
+                &tile[..rows * count],
+                start == 0,
             );
         }
     }
