@@ -20,6 +20,10 @@ use dash::output::bgzf_writer::BgzfWriter;
 use dash::output::meta::Md5Writer;
 use rayon::prelude::*;
 
+#[path = "support/cpu_seconds.rs"]
+mod cpu_seconds;
+use cpu_seconds::cpu_seconds;
+
 /// Text handed to the writer at once: about what merge formats before writing (16,384 rows).
 const PIECE: usize = 2 << 20;
 
@@ -115,20 +119,4 @@ fn write(text: &[u8], output: &Path, parallel: bool) -> String {
         .unwrap_or_else(|e| panic!("{shown}: {e}"))
         .finish();
     md5
-}
-
-/// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; 0 where
-/// it cannot be read): the write alone, without the inflate before it.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: u64 = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|field| field.parse::<u64>().ok())
-        .sum();
-    // Clock ticks are 1/100 s on Linux (USER_HZ).
-    ticks as f64 / 100.0
 }

@@ -13,9 +13,13 @@
 #   * memory: N=BIG_N samples × 1,000 phenotypes over BIG_M variants, dash only, once.
 #   * the merge's write floor: the 100 (and 1,000) GWAS-SSF files' text BGZF-compressed and
 #     MD5'd again side by side, as the merge writes them, with nothing else
-#     (examples/write_floor.rs --side-by-side), against the merge's own CPU seconds.
+#     (examples/write_floor.rs --side-by-side), against the merge's own CPU seconds;
+#   * the compress's GEMM floor: the products WᵀX0 of the 100-phenotype compress alone (field
+#     width 1 + 10 covariates + 100 phenotypes, blocks and tiles as compress cuts them; no
+#     reading or expansion of calls; examples/gemm_floor.rs), against the compress's CPU seconds.
 # Env: BENCH_DIR (default /tmp/dash-bench-pheno), THREADS (default: all cores), DASH_BIN
-# (default: builds target/release/dash), WRITE_FLOOR_BIN (default: builds the example),
+# (default: builds target/release/dash), WRITE_FLOOR_BIN and GEMM_FLOOR_BIN (default: build
+# the examples),
 # SKIP_PLINK2=1, BIG_N (default 50000; 0 skips the memory run), BIG_M (default 2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +32,12 @@ BIG_M=${BIG_M:-2000}
 root=${BENCH_DIR:-/tmp/dash-bench-pheno}
 dir=$root/n${N}_m${M}
 mkdir -p "$dir"
-if [ -z "${DASH_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ]; then
-  cargo build --release --quiet --bin dash --example write_floor
+if [ -z "${DASH_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ] || [ -z "${GEMM_FLOOR_BIN:-}" ]; then
+  cargo build --release --quiet --bin dash --example write_floor --example gemm_floor
 fi
 DASH_BIN=${DASH_BIN:-${CARGO_TARGET_DIR:-target}/release/dash}
 WRITE_FLOOR_BIN=${WRITE_FLOOR_BIN:-${CARGO_TARGET_DIR:-target}/release/examples/write_floor}
+GEMM_FLOOR_BIN=${GEMM_FLOOR_BIN:-${CARGO_TARGET_DIR:-target}/release/examples/gemm_floor}
 if [ -z "${SKIP_PLINK2:-}" ] && ! command -v plink2 >/dev/null; then
   echo "bench_phenotypes.sh: plink2 not found (apt-get install plink2)" >&2
   exit 2
@@ -126,9 +131,9 @@ for r in $(seq 1 "$REPEATS"); do
         --out "$dir/plink$p/plink2"
     fi
     # compress + merge of this round, as one label
-    awk -v p="$p" -v r="$r" '$1 == "dash" p ".c.compress" { c = $2 } $1 == "dash" p ".c.merge" { m = $2 }
-      $1 == "dash" p ".c.merge" { mc = $5 }
-      END { print "dash" p ".compress.r" r, c; print "dash" p ".merge.r" r, m, mc;
+    awk -v p="$p" -v r="$r" '$1 == "dash" p ".c.compress" { c = $2; cc = $5 }
+      $1 == "dash" p ".c.merge" { m = $2; mc = $5 }
+      END { print "dash" p ".compress.r" r, c, cc; print "dash" p ".merge.r" r, m, mc;
             print "dash" p ".r" r, c + m }' "$dir/times.txt" |
       while read -r label secs cpu; do echo "$label $secs 0 - ${cpu:-0}" >>"$dir/times.txt"; done
   done
@@ -137,6 +142,10 @@ done
 echo "--- write floor of the 100-phenotype merge's files (round $REPEATS's)"
 floor100=$(write_floor 100)
 echo "$floor100"
+
+echo "--- GEMM floor of the 100-phenotype compress"
+gemm100=$("$GEMM_FLOOR_BIN" "$N" "$M" 100 10 "$THREADS")
+echo "$gemm100"
 
 echo "--- 1,000 phenotypes (dash only)"
 dash_pass "dash1000" "$prefix" 1000
@@ -169,6 +178,10 @@ awk -v cpu="$(median_cpu dash100.merge)" -v floor="$floor100" 'BEGIN {
   split(floor, f, " s CPU"); n = split(f[1], w, " "); fc = w[n];
   printf "merge of 100 phenotypes: %.2f CPU s (median); its write floor %.2f CPU s (%.1fx above)\n",
     cpu, fc, (fc > 0 ? cpu / fc : 0) }'
+awk -v cpu="$(median_cpu dash100.compress)" -v wall="$(median dash100.compress)" -v floor="$gemm100" 'BEGIN {
+  split(floor, f, " s wall, "); n = split(f[1], w, " "); fw = w[n]; split(f[2], c, " s CPU"); fc = c[1];
+  printf "compress of 100 phenotypes: %.2f s, %.2f CPU s (median); its GEMM floor %.2f s, %.2f CPU s (%.1fx above in CPU)\n",
+    wall, cpu, fw, fc, (fc > 0 ? cpu / fc : 0) }'
 awk -v floor="$floor1000" '$1 == "dash1000.merge" { cpu = $5 } END {
   split(floor, f, " s CPU"); n = split(f[1], w, " "); fc = w[n];
   printf "merge of 1,000 phenotypes: %.2f CPU s; its write floor %.2f CPU s (%.1fx above)\n",

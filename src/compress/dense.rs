@@ -79,22 +79,29 @@ pub(crate) fn packed_sums(fields: &StackedFields, block: &GenotypeBlock) -> (Vec
                     let at = (first + v) * bpv + start / 4;
                     plink_bed::unpack(&block.packed[at..at + rows.div_ceil(4)], column);
                 }
-                faer::linalg::matmul::matmul(
-                    MatMut::from_column_major_slice_mut(sums, width, count),
-                    if start == 0 {
-                        Accum::Replace
-                    } else {
-                        Accum::Add
-                    },
-                    stacked.subrows(start, rows).transpose(),
-                    MatRef::from_column_major_slice(tile, rows, count),
-                    1.0,
-                    Par::Seq,
-                );
+                tile_product(sums, stacked.subrows(start, rows), tile, start == 0);
             }
         }
     });
     (product, squares)
+}
+
+/// Adds to `sums` (`width` per variant, variant-major) the product `Wᵀ·tile` of one tile of
+/// expanded dosages (`rows` samples per variant, variant-major) with the same `rows` rows of
+/// the stacked fields `stacked` (`rows` × `width`), on this thread; `first` replaces `sums`
+/// instead (the tile of the first samples). Public for `examples/gemm_floor.rs`, which times
+/// this product alone.
+pub fn tile_product(sums: &mut [f64], stacked: MatRef<'_, f64>, tile: &[f64], first: bool) {
+    let (rows, width) = (stacked.nrows(), stacked.ncols());
+    let count = tile.len() / rows.max(1);
+    faer::linalg::matmul::matmul(
+        MatMut::from_column_major_slice_mut(sums, width, count),
+        if first { Accum::Replace } else { Accum::Add },
+        stacked.transpose(),
+        MatRef::from_column_major_slice(tile, rows, count),
+        1.0,
+        Par::Seq,
+    );
 }
 
 /// `x0·x0` over one group's samples of a variant's packed `.bed` calls: 4 per hom-ALT call

@@ -14,6 +14,7 @@
 //! A reader thread decodes blocks ahead while blocks are summed in parallel and written in order.
 
 mod dense;
+pub use dense::tile_product;
 pub mod disclosure;
 pub(crate) mod fields;
 pub mod ld;

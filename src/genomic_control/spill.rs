@@ -41,6 +41,16 @@ const RADIX_BITS: u32 = 16;
 /// Bytes per value in the temporary file: its bin, then the `f64` (little-endian).
 const RECORD: usize = 9;
 
+/// The values a median is made of: the value of rank ⌊n/2⌋ (0-based, ascending) and, for an
+/// even count n, the one ranked just below it ([`super::lambda_of_middle`]'s arguments).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Middle {
+    /// The value of rank ⌊n/2⌋.
+    pub pivot: f64,
+    /// The value of rank n/2 − 1, for an even count.
+    pub other: Option<f64>,
+}
+
 /// `ln p` values in bins (MAF bins, say), their median exact; see the [module docs](self).
 #[derive(Debug)]
 pub struct LnPSpill {
@@ -133,6 +143,14 @@ impl LnPSpill {
     /// λGC of the values in `bins` (see [`super::lambda_gc`], which it equals bit for bit):
     /// `None` when they hold none.
     pub fn lambda_gc(&mut self, bins: &[usize]) -> Result<Option<f64>> {
+        Ok(self
+            .middle(bins)?
+            .map(|middle| super::lambda_of_middle(middle.pivot, middle.other)))
+    }
+
+    /// The median's values among those in `bins` (what λGC is made of): `None` when they hold
+    /// none.
+    pub fn middle(&mut self, bins: &[usize]) -> Result<Option<Middle>> {
         let n = self.len(bins);
         if n == 0 {
             return Ok(None);
@@ -144,10 +162,10 @@ impl LnPSpill {
         };
         let keys = self.select(bins, &ranks)?;
         let values: Vec<f64> = keys.into_iter().map(from_key).collect();
-        Ok(Some(super::lambda_of_middle(
-            values[0],
-            values.get(1).copied(),
-        )))
+        Ok(Some(Middle {
+            pivot: values[0],
+            other: values.get(1).copied(),
+        }))
     }
 
     /// The values of ranks `ranks` (0-based, ascending order) among those in `bins`, as keys.

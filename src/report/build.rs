@@ -10,6 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use super::digest::{BinLambda, DigestOptions};
 use super::loci::Locus;
 use super::page::{self, Figure, Page, PartyCheck, Section};
@@ -142,11 +144,11 @@ pub fn build(
     options: &ReportOptions,
     note: &mut dyn FnMut(&str),
 ) -> Result<Vec<PathBuf>> {
-    let mut read = |phenotype: &str| {
+    let read = |phenotype: &str| {
         let gwas = with_suffix(prefix, &format!(".{phenotype}.tsv.gz"));
         read::read_gwas_ssf(&gwas, options.digest)
     };
-    build_from(prefix, options, note, &mut read)
+    build_from(prefix, options, note, &read)
 }
 
 /// [`build`], with each phenotype's rows from `association` instead of its GWAS-SSF file: a
@@ -157,7 +159,7 @@ pub fn build_from(
     prefix: &Path,
     options: &ReportOptions,
     note: &mut dyn FnMut(&str),
-    association: &mut dyn FnMut(&str) -> Result<read::Association>,
+    association: &(dyn Fn(&str) -> Result<read::Association> + Sync),
 ) -> Result<Vec<PathBuf>> {
     crate::run::check_unique("--pheno", options.phenotypes.as_deref())?;
     let phenotypes = match &options.phenotypes {
@@ -170,31 +172,41 @@ pub fn build_from(
             prefix.display()
         )));
     }
+    // Phenotypes are drawn side by side on the pool (each also draws its two plots side by
+    // side): one after another they left a core idle through most of a many-phenotype report.
+    // Notes and pages keep the phenotypes' order.
+    let drawn = phenotypes
+        .par_iter()
+        .map(|phenotype| {
+            let started = Instant::now();
+            let one = phenotype_report(prefix, phenotype, options, association)?;
+            let files = vec![
+                write_bytes(&one.paths.manhattan_png, &one.manhattan.png)?,
+                write_bytes(&one.paths.manhattan_svg, one.manhattan.svg.as_bytes())?,
+                write_bytes(&one.paths.qq_png, &one.qq.png)?,
+                write_bytes(&one.paths.qq_svg, one.qq.svg.as_bytes())?,
+                write_bytes(
+                    &one.paths.loci,
+                    crate::output::loci::text(&one.loci).as_bytes(),
+                )?,
+            ];
+            Ok((one, files, started.elapsed().as_secs_f64()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut files = Vec::new();
     let mut made = Vec::with_capacity(phenotypes.len());
-    for phenotype in &phenotypes {
-        let started = Instant::now();
-        let one = phenotype_report(prefix, phenotype, options, association)?;
-        files.push(write_bytes(&one.paths.manhattan_png, &one.manhattan.png)?);
-        files.push(write_bytes(
-            &one.paths.manhattan_svg,
-            one.manhattan.svg.as_bytes(),
-        )?);
-        files.push(write_bytes(&one.paths.qq_png, &one.qq.png)?);
-        files.push(write_bytes(&one.paths.qq_svg, one.qq.svg.as_bytes())?);
-        files.push(write_bytes(
-            &one.paths.loci,
-            crate::output::loci::text(&one.loci).as_bytes(),
-        )?);
+    for (one, written, seconds) in drawn {
+        files.extend(written);
         note(&format!(
-            "phenotype {phenotype}: {} variants, λGC {}, {} loci; read in {:.2}s, plotted in {:.2}s",
+            "phenotype {}: {} variants, λGC {}, {} loci; read in {:.2}s, plotted in {:.2}s",
+            one.phenotype,
             one.tested,
             one.lambda[0]
                 .lambda_gc
                 .map_or("-".to_string(), |l| format!("{l:.4}")),
             one.loci.len(),
             one.read_seconds,
-            started.elapsed().as_secs_f64() - one.read_seconds
+            seconds - one.read_seconds
         ));
         made.push(one);
     }
@@ -296,7 +308,7 @@ fn phenotype_report(
     prefix: &Path,
     phenotype: &str,
     options: &ReportOptions,
-    association: &mut dyn FnMut(&str) -> Result<read::Association>,
+    association: &(dyn Fn(&str) -> Result<read::Association> + Sync),
 ) -> Result<Made> {
     let started = Instant::now();
     let read::Association {

@@ -20,7 +20,8 @@
 use super::loci::{clump, Hit, Locus};
 use super::plot::qq::{self, Observed};
 use crate::error::Result;
-use crate::genomic_control::spill::LnPSpill;
+use crate::genomic_control::lambda_of_middle;
+use crate::genomic_control::spill::{LnPSpill, Middle};
 
 /// The minor-allele-frequency bins λGC is also reported by.
 pub const MAF_BINS: [(&str, f64, f64); 3] = [
@@ -65,6 +66,12 @@ pub struct Digest {
     /// ln p, binned by [`MAF_BINS`].
     ln_p: LnPSpill,
     hits: Vec<Hit>,
+    /// Whether some `ln p` is NaN (a NaN's place in the order is not kept by the read-back).
+    any_nan: bool,
+    /// The medians' values found by the last [`Digest::lambda`], `all` then by bin.
+    middles: Option<Vec<Option<Middle>>>,
+    /// λGC when it is known without a selection ([`Digest::read_back`] of every variant).
+    known_lambda: Option<Vec<BinLambda>>,
 }
 
 impl Digest {
@@ -74,6 +81,9 @@ impl Digest {
             options,
             ln_p: LnPSpill::new(MAF_BINS.len()),
             hits: Vec::new(),
+            any_nan: false,
+            middles: None,
+            known_lambda: None,
         }
     }
 
@@ -87,6 +97,9 @@ impl Digest {
             .position(|&(_, low, high)| maf >= low && maf < high)
             .unwrap_or(MAF_BINS.len() - 1);
         self.ln_p.push(bin, ln_p);
+        self.any_nan |= ln_p.is_nan();
+        self.middles = None;
+        self.known_lambda = None;
         if ln_p < self.options.clump_p.ln() {
             self.hits.push(hit());
         }
@@ -94,20 +107,35 @@ impl Digest {
 
     /// λGC overall, then by MAF bin (an error only if the temporary file of p-values failed).
     pub fn lambda(&mut self) -> Result<Vec<BinLambda>> {
-        let all: Vec<usize> = (0..MAF_BINS.len()).collect();
-        let mut out = vec![BinLambda {
-            bin: "all",
-            variants: self.ln_p.len(&all),
-            lambda_gc: self.ln_p.lambda_gc(&all)?,
-        }];
-        for (b, (name, _, _)) in MAF_BINS.iter().enumerate() {
-            out.push(BinLambda {
-                bin: name,
-                variants: self.ln_p.len(&[b]),
-                lambda_gc: self.ln_p.lambda_gc(&[b])?,
-            });
+        if let Some(known) = &self.known_lambda {
+            return Ok(known.clone());
         }
-        Ok(out)
+        let middles = Digest::bin_lists()
+            .map(|bins| self.ln_p.middle(&bins))
+            .collect::<Result<Vec<_>>>()?;
+        let lambda = self.lambda_of(&middles, |ln_p| ln_p);
+        self.middles = Some(middles);
+        Ok(lambda)
+    }
+
+    /// The bins λGC is reported over: all of them, then each [`MAF_BINS`] bin.
+    fn bin_lists() -> impl Iterator<Item = Vec<usize>> {
+        std::iter::once((0..MAF_BINS.len()).collect()).chain((0..MAF_BINS.len()).map(|b| vec![b]))
+    }
+
+    /// λGC overall, then by bin, from the medians' values `middles` (as [`Digest::bin_lists`])
+    /// each mapped by `value`.
+    fn lambda_of(&self, middles: &[Option<Middle>], value: impl Fn(f64) -> f64) -> Vec<BinLambda> {
+        let names = std::iter::once("all").chain(MAF_BINS.iter().map(|&(name, _, _)| name));
+        names
+            .zip(Digest::bin_lists())
+            .zip(middles)
+            .map(|((bin, bins), middle)| BinLambda {
+                bin,
+                variants: self.ln_p.len(&bins),
+                lambda_gc: middle.map(|m| lambda_of_middle(value(m.pivot), m.other.map(&value))),
+            })
+            .collect()
     }
 
     /// The loci of the hits (see [`clump`]).
@@ -155,6 +183,17 @@ impl Digest {
             }
         })?;
         self.ln_p = kept;
+        // Every value kept, each mapped by `as_written`, which never lowers a larger value
+        // below a smaller one (a negation, a division and a product, each rounded, are
+        // monotone): the values of each median's ranks are those of before, mapped. λGC of
+        // the read-back values is then known without a second selection — the same f64s as
+        // selecting again — unless a NaN (whose place in the order the mapping may move) is
+        // among them.
+        self.known_lambda = match (&self.middles, min_neg_log10_p, self.any_nan) {
+            (Some(middles), f64::NEG_INFINITY, false) => Some(self.lambda_of(middles, as_written)),
+            _ => None,
+        };
+        self.middles = None;
         let hit_below = self.options.clump_p.ln();
         self.hits = std::mem::take(&mut self.hits)
             .into_iter()
@@ -178,4 +217,80 @@ pub fn ln_p_read_back(neg_log10_p: f64) -> f64 {
 /// −log10 p of an `ln p` read back ([`ln_p_read_back`]), as the report keeps it.
 pub fn neg_log10_p_read_back(ln_p: f64) -> f64 {
     -ln_p / std::f64::consts::LN_10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ln p` and EAF of `n` variants (a fixed pseudo-random sequence), with ties, p = 1
+    /// (ln p = ±0) and p-values far below f64's range among them.
+    fn variants(n: usize) -> Vec<(f64, f64)> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|k| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                let ln_p = match k % 11 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => -1500.0 * u,
+                    3 => -0.693_147_180_559_945_3,
+                    _ => (u.max(1e-300)).ln(),
+                };
+                (ln_p, (k % 97) as f64 / 96.0)
+            })
+            .collect()
+    }
+
+    /// λGC of every variant read back, known without a second selection, is the λGC a
+    /// selection over the read-back values finds (a digest filled with them), bit for bit: odd
+    /// and even counts, every bin, spilled to the temporary file and not.
+    #[test]
+    fn the_read_back_lambda_is_the_lambda_of_the_values_read_back() {
+        for n in [1, 2, 3, 10, 101, 5_000, 20_001] {
+            let mut digest = Digest::new(DigestOptions::default());
+            let mut fresh = Digest::new(DigestOptions::default());
+            for &(ln_p, eaf) in &variants(n) {
+                digest.add(ln_p, eaf, Hit::default);
+                let read_back = ln_p_read_back(crate::pvalue::neg_log10_p(ln_p));
+                fresh.add(read_back, eaf, Hit::default);
+            }
+            digest.lambda().unwrap();
+            let mut read_back = digest.read_back(f64::NEG_INFINITY, |hit| hit).unwrap();
+            assert!(read_back.known_lambda.is_some(), "n = {n}");
+            let known = read_back.lambda().unwrap();
+            let selected = fresh.lambda().unwrap();
+            assert_eq!(known.len(), selected.len());
+            for (k, s) in known.iter().zip(&selected) {
+                assert_eq!(k.variants, s.variants, "n = {n} {}", k.bin);
+                assert_eq!(
+                    k.lambda_gc.map(f64::to_bits),
+                    s.lambda_gc.map(f64::to_bits),
+                    "n = {n} {}",
+                    k.bin
+                );
+            }
+        }
+    }
+
+    /// With a threshold (rows left out) or a NaN among the values, λGC is selected again.
+    #[test]
+    fn the_read_back_lambda_is_selected_again_when_rows_are_left_out_or_nan() {
+        let mut digest = Digest::new(DigestOptions::default());
+        for &(ln_p, eaf) in &variants(1_000) {
+            digest.add(ln_p, eaf, Hit::default);
+        }
+        digest.lambda().unwrap();
+        let read_back = digest.read_back(1.0, |hit| hit).unwrap();
+        assert!(read_back.known_lambda.is_none());
+        let mut digest = Digest::new(DigestOptions::default());
+        digest.add(f64::NAN, 0.3, Hit::default);
+        digest.add(-1.0, 0.3, Hit::default);
+        digest.lambda().unwrap();
+        let read_back = digest.read_back(f64::NEG_INFINITY, |hit| hit).unwrap();
+        assert!(read_back.known_lambda.is_none());
+    }
 }

@@ -562,7 +562,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         options
     });
     // What the report draws of each GWAS-SSF file, collected while it was written.
-    let mut report_rows = Vec::new();
+    let mut report_rows: Vec<(String, crate::report::read::Association)> = Vec::new();
     // Each phenotype's last blocks, MD5, metadata, covariate table and loci are finished on
     // the pool: one after another they left a core idle at the end of a many-phenotype merge.
     let finished = runs
@@ -655,20 +655,31 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     if let Some(options) = &report_options {
         // The rows as `dash report` would read them back from the files just committed,
         // collected while they were written; any other file beside the prefix is read.
-        let mut rows = |phenotype: &str| match report_rows.iter().position(|(p, collected)| {
-            p == phenotype && collected.digest.options() == options.digest
-        }) {
-            Some(k) => Ok(report_rows.swap_remove(k).1),
-            None => crate::report::read::read_gwas_ssf(
-                &report::PhenotypePaths::new(&job.out, phenotype).tsv,
-                options.digest,
-            ),
+        // (Phenotypes are drawn side by side: each takes its own rows out of the shared list.)
+        let report_rows = std::sync::Mutex::new(report_rows);
+        let rows = |phenotype: &str| {
+            let collected = {
+                let mut report_rows = report_rows.lock().unwrap_or_else(|e| e.into_inner());
+                report_rows
+                    .iter()
+                    .position(|(p, collected)| {
+                        p == phenotype && collected.digest.options() == options.digest
+                    })
+                    .map(|k| report_rows.swap_remove(k).1)
+            };
+            match collected {
+                Some(collected) => Ok(collected),
+                None => crate::report::read::read_gwas_ssf(
+                    &report::PhenotypePaths::new(&job.out, phenotype).tsv,
+                    options.digest,
+                ),
+            }
         };
         let written = crate::report::build::build_from(
             &job.out,
             options,
             &mut |line| print(&format!("report: {line}")),
-            &mut rows,
+            &rows,
         )
         .map_err(|e| {
             Error::inputs(format!(

@@ -7,6 +7,8 @@
 //! arguments). A plot needs ~3 digits; this gives many more, and works for n of 10⁷ and beyond
 //! (the fraction takes O(√max(a, b)) steps).
 
+use std::sync::Mutex;
+
 use crate::pvalue::ln_beta;
 
 /// Steps of the continued fraction before giving up (its value is then the last convergent).
@@ -88,7 +90,30 @@ pub struct BandPoint {
 }
 
 /// The band of `n` p-values at about `points` ranks spread evenly in expected −log10 p.
+///
+/// The last bands made are kept: a many-phenotype report draws a QQ plot per phenotype, mostly
+/// of the same n (every variant tested for each), and the band's quantiles were a tenth of its
+/// drawing. The lock is held while a band is made, so phenotypes drawn side by side wait for
+/// the one band rather than each making it.
 pub fn band(n: u64, points: usize) -> Vec<BandPoint> {
+    /// Bands kept, the most recent last.
+    const KEPT: usize = 4;
+    type Made = Vec<((u64, usize), Vec<BandPoint>)>;
+    static MADE: Mutex<Made> = Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, band)) = made.iter().find(|(key, _)| *key == (n, points)) {
+        return band.clone();
+    }
+    let band = make_band(n, points);
+    if made.len() == KEPT {
+        made.remove(0);
+    }
+    made.push(((n, points), band.clone()));
+    band
+}
+
+/// [`band`], made.
+fn make_band(n: u64, points: usize) -> Vec<BandPoint> {
     if n == 0 {
         return Vec::new();
     }
@@ -142,6 +167,22 @@ mod tests {
                 "{a} {b} {q}: {got} vs {want}"
             );
         }
+    }
+
+    #[test]
+    fn a_kept_band_is_the_band_made_again() {
+        for (n, points) in [(1_000, 120), (20_000, 120), (1_000, 50), (7, 120), (0, 120)] {
+            assert_eq!(
+                band(n, points),
+                make_band(n, points),
+                "n={n} points={points}"
+            );
+        }
+        // Past the kept bands, the first is made again.
+        for n in 1..=6 {
+            assert_eq!(band(n * 100, 10), make_band(n * 100, 10));
+        }
+        assert_eq!(band(100, 10), make_band(100, 10));
     }
 
     #[test]
