@@ -54,6 +54,7 @@ use std::path::Path;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use super::byte_span::ByteSpan;
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, IoResultExt, Result};
 
@@ -293,16 +294,53 @@ impl PartChecker {
         PartChecker { parts, checked }
     }
 
+    /// The parts that bytes `start..end` overlap.
+    fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = usize> + '_ {
+        (0..self.parts.parts.len()).filter(move |&k| {
+            let (from, to) = self.parts.range(k);
+            to > start && from < end
+        })
+    }
+
+    /// Reads bytes `start..end` of `path` once and verifies every part they overlap from those
+    /// same bytes; returns them for decoding ([`ByteSpan`]). A part reaching past `start..end`
+    /// is read whole, so the span may start before `start` and end after `end`.
+    pub(crate) fn read_checked(&mut self, path: &Path, start: u64, end: u64) -> Result<ByteSpan> {
+        let (from, to) = self
+            .overlapping(start, end)
+            .map(|k| self.parts.range(k))
+            .fold((start, end), |(from, to), (a, b)| (from.min(a), to.max(b)));
+        let mut bytes = vec![0; (to - from) as usize];
+        let mut file = File::open(path).with_path(path)?;
+        file.seek(SeekFrom::Start(from)).with_path(path)?;
+        file.read_exact(&mut bytes).with_path(path)?;
+        let unchecked: Vec<usize> = self
+            .overlapping(start, end)
+            .filter(|&k| !self.checked[k])
+            .collect();
+        for k in unchecked {
+            let (a, b) = self.parts.range(k);
+            let digest: [u8; 32] =
+                Sha256::digest(&bytes[(a - from) as usize..(b - from) as usize]).into();
+            if digest != self.parts.parts[k].1 {
+                return Err(part_mismatch(path, a, b));
+            }
+            self.checked[k] = true;
+        }
+        Ok(ByteSpan::new(from, bytes))
+    }
+
     /// Verifies every part of `path` that bytes `start..end` overlap (bytes past the data's end
-    /// are the footer's, verified already).
+    /// are the footer's, verified already), reading through one buffer: for the whole file.
     pub(crate) fn check(&mut self, path: &Path, start: u64, end: u64) -> Result<()> {
         let mut file = None;
         let mut buffer = Vec::new();
-        for k in 0..self.parts.parts.len() {
+        let unchecked: Vec<usize> = self
+            .overlapping(start, end)
+            .filter(|&k| !self.checked[k])
+            .collect();
+        for k in unchecked {
             let (from, to) = self.parts.range(k);
-            if self.checked[k] || to <= start || from >= end {
-                continue;
-            }
             let file = match &mut file {
                 Some(file) => file,
                 None => file.insert(File::open(path).with_path(path)?),

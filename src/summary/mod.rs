@@ -17,6 +17,7 @@
 //! [`read::open_stream`] verifies one and reads its rows in order a batch at a time, checking
 //! each batch ([`stream`], [`validate`]); [`read::read_summary`] reads all of them at once.
 
+pub mod byte_span;
 pub mod component_set;
 pub mod field;
 pub mod id;

@@ -17,6 +17,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
 };
 use parquet::file::metadata::RowGroupMetaData;
+use parquet::file::reader::ChunkReader;
 
 use super::integrity::{PartChecker, Parts};
 use super::{order, schema, Header, QcCounts, Rows};
@@ -120,19 +121,19 @@ impl RowStream {
                         return Ok(None);
                     };
                     self.row = first;
-                    if let Some(parts) = &mut self.parts {
-                        let (start, end) = byte_range(self.metadata.metadata().row_group(index));
-                        parts.check(&self.path, start, end)?;
-                    }
-                    let file = File::open(&self.path).with_path(&self.path)?;
-                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                        file,
-                        self.metadata.clone(),
-                    )
-                    .with_row_groups(vec![index])
-                    .with_batch_size(self.batch_rows)
-                    .build()
-                    .map_err(|e| Error::input(&self.path, e.to_string()))?;
+                    let reader = match &mut self.parts {
+                        // Its bytes are read once: verified, then decoded from memory.
+                        Some(parts) => {
+                            let (start, end) =
+                                byte_range(self.metadata.metadata().row_group(index));
+                            let bytes = parts.read_checked(&self.path, start, end)?;
+                            self.row_group_reader(bytes, index)?
+                        }
+                        None => {
+                            let file = File::open(&self.path).with_path(&self.path)?;
+                            self.row_group_reader(file, index)?
+                        }
+                    };
                     self.reader.insert(reader)
                 }
             };
@@ -170,6 +171,21 @@ impl RowStream {
                 return Ok(Some(rows));
             }
         }
+    }
+}
+
+impl RowStream {
+    /// A reader of row group `index`'s batches from `input` (the file, or its bytes).
+    fn row_group_reader<T: ChunkReader + 'static>(
+        &self,
+        input: T,
+        index: usize,
+    ) -> Result<ParquetRecordBatchReader> {
+        ParquetRecordBatchReaderBuilder::new_with_metadata(input, self.metadata.clone())
+            .with_row_groups(vec![index])
+            .with_batch_size(self.batch_rows)
+            .build()
+            .map_err(|e| Error::input(&self.path, e.to_string()))
     }
 }
 
