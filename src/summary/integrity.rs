@@ -310,8 +310,17 @@ impl PartChecker {
             .overlapping(start, end)
             .map(|k| self.parts.range(k))
             .fold((start, end), |(from, to), (a, b)| (from.min(a), to.max(b)));
-        let mut bytes = vec![0; (to - from) as usize];
         let mut file = File::open(path).with_path(path)?;
+        // The footer's ranges are checked against the file before they size a buffer: a
+        // hand-made footer could otherwise ask for any amount of memory.
+        let length = file.metadata().with_path(path)?.len();
+        if from > to || to > length {
+            return Err(Error::input(
+                path,
+                format!("row group bytes {from}..{to} lie outside the file ({length} bytes)"),
+            ));
+        }
+        let mut bytes = vec![0; (to - from) as usize];
         file.seek(SeekFrom::Start(from)).with_path(path)?;
         file.read_exact(&mut bytes).with_path(path)?;
         let unchecked: Vec<usize> = self
