@@ -16,6 +16,7 @@ use crate::output::covariates::CovariateModel;
 use crate::output::gwas_ssf::{self, GwasSsfWriter};
 use crate::output::phenotypes::PhenotypeTally;
 use crate::output::skipped::SkippedWriter;
+use crate::output::variant_columns::VariantColumns;
 use crate::pvalue;
 use crate::regression::Outcome;
 use crate::report::digest::{
@@ -170,19 +171,25 @@ impl PhenotypeWriter {
         self.plot_points = None;
     }
 
-    /// Appends one window's results (one per site of `merged`).
-    pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
-        self.tsv.append(merged, results)?;
+    /// Appends one window's results (one per site of `merged`); `columns` are the window's
+    /// variant-only GWAS-SSF columns, formatted once for every phenotype.
+    pub fn append(
+        &mut self,
+        merged: &Merged,
+        columns: &VariantColumns,
+        results: &[VariantResult],
+    ) -> Result<()> {
+        self.tsv.append(merged, columns, results)?;
         self.skipped.append(merged, results)?;
-        for (site, result) in merged.sites.iter().zip(results) {
+        for (index, (site, result)) in merged.sites.iter().zip(results).enumerate() {
             let Outcome::Tested(association) = &result.outcome else {
                 continue;
             };
-            let v = merged.variant(site);
             // The variants of the GWAS-SSF file: those on a chromosome it has a code for.
-            let Some(code) = crate::chrom::gwas_ssf_code(&v.chrom) else {
+            let Some(code) = columns.get(index).map(|c| c.code) else {
                 continue;
             };
+            let v = merged.variant(site);
             if let Some(plot) = &mut self.plot_points {
                 plot.push(code, v.pos, association.ln_p, self.min_neg_log10_p);
             }

@@ -61,14 +61,17 @@ pub fn push_fixed9(out: &mut String, x: f64) {
         let round_up = remainder > half || (remainder == half && quotient & 1 == 1);
         quotient + u128::from(round_up)
     };
+    // |x| < 2³² makes units < 2³² · 10⁹ < 2⁶⁴: the digits come from 64-bit divisions, which
+    // cost a fraction of 128-bit ones (a p-value's mantissa is written this way on every row).
+    let units = u64::try_from(units).expect("|x| < 2^32 times 10^9 fits in 64 bits");
     if x.is_sign_negative() {
         out.push('-');
     }
-    let scale = 10u128.pow(FIXED_DECIMALS);
-    push_u64(out, (units / scale) as u64);
+    let scale = 10u64.pow(FIXED_DECIMALS);
+    push_u64(out, units / scale);
     out.push('.');
     let mut fraction = [b'0'; FIXED_DECIMALS as usize];
-    let mut rest = (units % scale) as u64;
+    let mut rest = units % scale;
     for digit in fraction.iter_mut().rev() {
         *digit = b'0' + (rest % 10) as u8;
         rest /= 10;
@@ -205,6 +208,8 @@ mod tests {
             9.99999999949,
             10.0,
             4294967295.5,
+            4_294_967_296f64.next_down(),
+            -4_294_967_296f64.next_down(),
             4294967296.0,
             1e300,
             f64::NAN,

@@ -22,13 +22,12 @@ use rayon::prelude::*;
 use super::bgzf_writer::BgzfWriter;
 use super::float_text::{push_f64, push_u64};
 use super::meta::Md5Writer;
+use super::variant_columns::VariantColumns;
 use super::MISSING;
 use crate::atomic_file::AtomicFile;
-use crate::chrom;
 use crate::error::{IoResultExt, Result};
-use crate::merge::{CaseControlCounts, Merged, Site, VariantResult};
+use crate::merge::{CaseControlCounts, Merged, VariantResult};
 use crate::pvalue;
-use crate::qc::info;
 use crate::regression::Outcome;
 
 /// The mandatory and standard optional columns, in file order; [`EXTRA_COLUMNS`] follow.
@@ -156,27 +155,35 @@ impl GwasSsfWriter {
         }
     }
 
-    /// Appends the tested variants among the sites of one window (`results` one per site).
-    pub fn append(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+    /// Appends the tested variants among the sites of one window (`results` one per site),
+    /// `columns` the window's variant-only columns (formatted once for every phenotype's file).
+    pub fn append(
+        &mut self,
+        merged: &Merged,
+        columns: &VariantColumns,
+        results: &[VariantResult],
+    ) -> Result<()> {
+        debug_assert_eq!(columns.with_info(), self.with_info);
+        debug_assert_eq!(merged.sites.len(), results.len());
         if !self.parallel {
-            return self.append_here(merged, results);
+            return self.append_here(merged, columns, results);
         }
-        for (sites, results) in merged
-            .sites
-            .chunks(FORMAT_WINDOW)
+        for (window_start, results) in (0..)
+            .step_by(FORMAT_WINDOW)
             .zip(results.chunks(FORMAT_WINDOW))
         {
             let row = self.row_format();
-            let window: Vec<Lines> = sites
+            let window: Vec<Lines> = results
                 .par_chunks(FORMAT_CHUNK)
-                .zip(results.par_chunks(FORMAT_CHUNK))
-                .map(|(sites, results)| {
+                .enumerate()
+                .map(|(chunk, results)| {
                     let mut lines = Lines {
-                        text: String::with_capacity(sites.len() * 160),
+                        text: String::with_capacity(results.len() * 160),
                         rows: 0,
                         max_n: 0,
                     };
-                    push_rows(&mut lines, merged, sites, results, &row);
+                    let first = window_start + chunk * FORMAT_CHUNK;
+                    push_rows(&mut lines, merged, columns, first, results, &row);
                     lines
                 })
                 .collect();
@@ -189,31 +196,31 @@ impl GwasSsfWriter {
 
     /// [`GwasSsfWriter::append`] on this thread: one of many files written side by side, each
     /// by one worker of the pool.
-    fn append_here(&mut self, merged: &Merged, results: &[VariantResult]) -> Result<()> {
+    fn append_here(
+        &mut self,
+        merged: &Merged,
+        columns: &VariantColumns,
+        results: &[VariantResult],
+    ) -> Result<()> {
         let mut lines = Lines {
             text: std::mem::take(&mut self.text),
             rows: 0,
             max_n: 0,
         };
-        for (sites, results) in merged
-            .sites
-            .chunks(HERE_CHUNK)
-            .zip(results.chunks(HERE_CHUNK))
-        {
+        for (first, results) in (0..).step_by(HERE_CHUNK).zip(results.chunks(HERE_CHUNK)) {
             lines.text.clear();
             (lines.rows, lines.max_n) = (0, 0);
             let row = self.row_format();
-            push_rows(&mut lines, merged, sites, results, &row);
+            push_rows(&mut lines, merged, columns, first, results, &row);
             self.write(&lines)?;
         }
         self.text = lines.text;
         Ok(())
     }
 
-    /// What every row of this file holds besides the test.
+    /// What every row of this file holds besides the test and the variant's columns.
     fn row_format(&self) -> RowFormat<'_> {
         RowFormat {
-            with_info: self.with_info,
             case_control: self.case_control.as_ref(),
             min_neg_log10_p: self.min_neg_log10_p,
         }
@@ -252,30 +259,29 @@ struct Lines {
 
 /// What the rows of one file hold besides the test.
 struct RowFormat<'a> {
-    /// Adds the `info` column.
-    with_info: bool,
     /// Adds the case and control counts.
     case_control: Option<&'a CaseControlCounts>,
     /// Rows with −log10 p below this are left out.
     min_neg_log10_p: f64,
 }
 
-/// Appends to `lines` the lines of the tested variants among `sites` that `format` keeps.
+/// Appends to `lines` the lines of the tested variants that `format` keeps among the window's
+/// sites from `first` on (`results` one per site).
 fn push_rows(
     lines: &mut Lines,
     merged: &Merged,
-    sites: &[Site],
+    columns: &VariantColumns,
+    first: usize,
     results: &[VariantResult],
     format: &RowFormat,
 ) {
     let RowFormat {
-        with_info,
         case_control,
         min_neg_log10_p,
     } = *format;
     let line = &mut lines.text;
     let (mut rows, mut max_n) = (0, 0);
-    for (site, result) in sites.iter().zip(results) {
+    for (index, result) in (first..).zip(results) {
         let Outcome::Tested(association) = result.outcome else {
             continue;
         };
@@ -283,24 +289,12 @@ fn push_rows(
         if neg_log10_p < min_neg_log10_p {
             continue;
         }
-        let v = merged.variant(site);
-        let Some(code) = chrom::gwas_ssf_code(&v.chrom) else {
+        let Some(variant) = columns.get(index) else {
             continue;
         };
-        let (rsid, source_id) = match v.id.as_str() {
-            id if is_rsid(id) => (id, MISSING),
-            "." | "" => (MISSING, MISSING),
-            id => (MISSING, id),
-        };
-        let (alt, reference) = (allele(&v.alt_allele), allele(&v.ref_allele));
         // Written field by field into one buffer: no String per value. Floats are the shortest
         // text that reads back to the same f64 (as `{:?}` writes them).
-        push_u64(line, u64::from(code));
-        line.push('\t');
-        push_u64(line, v.pos);
-        for text in ["\t", alt, "\t", reference, "\t"] {
-            line.push_str(text);
-        }
+        line.push_str(variant.head);
         push_f64(line, association.beta);
         line.push('\t');
         push_f64(line, association.se);
@@ -313,28 +307,18 @@ fn push_rows(
         line.push('\t');
         pvalue::push_p_value(line, association.ln_p);
         line.push('\t');
-        push_variant_id(line, code, v);
-        for text in ["\t", rsid, "\t"] {
-            line.push_str(text);
-        }
+        line.push_str(variant.middle);
         push_u64(line, result.n);
         line.push('\t');
         push_f64(line, association.t);
         line.push('\t');
         push_f64(line, neg_log10_p);
         line.push('\t');
-        line.push_str(source_id);
-        if with_info {
-            line.push('\t');
-            let qc = merged.qc(site);
-            match info::mach_r2(qc.dosage_sum, qc.dosage_sq_sum, qc.observed) {
-                Some(r2) => push_f64(line, info::clamped(r2)),
-                None => line.push_str(MISSING),
-            }
-        }
+        line.push_str(variant.tail);
         if let Some(counts) = case_control {
             // Counts that do not add up to the test's n (no sample set of that size) are not
             // the test's counts, and are not written.
+            let site = &merged.sites[index];
             match counts.at_site(merged, site, result.n) {
                 Some((cases, controls)) => {
                     let _ = write!(line, "\t{cases}\t{controls}");
@@ -386,20 +370,6 @@ pub fn allele(text: &str) -> &str {
     }
 }
 
-/// `CHR_POS_REF_ALT`, or `#NA` when an allele holds a character `variant_id` may not.
-fn push_variant_id(line: &mut String, code: u32, v: &crate::summary::Variant) {
-    if fits_variant_id(&v.ref_allele, &v.alt_allele) {
-        push_u64(line, u64::from(code));
-        line.push('_');
-        push_u64(line, v.pos);
-        for text in ["_", &v.ref_allele, "_", &v.alt_allele] {
-            line.push_str(text);
-        }
-    } else {
-        line.push_str(MISSING);
-    }
-}
-
 /// Whether an id is a dbSNP rsID (`rs` and digits).
 pub fn is_rsid(id: &str) -> bool {
     id.len() > 2 && id.starts_with("rs") && id[2..].bytes().all(|b| b.is_ascii_digit())
@@ -408,17 +378,6 @@ pub fn is_rsid(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::Variant;
-
-    fn variant(id: &str, reference: &str, alt: &str) -> Variant {
-        Variant {
-            chrom: "1".into(),
-            pos: 100,
-            id: id.into(),
-            ref_allele: reference.into(),
-            alt_allele: alt.into(),
-        }
-    }
 
     #[test]
     fn alleles_outside_acgt_are_long_string() {
@@ -427,15 +386,5 @@ mod tests {
         for odd in ["N", "-", "*", "I", "0", ""] {
             assert_eq!(allele(odd), LONG_STRING, "{odd}");
         }
-    }
-
-    #[test]
-    fn variant_id_is_chr_pos_ref_alt_when_it_fits() {
-        let mut line = String::new();
-        push_variant_id(&mut line, 1, &variant("snp1", "A", "G"));
-        assert_eq!(line, "1_100_A_G");
-        let mut line = String::new();
-        push_variant_id(&mut line, 1, &variant("snp1", "A", "-"));
-        assert_eq!(line, MISSING);
     }
 }

@@ -16,6 +16,7 @@ pub mod party_filtered;
 pub mod phenotypes;
 pub mod skipped;
 pub mod table;
+pub mod variant_columns;
 
 /// The GWAS-SSF missing-value marker.
 pub const MISSING: &str = "#NA";

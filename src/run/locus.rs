@@ -14,6 +14,7 @@ use crate::merge::cojo::{self, CojoOptions, Step};
 use crate::merge::locus::{find_sites, LocusFits, VariantSpec};
 use crate::merge::{InputKind, MergeOptions, Merged, PhenotypeLayout, VariantResult};
 use crate::output::gwas_ssf::GwasSsfWriter;
+use crate::output::variant_columns::VariantColumns;
 use crate::pvalue::format_p_value;
 use crate::regression::{Outcome, SkipReason};
 use crate::secure::combine::open_combined;
@@ -227,7 +228,7 @@ pub fn write_locus(
         }
         let path = conditional_path(prefix, phenotype);
         let mut writer = GwasSsfWriter::create(&path, false, true)?;
-        writer.append(&merged, &results)?;
+        writer.append(&merged, &VariantColumns::new(&merged, false), &results)?;
         let (file, written) = writer.finish()?;
         files.push(file);
         lines.push(format!(

@@ -22,6 +22,7 @@ use crate::merge::{report, ChrXTests, InputKind, MergeOptions, Merged, Models, P
 use crate::merge::{RowSource, Windows};
 use crate::output;
 use crate::output::party_filtered::{self, PartyFilteredWriter};
+use crate::output::variant_columns::VariantColumns;
 use crate::report::ReportOptions;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
@@ -499,6 +500,8 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             // (formatting, BGZF) dominates, and a window's sites alone may be too few to fill
             // the pool.
             let mut family_results = families.test_sites(&merged, &mut runs, options)?;
+            // The variant's own columns are the same in every phenotype's file: formatted once.
+            let columns = VariantColumns::new(&merged, with_info);
             runs.par_iter_mut()
                 .zip(family_results.par_iter_mut())
                 .try_for_each(|(run, main)| -> Result<()> {
@@ -512,7 +515,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
                                 .test_sites(&merged, &run.layout, options, &mut run.models)?
                         }
                     };
-                    run.writer.append(&merged, &results)
+                    run.writer.append(&merged, &columns, &results)
                 })?;
             if let Some(check) = &mut allele_check {
                 check.append(&merged, &runs[0].layout)?;
