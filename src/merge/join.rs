@@ -319,3 +319,53 @@ fn check_no_double_count(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(ref_allele: &str, alt_allele: &str) -> Variant {
+        Variant {
+            chrom: "1".into(),
+            pos: 1,
+            id: ".".into(),
+            ref_allele: ref_allele.into(),
+            alt_allele: alt_allele.into(),
+        }
+    }
+
+    /// The packed keys order and compare exactly as the allele pairs' text (the oracle: the
+    /// pair of strings in byte order, compared as Rust compares string tuples), for every pair
+    /// of alleles from a set with prefixes, lengths up to the field and past it.
+    #[test]
+    fn packed_allele_keys_order_as_the_text() {
+        let alleles = [
+            "A", "C", "G", "T", "AC", "AG", "CA", "ACG", "ACGT", "TTTT", "ACGTA", "N", "*",
+        ];
+        let pair = |v: &Variant| {
+            let (a, b) = (v.ref_allele.to_string(), v.alt_allele.to_string());
+            if a <= b {
+                (a, b)
+            } else {
+                (b, a)
+            }
+        };
+        let mut variants = Vec::new();
+        for a in alleles {
+            for b in alleles {
+                variants.push(variant(a, b));
+            }
+        }
+        for x in &variants {
+            for y in &variants {
+                let (kx, ky) = (AlleleKey::of(x), AlleleKey::of(y));
+                if kx == AlleleKey::TEXT || ky == AlleleKey::TEXT {
+                    continue;
+                }
+                assert_eq!(kx.cmp(&ky), pair(x).cmp(&pair(y)), "{x:?} vs {y:?}");
+            }
+        }
+        assert!(AlleleKey::of(&variant("ACGTA", "A")) == AlleleKey::TEXT);
+        assert!(AlleleKey::of(&variant("G", "A")) == AlleleKey::of(&variant("A", "G")));
+    }
+}
