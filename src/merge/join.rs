@@ -73,13 +73,51 @@ impl<'a> Chromosomes<'a> {
     }
 }
 
-/// A row of an input in the join: the leading parts of its join key (chromosome rank,
-/// position; the allele pair is looked up when these tie) and the row.
+/// A row of an input in the join: its join key (chromosome rank, position, allele pair) and
+/// the row.
 #[derive(Clone, Copy)]
 struct JoinRow {
     pos: u64,
     chrom: u32,
+    /// The allele pair packed into an integer that orders and compares like the pair itself
+    /// ([`AlleleKey`]), so that rows tying on position compare without reading allele text.
+    alleles: AlleleKey,
     member: Member,
+}
+
+/// A variant's allele pair in byte order (either orientation gives the same pair), packed into
+/// an integer when both alleles are short: each allele's bytes, zero-padded, in a fixed field.
+/// No allele byte is zero, so the integers order as the pairs of text do, and are equal exactly
+/// when the pairs are. Longer alleles (rare) get [`AlleleKey::TEXT`] and are compared as text.
+///
+/// ```text
+/// A/G   → 0x41_00_00_00_47_00_00_00
+/// G/A   → the same (the pair is in byte order)
+/// AC/A  → 0x41_00_00_00_41_43_00_00
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AlleleKey(u64);
+
+impl AlleleKey {
+    /// Not a packed pair: compare the allele text (no packed pair has 0xFF bytes, which UTF-8
+    /// never holds).
+    const TEXT: AlleleKey = AlleleKey(u64::MAX);
+
+    /// Bytes per allele in a packed pair.
+    const FIELD: usize = 4;
+
+    fn of(v: &Variant) -> AlleleKey {
+        let (a, b) = (v.ref_allele.as_bytes(), v.alt_allele.as_bytes());
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let fits = |x: &[u8]| x.len() <= Self::FIELD && !x.contains(&0);
+        if !(fits(low) && fits(high)) {
+            return AlleleKey::TEXT;
+        }
+        let mut bytes = [0u8; 8];
+        bytes[..low.len()].copy_from_slice(low);
+        bytes[Self::FIELD..Self::FIELD + high.len()].copy_from_slice(high);
+        AlleleKey(u64::from_be_bytes(bytes))
+    }
 }
 
 /// Joins the rows of all inputs into sites, in output order, with their members.
@@ -104,73 +142,73 @@ pub(crate) fn join_sites(
             (&v.alt_allele, &v.ref_allele)
         }
     };
-    let join_order = |a: &JoinRow, b: &JoinRow| {
-        (a.chrom, a.pos)
-            .cmp(&(b.chrom, b.pos))
-            .then_with(|| alleles(&a.member).cmp(&alleles(&b.member)))
+    // Within one position: by packed allele pair, by text where either pair is too long.
+    let allele_order = |a: &JoinRow, b: &JoinRow| {
+        if a.alleles == AlleleKey::TEXT || b.alleles == AlleleKey::TEXT {
+            alleles(&a.member).cmp(&alleles(&b.member))
+        } else {
+            a.alleles.cmp(&b.alleles)
+        }
     };
 
     let chromosomes = Chromosomes::new(inputs);
     let mut rows = join_rows(inputs, &chromosomes);
     let total = rows.len();
-    // A sorted summary needs no sort, whose scratch space alone cost more than this check.
-    if !rows.is_sorted_by(|a, b| join_order(a, b).is_le()) {
-        // By chromosome and position first, comparing integers only; then each position's few
-        // rows by allele pair. Both sorts are stable, so this is the stable sort by the whole
-        // key, without comparing allele strings across the whole window (issue 12: a window
-        // holds every input's rows of the same positions, so nearly every comparison of a
-        // sort by the whole key went on to the strings).
+    // By chromosome and position first, comparing integers only (every input of a window is
+    // in genomic order already, so this stable sort merges sorted runs); then each position's
+    // few rows by allele pair. Both sorts are stable, so this is the stable sort by the whole
+    // key, without comparing allele strings across the whole window (issue 12).
+    if !rows.is_sorted_by_key(|r| (r.chrom, r.pos)) {
         rows.sort_by_key(|r| (r.chrom, r.pos));
-        for run in rows.chunk_by_mut(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos)) {
-            if !run.is_sorted_by(|a, b| join_order(a, b).is_le()) {
-                run.sort_by(join_order);
-            }
-        }
     }
 
-    let mut members: Vec<Member> = rows.iter().map(|r| r.member).collect();
+    let mut members: Vec<Member> = Vec::with_capacity(total);
     let mut sites: Vec<Site> = Vec::with_capacity(total);
     // The double count met first in argument and row order, as a row-by-row join would report.
     let mut conflict: Option<(Member, Error)> = None;
-    let mut start = 0;
-    for run in rows.chunk_by(|a, b| join_order(a, b).is_eq()) {
-        let site = &mut members[start..start + run.len()];
-        let mut reported = 0;
-        for k in 1..site.len() {
-            if conflict
-                .as_ref()
-                .is_none_or(|(first, _)| (site[k].input, site[k].row) < (first.input, first.row))
-            {
-                let reported_variant = variant(&site[reported]);
-                if let Err(e) = check_no_double_count(
-                    inputs,
-                    component_map,
-                    components,
-                    &site[..k],
-                    reported_variant,
-                    site[k],
-                ) {
-                    conflict = Some((site[k], e));
+    for position in rows.chunk_by_mut(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos)) {
+        if !position.is_sorted_by(|a, b| allele_order(a, b).is_le()) {
+            position.sort_by(allele_order);
+        }
+        for run in position.chunk_by(|a, b| allele_order(a, b).is_eq()) {
+            let start = members.len();
+            members.extend(run.iter().map(|r| r.member));
+            let site = &mut members[start..];
+            let mut reported = 0;
+            for k in 1..site.len() {
+                if conflict.as_ref().is_none_or(|(first, _)| {
+                    (site[k].input, site[k].row) < (first.input, first.row)
+                }) {
+                    let reported_variant = variant(&site[reported]);
+                    if let Err(e) = check_no_double_count(
+                        inputs,
+                        component_map,
+                        components,
+                        &site[..k],
+                        reported_variant,
+                        site[k],
+                    ) {
+                        conflict = Some((site[k], e));
+                    }
+                }
+                if reference[site[k].input as usize] && !reference[site[reported].input as usize] {
+                    reported = k;
                 }
             }
-            if reference[site[k].input as usize] && !reference[site[reported].input as usize] {
-                reported = k;
+            // A site of one row is never flipped (most sites, when one summary is merged).
+            if site.len() > 1 {
+                let alt = &variant(&site[reported]).alt_allele;
+                for m in site.iter_mut() {
+                    m.flipped = variant(m).alt_allele != *alt;
+                }
             }
+            sites.push(Site {
+                start: start as u32,
+                end: members.len() as u32,
+                reported: (start + reported) as u32,
+                chrom: chromosomes.order[run[0].chrom as usize],
+            });
         }
-        // A site of one row is never flipped (most sites, when one summary is merged).
-        if site.len() > 1 {
-            let alt = &variant(&site[reported]).alt_allele;
-            for m in site.iter_mut() {
-                m.flipped = variant(m).alt_allele != *alt;
-            }
-        }
-        sites.push(Site {
-            start: start as u32,
-            end: (start + run.len()) as u32,
-            reported: (start + reported) as u32,
-            chrom: chromosomes.order[run[0].chrom as usize],
-        });
-        start += run.len();
     }
     if let Some((_, error)) = conflict {
         return Err(error);
@@ -233,6 +271,7 @@ fn join_rows(inputs: &[Summary], chromosomes: &Chromosomes) -> Vec<JoinRow> {
             rows.push(JoinRow {
                 pos: v.pos,
                 chrom,
+                alleles: AlleleKey::of(v),
                 member,
             });
         }
@@ -279,4 +318,54 @@ fn check_no_double_count(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(ref_allele: &str, alt_allele: &str) -> Variant {
+        Variant {
+            chrom: "1".into(),
+            pos: 1,
+            id: ".".into(),
+            ref_allele: ref_allele.into(),
+            alt_allele: alt_allele.into(),
+        }
+    }
+
+    /// The packed keys order and compare exactly as the allele pairs' text (the oracle: the
+    /// pair of strings in byte order, compared as Rust compares string tuples), for every pair
+    /// of alleles from a set with prefixes, lengths up to the field and past it.
+    #[test]
+    fn packed_allele_keys_order_as_the_text() {
+        let alleles = [
+            "A", "C", "G", "T", "AC", "AG", "CA", "ACG", "ACGT", "TTTT", "ACGTA", "N", "*",
+        ];
+        let pair = |v: &Variant| {
+            let (a, b) = (v.ref_allele.to_string(), v.alt_allele.to_string());
+            if a <= b {
+                (a, b)
+            } else {
+                (b, a)
+            }
+        };
+        let mut variants = Vec::new();
+        for a in alleles {
+            for b in alleles {
+                variants.push(variant(a, b));
+            }
+        }
+        for x in &variants {
+            for y in &variants {
+                let (kx, ky) = (AlleleKey::of(x), AlleleKey::of(y));
+                if kx == AlleleKey::TEXT || ky == AlleleKey::TEXT {
+                    continue;
+                }
+                assert_eq!(kx.cmp(&ky), pair(x).cmp(&pair(y)), "{x:?} vs {y:?}");
+            }
+        }
+        assert!(AlleleKey::of(&variant("ACGTA", "A")) == AlleleKey::TEXT);
+        assert!(AlleleKey::of(&variant("G", "A")) == AlleleKey::of(&variant("A", "G")));
+    }
 }

@@ -33,11 +33,26 @@ pub trait RowSource: Send {
 
     /// Reads batches of (about) `rows` rows from now on.
     fn set_batch_rows(&mut self, rows: usize);
+
+    /// Appends the next batch to `into`; false at the end.
+    fn read_into(&mut self, into: &mut Rows) -> Result<bool> {
+        match self.next_rows()? {
+            Some(mut rows) => {
+                into.append(&mut rows);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 impl RowSource for RowStream {
     fn next_rows(&mut self) -> Result<Option<Rows>> {
         RowStream::next_rows(self)
+    }
+
+    fn read_into(&mut self, into: &mut Rows) -> Result<bool> {
+        RowStream::read_into(self, into)
     }
 
     fn set_batch_rows(&mut self, rows: usize) {
@@ -53,18 +68,12 @@ struct Input {
 }
 
 impl Input {
-    /// Reads one more batch; false at the end.
+    /// Reads one more batch (decoded straight into the held rows, not copied there); false at
+    /// the end.
     fn read(&mut self) -> Result<bool> {
-        match self.source.next_rows()? {
-            Some(mut rows) => {
-                self.held.append(&mut rows);
-                Ok(true)
-            }
-            None => {
-                self.done = true;
-                Ok(false)
-            }
-        }
+        let more = self.source.read_into(&mut self.held)?;
+        self.done = !more;
+        Ok(more)
     }
 
     /// Reads until it holds `rows` rows or its source ends.
@@ -90,6 +99,8 @@ pub struct Windows {
     inputs: Vec<Input>,
     /// Rows each input holds before a window is cut.
     per_input: usize,
+    /// Rows per batch read.
+    batch_rows: usize,
     /// Whether a window was given (an empty merge still gets one, empty).
     started: bool,
 }
@@ -109,8 +120,9 @@ impl Windows {
             Some(rows) => rows.max(1),
             None => (WINDOW_ROWS / sources.len().max(1)).max(MIN_INPUT_ROWS),
         };
+        let batch_rows = per_input.min(BATCH_ROWS);
         for source in &mut sources {
-            source.set_batch_rows(per_input.min(BATCH_ROWS));
+            source.set_batch_rows(batch_rows);
         }
         let inputs = sources
             .into_iter()
@@ -124,6 +136,7 @@ impl Windows {
         Windows {
             inputs,
             per_input,
+            batch_rows,
             started: false,
         }
     }
@@ -177,7 +190,13 @@ impl Windows {
                 self.inputs
                     .iter_mut()
                     .zip(cuts)
-                    .map(|(input, cut)| input.held.take_front(cut))
+                    .map(|(input, cut)| {
+                        let window = input.held.take_front(cut);
+                        // The rows left are few (those at or past the bound): room for the next
+                        // window's batches now spares growing them batch by batch.
+                        input.held.reserve(self.per_input + self.batch_rows);
+                        window
+                    })
                     .collect(),
             ));
         }

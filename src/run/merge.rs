@@ -472,21 +472,25 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     let mut rows_read = vec![0usize; summaries.len()];
     let mut sites = 0usize;
     std::thread::scope(|scope| -> Result<()> {
-        let (sender, received) = sync_channel::<Result<Vec<Rows>>>(WINDOWS_AHEAD);
+        let (sender, received) = sync_channel::<Result<Merged>>(WINDOWS_AHEAD);
+        let templates = &summaries;
+        // The join runs here, with the reading, rather than on the thread that tests and
+        // writes: it is serial, and there it sat between one window's writing and the next
+        // one's tests (issue 12). Windows still arrive in order, so the first error is too.
         scope.spawn(move || loop {
             let window = windows.next_window().transpose();
             let Some(window) = window else { break };
-            let failed = window.is_err();
-            if sender.send(window).is_err() || failed {
+            let merged = window.and_then(|window| Merged::from_window(templates, window, kind));
+            let failed = merged.is_err();
+            if sender.send(merged).is_err() || failed {
                 break;
             }
         });
-        for window in received {
-            let window = window?;
-            for (count, rows) in rows_read.iter_mut().zip(&window) {
-                *count += rows.len();
+        for merged in received {
+            let mut merged = merged?;
+            for (count, input) in rows_read.iter_mut().zip(&merged.inputs) {
+                *count += input.rows.len();
             }
-            let mut merged = Merged::from_window(&summaries, window, kind)?;
             if let Some(list) = &mut party_filtered {
                 list.append(&merged.apply_party_filters(&options.party_qc))?;
             }

@@ -565,7 +565,12 @@ impl RowSource for PooledRows {
             let mut rows = self.decode(variants, &mut total);
             rows.ld = self.decode_ld(&rows.variants, ld_total);
             crate::summary::validate::check_rows(&self.set, &self.header, &rows, first)?;
-            crate::summary::stream::check_order(&self.paths[0], &mut self.last, &rows, first)?;
+            crate::summary::stream::check_order(
+                &self.paths[0],
+                &mut self.last,
+                &rows.variants,
+                first,
+            )?;
             if let Some(region) = &self.region {
                 rows = crate::summary::stream::in_region(rows, region);
             }

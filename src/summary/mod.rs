@@ -316,6 +316,11 @@ impl Rows {
 
     /// Moves every row of `other` to the end of these.
     pub fn append(&mut self, other: &mut Rows) {
+        if self.is_empty() {
+            // Nothing to keep in order: take `other`'s rows whole rather than copy them.
+            std::mem::swap(self, other);
+            return;
+        }
         if !(self.ld.is_empty() && other.ld.is_empty()) {
             self.ld.resize(self.len(), None);
             other.ld.resize(other.len(), None);
@@ -328,6 +333,21 @@ impl Rows {
             sums.atx0.append(&mut more.atx0);
             sums.atu.append(&mut more.atu);
             sums.x0x0.append(&mut more.x0x0);
+        }
+    }
+
+    /// Makes room for `additional` more rows without reallocating.
+    pub fn reserve(&mut self, additional: usize) {
+        self.variants.reserve(additional);
+        self.components.reserve(additional);
+        self.qc.reserve(additional);
+        if !self.ld.is_empty() {
+            self.ld.reserve(additional);
+        }
+        for sums in &mut self.groups {
+            sums.atx0.reserve(additional * sums.width);
+            sums.atu.reserve(additional * sums.width);
+            sums.x0x0.reserve(additional);
         }
     }
 

@@ -152,6 +152,13 @@ impl<'a> VariantColumns<'a> {
     /// sorted: it nearly always is), and a single-base allele is copied from a table.
     pub(crate) fn variants(&self) -> Vec<super::Variant> {
         let mut variants: Vec<super::Variant> = Vec::with_capacity(self.pos.len());
+        self.append_variants(&mut variants);
+        variants
+    }
+
+    /// Appends the variants of every row to `variants`.
+    pub(crate) fn append_variants(&self, variants: &mut Vec<super::Variant>) {
+        variants.reserve(self.pos.len());
         for r in 0..self.pos.len() {
             let chrom = self.chrom.value(r);
             let chrom = match variants.last() {
@@ -166,7 +173,6 @@ impl<'a> VariantColumns<'a> {
                 alt_allele: allele(self.alt.value(r)),
             });
         }
-        variants
     }
 }
 

@@ -113,12 +113,21 @@ impl RowStream {
 
     /// The next batch of rows (in the region, if one was given); `None` at the end.
     pub fn next_rows(&mut self) -> Result<Option<Rows>> {
+        let mut rows = Rows::with_widths(self.header.groups.iter().map(|g| g.fields.len()));
+        Ok(self.read_into(&mut rows)?.then_some(rows))
+    }
+
+    /// Appends the next batch of rows (in the region, if one was given) to `into`, rows of this
+    /// file's groups; false at the end. Decoding into the rows a caller holds spares it a copy
+    /// of every batch (issue 12: the merge's windows). After an error, `into` may hold some of
+    /// the batch.
+    pub fn read_into(&mut self, into: &mut Rows) -> Result<bool> {
         loop {
             let reader = match &mut self.reader {
                 Some(reader) => reader,
                 None => {
                     let Some((index, first)) = self.row_groups.next() else {
-                        return Ok(None);
+                        return Ok(false);
                     };
                     self.row = first;
                     let reader = match &mut self.parts {
@@ -147,6 +156,7 @@ impl RowStream {
             })?;
             let mut first = self.row;
             self.row += batch.num_rows();
+            let start = into.len();
             // Only the rows in the region are decoded and checked: a row group at its edge holds
             // rows of neighbouring chromosomes or positions.
             let batch = match &self.region {
@@ -159,16 +169,19 @@ impl RowStream {
                 },
                 None => batch,
             };
-            let mut rows = decode(&self.path, &self.header, &batch, first)?;
+            decode_into(&self.path, &self.header, &batch, first, into)?;
             if self.checked {
-                check_order(&self.path, &mut self.last, &rows, first)?;
-                super::validate::check_rows(&self.path, &self.header, &rows, first)?;
+                check_order(&self.path, &mut self.last, &into.variants[start..], first)?;
+                super::validate::check_rows_from(&self.path, &self.header, into, start, first)?;
             }
             if let Some(region) = &self.region {
-                rows = in_region(rows, region);
+                if !into.variants[start..].iter().all(|v| holds(region, v)) {
+                    let batch = into.split_off(start);
+                    into.append(&mut in_region(batch, region));
+                }
             }
-            if !rows.is_empty() {
-                return Ok(Some(rows));
+            if into.len() > start {
+                return Ok(true);
             }
         }
     }
@@ -194,11 +207,11 @@ impl RowStream {
 pub(crate) fn check_order(
     path: &Path,
     last: &mut Option<super::Variant>,
-    rows: &Rows,
+    rows: &[super::Variant],
     first: usize,
 ) -> Result<()> {
     let mut previous = last.as_ref();
-    for (r, v) in rows.variants.iter().enumerate() {
+    for (r, v) in rows.iter().enumerate() {
         if let Some(before) = previous.filter(|p| order::genomic(p, v).is_gt()) {
             return Err(Error::input(
                 path,
@@ -210,7 +223,7 @@ pub(crate) fn check_order(
         }
         previous = Some(v);
     }
-    if let Some(row) = rows.variants.last() {
+    if let Some(row) = rows.last() {
         *last = Some(row.clone());
     }
     Ok(())
@@ -263,30 +276,38 @@ fn region_span(batch: &RecordBatch, region: &Region) -> Option<(usize, usize)> {
     Some((first, last - first + 1))
 }
 
+/// Whether `region` holds the variant.
+fn holds(region: &Region, v: &super::Variant) -> bool {
+    v.chrom == region.chrom && (region.start..=region.end).contains(&v.pos)
+}
+
 /// The rows of `rows` inside `region`.
 pub(crate) fn in_region(rows: Rows, region: &Region) -> Rows {
-    let inside = |v: &super::Variant| {
-        v.chrom == region.chrom && (region.start..=region.end).contains(&v.pos)
-    };
-    if rows.variants.iter().all(inside) {
+    if rows.variants.iter().all(|v| holds(region, v)) {
         return rows;
     }
     let mut kept = rows.empty_like();
     for (r, v) in rows.variants.iter().enumerate() {
-        if inside(v) {
+        if holds(region, v) {
             kept.push_row(&rows, r);
         }
     }
     kept
 }
 
-/// The rows of one record batch (whose schema was checked), the file's rows from `first_row`.
-fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -> Result<Rows> {
-    let widths: Vec<usize> = header.groups.iter().map(|g| g.fields.len()).collect();
+/// Appends the rows of one record batch (whose schema was checked), the file's rows from
+/// `first_row`, to `rows` (of the file's groups).
+fn decode_into(
+    path: &Path,
+    header: &Header,
+    batch: &RecordBatch,
+    first_row: usize,
+    rows: &mut Rows,
+) -> Result<()> {
     let n = batch.num_rows();
+    let start = rows.len();
     let column = |name: &str| batch.column_by_name(name).expect("schema checked");
-    let mut rows = Rows::with_widths(widths.iter().copied());
-    rows.variants = schema::VariantColumns::of(batch).variants();
+    schema::VariantColumns::of(batch).append_variants(&mut rows.variants);
 
     let lists = column("components").as_list::<i32>();
     let offsets = lists.value_offsets();
@@ -315,39 +336,40 @@ fn decode(path: &Path, header: &Header, batch: &RecordBatch, first_row: usize) -
         .iter()
         .map(|name| &column(name).as_primitive::<Float64Type>().values()[..])
         .collect();
-    rows.qc = (0..n)
-        .map(|r| QcCounts {
-            hom_ref: counts[0][r],
-            het: counts[1][r],
-            hom_alt: counts[2][r],
-            missing: counts[3][r],
-            observed: counts[4][r],
-            dosage_sum: sums[0][r],
-            dosage_sq_sum: sums[1][r],
-            by_sex: None,
-        })
-        .collect();
+    rows.qc.extend((0..n).map(|r| QcCounts {
+        hom_ref: counts[0][r],
+        het: counts[1][r],
+        hom_alt: counts[2][r],
+        missing: counts[3][r],
+        observed: counts[4][r],
+        dosage_sum: sums[0][r],
+        dosage_sq_sum: sums[1][r],
+        by_sex: None,
+    }));
     if header.format_version >= schema::SEX_QC_VERSION {
-        decode_sex_qc(path, batch, first_row, &mut rows.qc)?;
+        decode_sex_qc(path, batch, first_row, &mut rows.qc[start..])?;
     }
 
     for (k, sums) in rows.groups.iter_mut().enumerate() {
         let [atx0, atu, x0x0] = schema::group_columns(k);
         let width = sums.width;
-        let list_values = |name: &str| -> Vec<f64> {
+        let list_values = |name: &str| -> &[f64] {
             let list = column(name).as_fixed_size_list();
             let values = list.values().as_primitive::<Float64Type>().values();
             let start = list.offset() * width;
-            values[start..start + n * width].to_vec()
+            &values[start..start + n * width]
         };
-        sums.atx0 = list_values(&atx0);
-        sums.atu = list_values(&atu);
-        sums.x0x0 = column(&x0x0).as_primitive::<Float64Type>().values()[..n].to_vec();
+        sums.atx0.extend_from_slice(list_values(&atx0));
+        sums.atu.extend_from_slice(list_values(&atu));
+        sums.x0x0
+            .extend_from_slice(&column(&x0x0).as_primitive::<Float64Type>().values()[..n]);
     }
     if !header.ld_regions.is_empty() {
-        rows.ld = decode_ld(path, header, batch, first_row)?;
+        let mut ld = decode_ld(path, header, batch, first_row)?;
+        rows.ld.resize(start, None);
+        rows.ld.append(&mut ld);
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// The per-sex chrX QC columns of a batch's rows ([`super::sex_qc`]) into `qc`: a row has the

@@ -78,6 +78,18 @@ pub fn check_components(path: &Path, header: &Header) -> Result<()> {
 /// names the first bad row's variant and its row in the file (`rows` are the file's rows from
 /// `first_row` on).
 pub fn check_rows(path: &Path, header: &Header, rows: &Rows, first_row: usize) -> Result<()> {
+    check_rows_from(path, header, rows, 0, first_row)
+}
+
+/// [`check_rows`] of the rows of `rows` from `from` on (row `from` being the file's row
+/// `first_row`): the rows a batch appended to those held before it.
+pub fn check_rows_from(
+    path: &Path,
+    header: &Header,
+    rows: &Rows,
+    from: usize,
+    first_row: usize,
+) -> Result<()> {
     let hard_calls: Vec<bool> = header
         .components
         .iter()
@@ -90,7 +102,7 @@ pub fn check_rows(path: &Path, header: &Header, rows: &Rows, first_row: usize) -
             .as_ref()
             .is_some_and(|d| d.locally_imputed_variants > 0)
     });
-    let first_bad = (0..rows.len())
+    let first_bad = (from..rows.len())
         .into_par_iter()
         .find_first(|&r| check_row(header, rows, &hard_calls, imputed_locally, r).is_err());
     match first_bad {
@@ -101,7 +113,7 @@ pub fn check_rows(path: &Path, header: &Header, rows: &Rows, first_row: usize) -
             let v = &rows.variants[r];
             Err(Error::input(path, message).at(format!(
                 "row {} (variant {}:{} {}/{}{})",
-                first_row + r + 1,
+                first_row + (r - from) + 1,
                 v.chrom,
                 v.pos,
                 v.ref_allele,
