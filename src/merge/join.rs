@@ -166,6 +166,17 @@ pub(crate) fn join_sites(
     let mut sites: Vec<Site> = Vec::with_capacity(total);
     // The double count met first in argument and row order, as a row-by-row join would report.
     let mut conflict: Option<(Member, Error)> = None;
+    // Per global component, the last site (numbered from 1) a row of which holds it: a row
+    // meets a double count only if one of its components is marked for its own site, so a
+    // site's rows are checked in one pass rather than pair by pair (O(parties²) per site).
+    let mut held_at: Vec<u32> = vec![0; components.len()];
+    let mut site_number: u32 = 0;
+    let globals = |m: Member| {
+        let input = m.input as usize;
+        inputs[input].rows.components[m.row as usize]
+            .iter()
+            .map(move |&c| component_map[input][c as usize] as usize)
+    };
     for position in rows.chunk_by_mut(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos)) {
         if !position.is_sorted_by(|a, b| allele_order(a, b).is_le()) {
             position.sort_by(allele_order);
@@ -175,10 +186,18 @@ pub(crate) fn join_sites(
             members.extend(run.iter().map(|r| r.member));
             let site = &mut members[start..];
             let mut reported = 0;
+            site_number += 1;
+            if site.len() > 1 {
+                globals(site[0]).for_each(|g| held_at[g] = site_number);
+            }
             for k in 1..site.len() {
-                if conflict.as_ref().is_none_or(|(first, _)| {
-                    (site[k].input, site[k].row) < (first.input, first.row)
-                }) {
+                let shares = globals(site[k]).any(|g| held_at[g] == site_number);
+                globals(site[k]).for_each(|g| held_at[g] = site_number);
+                if shares
+                    && conflict.as_ref().is_none_or(|(first, _)| {
+                        (site[k].input, site[k].row) < (first.input, first.row)
+                    })
+                {
                     let reported_variant = variant(&site[reported]);
                     if let Err(e) = check_no_double_count(
                         inputs,
