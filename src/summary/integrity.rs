@@ -323,19 +323,9 @@ impl PartChecker {
         let mut bytes = vec![0; (to - from) as usize];
         file.seek(SeekFrom::Start(from)).with_path(path)?;
         file.read_exact(&mut bytes).with_path(path)?;
-        let unchecked: Vec<usize> = self
-            .overlapping(start, end)
-            .filter(|&k| !self.checked[k])
-            .collect();
-        for k in unchecked {
-            let (a, b) = self.parts.range(k);
-            let digest: [u8; 32] =
-                Sha256::digest(&bytes[(a - from) as usize..(b - from) as usize]).into();
-            if digest != self.parts.parts[k].1 {
-                return Err(part_mismatch(path, a, b));
-            }
-            self.checked[k] = true;
-        }
+        self.verify_parts(path, start, end, |a, b| {
+            Ok(Sha256::digest(&bytes[(a - from) as usize..(b - from) as usize]).into())
+        })?;
         Ok(ByteSpan::new(from, bytes))
     }
 
@@ -344,18 +334,31 @@ impl PartChecker {
     pub(crate) fn check(&mut self, path: &Path, start: u64, end: u64) -> Result<()> {
         let mut file = None;
         let mut buffer = Vec::new();
+        self.verify_parts(path, start, end, |from, to| {
+            let file = match &mut file {
+                Some(file) => file,
+                None => file.insert(File::open(path).with_path(path)?),
+            };
+            digest_range(file, from, to, &mut buffer).with_path(path)
+        })
+    }
+
+    /// Verifies every part not yet verified that bytes `start..end` overlap, with `digest_of`
+    /// giving the SHA-256 of a part's bytes `from..to` (read from the file, or from memory).
+    fn verify_parts(
+        &mut self,
+        path: &Path,
+        start: u64,
+        end: u64,
+        mut digest_of: impl FnMut(u64, u64) -> Result<[u8; 32]>,
+    ) -> Result<()> {
         let unchecked: Vec<usize> = self
             .overlapping(start, end)
             .filter(|&k| !self.checked[k])
             .collect();
         for k in unchecked {
             let (from, to) = self.parts.range(k);
-            let file = match &mut file {
-                Some(file) => file,
-                None => file.insert(File::open(path).with_path(path)?),
-            };
-            let digest = digest_range(file, from, to, &mut buffer).with_path(path)?;
-            if digest != self.parts.parts[k].1 {
+            if digest_of(from, to)? != self.parts.parts[k].1 {
                 return Err(part_mismatch(path, from, to));
             }
             self.checked[k] = true;
