@@ -185,9 +185,7 @@ impl RowStream {
             }
         }
     }
-}
 
-impl RowStream {
     /// A reader of row group `index`'s batches from `input` (the file, or its bytes).
     fn row_group_reader<T: ChunkReader + 'static>(
         &self,
