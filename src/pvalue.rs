@@ -94,7 +94,7 @@ pub fn format_p_value(ln_p: f64) -> String {
 /// Appends [`format_p_value`]'s text to `out`, allocating nothing: output writes it once per
 /// variant.
 pub fn push_p_value(out: &mut String, ln_p: f64) {
-    use crate::output::float_text::{push_fixed9, push_u64};
+    use crate::output::float_text::{push_fixed, push_u64};
     if ln_p.is_nan() {
         out.push_str("NaN");
         return;
@@ -111,7 +111,7 @@ pub fn push_p_value(out: &mut String, ln_p: f64) {
     let mut exponent = log10_p.floor();
     let mantissa = 10f64.powf(log10_p - exponent); // in [1, 10) up to rounding
     let start = out.len();
-    push_fixed9(out, mantissa); // `{mantissa:.9}`
+    push_fixed(out, mantissa, 9); // `{mantissa:.9}`
     if out[start..].starts_with("10") {
         // frac(log10 p) was within rounding of 1: 9.9999999999 -> 1e(k+1).
         exponent += 1.0;

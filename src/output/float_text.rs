@@ -1,4 +1,4 @@
-//! f64 (and u64) as text, exactly as Rust's `{:?}` (`{:.9}`, `{}`) writes it, at a fraction of its
+//! f64 (and u64) as text, exactly as Rust's `{:?}` (`{:.N}`, `{}`) writes it, at a fraction of its
 //! cost.
 //!
 //! Output files write several floats per variant, and `{:?}` (the shortest text that reads back
@@ -34,24 +34,27 @@ pub fn push_u64(out: &mut String, value: u64) {
     out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
-/// Decimals [`push_fixed9`] writes.
-const FIXED_DECIMALS: u32 = 9;
+/// Most decimals [`push_fixed`] writes itself (10⁹ keeps every product in 64 bits).
+const MAX_FIXED_DECIMALS: u32 = 9;
 
-/// Appends `x` with nine decimals, exactly as `format!("{x:.9}")` would: the exact binary value
-/// rounded half to even, which `{:.9}` does with a general (and slow) exact-digit algorithm.
-/// Here the value times 10⁹ is an exact 128-bit integer product for the values that need it
-/// (0.5 ≤ |x| < 2³²); others go to `{:.9}` itself.
-pub fn push_fixed9(out: &mut String, x: f64) {
+/// Appends `x` with `decimals` decimals, exactly as `format!("{x:.decimals$}")` would: the exact
+/// binary value rounded half to even, which `{:.N}` does with a general (and slow) exact-digit
+/// algorithm. Here the value times 10^decimals is an exact 128-bit integer product for the
+/// values that need it (0.5 ≤ |x| < 2³², at most 9 decimals); others go to `{:.N}` itself.
+///
+/// An f32 widened to f64 keeps its value, so `push_fixed(out, f64::from(y), 1)` writes
+/// `{y:.1}` of an `f32` too (the report's SVG coordinates).
+pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
     let magnitude = x.abs();
-    if !(0.5..4_294_967_296.0).contains(&magnitude) {
-        let _ = write!(out, "{x:.9}");
+    if decimals > MAX_FIXED_DECIMALS || !(0.5..4_294_967_296.0).contains(&magnitude) {
+        let _ = write!(out, "{x:.*}", decimals as usize);
         return;
     }
     // |x| = mantissa · 2^exponent, with 2⁵² ≤ mantissa < 2⁵³ and −53 ≤ exponent < 32 here.
     let bits = magnitude.to_bits();
     let exponent = ((bits >> 52) & 0x7ff) as i32 - 1075;
     let mantissa = u128::from((bits & ((1 << 52) - 1)) | (1 << 52));
-    let scaled = mantissa * 10u128.pow(FIXED_DECIMALS);
+    let scaled = mantissa * 10u128.pow(decimals);
     let units = if exponent >= 0 {
         scaled << exponent
     } else {
@@ -67,16 +70,20 @@ pub fn push_fixed9(out: &mut String, x: f64) {
     if x.is_sign_negative() {
         out.push('-');
     }
-    let scale = 10u64.pow(FIXED_DECIMALS);
+    let scale = 10u64.pow(decimals);
     push_u64(out, units / scale);
+    if decimals == 0 {
+        return;
+    }
     out.push('.');
-    let mut fraction = [b'0'; FIXED_DECIMALS as usize];
+    let mut fraction = [b'0'; MAX_FIXED_DECIMALS as usize];
+    let fraction = &mut fraction[..decimals as usize];
     let mut rest = units % scale;
     for digit in fraction.iter_mut().rev() {
         *digit = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    out.push_str(std::str::from_utf8(&fraction).expect("ASCII digits"));
+    out.push_str(std::str::from_utf8(fraction).expect("ASCII digits"));
 }
 
 /// 2⁵²: from here on an f64 is an integer, and its shortest text may end in zeros.
@@ -90,7 +97,7 @@ pub fn push_f64(out: &mut String, x: f64) {
         && !(1e-5..1e-4).contains(&magnitude)
         && !short_exact_decimal(x)
     {
-        out.push_str(ryu::Buffer::new().format_finite(x));
+        out.push_str(zmij::Buffer::new().format_finite(x));
     } else {
         let _ = write!(out, "{x:?}");
     }
@@ -185,8 +192,26 @@ mod tests {
 
     fn assert_same_fixed9(x: f64) {
         let mut fast = String::new();
-        push_fixed9(&mut fast, x);
+        push_fixed(&mut fast, x, 9);
         assert_eq!(fast, format!("{x:.9}"), "bits {:016x}", x.to_bits());
+    }
+
+    #[test]
+    fn f32_with_few_decimals_matches_std() {
+        let mut next = stream(5);
+        let mut values: Vec<f32> = vec![0.25, 0.75, 0.05, 0.5, 1.25, -0.25, 799.95, 1e10, -0.0];
+        for _ in 0..300_000 {
+            values.push((next() % 2_000_000) as f32 / 1024.0);
+            values.push(f32::from_bits(next() as u32));
+        }
+        for y in values {
+            for decimals in 0..=3 {
+                let mut fast = String::new();
+                push_fixed(&mut fast, f64::from(y), decimals);
+                let d = decimals as usize;
+                assert_eq!(fast, format!("{y:.d$}"), "{y:?} with {decimals} decimals");
+            }
+        }
     }
 
     #[test]

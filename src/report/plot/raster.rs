@@ -24,16 +24,34 @@ impl Pixmap {
         if x < 0 || y < 0 || x >= i64::from(self.width) || y >= i64::from(self.height) || c <= 0.0 {
             return;
         }
-        let alpha = c.min(1.0) * f32::from(color.a) / 255.0;
         let at = 3 * (y as usize * self.width as usize + x as usize);
+        if c >= 1.0 && color.a == 255 {
+            // Opaque and fully covered (a dot's inside, a filled rectangle): the mix below
+            // would give the colour itself exactly, at ten times the cost.
+            self.rgb[at..at + 3].copy_from_slice(&[color.r, color.g, color.b]);
+            return;
+        }
+        let alpha = c.min(1.0) * f32::from(color.a) / 255.0;
         for (channel, value) in self.rgb[at..at + 3]
             .iter_mut()
             .zip([color.r, color.g, color.b])
         {
             let mixed = f32::from(*channel) * (1.0 - alpha) + f32::from(value) * alpha;
-            *channel = mixed.round() as u8;
+            *channel = round_half_away(mixed) as u8;
         }
     }
+}
+
+/// `x.round() as i64` (halves away from zero), without the call to `roundf` that `f32::round`
+/// compiles to on baseline x86-64 (no SSE4.1 `roundss`): blending rounds every channel of every
+/// covered pixel, and that call was 5% of a report's time. The truncation is exact, and so is
+/// `x` minus it (both lie within one unit, or `x` is already an integer); `x` beyond the `i64`
+/// range saturates, as the cast does.
+fn round_half_away(x: f32) -> i64 {
+    let whole = x as i64;
+    let fraction = x - whole as f32;
+    // Without branches: which way a channel rounds is a coin toss the CPU cannot predict.
+    whole + i64::from(fraction >= 0.5) - i64::from(fraction <= -0.5)
 }
 
 /// Draws `scene` on white.
@@ -197,7 +215,7 @@ fn draw_text(pixmap: &mut Pixmap, text: &Text) {
             } else {
                 (text.x + u, text.y + v)
             };
-            pixmap.blend(x.round() as i64, y.round() as i64, text.fill, c);
+            pixmap.blend(round_half_away(x), round_half_away(y), text.fill, c);
         });
     }
 }
@@ -210,6 +228,32 @@ mod tests {
     fn pixel(p: &Pixmap, x: u32, y: u32) -> [u8; 3] {
         let at = 3 * (y * p.width + x) as usize;
         [p.rgb[at], p.rgb[at + 1], p.rgb[at + 2]]
+    }
+
+    #[test]
+    fn rounding_matches_std_round() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let below_half = 0.5 - f32::EPSILON / 4.0;
+        let mut values = vec![
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            254.5,
+            below_half,
+            -below_half,
+            8e6,
+        ];
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            values.push(f32::from_bits(state as u32) % 1e4);
+        }
+        for x in values.into_iter().filter(|x| x.is_finite()) {
+            assert_eq!(round_half_away(x), x.round() as i64, "{x}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use base64::Engine as _;
 
 use super::font::FONT_TTF;
 use super::scene::{Anchor, Color, Scene, Shape};
+use crate::output::float_text::push_fixed;
 
 /// The SVG document of `scene`.
 pub fn render(scene: &Scene) -> String {
@@ -66,8 +67,11 @@ fn shape_svg(out: &mut String, shape: &Shape) {
         }
         Shape::Polygon { points, fill } => {
             out.push_str("<polygon points=\"");
-            for (x, y) in points {
-                let _ = write!(out, "{x:.1},{y:.1} ");
+            for &(x, y) in points {
+                coordinate(out, x);
+                out.push(',');
+                coordinate(out, y);
+                out.push(' ');
             }
             out.push('"');
             paint(out, "fill", *fill);
@@ -84,8 +88,12 @@ fn shape_svg(out: &mut String, shape: &Shape) {
             // One path of zero-length segments with round caps: a disc per point in ~14 bytes,
             // against ~50 for a <circle> element.
             out.push_str("<path d=\"");
-            for (x, y) in centres {
-                let _ = write!(out, "M{x:.1} {y:.1}h0");
+            for &(x, y) in centres {
+                out.push('M');
+                coordinate(out, x);
+                out.push(' ');
+                coordinate(out, y);
+                out.push_str("h0");
             }
             let _ = write!(
                 out,
@@ -115,6 +123,12 @@ fn shape_svg(out: &mut String, shape: &Shape) {
             out.push_str("</text>\n");
         }
     }
+}
+
+/// Appends `{v:.1}`: a plot's thousands of dots and polygon points are written this way, and
+/// `write!` with a precision takes the general exact-digit path for each.
+fn coordinate(out: &mut String, v: f32) {
+    push_fixed(out, f64::from(v), 1);
 }
 
 /// Appends `text` with XML's special characters escaped.
