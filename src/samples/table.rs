@@ -75,7 +75,10 @@ impl Table {
         let header = header_line(&mut reader, &mut line, &mut line_no, path)?;
         // The header decides the separator for the whole file.
         let tab_separated = header.contains('\t');
-        let names: Vec<String> = split(&header, tab_separated).map(str::to_string).collect();
+        let names: Vec<String> = split(&header, tab_separated)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         let id_columns = id_columns(&names, path)?;
         let columns: Vec<String> = names[id_columns..].to_vec();
         check_column_names(&columns, id_columns, path)?;
@@ -94,7 +97,7 @@ impl Table {
             if line.trim().is_empty() {
                 continue;
             }
-            let fields: Vec<&str> = split(&line, tab_separated).collect();
+            let fields = split(&line, tab_separated);
             if fields.len() != names.len() {
                 return Err(Error::input(
                     path,
@@ -218,14 +221,27 @@ fn header_line(
 
 /// The fields of `line` (without its end of line): split on tabs (each field trimmed, empty
 /// fields kept) when `tab_separated`, else on runs of whitespace.
-fn split(line: &str, tab_separated: bool) -> impl Iterator<Item = &str> {
-    let (tabs, spaces) = match tab_separated {
-        true => (Some(line.split('\t').map(str::trim)), None),
-        false => (None, Some(line.split_whitespace())),
-    };
-    tabs.into_iter()
-        .flatten()
-        .chain(spaces.into_iter().flatten())
+fn split(line: &str, tab_separated: bool) -> Vec<&str> {
+    // Two plain loops, not one iterator chaining both kinds: the chain's per-field checks of
+    // which side is live cost as much as finding the tabs.
+    match tab_separated {
+        true => tab_fields(line).map(str::trim).collect(),
+        false => line.split_whitespace().collect(),
+    }
+}
+
+/// The fields of `line` between tabs, as `line.split('\t')` gives them: the tabs are found by
+/// `memchr` over the whole line rather than one `char` search per field, which was most of the
+/// time of reading a 100-phenotype file (a tenth of its compress, on one core).
+fn tab_fields(line: &str) -> impl Iterator<Item = &str> {
+    let ends = memchr::memchr_iter(b'\t', line.as_bytes()).chain([line.len()]);
+    let mut start = 0;
+    ends.map(move |end| {
+        // A tab is one byte, so both ends are character boundaries.
+        let field = &line[start..end];
+        start = end + 1;
+        field
+    })
 }
 
 /// How many ID columns the header `names` start with: 2 for `#FID IID`/`FID IID`, 1 for
@@ -259,4 +275,27 @@ fn check_column_names(columns: &[String], id_columns: usize, path: &Path) -> Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_fields_are_split_on_tabs() {
+        for line in [
+            "",
+            "\t",
+            "a",
+            "a\tb",
+            "\ta\t\tb\t",
+            "#FID\tIID\ty1 \t y2",
+            "é\tñ\t\u{a0}x\u{a0}\t",
+            "a b\tc  d",
+        ] {
+            let fast: Vec<&str> = tab_fields(line).collect();
+            let std: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fast, std, "{line:?}");
+        }
+    }
 }

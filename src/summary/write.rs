@@ -457,6 +457,41 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
+    /// A source in order is written as it comes, a row group at a time; one out of order is
+    /// held whole up to the sort buffer (and still comes out sorted).
+    #[test]
+    fn rows_in_order_stream_and_rows_out_of_order_wait_for_the_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let total = 20_000;
+        for in_order in [true, false] {
+            let path = dir.path().join(format!("o{in_order}.parquet"));
+            let mut writer = SummaryWriter::create(&path, &header()).unwrap();
+            for chunk in (0..total).collect::<Vec<_>>().chunks(1000) {
+                let mut rows = Rows::with_widths([2]);
+                for &i in chunk {
+                    row(&mut rows, i);
+                    if in_order {
+                        let variant = rows.variants.last_mut().unwrap();
+                        (variant.chrom, variant.pos) = ("1".into(), i as u64 + 1);
+                    }
+                }
+                writer.write(&rows).unwrap();
+            }
+            let held = writer.sorter.held();
+            match in_order {
+                true => assert!(held < super::super::sort::STREAM_ROWS, "held {held}"),
+                false => assert_eq!(held, total),
+            }
+            assert!(writer.sorter.spills.is_empty());
+            writer.finish().unwrap();
+            let rows = crate::summary::read_summary(&path).unwrap().rows;
+            assert_eq!(rows.len(), total);
+            assert!(rows
+                .variants
+                .is_sorted_by(|a, b| crate::summary::order::genomic(a, b).is_le()));
+        }
+    }
+
     /// The header of [`header`] with one LD region of `m` rows.
     fn ld_header(m: u64) -> Header {
         let mut header = header();
