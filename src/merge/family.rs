@@ -103,54 +103,69 @@ impl Family {
 
         let members = layouts.len();
         let (family, models) = (&*self, &*models);
-        // Site-major (site, member) results, chunk by chunk of sites.
-        let mut grid = vec![PLACEHOLDER; merged.sites.len() * members];
-        grid.par_chunks_mut(TEST_CHUNK * members)
+        // Member-major, as each member's writer takes them, written in place chunk by chunk of
+        // sites: a site-major grid transposed afterwards cost a second window of results (72 MiB
+        // at 100 phenotypes, fresh pages every window) and a strided copy of it.
+        let mut results: Vec<Vec<VariantResult>> = (0..members)
+            .map(|_| vec![PLACEHOLDER; merged.sites.len()])
+            .collect();
+        let mut chunks: Vec<Vec<&mut [VariantResult]>> = merged
+            .sites
+            .chunks(TEST_CHUNK)
+            .map(|_| Vec::with_capacity(members))
+            .collect();
+        for member in &mut results {
+            for (chunk, slice) in chunks.iter_mut().zip(member.chunks_mut(TEST_CHUNK)) {
+                chunk.push(slice);
+            }
+        }
+        chunks
+            .into_par_iter()
             .zip(merged.sites.par_chunks(TEST_CHUNK))
             .zip(site_models.par_chunks(TEST_CHUNK))
-            .try_for_each(|((grid, sites), site_models)| -> Result<()> {
+            .try_for_each(|((mut chunk, sites), site_models)| -> Result<()> {
                 let mut scratch = Scratch::new(&family.layout);
                 let mut qtx = Vec::new();
-                for ((results, site), &number) in
-                    grid.chunks_exact_mut(members).zip(sites).zip(site_models)
-                {
+                let mut site_results = vec![PLACEHOLDER; members];
+                for (i, (site, &number)) in sites.iter().zip(site_models).enumerate() {
                     if number == UNWANTED {
                         continue;
                     }
-                    let Some(target) = &family.targets[number] else {
-                        let n = layouts[0].set_size(merged, &models[0].sets[number]) as u64;
-                        results.fill(VariantResult { n, ..PLACEHOLDER });
-                        continue;
-                    };
-                    let first = models[0].models[number]
-                        .as_ref()
-                        .expect("a target has models");
-                    let per_component = first.has_party_columns();
-                    let coding = pool_site(
-                        &family.layout,
-                        merged,
-                        site,
-                        target,
-                        per_component,
-                        &mut scratch.sums,
-                    )?;
-                    family.test_members(
-                        first,
-                        models,
-                        number,
-                        coding,
-                        &mut scratch,
-                        &mut qtx,
-                        results,
-                    );
+                    match &family.targets[number] {
+                        None => {
+                            let n = layouts[0].set_size(merged, &models[0].sets[number]) as u64;
+                            site_results.fill(VariantResult { n, ..PLACEHOLDER });
+                        }
+                        Some(target) => {
+                            let first = models[0].models[number]
+                                .as_ref()
+                                .expect("a target has models");
+                            let per_component = first.has_party_columns();
+                            let coding = pool_site(
+                                &family.layout,
+                                merged,
+                                site,
+                                target,
+                                per_component,
+                                &mut scratch.sums,
+                            )?;
+                            family.test_members(
+                                first,
+                                models,
+                                number,
+                                coding,
+                                &mut scratch,
+                                &mut qtx,
+                                &mut site_results,
+                            );
+                        }
+                    }
+                    for (member, result) in chunk.iter_mut().zip(&site_results) {
+                        member[i] = *result;
+                    }
                 }
                 Ok(())
             })?;
-        // Member-major, as each member's writer takes them.
-        let mut results: Vec<Vec<VariantResult>> = (0..members)
-            .into_par_iter()
-            .map(|m| grid.iter().skip(m).step_by(members).copied().collect())
-            .collect();
         for member in &mut results {
             merged.filter_results(member, &site_models, options);
         }

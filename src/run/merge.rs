@@ -266,8 +266,8 @@ impl Families {
     }
 
     /// Rows each of `inputs` holds per window when families are tested: a family holds a
-    /// window's results of all its phenotypes at once (twice, while they are handed to the
-    /// writers), so the window shrinks as phenotypes grow, to [`FAMILY_RESULTS`] results (about
+    /// window's results of all its phenotypes at once (and the next window's, while the writers
+    /// take them), so the window shrinks as phenotypes grow, to [`FAMILY_RESULTS`] results (about
     /// 72 MiB); `None` (the default window) without families.
     fn window_rows(&self, inputs: usize) -> Option<usize> {
         let widest = self

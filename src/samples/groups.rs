@@ -237,6 +237,7 @@ impl Phenotypes {
             return Err(first_bad_value(pheno, selected, matching));
         }
         let values = (0..width)
+            .into_par_iter()
             .map(|c| by_row.iter().skip(c).step_by(width).copied().collect())
             .collect();
         Ok(Phenotypes {
