@@ -3,7 +3,7 @@
 use super::components::GlobalComponent;
 use crate::chrom;
 use crate::error::{Error, Result};
-use crate::summary::{Summary, Variant};
+use crate::summary::{short_text, Summary, Variant};
 
 /// One summary's row of one variant.
 #[derive(Debug, Clone, Copy)]
@@ -97,17 +97,27 @@ impl AlleleKey {
     const FIELD: usize = 4;
 
     fn of(v: &Variant) -> AlleleKey {
-        let (a, b) = (v.ref_allele.as_bytes(), v.alt_allele.as_bytes());
-        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let (low, high) = match swapped(v) {
+            false => (v.ref_allele.as_bytes(), v.alt_allele.as_bytes()),
+            true => (v.alt_allele.as_bytes(), v.ref_allele.as_bytes()),
+        };
         let fits = |x: &[u8]| x.len() <= Self::FIELD && !x.contains(&0);
         if !(fits(low) && fits(high)) {
             return AlleleKey::TEXT;
         }
-        let mut bytes = [0u8; 8];
-        bytes[..low.len()].copy_from_slice(low);
-        bytes[Self::FIELD..Self::FIELD + high.len()].copy_from_slice(high);
-        AlleleKey(u64::from_be_bytes(bytes))
+        // Shifted in byte by byte rather than copied into a buffer read back as an integer:
+        // two copies of a few bytes and the wider read after them stalled every row (issue 12).
+        let field = |x: &[u8]| {
+            let packed = x.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            packed << (8 * (Self::FIELD - x.len()))
+        };
+        AlleleKey((field(low) << (8 * Self::FIELD)) | field(high))
     }
+}
+
+/// Whether a variant's REF sorts after its ALT (the pair in byte order is ALT, REF).
+fn swapped(v: &Variant) -> bool {
+    short_text::compare(&v.ref_allele, &v.alt_allele).is_gt()
 }
 
 /// Joins the rows of all inputs into sites, in output order, with their members.
@@ -279,7 +289,7 @@ fn join_rows(inputs: &[Summary]) -> (Vec<JoinRow>, Vec<usize>, Chromosomes) {
         let mut last: Option<(&str, u32)> = None;
         for (r, v) in input.rows.variants.iter().enumerate() {
             let chrom = match last {
-                Some((name, id)) if name == v.chrom => id,
+                Some((name, id)) if short_text::same(name, &v.chrom) => id,
                 _ => {
                     let id = match names.iter().position(|&n| n == v.chrom) {
                         Some(id) => id,
@@ -296,7 +306,7 @@ fn join_rows(inputs: &[Summary]) -> (Vec<JoinRow>, Vec<usize>, Chromosomes) {
                 pos: v.pos,
                 chrom,
                 alleles: AlleleKey::of(v),
-                swapped: v.ref_allele > v.alt_allele,
+                swapped: swapped(v),
                 member: Member {
                     input: i as u32,
                     row: r as u32,
@@ -307,8 +317,17 @@ fn join_rows(inputs: &[Summary]) -> (Vec<JoinRow>, Vec<usize>, Chromosomes) {
         ends.push(rows.len());
     }
     let chromosomes = Chromosomes::new(&names);
-    for row in &mut rows {
-        row.chrom = chromosomes.rank[row.chrom as usize];
+    // Most windows hold one chromosome, met first: its rank is its number already, and a pass
+    // over every row is spared.
+    if chromosomes
+        .rank
+        .iter()
+        .enumerate()
+        .any(|(id, &rank)| rank != id as u32)
+    {
+        for row in &mut rows {
+            row.chrom = chromosomes.rank[row.chrom as usize];
+        }
     }
     (rows, ends, chromosomes)
 }
