@@ -123,10 +123,10 @@ fn swapped(v: &Variant) -> bool {
 /// Joins the rows of all inputs into sites, in output order, with their members.
 ///
 /// Rows join on (chromosome, position, allele pair in byte order, so either orientation gives
-/// the same key). They are sorted by that key rather than hashed: each site's rows then lie
-/// side by side (so members are one flat vector), and as the sort is stable they stay in
-/// argument and row order, which decides the reported orientation and the row a double-count
-/// error names.
+/// the same key). They are put in that key's order rather than hashed ([`by_position`], then a
+/// position's few rows by allele pair): each site's rows then lie side by side (so members are
+/// one flat vector), and as both orders are stable they stay in argument and row order, which
+/// decides the reported orientation and the row a double-count error names.
 pub(crate) fn join_sites(
     inputs: &[Summary],
     component_map: &[Vec<u32>],
