@@ -1,11 +1,9 @@
 //! The join: every input's rows matched by variant into sites, in output order.
 
-use std::collections::HashMap;
-
 use super::components::GlobalComponent;
 use crate::chrom;
 use crate::error::{Error, Result};
-use crate::summary::{Summary, Variant};
+use crate::summary::{short_text, Summary, Variant};
 
 /// One summary's row of one variant.
 #[derive(Debug, Clone, Copy)]
@@ -35,40 +33,29 @@ pub struct Site {
 
 /// The chromosome names of all inputs, numbered once so that sorting rows compares integers
 /// rather than text.
-struct Chromosomes<'a> {
-    /// Name → rank in (output order, name) order: equal ranks are equal names.
-    rank: HashMap<&'a str, u32>,
+struct Chromosomes {
+    /// Per name (in the order [`join_rows`] met them), its rank in (output order, name) order:
+    /// equal ranks are equal names.
+    rank: Vec<u32>,
     /// Per rank, the rank of its output order alone: names that order alike (`1` and `01`, say)
     /// share it.
     order: Vec<u32>,
 }
 
-impl<'a> Chromosomes<'a> {
-    fn new(inputs: &'a [Summary]) -> Chromosomes<'a> {
-        let mut names: Vec<&str> = Vec::new();
-        for input in inputs {
-            let mut last = None;
-            for v in &input.rows.variants {
-                if last != Some(v.chrom.as_str()) {
-                    last = Some(v.chrom.as_str());
-                    names.push(&v.chrom);
-                }
-            }
-        }
-        names.sort_unstable_by(|a, b| (chrom::order(a), a).cmp(&(chrom::order(b), b)));
-        names.dedup();
+impl Chromosomes {
+    /// Ranks `names` (distinct, in any order).
+    fn new(names: &[&str]) -> Chromosomes {
+        let mut sorted: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
+        sorted.sort_unstable_by(|(_, a), (_, b)| (chrom::order(a), a).cmp(&(chrom::order(b), b)));
+        let mut rank = vec![0; names.len()];
         let mut order: Vec<u32> = Vec::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
+        for (i, &(met, name)) in sorted.iter().enumerate() {
+            rank[met] = i as u32;
             order.push(match i.checked_sub(1) {
-                Some(p) if chrom::order(names[p]) == chrom::order(name) => order[p],
+                Some(p) if chrom::order(sorted[p].1) == chrom::order(name) => order[p],
                 _ => i as u32,
             });
         }
-        let rank = names
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| (n, i as u32))
-            .collect();
         Chromosomes { rank, order }
     }
 }
@@ -82,6 +69,9 @@ struct JoinRow {
     /// The allele pair packed into an integer that orders and compares like the pair itself
     /// ([`AlleleKey`]), so that rows tying on position compare without reading allele text.
     alleles: AlleleKey,
+    /// REF sorts after ALT: rows of one site are flipped against each other exactly when this
+    /// differs (their allele pairs are equal), which spares comparing allele text per row.
+    swapped: bool,
     member: Member,
 }
 
@@ -107,26 +97,36 @@ impl AlleleKey {
     const FIELD: usize = 4;
 
     fn of(v: &Variant) -> AlleleKey {
-        let (a, b) = (v.ref_allele.as_bytes(), v.alt_allele.as_bytes());
-        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let (low, high) = match swapped(v) {
+            false => (v.ref_allele.as_bytes(), v.alt_allele.as_bytes()),
+            true => (v.alt_allele.as_bytes(), v.ref_allele.as_bytes()),
+        };
         let fits = |x: &[u8]| x.len() <= Self::FIELD && !x.contains(&0);
         if !(fits(low) && fits(high)) {
             return AlleleKey::TEXT;
         }
-        let mut bytes = [0u8; 8];
-        bytes[..low.len()].copy_from_slice(low);
-        bytes[Self::FIELD..Self::FIELD + high.len()].copy_from_slice(high);
-        AlleleKey(u64::from_be_bytes(bytes))
+        // Shifted in byte by byte rather than copied into a buffer read back as an integer:
+        // two copies of a few bytes and the wider read after them stalled every row (issue 12).
+        let field = |x: &[u8]| {
+            let packed = x.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            packed << (8 * (Self::FIELD - x.len()))
+        };
+        AlleleKey((field(low) << (8 * Self::FIELD)) | field(high))
     }
+}
+
+/// Whether a variant's REF sorts after its ALT (the pair in byte order is ALT, REF).
+fn swapped(v: &Variant) -> bool {
+    short_text::compare(&v.ref_allele, &v.alt_allele).is_gt()
 }
 
 /// Joins the rows of all inputs into sites, in output order, with their members.
 ///
 /// Rows join on (chromosome, position, allele pair in byte order, so either orientation gives
-/// the same key). They are sorted by that key rather than hashed: each site's rows then lie
-/// side by side (so members are one flat vector), and as the sort is stable they stay in
-/// argument and row order, which decides the reported orientation and the row a double-count
-/// error names.
+/// the same key). They are put in that key's order rather than hashed ([`by_position`], then a
+/// position's few rows by allele pair): each site's rows then lie side by side (so members are
+/// one flat vector), and as both orders are stable they stay in argument and row order, which
+/// decides the reported orientation and the row a double-count error names.
 pub(crate) fn join_sites(
     inputs: &[Summary],
     component_map: &[Vec<u32>],
@@ -151,16 +151,12 @@ pub(crate) fn join_sites(
         }
     };
 
-    let chromosomes = Chromosomes::new(inputs);
-    let mut rows = join_rows(inputs, &chromosomes);
+    let (rows, ends, chromosomes) = join_rows(inputs);
     let total = rows.len();
-    // By chromosome and position first, comparing integers only (every input of a window is
-    // in genomic order already, so this stable sort merges sorted runs); then each position's
-    // few rows by allele pair. Both sorts are stable, so this is the stable sort by the whole
-    // key, without comparing allele strings across the whole window (issue 12).
-    if !rows.is_sorted_by_key(|r| (r.chrom, r.pos)) {
-        rows.sort_by_key(|r| (r.chrom, r.pos));
-    }
+    // By chromosome and position first, comparing integers only; then each position's few
+    // rows by allele pair. Both orders are stable, so this is the stable sort by the whole key,
+    // without comparing allele strings across the whole window (issue 12).
+    let mut rows = by_position(rows, &ends);
 
     let mut members: Vec<Member> = Vec::with_capacity(total);
     let mut sites: Vec<Site> = Vec::with_capacity(total);
@@ -171,6 +167,8 @@ pub(crate) fn join_sites(
     // site's rows are checked in one pass rather than pair by pair (O(parties²) per site).
     let mut held_at: Vec<u32> = vec![0; components.len()];
     let mut site_number: u32 = 0;
+    let mut in_output_order = true;
+    let mut last_position: Option<(u32, u64)> = None;
     let globals = |m: Member| {
         let input = m.input as usize;
         inputs[input].rows.components[m.row as usize]
@@ -216,16 +214,22 @@ pub(crate) fn join_sites(
             }
             // A site of one row is never flipped (most sites, when one summary is merged).
             if site.len() > 1 {
-                let alt = &variant(&site[reported]).alt_allele;
-                for m in site.iter_mut() {
-                    m.flipped = variant(m).alt_allele != *alt;
+                let swapped = run[reported].swapped;
+                for (m, row) in site.iter_mut().zip(run) {
+                    m.flipped = row.swapped != swapped;
                 }
             }
+            let order = chromosomes.order[run[0].chrom as usize];
+            // Sites come by chromosome rank and position; only where two share a chromosome
+            // order and position (or names that order alike interleave) may the output order
+            // differ, and only then is it sorted.
+            in_output_order &= last_position < Some((order, run[0].pos));
+            last_position = Some((order, run[0].pos));
             sites.push(Site {
                 start: start as u32,
                 end: members.len() as u32,
                 reported: (start + reported) as u32,
-                chrom: chromosomes.order[run[0].chrom as usize],
+                chrom: order,
             });
         }
     }
@@ -233,7 +237,9 @@ pub(crate) fn join_sites(
         return Err(error);
     }
 
-    sort_for_output(inputs, &members, &mut sites);
+    if !in_output_order {
+        sort_for_output(inputs, &members, &mut sites);
+    }
     Ok((sites, members))
 }
 
@@ -267,35 +273,108 @@ pub(crate) fn sort_for_output(inputs: &[Summary], members: &[Member], sites: &mu
     }
 }
 
-/// Every row of every input as a [`JoinRow`], in argument and row order.
-fn join_rows(inputs: &[Summary], chromosomes: &Chromosomes) -> Vec<JoinRow> {
+/// Every row of every input as a [`JoinRow`], in argument and row order; where each input's
+/// rows end; and the inputs' chromosomes.
+///
+/// One pass over the rows reads each variant once: a window's variants are far larger than
+/// the cache, and a pass for the chromosome names, one for the keys and one for the flips each
+/// waited on memory (issue 12).
+fn join_rows(inputs: &[Summary]) -> (Vec<JoinRow>, Vec<usize>, Chromosomes) {
     let total: usize = inputs.iter().map(|input| input.rows.len()).sum();
     let mut rows: Vec<JoinRow> = Vec::with_capacity(total);
+    let mut ends = Vec::with_capacity(inputs.len());
+    // Distinct chromosome names in the order met (a window holds one or two).
+    let mut names: Vec<&str> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let mut last: Option<(&str, u32)> = None;
         for (r, v) in input.rows.variants.iter().enumerate() {
             let chrom = match last {
-                Some((name, rank)) if name == v.chrom => rank,
+                Some((name, id)) if short_text::same(name, &v.chrom) => id,
                 _ => {
-                    let rank = chromosomes.rank[v.chrom.as_str()];
-                    last = Some((&v.chrom, rank));
-                    rank
+                    let id = match names.iter().position(|&n| n == v.chrom) {
+                        Some(id) => id,
+                        None => {
+                            names.push(&v.chrom);
+                            names.len() - 1
+                        }
+                    } as u32;
+                    last = Some((&v.chrom, id));
+                    id
                 }
-            };
-            let member = Member {
-                input: i as u32,
-                row: r as u32,
-                flipped: false,
             };
             rows.push(JoinRow {
                 pos: v.pos,
                 chrom,
                 alleles: AlleleKey::of(v),
-                member,
+                swapped: swapped(v),
+                member: Member {
+                    input: i as u32,
+                    row: r as u32,
+                    flipped: false,
+                },
             });
         }
+        ends.push(rows.len());
     }
-    rows
+    let chromosomes = Chromosomes::new(&names);
+    // Most windows hold one chromosome, met first: its rank is its number already, and a pass
+    // over every row is spared.
+    if chromosomes
+        .rank
+        .iter()
+        .enumerate()
+        .any(|(id, &rank)| rank != id as u32)
+    {
+        for row in &mut rows {
+            row.chrom = chromosomes.rank[row.chrom as usize];
+        }
+    }
+    (rows, ends, chromosomes)
+}
+
+/// The rows in (chromosome rank, position) order, rows of one position in argument and row
+/// order: the stable sort by position of `rows`, which hold each input's rows in turn (`ends`:
+/// where each input's rows end).
+///
+/// An input's rows of a window are in genomic order already, so when every input's are, this
+/// merges them, taking each position's rows from every input at once: O(inputs) per position,
+/// O(1) per row where most inputs hold most variants, rather than a sort's log(inputs) moves
+/// of every row (issue 12). Otherwise (a summary of the old, unsorted kind read whole) it sorts.
+fn by_position(mut rows: Vec<JoinRow>, ends: &[usize]) -> Vec<JoinRow> {
+    let key = |r: &JoinRow| (r.chrom, r.pos);
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for &end in ends {
+        if end > start {
+            runs.push(start..end);
+        }
+        start = end;
+    }
+    if runs.len() < 2
+        || !runs
+            .iter()
+            .all(|run| rows[run.clone()].is_sorted_by_key(key))
+    {
+        if !rows.is_sorted_by_key(key) {
+            rows.sort_by_key(key);
+        }
+        return rows;
+    }
+    let mut ordered: Vec<JoinRow> = Vec::with_capacity(rows.len());
+    while let Some(next) = runs.iter().map(|run| key(&rows[run.start])).min() {
+        let mut emptied = false;
+        for run in &mut runs {
+            while run.start < run.end && key(&rows[run.start]) == next {
+                ordered.push(rows[run.start]);
+                run.start += 1;
+            }
+            emptied |= run.start == run.end;
+        }
+        if emptied {
+            runs.retain(|run| run.start < run.end);
+        }
+    }
+    ordered
 }
 
 /// A component may hold a variant once: two rows of it (one summary given twice under two
@@ -386,5 +465,58 @@ mod tests {
         }
         assert!(AlleleKey::of(&variant("ACGTA", "A")) == AlleleKey::TEXT);
         assert!(AlleleKey::of(&variant("G", "A")) == AlleleKey::of(&variant("A", "G")));
+    }
+
+    fn join_row(chrom: u32, pos: u64, input: u32, row: u32) -> JoinRow {
+        JoinRow {
+            pos,
+            chrom,
+            alleles: AlleleKey(0),
+            swapped: false,
+            member: Member {
+                input,
+                row,
+                flipped: false,
+            },
+        }
+    }
+
+    /// The merge of sorted inputs gives what the standard library's stable sort by position
+    /// gives (the oracle): inputs holding the same positions, some, none, or their own, across
+    /// two chromosomes, with ties within an input.
+    #[test]
+    fn merging_sorted_inputs_is_the_stable_sort_by_position() {
+        let inputs: Vec<Vec<(u32, u64)>> = vec![
+            vec![(0, 1), (0, 2), (0, 2), (0, 5), (1, 1)],
+            vec![],
+            vec![(0, 2), (0, 3), (1, 1), (1, 4)],
+            vec![(0, 1), (0, 5), (0, 5), (1, 0)],
+            vec![(1, 7)],
+        ];
+        let mut rows = Vec::new();
+        let mut ends = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            for (r, &(chrom, pos)) in input.iter().enumerate() {
+                rows.push(join_row(chrom, pos, i as u32, r as u32));
+            }
+            ends.push(rows.len());
+        }
+        let identity = |rows: &[JoinRow]| -> Vec<(u32, u64, u32, u32)> {
+            rows.iter()
+                .map(|r| (r.chrom, r.pos, r.member.input, r.member.row))
+                .collect()
+        };
+        let mut expected = rows.clone();
+        expected.sort_by_key(|r| (r.chrom, r.pos));
+        assert_eq!(
+            identity(&by_position(rows.clone(), &ends)),
+            identity(&expected)
+        );
+
+        // An input out of order (an old summary read whole): sorted, as stably.
+        rows.swap(0, 3);
+        let mut expected = rows.clone();
+        expected.sort_by_key(|r| (r.chrom, r.pos));
+        assert_eq!(identity(&by_position(rows, &ends)), identity(&expected));
     }
 }

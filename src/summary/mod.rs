@@ -29,6 +29,7 @@ pub mod schema;
 pub mod secure;
 pub mod sex;
 pub mod sex_qc;
+pub mod short_text;
 pub mod sort;
 pub mod stream;
 pub mod validate;

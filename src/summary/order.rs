@@ -19,7 +19,7 @@
 
 use std::cmp::Ordering;
 
-use super::Variant;
+use super::{short_text, Variant};
 use crate::chrom;
 
 /// Compares chromosome and position only: rows of one position are one group at merge.
@@ -29,7 +29,7 @@ pub fn position(a: &Variant, b: &Variant) -> Ordering {
 
 /// Compares (chromosome, position) pairs in genomic order.
 pub fn position_of(a_chrom: &str, a_pos: u64, b_chrom: &str, b_pos: u64) -> Ordering {
-    if a_chrom == b_chrom {
+    if short_text::same(a_chrom, b_chrom) {
         return a_pos.cmp(&b_pos);
     }
     (chrom::order(a_chrom), a_chrom)
@@ -40,7 +40,7 @@ pub fn position_of(a_chrom: &str, a_pos: u64, b_chrom: &str, b_pos: u64) -> Orde
 /// The full genomic order of rows: [`position`], then REF, then ALT.
 pub fn genomic(a: &Variant, b: &Variant) -> Ordering {
     position(a, b).then_with(|| {
-        (a.ref_allele.as_str(), a.alt_allele.as_str())
-            .cmp(&(b.ref_allele.as_str(), b.alt_allele.as_str()))
+        short_text::compare(&a.ref_allele, &b.ref_allele)
+            .then_with(|| short_text::compare(&a.alt_allele, &b.alt_allele))
     })
 }

@@ -162,7 +162,9 @@ impl<'a> VariantColumns<'a> {
         for r in 0..self.pos.len() {
             let chrom = self.chrom.value(r);
             let chrom = match variants.last() {
-                Some(previous) if previous.chrom == chrom => previous.chrom.clone(),
+                Some(previous) if super::short_text::same(&previous.chrom, chrom) => {
+                    previous.chrom.clone()
+                }
                 _ => chrom.into(),
             };
             variants.push(super::Variant {
