@@ -30,8 +30,8 @@ use crate::atomic_file::AtomicFile;
 pub const SORT_ROWS: usize = 65_536;
 
 /// Rows held before they are written when they are already in order: one row group of the
-/// summary (`summary::write`'s row-group size).
-pub const STREAM_ROWS: usize = 16_384;
+/// summary.
+pub const STREAM_ROWS: usize = super::write::ROW_GROUP_SIZE;
 
 /// Rows per batch read from each run while merging runs.
 pub const MERGE_BATCH_ROWS: usize = 1_024;
@@ -109,7 +109,10 @@ impl Sorter {
         if pending.is_empty() {
             return None;
         }
-        sort_rows(pending);
+        // Rows known to be in order (checked as they were pushed) are not checked again.
+        if !self.pending_in_order {
+            sort_rows(pending);
+        }
         let mut count = pending.len();
         if !all {
             let last = &pending.variants[count - 1];

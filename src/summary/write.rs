@@ -25,7 +25,7 @@ use crate::error::{Error, IoResultExt, Result};
 /// beyond it (each row group is also the unit of the integrity check a region read makes), large
 /// enough that the per-group costs do not show in a whole read (issue 12: 65,536 rows made a
 /// one-chromosome region of a 1 M-variant file decode two groups, 2.9 times its rows).
-const ROW_GROUP_SIZE: usize = 16_384;
+pub(crate) const ROW_GROUP_SIZE: usize = 16_384;
 
 /// Writes a summary under a temporary name; [`SummaryWriter::finish`] puts it in place.
 ///
