@@ -15,6 +15,7 @@
 
 use super::{Member, Merged, PhenotypeLayout, Site};
 use crate::error::Result;
+use crate::summary::{ComponentSet, Summary};
 
 /// Histogram bins per frequency axis (bin width 1/50 = 0.02).
 pub const BINS: usize = 50;
@@ -125,8 +126,17 @@ impl AlleleCheck {
         layout: &PhenotypeLayout,
         outlier: &mut dyn FnMut(&Site, &Comparison) -> Result<()>,
     ) -> Result<()> {
-        for site in &merged.sites {
-            self.collect(merged, layout, merged.members(site));
+        let views: Vec<InputView> = merged
+            .inputs
+            .iter()
+            .zip(&layout.inputs)
+            .map(|(summary, input)| InputView::new(summary, input.group))
+            .collect();
+        for (k, site) in merged.sites.iter().enumerate() {
+            if let Some(ahead) = merged.sites.get(k + super::prefetch::AHEAD) {
+                merged.prefetch_site(ahead, |input| layout.inputs[input].group);
+            }
+            self.collect(&views, merged.members(site));
             if self.scratch.len() < 2 {
                 continue;
             }
@@ -164,20 +174,11 @@ impl AlleleCheck {
     }
 
     /// Each input's Σx0 (reported orientation) and observed calls at a site, into `scratch`.
-    fn collect(&mut self, merged: &Merged, layout: &PhenotypeLayout, members: &[Member]) {
+    fn collect(&mut self, views: &[InputView], members: &[Member]) {
         self.scratch.clear();
         for m in members {
             let input = m.input as usize;
-            let summary = &merged.inputs[input];
-            let group = layout.inputs[input].group;
-            let row = m.row as usize;
-            let sums = &summary.rows.groups[group];
-            let n: f64 = summary.rows.components[row]
-                .iter()
-                .map(|&c| summary.header.components[c as usize].groups[group].n as f64)
-                .sum();
-            let observed = n - sums.atu(row)[0];
-            let sum_x0 = sums.atx0(row)[0];
+            let (sum_x0, observed) = views[input].sums(m.row as usize);
             // x' = 2 − x on observed calls.
             let sum = if m.flipped {
                 2.0 * observed - sum_x0
@@ -193,6 +194,47 @@ impl AlleleCheck {
                 _ => self.scratch.push((input, sum, observed, m.flipped)),
             }
         }
+    }
+}
+
+/// One input's rows of a window as the check reads them: per row, the intercept entries of its
+/// group's sums and the samples of its components. Looked up once per window rather than per
+/// row (issue 12: the lookups through the summary and its header were most of the check's
+/// instructions).
+struct InputView<'a> {
+    width: usize,
+    atx0: &'a [f64],
+    atu: &'a [f64],
+    components: &'a [ComponentSet],
+    /// Per component of the input, its samples in the group.
+    samples: Vec<f64>,
+}
+
+impl<'a> InputView<'a> {
+    fn new(summary: &'a Summary, group: usize) -> InputView<'a> {
+        let sums = &summary.rows.groups[group];
+        InputView {
+            width: sums.width,
+            atx0: &sums.atx0,
+            atu: &sums.atu,
+            components: &summary.rows.components,
+            samples: summary
+                .header
+                .components
+                .iter()
+                .map(|c| c.groups[group].n as f64)
+                .collect(),
+        }
+    }
+
+    /// Row `row`'s Σx0 and observed calls (its samples less its missing calls, `Aᵀu[0]`).
+    fn sums(&self, row: usize) -> (f64, f64) {
+        let n = match &self.components[row] {
+            ComponentSet::One(c) => self.samples[*c as usize],
+            many => many.iter().map(|&c| self.samples[c as usize]).sum(),
+        };
+        let first = row * self.width;
+        (self.atx0[first], n - self.atu[first])
     }
 }
 

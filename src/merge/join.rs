@@ -96,14 +96,27 @@ impl AlleleKey {
     /// Bytes per allele in a packed pair.
     const FIELD: usize = 4;
 
-    fn of(v: &Variant) -> AlleleKey {
-        let (low, high) = match swapped(v) {
-            false => (v.ref_allele.as_bytes(), v.alt_allele.as_bytes()),
-            true => (v.alt_allele.as_bytes(), v.ref_allele.as_bytes()),
+    /// The key of a variant's allele pair, and whether its REF sorts after its ALT (the pair
+    /// in byte order is ALT, REF).
+    fn of(v: &Variant) -> (AlleleKey, bool) {
+        let (ref_allele, alt_allele) = (v.ref_allele.as_bytes(), v.alt_allele.as_bytes());
+        // Most variants are SNPs: one byte each, packed at once (issue 12: the general path
+        // below was a third of the join's instructions).
+        if let (&[r], &[a]) = (ref_allele, alt_allele) {
+            if r != 0 && a != 0 {
+                let (low, high) = if r > a { (a, r) } else { (r, a) };
+                let key = (u64::from(low) << 56) | (u64::from(high) << 24);
+                return (AlleleKey(key), r > a);
+            }
+        }
+        let swapped = short_text::compare(&v.ref_allele, &v.alt_allele).is_gt();
+        let (low, high) = match swapped {
+            false => (ref_allele, alt_allele),
+            true => (alt_allele, ref_allele),
         };
         let fits = |x: &[u8]| x.len() <= Self::FIELD && !x.contains(&0);
         if !(fits(low) && fits(high)) {
-            return AlleleKey::TEXT;
+            return (AlleleKey::TEXT, swapped);
         }
         // Shifted in byte by byte rather than copied into a buffer read back as an integer:
         // two copies of a few bytes and the wider read after them stalled every row (issue 12).
@@ -111,136 +124,209 @@ impl AlleleKey {
             let packed = x.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
             packed << (8 * (Self::FIELD - x.len()))
         };
-        AlleleKey((field(low) << (8 * Self::FIELD)) | field(high))
+        (
+            AlleleKey((field(low) << (8 * Self::FIELD)) | field(high)),
+            swapped,
+        )
     }
-}
-
-/// Whether a variant's REF sorts after its ALT (the pair in byte order is ALT, REF).
-fn swapped(v: &Variant) -> bool {
-    short_text::compare(&v.ref_allele, &v.alt_allele).is_gt()
 }
 
 /// Joins the rows of all inputs into sites, in output order, with their members.
 ///
 /// Rows join on (chromosome, position, allele pair in byte order, so either orientation gives
-/// the same key). They are put in that key's order rather than hashed ([`by_position`], then a
-/// position's few rows by allele pair): each site's rows then lie side by side (so members are
-/// one flat vector), and as both orders are stable they stay in argument and row order, which
-/// decides the reported orientation and the row a double-count error names.
+/// the same key). They are taken in that key's order rather than hashed, position by position
+/// (then a position's few rows by allele pair): each site's rows then lie side by side (so
+/// members are one flat vector), and as both orders are stable they stay in argument and row
+/// order, which decides the reported orientation and the row a double-count error names.
+///
+/// Inputs whose rows are in genomic order (every window of a merge) are walked together, a
+/// k-way merge ([`walk_positions`]); otherwise (a summary of the old, unsorted kind read whole)
+/// every row is sorted by position first. Both give the same positions in the same order.
 pub(crate) fn join_sites(
     inputs: &[Summary],
     component_map: &[Vec<u32>],
     components: &[GlobalComponent],
 ) -> Result<(Vec<Site>, Vec<Member>)> {
-    let reference = reference_aware(inputs);
-    let variant = |m: &Member| &inputs[m.input as usize].rows.variants[m.row as usize];
-    let alleles = |m: &Member| {
-        let v = variant(m);
-        if v.ref_allele <= v.alt_allele {
-            (&v.ref_allele, &v.alt_allele)
-        } else {
-            (&v.alt_allele, &v.ref_allele)
+    let variants: Vec<&[Variant]> = inputs.iter().map(|i| &i.rows.variants[..]).collect();
+    let mut sites = SiteBuilder::new(inputs, component_map, components);
+    let walked = walk_positions(&variants, |position, order| {
+        sites.add_position(position, order)
+    });
+    if walked.is_err() {
+        sites = SiteBuilder::new(inputs, component_map, components);
+        let (mut rows, chromosomes) = join_rows(&variants);
+        // Stable: a position's rows stay in argument and row order.
+        rows.sort_by_key(|r| (r.chrom, r.pos));
+        for position in rows.chunk_by_mut(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos)) {
+            let order = chromosomes.order[position[0].chrom as usize];
+            sites.add_position(position, order);
         }
-    };
-    // Within one position: by packed allele pair, by text where either pair is too long.
-    let allele_order = |a: &JoinRow, b: &JoinRow| {
-        if a.alleles == AlleleKey::TEXT || b.alleles == AlleleKey::TEXT {
-            alleles(&a.member).cmp(&alleles(&b.member))
-        } else {
-            a.alleles.cmp(&b.alleles)
+    }
+    sites.finish()
+}
+
+/// The sites and members of a join as they are made, position by position.
+struct SiteBuilder<'a> {
+    inputs: &'a [Summary],
+    component_map: &'a [Vec<u32>],
+    components: &'a [GlobalComponent],
+    /// Per input, whether its source knows the reference allele ([`reference_aware`]).
+    reference: Vec<bool>,
+    /// No component is in two inputs (no shards of one party): two rows of a site can then
+    /// share a component only when both are of one input, and the other sites skip the check.
+    disjoint: bool,
+    members: Vec<Member>,
+    sites: Vec<Site>,
+    /// The double count met first in argument and row order, as a row-by-row join would report.
+    conflict: Option<(Member, Error)>,
+    /// Per global component, the last site (numbered from 1) a row of which holds it: a row
+    /// meets a double count only if one of its components is marked for its own site, so a
+    /// site's rows are checked in one pass rather than pair by pair (O(parties²) per site).
+    held_at: Vec<u32>,
+    site_number: u32,
+    in_output_order: bool,
+    last_position: Option<(u32, u64)>,
+}
+
+impl<'a> SiteBuilder<'a> {
+    fn new(
+        inputs: &'a [Summary],
+        component_map: &'a [Vec<u32>],
+        components: &'a [GlobalComponent],
+    ) -> SiteBuilder<'a> {
+        let mut holder = vec![usize::MAX; components.len()];
+        let mut disjoint = true;
+        for (input, map) in component_map.iter().enumerate() {
+            for &global in map {
+                let held = &mut holder[global as usize];
+                disjoint &= *held == usize::MAX || *held == input;
+                *held = input;
+            }
         }
-    };
+        SiteBuilder {
+            inputs,
+            component_map,
+            components,
+            reference: reference_aware(inputs),
+            disjoint,
+            members: Vec::with_capacity(inputs.iter().map(|i| i.rows.len()).sum()),
+            sites: Vec::with_capacity(inputs.iter().map(|i| i.rows.len()).max().unwrap_or(0)),
+            conflict: None,
+            held_at: vec![0; components.len()],
+            site_number: 0,
+            in_output_order: true,
+            last_position: None,
+        }
+    }
 
-    let (rows, ends, chromosomes) = join_rows(inputs);
-    let total = rows.len();
-    // By chromosome and position first, comparing integers only; then each position's few
-    // rows by allele pair. Both orders are stable, so this is the stable sort by the whole key,
-    // without comparing allele strings across the whole window (issue 12).
-    let mut rows = by_position(rows, &ends);
-
-    let mut members: Vec<Member> = Vec::with_capacity(total);
-    let mut sites: Vec<Site> = Vec::with_capacity(total);
-    // The double count met first in argument and row order, as a row-by-row join would report.
-    let mut conflict: Option<(Member, Error)> = None;
-    // Per global component, the last site (numbered from 1) a row of which holds it: a row
-    // meets a double count only if one of its components is marked for its own site, so a
-    // site's rows are checked in one pass rather than pair by pair (O(parties²) per site).
-    let mut held_at: Vec<u32> = vec![0; components.len()];
-    let mut site_number: u32 = 0;
-    let mut in_output_order = true;
-    let mut last_position: Option<(u32, u64)> = None;
-    let globals = |m: Member| {
-        let input = m.input as usize;
-        inputs[input].rows.components[m.row as usize]
-            .iter()
-            .map(move |&c| component_map[input][c as usize] as usize)
-    };
-    for position in rows.chunk_by_mut(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos)) {
+    /// Adds the sites of one position's rows (in argument and row order), whose chromosome
+    /// has output order `order`.
+    fn add_position(&mut self, position: &mut [JoinRow], order: u32) {
+        let inputs = self.inputs;
+        // Within one position: by packed allele pair, by text where either pair is too long.
+        let allele_order = |a: &JoinRow, b: &JoinRow| {
+            if a.alleles == AlleleKey::TEXT || b.alleles == AlleleKey::TEXT {
+                text_alleles(inputs, &a.member).cmp(&text_alleles(inputs, &b.member))
+            } else {
+                a.alleles.cmp(&b.alleles)
+            }
+        };
         if !position.is_sorted_by(|a, b| allele_order(a, b).is_le()) {
             position.sort_by(allele_order);
         }
         for run in position.chunk_by(|a, b| allele_order(a, b).is_eq()) {
-            let start = members.len();
-            members.extend(run.iter().map(|r| r.member));
-            let site = &mut members[start..];
-            let mut reported = 0;
-            site_number += 1;
-            if site.len() > 1 {
-                globals(site[0]).for_each(|g| held_at[g] = site_number);
-            }
-            for k in 1..site.len() {
-                let shares = globals(site[k]).any(|g| held_at[g] == site_number);
-                globals(site[k]).for_each(|g| held_at[g] = site_number);
+            self.add_site(run, order);
+        }
+    }
+
+    /// Adds the site of `run`, the rows of one variant.
+    fn add_site(&mut self, run: &[JoinRow], order: u32) {
+        let inputs = self.inputs;
+        let (component_map, reference) = (self.component_map, &self.reference);
+        let start = self.members.len();
+        self.members.extend(run.iter().map(|r| r.member));
+        let site = &mut self.members[start..];
+        let mut reported = 0;
+        self.site_number += 1;
+        let site_number = self.site_number;
+        let globals = |m: Member| {
+            let input = m.input as usize;
+            inputs[input].rows.components[m.row as usize]
+                .iter()
+                .map(move |&c| component_map[input][c as usize] as usize)
+        };
+        let check =
+            site.len() > 1 && (!self.disjoint || site.windows(2).any(|w| w[0].input == w[1].input));
+        if check {
+            globals(site[0]).for_each(|g| self.held_at[g] = site_number);
+        }
+        for k in 1..site.len() {
+            if check {
+                let shares = globals(site[k]).any(|g| self.held_at[g] == site_number);
+                globals(site[k]).for_each(|g| self.held_at[g] = site_number);
                 if shares
-                    && conflict.as_ref().is_none_or(|(first, _)| {
+                    && self.conflict.as_ref().is_none_or(|(first, _)| {
                         (site[k].input, site[k].row) < (first.input, first.row)
                     })
                 {
-                    let reported_variant = variant(&site[reported]);
+                    let m = site[reported];
+                    let reported_variant = &inputs[m.input as usize].rows.variants[m.row as usize];
                     if let Err(e) = check_no_double_count(
                         inputs,
                         component_map,
-                        components,
+                        self.components,
                         &site[..k],
                         reported_variant,
                         site[k],
                     ) {
-                        conflict = Some((site[k], e));
+                        self.conflict = Some((site[k], e));
                     }
                 }
-                if reference[site[k].input as usize] && !reference[site[reported].input as usize] {
-                    reported = k;
-                }
             }
-            // A site of one row is never flipped (most sites, when one summary is merged).
-            if site.len() > 1 {
-                let swapped = run[reported].swapped;
-                for (m, row) in site.iter_mut().zip(run) {
-                    m.flipped = row.swapped != swapped;
-                }
+            if reference[site[k].input as usize] && !reference[site[reported].input as usize] {
+                reported = k;
             }
-            let order = chromosomes.order[run[0].chrom as usize];
-            // Sites come by chromosome rank and position; only where two share a chromosome
-            // order and position (or names that order alike interleave) may the output order
-            // differ, and only then is it sorted.
-            in_output_order &= last_position < Some((order, run[0].pos));
-            last_position = Some((order, run[0].pos));
-            sites.push(Site {
-                start: start as u32,
-                end: members.len() as u32,
-                reported: (start + reported) as u32,
-                chrom: order,
-            });
         }
-    }
-    if let Some((_, error)) = conflict {
-        return Err(error);
+        // A site of one row is never flipped (most sites, when one summary is merged).
+        if site.len() > 1 {
+            let swapped = run[reported].swapped;
+            for (m, row) in site.iter_mut().zip(run) {
+                m.flipped = row.swapped != swapped;
+            }
+        }
+        // Sites come by chromosome rank and position; only where two share a chromosome
+        // order and position (or names that order alike interleave) may the output order
+        // differ, and only then is it sorted.
+        self.in_output_order &= self.last_position < Some((order, run[0].pos));
+        self.last_position = Some((order, run[0].pos));
+        self.sites.push(Site {
+            start: start as u32,
+            end: self.members.len() as u32,
+            reported: (start + reported) as u32,
+            chrom: order,
+        });
     }
 
-    if !in_output_order {
-        sort_for_output(inputs, &members, &mut sites);
+    /// The sites in output order and their members, or the first double count.
+    fn finish(mut self) -> Result<(Vec<Site>, Vec<Member>)> {
+        if let Some((_, error)) = self.conflict {
+            return Err(error);
+        }
+        if !self.in_output_order {
+            sort_for_output(self.inputs, &self.members, &mut self.sites);
+        }
+        Ok((self.sites, self.members))
     }
-    Ok((sites, members))
+}
+
+/// A row's allele pair as text, in byte order.
+fn text_alleles<'a>(inputs: &'a [Summary], m: &Member) -> (&'a str, &'a str) {
+    let v = &inputs[m.input as usize].rows.variants[m.row as usize];
+    if v.ref_allele <= v.alt_allele {
+        (&v.ref_allele, &v.alt_allele)
+    } else {
+        (&v.alt_allele, &v.ref_allele)
+    }
 }
 
 /// Per input, whether it comes from a source that knows the reference allele: the first such
@@ -273,21 +359,32 @@ pub(crate) fn sort_for_output(inputs: &[Summary], members: &[Member], sites: &mu
     }
 }
 
-/// Every row of every input as a [`JoinRow`], in argument and row order; where each input's
-/// rows end; and the inputs' chromosomes.
-///
-/// One pass over the rows reads each variant once: a window's variants are far larger than
-/// the cache, and a pass for the chromosome names, one for the keys and one for the flips each
-/// waited on memory (issue 12).
-fn join_rows(inputs: &[Summary]) -> (Vec<JoinRow>, Vec<usize>, Chromosomes) {
-    let total: usize = inputs.iter().map(|input| input.rows.len()).sum();
+/// A join row of row `row` of input `input`, at chromosome rank `chrom`.
+fn join_row(v: &Variant, chrom: u32, input: usize, row: usize) -> JoinRow {
+    let (alleles, swapped) = AlleleKey::of(v);
+    JoinRow {
+        pos: v.pos,
+        chrom,
+        alleles,
+        swapped,
+        member: Member {
+            input: input as u32,
+            row: row as u32,
+            flipped: false,
+        },
+    }
+}
+
+/// Every row of every input (their variants) as a [`JoinRow`], in argument and row order, and
+/// the inputs' chromosomes.
+fn join_rows(inputs: &[&[Variant]]) -> (Vec<JoinRow>, Chromosomes) {
+    let total: usize = inputs.iter().map(|input| input.len()).sum();
     let mut rows: Vec<JoinRow> = Vec::with_capacity(total);
-    let mut ends = Vec::with_capacity(inputs.len());
-    // Distinct chromosome names in the order met (a window holds one or two).
+    // Distinct chromosome names in the order met.
     let mut names: Vec<&str> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let mut last: Option<(&str, u32)> = None;
-        for (r, v) in input.rows.variants.iter().enumerate() {
+        for (r, v) in input.iter().enumerate() {
             let chrom = match last {
                 Some((name, id)) if short_text::same(name, &v.chrom) => id,
                 _ => {
@@ -302,79 +399,108 @@ fn join_rows(inputs: &[Summary]) -> (Vec<JoinRow>, Vec<usize>, Chromosomes) {
                     id
                 }
             };
-            rows.push(JoinRow {
-                pos: v.pos,
-                chrom,
-                alleles: AlleleKey::of(v),
-                swapped: swapped(v),
-                member: Member {
-                    input: i as u32,
-                    row: r as u32,
-                    flipped: false,
-                },
-            });
+            rows.push(join_row(v, chrom, i, r));
         }
-        ends.push(rows.len());
     }
     let chromosomes = Chromosomes::new(&names);
-    // Most windows hold one chromosome, met first: its rank is its number already, and a pass
-    // over every row is spared.
-    if chromosomes
-        .rank
-        .iter()
-        .enumerate()
-        .any(|(id, &rank)| rank != id as u32)
-    {
-        for row in &mut rows {
-            row.chrom = chromosomes.rank[row.chrom as usize];
-        }
+    for row in &mut rows {
+        row.chrom = chromosomes.rank[row.chrom as usize];
     }
-    (rows, ends, chromosomes)
+    (rows, chromosomes)
 }
 
-/// The rows in (chromosome rank, position) order, rows of one position in argument and row
-/// order: the stable sort by position of `rows`, which hold each input's rows in turn (`ends`:
-/// where each input's rows end).
+/// An input's rows were found out of genomic order: they must be sorted to be joined.
+#[derive(Debug)]
+struct OutOfOrder;
+
+/// One input in [`walk_positions`]: its rows and the key of the next one.
+struct Cursor<'a> {
+    input: usize,
+    rows: &'a [Variant],
+    /// The next row not yet taken.
+    next: usize,
+    /// Its chromosome's name and (chromosome rank, position).
+    name: &'a str,
+    key: (u32, u64),
+}
+
+/// Walks inputs whose rows are each in genomic order together (a k-way merge), giving each
+/// position's rows to `each` in argument and row order, with its chromosome's output order:
+/// the positions of the stable sort of every row by position, without sorting, moving or even
+/// listing the rows (issue 12: the list and its sorted copy were half of the join's time).
 ///
-/// An input's rows of a window are in genomic order already, so when every input's are, this
-/// merges them, taking each position's rows from every input at once: O(inputs) per position,
-/// O(1) per row where most inputs hold most variants, rather than a sort's log(inputs) moves
-/// of every row (issue 12). Otherwise (a summary of the old, unsorted kind read whole) it sorts.
-fn by_position(mut rows: Vec<JoinRow>, ends: &[usize]) -> Vec<JoinRow> {
-    let key = |r: &JoinRow| (r.chrom, r.pos);
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::with_capacity(ends.len());
-    let mut start = 0;
-    for &end in ends {
-        if end > start {
-            runs.push(start..end);
-        }
-        start = end;
-    }
-    if runs.len() < 2
-        || !runs
-            .iter()
-            .all(|run| rows[run.clone()].is_sorted_by_key(key))
-    {
-        if !rows.is_sorted_by_key(key) {
-            rows.sort_by_key(key);
-        }
-        return rows;
-    }
-    let mut ordered: Vec<JoinRow> = Vec::with_capacity(rows.len());
-    while let Some(next) = runs.iter().map(|run| key(&rows[run.start])).min() {
-        let mut emptied = false;
-        for run in &mut runs {
-            while run.start < run.end && key(&rows[run.start]) == next {
-                ordered.push(rows[run.start]);
-                run.start += 1;
+/// O(inputs) per position, O(1) per row. `Err` when a row comes before the one above it in its
+/// input (nothing given to `each` can then be used); the caller sorts instead.
+fn walk_positions(
+    inputs: &[&[Variant]],
+    mut each: impl FnMut(&mut [JoinRow], u32),
+) -> std::result::Result<(), OutOfOrder> {
+    // The chromosomes: each input's rows of one chromosome are one run, found by bisection.
+    let mut names: Vec<&str> = Vec::new();
+    for rows in inputs {
+        let mut start = 0;
+        while let Some(first) = rows.get(start) {
+            let name: &str = &first.chrom;
+            if !names.iter().any(|n| short_text::same(n, name)) {
+                names.push(name);
             }
-            emptied |= run.start == run.end;
+            start += rows[start..]
+                .partition_point(|v| short_text::same(&v.chrom, name))
+                .max(1);
+        }
+    }
+    let chromosomes = Chromosomes::new(&names);
+    let rank_of = |name: &str| -> std::result::Result<u32, OutOfOrder> {
+        let id = names
+            .iter()
+            .position(|n| short_text::same(n, name))
+            .ok_or(OutOfOrder)?;
+        Ok(chromosomes.rank[id])
+    };
+    let mut cursors: Vec<Cursor> = Vec::with_capacity(inputs.len());
+    for (input, rows) in inputs.iter().enumerate() {
+        if let Some(first) = rows.first() {
+            cursors.push(Cursor {
+                input,
+                rows,
+                next: 0,
+                name: &first.chrom,
+                key: (rank_of(&first.chrom)?, first.pos),
+            });
+        }
+    }
+    let mut position: Vec<JoinRow> = Vec::with_capacity(2 * inputs.len());
+    while let Some(next) = cursors.iter().map(|c| c.key).min() {
+        position.clear();
+        let mut emptied = false;
+        for cursor in &mut cursors {
+            while cursor.key == next {
+                let row = cursor.next;
+                position.push(join_row(&cursor.rows[row], next.0, cursor.input, row));
+                cursor.next += 1;
+                if let Some(ahead) = cursor.rows.get(cursor.next + super::prefetch::AHEAD) {
+                    super::prefetch::hint(ahead);
+                }
+                let Some(v) = cursor.rows.get(cursor.next) else {
+                    emptied = true;
+                    break;
+                };
+                if !short_text::same(cursor.name, &v.chrom) {
+                    cursor.name = &v.chrom;
+                    cursor.key.0 = rank_of(&v.chrom)?;
+                }
+                cursor.key.1 = v.pos;
+                if cursor.key < next {
+                    return Err(OutOfOrder);
+                }
+            }
         }
         if emptied {
-            runs.retain(|run| run.start < run.end);
+            cursors.retain(|c| c.next < c.rows.len());
         }
+        each(&mut position, chromosomes.order[next.0 as usize]);
     }
-    ordered
+    Ok(())
 }
 
 /// A component may hold a variant once: two rows of it (one summary given twice under two
@@ -456,67 +582,122 @@ mod tests {
         }
         for x in &variants {
             for y in &variants {
-                let (kx, ky) = (AlleleKey::of(x), AlleleKey::of(y));
+                let (kx, ky) = (AlleleKey::of(x).0, AlleleKey::of(y).0);
                 if kx == AlleleKey::TEXT || ky == AlleleKey::TEXT {
                     continue;
                 }
                 assert_eq!(kx.cmp(&ky), pair(x).cmp(&pair(y)), "{x:?} vs {y:?}");
             }
         }
-        assert!(AlleleKey::of(&variant("ACGTA", "A")) == AlleleKey::TEXT);
-        assert!(AlleleKey::of(&variant("G", "A")) == AlleleKey::of(&variant("A", "G")));
+        assert!(AlleleKey::of(&variant("ACGTA", "A")).0 == AlleleKey::TEXT);
+        assert!(AlleleKey::of(&variant("G", "A")).0 == AlleleKey::of(&variant("A", "G")).0);
+        // The orientation, against the text's own order.
+        for x in &variants {
+            let swapped = x.ref_allele.as_str() > x.alt_allele.as_str();
+            assert_eq!(AlleleKey::of(x).1, swapped, "{x:?}");
+        }
     }
 
-    fn join_row(chrom: u32, pos: u64, input: u32, row: u32) -> JoinRow {
-        JoinRow {
+    /// The positions of a walk: per position, its chromosome order and its rows' (input, row,
+    /// allele key, swapped).
+    type Walked = Vec<(u32, Vec<(u32, u32, u64, bool)>)>;
+
+    fn walk(inputs: &[Vec<Variant>]) -> std::result::Result<Walked, OutOfOrder> {
+        let slices: Vec<&[Variant]> = inputs.iter().map(|i| &i[..]).collect();
+        let mut walked = Vec::new();
+        walk_positions(&slices, |position, order| {
+            let rows = position
+                .iter()
+                .map(|r| (r.member.input, r.member.row, r.alleles.0, r.swapped))
+                .collect();
+            walked.push((order, rows));
+        })?;
+        Ok(walked)
+    }
+
+    /// The oracle: every row listed and stably sorted by position (the standard library's
+    /// sort), cut where the position changes.
+    fn sorted(inputs: &[Vec<Variant>]) -> Walked {
+        let slices: Vec<&[Variant]> = inputs.iter().map(|i| &i[..]).collect();
+        let (mut rows, chromosomes) = join_rows(&slices);
+        rows.sort_by_key(|r| (r.chrom, r.pos));
+        rows.chunk_by(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos))
+            .map(|position| {
+                let order = chromosomes.order[position[0].chrom as usize];
+                let rows = position
+                    .iter()
+                    .map(|r| (r.member.input, r.member.row, r.alleles.0, r.swapped))
+                    .collect();
+                (order, rows)
+            })
+            .collect()
+    }
+
+    fn at(chrom: &str, pos: u64, ref_allele: &str, alt_allele: &str) -> Variant {
+        Variant {
+            chrom: chrom.into(),
             pos,
-            chrom,
-            alleles: AlleleKey(0),
-            swapped: false,
-            member: Member {
-                input,
-                row,
-                flipped: false,
-            },
+            id: ".".into(),
+            ref_allele: ref_allele.into(),
+            alt_allele: alt_allele.into(),
         }
     }
 
-    /// The merge of sorted inputs gives what the standard library's stable sort by position
-    /// gives (the oracle): inputs holding the same positions, some, none, or their own, across
-    /// two chromosomes, with ties within an input.
+    /// Walking inputs in genomic order gives the positions of the stable sort by position:
+    /// inputs holding the same positions, some, none, or their own, across chromosomes that
+    /// sort by number and by name, with several rows of one position in one input and either
+    /// orientation.
     #[test]
-    fn merging_sorted_inputs_is_the_stable_sort_by_position() {
-        let inputs: Vec<Vec<(u32, u64)>> = vec![
-            vec![(0, 1), (0, 2), (0, 2), (0, 5), (1, 1)],
+    fn walking_sorted_inputs_gives_the_positions_of_the_stable_sort() {
+        let inputs = vec![
+            vec![
+                at("1", 1, "A", "G"),
+                at("1", 2, "A", "C"),
+                at("1", 2, "A", "T"),
+                at("1", 5, "C", "G"),
+                at("2", 1, "G", "T"),
+                at("X", 3, "A", "C"),
+            ],
             vec![],
-            vec![(0, 2), (0, 3), (1, 1), (1, 4)],
-            vec![(0, 1), (0, 5), (0, 5), (1, 0)],
-            vec![(1, 7)],
+            vec![
+                at("1", 2, "C", "A"),
+                at("1", 3, "G", "T"),
+                at("2", 1, "T", "G"),
+                at("2", 4, "A", "G"),
+                at("10", 1, "A", "C"),
+            ],
+            vec![
+                at("1", 1, "G", "A"),
+                at("1", 5, "G", "C"),
+                at("1", 5, "G", "T"),
+            ],
+            vec![
+                at("2", 7, "A", "C"),
+                at("X", 3, "C", "A"),
+                at("chrUn", 9, "A", "C"),
+            ],
         ];
-        let mut rows = Vec::new();
-        let mut ends = Vec::new();
-        for (i, input) in inputs.iter().enumerate() {
-            for (r, &(chrom, pos)) in input.iter().enumerate() {
-                rows.push(join_row(chrom, pos, i as u32, r as u32));
-            }
-            ends.push(rows.len());
-        }
-        let identity = |rows: &[JoinRow]| -> Vec<(u32, u64, u32, u32)> {
-            rows.iter()
-                .map(|r| (r.chrom, r.pos, r.member.input, r.member.row))
-                .collect()
-        };
-        let mut expected = rows.clone();
-        expected.sort_by_key(|r| (r.chrom, r.pos));
-        assert_eq!(
-            identity(&by_position(rows.clone(), &ends)),
-            identity(&expected)
-        );
+        let walked = walk(&inputs).expect("in order");
+        assert_eq!(walked, sorted(&inputs));
+        assert_eq!(walked.len(), 10);
+    }
 
-        // An input out of order (an old summary read whole): sorted, as stably.
-        rows.swap(0, 3);
-        let mut expected = rows.clone();
-        expected.sort_by_key(|r| (r.chrom, r.pos));
-        assert_eq!(identity(&by_position(rows, &ends)), identity(&expected));
+    /// An input out of genomic order, by position or by a chromosome met again after another,
+    /// stops the walk; the join then sorts.
+    #[test]
+    fn an_input_out_of_order_stops_the_walk() {
+        let by_position = vec![vec![at("1", 5, "A", "C"), at("1", 2, "A", "C")]];
+        assert!(walk(&by_position).is_err());
+        let chromosome_again = vec![
+            vec![
+                at("1", 5, "A", "C"),
+                at("2", 1, "A", "C"),
+                at("1", 7, "A", "C"),
+            ],
+            vec![at("1", 6, "A", "C")],
+        ];
+        assert!(walk(&chromosome_again).is_err());
+        let chromosomes_reversed = vec![vec![at("2", 1, "A", "C"), at("1", 1, "A", "C")]];
+        assert!(walk(&chromosomes_reversed).is_err());
     }
 }

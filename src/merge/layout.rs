@@ -33,6 +33,10 @@ pub(crate) struct InputLayout {
     pub local: Vec<Option<usize>>,
     /// Per union field, the input's centring shift (0 where absent).
     pub shift: Vec<f64>,
+    /// Union field `a` is the group's field `a` for every `a` (the usual case: every party
+    /// made its summary with the same covariates), so sums move onto the union layout without
+    /// a lookup per field.
+    identity: bool,
 }
 
 impl InputLayout {
@@ -51,10 +55,12 @@ impl InputLayout {
             .iter()
             .map(|l| l.map_or(0.0, |i| layout.shift[i]))
             .collect();
+        let identity = local.iter().enumerate().all(|(a, l)| *l == Some(a));
         InputLayout {
             group,
             local,
             shift,
+            identity,
         }
     }
 
@@ -480,6 +486,16 @@ impl PhenotypeLayout {
             let recentre = |pooled: &mut [f64], local: &[f64]| {
                 let ones = layout.union_value(local, 0);
                 let shifts = layout.shift.iter().zip(target);
+                if layout.identity {
+                    // The same sum as below, without looking each field up, over slices of
+                    // one length so that no index is checked (issue 12).
+                    let u = pooled.len();
+                    let (local, shift, target) = (&local[..u], &layout.shift[..u], &target[..u]);
+                    for a in 0..u {
+                        pooled[a] += local[a] + (shift[a] - target[a]) * ones;
+                    }
+                    return;
+                }
                 for (a, (total, (s, t))) in pooled.iter_mut().zip(shifts).enumerate() {
                     *total += layout.union_value(local, a) + (s - t) * ones;
                 }

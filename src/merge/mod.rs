@@ -26,6 +26,7 @@ mod layout;
 pub mod locus;
 mod model;
 pub mod party_filter;
+mod prefetch;
 pub mod report;
 mod sex;
 pub mod summary_out;

@@ -9,6 +9,7 @@ use super::inputs::InputKind;
 use super::join::Site;
 use super::layout::PhenotypeLayout;
 use super::model::{Model, Scratch};
+use super::prefetch;
 use super::{MergeOptions, Merged, VariantResult};
 use crate::error::Result;
 use crate::output::covariates::CovariateModel;
@@ -144,7 +145,12 @@ impl Merged {
             .zip(site_models.par_chunks(TEST_CHUNK))
             .try_for_each(|((results, sites), site_models)| -> Result<()> {
                 let mut scratch = Scratch::new(layout);
-                for ((result, site), &number) in results.iter_mut().zip(sites).zip(site_models) {
+                for (k, ((result, site), &number)) in
+                    results.iter_mut().zip(sites).zip(site_models).enumerate()
+                {
+                    if let Some(ahead) = sites.get(k + prefetch::AHEAD) {
+                        self.prefetch_site(ahead, |input| layout.inputs[input].group);
+                    }
                     if number == UNWANTED {
                         continue;
                     }

@@ -713,3 +713,30 @@ fn a_format_6_summary_sealed_whole_is_still_read() {
     let error = region_rows(&path, "2").unwrap_err();
     assert!(error.contains("checksum mismatch"), "{error}");
 }
+
+/// A summary holding one variant twice for its one party (a crafted or buggy file, intact as a
+/// file and in order) double counts that party at the variant: refused, naming the file and the
+/// variant, even where no party is in two inputs (the join then checks only a site's rows of
+/// one input).
+#[test]
+fn a_variant_held_twice_by_one_summary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = compress_extra(d, "a", "a.parquet", &["--region", "1"]);
+    let b = compress_extra(d, "b", "b.parquet", &["--region", "1"]);
+    let doubled = d.join("doubled.parquet");
+    let mut variant = String::new();
+    rewrite(&a, &doubled, |s: &mut Summary| {
+        let mut rows = s.rows.empty_like();
+        for r in 0..s.rows.len() {
+            rows.push_row(&s.rows, r);
+            if r == 1 {
+                rows.push_row(&s.rows, r);
+                let v = &s.rows.variants[r];
+                variant = format!("{}:{}", v.chrom, v.pos);
+            }
+        }
+        s.rows = rows;
+    });
+    expect_merge_error(d, &[&b, &doubled], &["doubled.parquet", &variant, "twice"]);
+}
