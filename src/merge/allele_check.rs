@@ -208,30 +208,42 @@ struct InputView<'a> {
     components: &'a [ComponentSet],
     /// Per component of the input, its samples in the group.
     samples: Vec<f64>,
+    /// The samples of every row when the input has one component (a party's own summary):
+    /// each row's set is then that component (the reader refuses a set naming it twice), and
+    /// the sets need not be read.
+    single: Option<f64>,
 }
 
 impl<'a> InputView<'a> {
     fn new(summary: &'a Summary, group: usize) -> InputView<'a> {
         let sums = &summary.rows.groups[group];
+        let samples: Vec<f64> = summary
+            .header
+            .components
+            .iter()
+            .map(|c| c.groups[group].n as f64)
+            .collect();
         InputView {
             width: sums.width,
             atx0: &sums.atx0,
             atu: &sums.atu,
             components: &summary.rows.components,
-            samples: summary
-                .header
-                .components
-                .iter()
-                .map(|c| c.groups[group].n as f64)
-                .collect(),
+            single: match samples[..] {
+                [n] => Some(n),
+                _ => None,
+            },
+            samples,
         }
     }
 
     /// Row `row`'s Σx0 and observed calls (its samples less its missing calls, `Aᵀu[0]`).
     fn sums(&self, row: usize) -> (f64, f64) {
-        let n = match &self.components[row] {
-            ComponentSet::One(c) => self.samples[*c as usize],
-            many => many.iter().map(|&c| self.samples[c as usize]).sum(),
+        let n = match (self.single, &self.components[..]) {
+            (Some(n), _) => n,
+            (None, components) => match &components[row] {
+                ComponentSet::One(c) => self.samples[*c as usize],
+                many => many.iter().map(|&c| self.samples[c as usize]).sum(),
+            },
         };
         let first = row * self.width;
         (self.atx0[first], n - self.atu[first])

@@ -41,7 +41,7 @@ fn hint_line(p: *const u8) {
 
 impl Merged {
     /// Hints that `site`'s rows will be read soon: for each of its members, its sums in the
-    /// group `group_of(input)` and its component set.
+    /// group `group_of(input)` and, in a summary of several components, its component set.
     #[inline]
     pub(crate) fn prefetch_site(&self, site: &Site, group_of: impl Fn(usize) -> usize) {
         for m in self.members(site) {
@@ -58,8 +58,11 @@ impl Merged {
             if let Some(x0x0) = sums.x0x0.get(row) {
                 hint(x0x0);
             }
-            if let Some(set) = rows.components.get(row) {
-                hint(set);
+            // A party's own summary (one component) needs no set read (see the allele check).
+            if self.inputs[input].header.components.len() > 1 {
+                if let Some(set) = rows.components.get(row) {
+                    hint(set);
+                }
             }
         }
     }

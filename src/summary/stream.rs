@@ -323,6 +323,14 @@ fn decode_into(
                     .at(format!("row {}", first_row + r + 1)),
             );
         }
+        // A component listed twice would count its samples twice at this row.
+        if indices.len() > 1 && (1..indices.len()).any(|i| indices[..i].contains(&indices[i])) {
+            return Err(Error::input(
+                path,
+                format!("component list {indices:?} names a component twice"),
+            )
+            .at(format!("row {}", first_row + r + 1)));
+        }
         rows.components.push(indices.into());
     }
 

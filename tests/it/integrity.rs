@@ -397,6 +397,15 @@ fn impossible_values_are_refused_naming_the_variant_or_component() {
             }),
             vec!["component 'a' group 0", "negative diagonal"],
         ),
+        // A row naming its party twice would count its samples twice there.
+        (
+            Box::new(|s: &mut Summary| s.rows.components[1] = vec![0, 0].into()),
+            vec!["row 2", "component list [0, 0] names a component twice"],
+        ),
+        (
+            Box::new(|s: &mut Summary| s.rows.components[1] = vec![1].into()),
+            vec!["row 2", "component list [1] out of range"],
+        ),
     ];
     for (change, needles) in cases {
         rewrite(&a, &bad, change);
