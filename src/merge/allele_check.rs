@@ -238,9 +238,9 @@ impl<'a> InputView<'a> {
 
     /// Row `row`'s Σx0 and observed calls (its samples less its missing calls, `Aᵀu[0]`).
     fn sums(&self, row: usize) -> (f64, f64) {
-        let n = match (self.single, &self.components[..]) {
-            (Some(n), _) => n,
-            (None, components) => match &components[row] {
+        let n = match self.single {
+            Some(n) => n,
+            None => match &self.components[row] {
                 ComponentSet::One(c) => self.samples[*c as usize],
                 many => many.iter().map(|&c| self.samples[c as usize]).sum(),
             },
