@@ -606,11 +606,7 @@ mod tests {
         let slices: Vec<&[Variant]> = inputs.iter().map(|i| &i[..]).collect();
         let mut walked = Vec::new();
         walk_positions(&slices, |position, order| {
-            let rows = position
-                .iter()
-                .map(|r| (r.member.input, r.member.row, r.alleles.0, r.swapped))
-                .collect();
-            walked.push((order, rows));
+            walked.push((order, identify(position)))
         })?;
         Ok(walked)
     }
@@ -623,24 +619,38 @@ mod tests {
         rows.sort_by_key(|r| (r.chrom, r.pos));
         rows.chunk_by(|a, b| (a.chrom, a.pos) == (b.chrom, b.pos))
             .map(|position| {
-                let order = chromosomes.order[position[0].chrom as usize];
-                let rows = position
-                    .iter()
-                    .map(|r| (r.member.input, r.member.row, r.alleles.0, r.swapped))
-                    .collect();
-                (order, rows)
+                (
+                    chromosomes.order[position[0].chrom as usize],
+                    identify(position),
+                )
             })
             .collect()
     }
 
-    fn at(chrom: &str, pos: u64, ref_allele: &str, alt_allele: &str) -> Variant {
-        Variant {
-            chrom: chrom.into(),
-            pos,
-            id: ".".into(),
-            ref_allele: ref_allele.into(),
-            alt_allele: alt_allele.into(),
-        }
+    /// A position's rows as (input, row, allele key, swapped).
+    fn identify(position: &[JoinRow]) -> Vec<(u32, u32, u64, bool)> {
+        position
+            .iter()
+            .map(|r| (r.member.input, r.member.row, r.alleles.0, r.swapped))
+            .collect()
+    }
+
+    /// An input's variants from `CHR:POS REF/ALT` texts.
+    fn input(rows: &[&str]) -> Vec<Variant> {
+        rows.iter()
+            .map(|row| {
+                let (site, alleles) = row.split_once(' ').unwrap();
+                let (chrom, pos) = site.split_once(':').unwrap();
+                let (ref_allele, alt_allele) = alleles.split_once('/').unwrap();
+                Variant {
+                    chrom: chrom.into(),
+                    pos: pos.parse().unwrap(),
+                    id: ".".into(),
+                    ref_allele: ref_allele.into(),
+                    alt_allele: alt_allele.into(),
+                }
+            })
+            .collect()
     }
 
     /// Walking inputs in genomic order gives the positions of the stable sort by position:
@@ -650,32 +660,13 @@ mod tests {
     #[test]
     fn walking_sorted_inputs_gives_the_positions_of_the_stable_sort() {
         let inputs = vec![
-            vec![
-                at("1", 1, "A", "G"),
-                at("1", 2, "A", "C"),
-                at("1", 2, "A", "T"),
-                at("1", 5, "C", "G"),
-                at("2", 1, "G", "T"),
-                at("X", 3, "A", "C"),
-            ],
-            vec![],
-            vec![
-                at("1", 2, "C", "A"),
-                at("1", 3, "G", "T"),
-                at("2", 1, "T", "G"),
-                at("2", 4, "A", "G"),
-                at("10", 1, "A", "C"),
-            ],
-            vec![
-                at("1", 1, "G", "A"),
-                at("1", 5, "G", "C"),
-                at("1", 5, "G", "T"),
-            ],
-            vec![
-                at("2", 7, "A", "C"),
-                at("X", 3, "C", "A"),
-                at("chrUn", 9, "A", "C"),
-            ],
+            input(&[
+                "1:1 A/G", "1:2 A/C", "1:2 A/T", "1:5 C/G", "2:1 G/T", "X:3 A/C",
+            ]),
+            input(&[]),
+            input(&["1:2 C/A", "1:3 G/T", "2:1 T/G", "2:4 A/G", "10:1 A/C"]),
+            input(&["1:1 G/A", "1:5 G/C", "1:5 G/T"]),
+            input(&["2:7 A/C", "X:3 C/A", "chrUn:9 A/C"]),
         ];
         let walked = walk(&inputs).expect("in order");
         assert_eq!(walked, sorted(&inputs));
@@ -686,18 +677,12 @@ mod tests {
     /// stops the walk; the join then sorts.
     #[test]
     fn an_input_out_of_order_stops_the_walk() {
-        let by_position = vec![vec![at("1", 5, "A", "C"), at("1", 2, "A", "C")]];
-        assert!(walk(&by_position).is_err());
-        let chromosome_again = vec![
-            vec![
-                at("1", 5, "A", "C"),
-                at("2", 1, "A", "C"),
-                at("1", 7, "A", "C"),
-            ],
-            vec![at("1", 6, "A", "C")],
+        assert!(walk(&[input(&["1:5 A/C", "1:2 A/C"])]).is_err());
+        let chromosome_again = [
+            input(&["1:5 A/C", "2:1 A/C", "1:7 A/C"]),
+            input(&["1:6 A/C"]),
         ];
         assert!(walk(&chromosome_again).is_err());
-        let chromosomes_reversed = vec![vec![at("2", 1, "A", "C"), at("1", 1, "A", "C")]];
-        assert!(walk(&chromosomes_reversed).is_err());
+        assert!(walk(&[input(&["2:1 A/C", "1:1 A/C"])]).is_err());
     }
 }
