@@ -134,7 +134,7 @@ impl AlleleCheck {
             .collect();
         for (k, site) in merged.sites.iter().enumerate() {
             if let Some(ahead) = merged.sites.get(k + super::prefetch::AHEAD) {
-                merged.prefetch_site(ahead, |input| layout.inputs[input].group);
+                merged.prefetch_site(ahead, layout);
             }
             self.collect(&views, merged.members(site));
             if self.scratch.len() < 2 {

@@ -388,13 +388,7 @@ fn join_rows(inputs: &[&[Variant]]) -> (Vec<JoinRow>, Chromosomes) {
             let chrom = match last {
                 Some((name, id)) if short_text::same(name, &v.chrom) => id,
                 _ => {
-                    let id = match names.iter().position(|&n| n == v.chrom) {
-                        Some(id) => id,
-                        None => {
-                            names.push(&v.chrom);
-                            names.len() - 1
-                        }
-                    } as u32;
+                    let id = name_id(&mut names, &v.chrom);
                     last = Some((&v.chrom, id));
                     id
                 }
@@ -407,6 +401,17 @@ fn join_rows(inputs: &[&[Variant]]) -> (Vec<JoinRow>, Chromosomes) {
         row.chrom = chromosomes.rank[row.chrom as usize];
     }
     (rows, chromosomes)
+}
+
+/// The number of chromosome `name` among `names` (distinct, in the order met), adding it if new.
+fn name_id<'a>(names: &mut Vec<&'a str>, name: &'a str) -> u32 {
+    match names.iter().position(|n| short_text::same(n, name)) {
+        Some(id) => id as u32,
+        None => {
+            names.push(name);
+            (names.len() - 1) as u32
+        }
+    }
 }
 
 /// An input's rows were found out of genomic order: they must be sorted to be joined.
@@ -441,9 +446,7 @@ fn walk_positions(
         let mut start = 0;
         while let Some(first) = rows.get(start) {
             let name: &str = &first.chrom;
-            if !names.iter().any(|n| short_text::same(n, name)) {
-                names.push(name);
-            }
+            name_id(&mut names, name);
             start += rows[start..]
                 .partition_point(|v| short_text::same(&v.chrom, name))
                 .max(1);

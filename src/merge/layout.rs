@@ -485,7 +485,6 @@ impl PhenotypeLayout {
             // Re-centre onto the target: A''ᵀv = A'ᵀv + d·(1ᵀv).
             let recentre = |pooled: &mut [f64], local: &[f64]| {
                 let ones = layout.union_value(local, 0);
-                let shifts = layout.shift.iter().zip(target);
                 if layout.identity {
                     // The same sum as below, without looking each field up, over slices of
                     // one length so that no index is checked (issue 12).
@@ -496,6 +495,7 @@ impl PhenotypeLayout {
                     }
                     return;
                 }
+                let shifts = layout.shift.iter().zip(target);
                 for (a, (total, (s, t))) in pooled.iter_mut().zip(shifts).enumerate() {
                     *total += layout.union_value(local, a) + (s - t) * ones;
                 }

@@ -8,7 +8,7 @@
 //! from 0.8–1.4 s of samples to 0.4–0.5 s; hints 4 or 8 sites ahead, or into the first-level
 //! cache, gained less).
 
-use super::{Merged, Site};
+use super::{Merged, PhenotypeLayout, Site};
 
 /// How many sites (or rows) ahead the data is asked for: the sites between must take longer
 /// than a read from memory (measured, issue 12).
@@ -41,14 +41,14 @@ fn hint_line(p: *const u8) {
 
 impl Merged {
     /// Hints that `site`'s rows will be read soon: for each of its members, its sums in the
-    /// group `group_of(input)` and, in a summary of several components, its component set.
+    /// group `layout` pools and, in a summary of several components, its component set.
     #[inline]
-    pub(crate) fn prefetch_site(&self, site: &Site, group_of: impl Fn(usize) -> usize) {
+    pub(crate) fn prefetch_site(&self, site: &Site, layout: &PhenotypeLayout) {
         for m in self.members(site) {
             let input = m.input as usize;
             let rows = &self.inputs[input].rows;
             let row = m.row as usize;
-            let sums = &rows.groups[group_of(input)];
+            let sums = &rows.groups[layout.inputs[input].group];
             if let Some(atx0) = sums.atx0.get(row * sums.width) {
                 hint(atx0);
             }

@@ -149,7 +149,7 @@ impl Merged {
                     results.iter_mut().zip(sites).zip(site_models).enumerate()
                 {
                     if let Some(ahead) = sites.get(k + prefetch::AHEAD) {
-                        self.prefetch_site(ahead, |input| layout.inputs[input].group);
+                        self.prefetch_site(ahead, layout);
                     }
                     if number == UNWANTED {
                         continue;

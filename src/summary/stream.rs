@@ -313,23 +313,23 @@ fn decode_into(
     rows.components.reserve(n);
     for r in 0..n {
         let indices = &held[offsets[r] as usize..offsets[r + 1] as usize];
-        if indices.is_empty()
+        let problem = if indices.is_empty()
             || indices
                 .iter()
                 .any(|&c| c as usize >= header.components.len())
         {
+            Some("out of range")
+        } else if (1..indices.len()).any(|i| indices[..i].contains(&indices[i])) {
+            // A component listed twice would count its samples twice at this row.
+            Some("names a component twice")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
             return Err(
-                Error::input(path, format!("component list {indices:?} out of range"))
+                Error::input(path, format!("component list {indices:?} {problem}"))
                     .at(format!("row {}", first_row + r + 1)),
             );
-        }
-        // A component listed twice would count its samples twice at this row.
-        if indices.len() > 1 && (1..indices.len()).any(|i| indices[..i].contains(&indices[i])) {
-            return Err(Error::input(
-                path,
-                format!("component list {indices:?} names a component twice"),
-            )
-            .at(format!("row {}", first_row + r + 1)));
         }
         rows.components.push(indices.into());
     }
