@@ -19,8 +19,11 @@
 # the distinct variants the log reports). Also the write floor: the time to BGZF-compress (level 1) and MD5
 # the merge's GWAS-SSF text again, on the same threads (examples/write_floor.rs), and `--no-report` / (read floor +
 # write floor), the merge against everything it cannot avoid doing.
+# A second table splits the way from the read floor to the merge (examples/merge_floors.rs): the
+# inputs read interleaved, a batch of each in turn (as any merge with bounded memory reads them),
+# read into the merge's windows, and those windows joined; each as a ratio to the read floor.
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
-# Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN (default: built here, release), THREADS (default: all cores).
+# Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release), THREADS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTIES=${1:-"2 6 20"}
@@ -28,12 +31,13 @@ VARIANTS=${2:-"1000000 3000000"}
 THREADS=${THREADS:-$(nproc)}
 dir=${BENCH_DIR:-/tmp/bench_merge}
 mkdir -p "$dir"
-if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ]; then
-  cargo build --release --quiet --bin dash --example read_floor --example write_floor
+if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ] || [ -z "${MERGE_FLOORS_BIN:-}" ]; then
+  cargo build --release --quiet --bin dash --example read_floor --example write_floor --example merge_floors
   target=${CARGO_TARGET_DIR:-target}
   DASH_BIN=${DASH_BIN:-$target/release/dash}
   READ_FLOOR_BIN=${READ_FLOOR_BIN:-$target/release/examples/read_floor}
   WRITE_FLOOR_BIN=${WRITE_FLOOR_BIN:-$target/release/examples/write_floor}
+  MERGE_FLOORS_BIN=${MERGE_FLOORS_BIN:-$target/release/examples/merge_floors}
 fi
 [ -x /usr/bin/time ] || { echo "bench_merge.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
 max_p=0
@@ -104,6 +108,7 @@ PY
 
 echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | write floor (s) | --no-report / (read + write floor) | CPU s: read floor / write floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+floors=()
 for m in $VARIANTS; do
   data="$dir/m$m"
   mkdir -p "$data"
@@ -141,6 +146,16 @@ for m in $VARIANTS; do
     both_ratio=$(python3 -c "print(f'{$bare / max($floor + $write, 0.01):.2f}')")
     region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
     echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $write | $both_ratio | $floor_cpu / $write_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
+    line="| $p | $m | $floor"
+    for mode in interleaved windows join; do
+      read -r t _ t_cpu < <(measure "$MERGE_FLOORS_BIN" "$mode" "${files[@]}")
+      line="$line | $t ($(python3 -c "print(f'{$t / max($floor, 0.01):.2f}')")) | $t_cpu"
+    done
+    floors+=("$line | $bare ($bare_ratio) | $bare_cpu |")
   done
 done
+echo
+echo "| parties | variants each | read floor (s) | interleaved read (s, / floor) | CPU s | into windows (s, / floor) | CPU s | windows joined (s, / floor) | CPU s | --no-report (s, / floor) | CPU s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${floors[@]}"
 [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"

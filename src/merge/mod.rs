@@ -42,7 +42,7 @@ pub use join::Site;
 pub(crate) use layout::PhenotypeLayout;
 pub(crate) use sex::ChrXTests;
 pub(crate) use test::Models;
-pub use window::{RowSource, Windows};
+pub use window::{Recycler, RowSource, Windows};
 
 /// The model chosen at merge time.
 #[derive(Debug, Clone)]
@@ -158,6 +158,11 @@ impl Merged {
             sex_chromosomes,
             party_removed: Vec::new(),
         })
+    }
+
+    /// The window's rows, one per input (what [`Merged::from_window`] was given).
+    pub fn into_window(self) -> Vec<Rows> {
+        self.inputs.into_iter().map(|s| s.rows).collect()
     }
 
     /// The reported variant of a site (effect allele = ALT).

@@ -469,6 +469,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         .window_rows
         .or_else(|| families.window_rows(summaries.len()));
     let mut windows = Windows::new(sources, &widths, window_rows);
+    let recycler = windows.recycler();
     let mut rows_read = vec![0usize; summaries.len()];
     let mut sites = 0usize;
     std::thread::scope(|scope| -> Result<()> {
@@ -529,8 +530,9 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             }
             sites += merged.sites.len();
             progress.inc(merged.sites.len() as u64);
-            // Freeing a window (many small allocations) overlaps the next one.
-            scope.spawn(move || drop(merged));
+            // Emptying a window for the reading to use again overlaps the next one.
+            let recycler = recycler.clone();
+            scope.spawn(move || recycler.give_back(merged.into_window()));
         }
         Ok(())
     })?;

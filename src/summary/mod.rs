@@ -381,6 +381,37 @@ impl Rows {
         std::mem::replace(self, rest)
     }
 
+    /// Moves the rows from `at` on to the end of `into` (of the same widths); these keep the
+    /// first `at`. Unlike [`Rows::split_off`], it allocates nothing when `into` has room.
+    pub fn move_tail(&mut self, at: usize, into: &mut Rows) {
+        if !(self.ld.is_empty() && into.ld.is_empty()) {
+            self.ld.resize(self.len(), None);
+            into.ld.resize(into.len(), None);
+            into.ld.extend(self.ld.drain(at..));
+        }
+        into.variants.extend(self.variants.drain(at..));
+        into.components.extend(self.components.drain(at..));
+        into.qc.extend(self.qc.drain(at..));
+        for (sums, to) in self.groups.iter_mut().zip(&mut into.groups) {
+            to.atx0.extend(sums.atx0.drain(at * sums.width..));
+            to.atu.extend(sums.atu.drain(at * sums.width..));
+            to.x0x0.extend(sums.x0x0.drain(at..));
+        }
+    }
+
+    /// Removes every row, keeping the room they took.
+    pub fn clear(&mut self) {
+        self.variants.clear();
+        self.components.clear();
+        self.qc.clear();
+        self.ld.clear();
+        for sums in &mut self.groups {
+            sums.atx0.clear();
+            sums.atu.clear();
+            sums.x0x0.clear();
+        }
+    }
+
     /// Appends a copy of row `r` of `other` (of the same widths).
     pub fn push_row(&mut self, other: &Rows, r: usize) {
         self.variants.push(other.variants[r].clone());
