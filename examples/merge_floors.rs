@@ -4,10 +4,12 @@
 //! `cargo run --release --example merge_floors -- MODE SUMMARY…` prints the rows read and the
 //! seconds. Used by `scripts/bench_merge.sh`. MODE is one of
 //!
-//! * `interleaved`: every input read a batch at a time in turn (a round takes one batch of each
-//!   input, on the pool), each batch dropped as read. A merge with bounded memory must read
-//!   its inputs this way, where the read floor reads one file to its end, then the next: at 20
-//!   inputs, 20 Parquet readers are open at once, each with its row group's pages.
+//! * `interleaved`: the inputs shared among the pool's threads, each thread reading its inputs a
+//!   batch at a time in turn to their ends, each batch dropped as read: the reading order of a
+//!   k-way merge, where the read floor reads one file to its end, then the next.
+//! * `rounds`: the same batches read in rounds, one batch of every input per round on the pool
+//!   (a parallel loop per round), as the merge's windows read them: each round waits for its
+//!   slowest thread.
 //! * `windows`: the merge's own windows ([`dash::merge::Windows`], batches of the merge's size),
 //!   each handed back on a thread of its own, as merge hands back a window it has written.
 //! * `join`: those windows also joined ([`dash::merge::Merged::from_window`]), as merge's
@@ -34,29 +36,47 @@ fn main() {
         .iter()
         .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
         .collect();
+    use dash::merge::window::{batch_rows, default_input_rows};
+    let batch = batch_rows(default_input_rows(paths.len()));
     let rows = match mode.as_str() {
-        "interleaved" => {
-            // The batch size the merge's windows read with.
-            use dash::merge::window::{batch_rows, default_input_rows};
-            let batch = batch_rows(default_input_rows(paths.len()));
+        "interleaved" | "rounds" => {
             for source in &mut inputs.sources {
                 source.set_batch_rows(batch);
             }
-            let mut rows = 0;
-            loop {
-                let round: usize = inputs
-                    .sources
-                    .par_iter_mut()
-                    .map(|s| {
-                        s.next_rows()
-                            .unwrap_or_else(|e| panic!("{e}"))
-                            .map_or(0, |r| r.len())
-                    })
-                    .sum();
-                if round == 0 {
-                    break rows;
+            let read = |source: &mut Box<dyn dash::merge::RowSource>| {
+                let rows = source.next_rows().unwrap_or_else(|e| panic!("{e}"));
+                rows.map_or(0, |r| r.len())
+            };
+            if mode == "rounds" {
+                let mut rows = 0;
+                loop {
+                    let round: usize = inputs.sources.par_iter_mut().map(read).sum();
+                    if round == 0 {
+                        break rows;
+                    }
+                    rows += round;
                 }
-                rows += round;
+            } else {
+                // Thread k reads inputs k, k + threads, …
+                let threads = rayon::current_num_threads();
+                let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+                for (i, source) in inputs.sources.iter_mut().enumerate() {
+                    shares[i % threads].push(source);
+                }
+                shares
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(|mut share| {
+                        let mut rows = 0;
+                        loop {
+                            let round: usize = share.iter_mut().map(|s| read(s)).sum();
+                            if round == 0 {
+                                break rows;
+                            }
+                            rows += round;
+                        }
+                    })
+                    .sum()
             }
         }
         "windows" | "join" => {
@@ -78,7 +98,7 @@ fn main() {
             rows
         }
         _ => {
-            eprintln!("usage: merge_floors interleaved|windows|join SUMMARY…");
+            eprintln!("usage: merge_floors interleaved|rounds|windows|join SUMMARY…");
             std::process::exit(2);
         }
     };

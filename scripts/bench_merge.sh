@@ -20,8 +20,10 @@
 # the merge's GWAS-SSF text again, on the same threads (examples/write_floor.rs), and `--no-report` / (read floor +
 # write floor), the merge against everything it cannot avoid doing.
 # A second table splits the way from the read floor to the merge (examples/merge_floors.rs): the
-# inputs read interleaved, a batch of each in turn (as any merge with bounded memory reads them),
-# read into the merge's windows, and those windows joined; each as a ratio to the read floor.
+# inputs read interleaved, a batch of each in turn on each thread (the reading order of any merge
+# with bounded memory), the same in rounds of one batch per input on the pool (as the windows
+# read them), read into the merge's windows, and those windows joined; each as a ratio to the
+# read floor.
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release), THREADS (default: all cores).
 set -euo pipefail
@@ -147,7 +149,7 @@ for m in $VARIANTS; do
     region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
     echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $write | $both_ratio | $floor_cpu / $write_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
     line="| $p | $m | $floor"
-    for mode in interleaved windows join; do
+    for mode in interleaved rounds windows join; do
       read -r t _ t_cpu < <(measure "$MERGE_FLOORS_BIN" "$mode" "${files[@]}")
       line="$line | $t ($(python3 -c "print(f'{$t / max($floor, 0.01):.2f}')")) | $t_cpu"
     done
@@ -155,7 +157,7 @@ for m in $VARIANTS; do
   done
 done
 echo
-echo "| parties | variants each | read floor (s) | interleaved read (s, / floor) | CPU s | into windows (s, / floor) | CPU s | windows joined (s, / floor) | CPU s | --no-report (s, / floor) | CPU s |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| parties | variants each | read floor (s) | interleaved (s, / floor) | CPU s | in rounds (s, / floor) | CPU s | into windows (s, / floor) | CPU s | windows joined (s, / floor) | CPU s | --no-report (s, / floor) | CPU s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${floors[@]}"
 [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"
