@@ -257,6 +257,8 @@ impl Windows {
                         let mut rest = self
                             .recycler
                             .take(i)
+                            // Rows handed back from elsewhere would have other groups.
+                            .filter(|rest| rest.has_widths_of(&input.held))
                             .unwrap_or_else(|| input.held.empty_like());
                         rest.reserve(self.per_input + self.batch_rows);
                         input.held.move_tail(cut, &mut rest);
@@ -327,6 +329,10 @@ mod tests {
         let widths = vec![vec![2]; inputs.len()];
         let mut windows = Windows::new(sources, &widths, Some(per_input));
         let recycler = windows.recycler();
+        if recycle {
+            // Rows of other groups handed back are not read into.
+            recycler.give_back(vec![Rows::with_widths([3]); inputs.len()]);
+        }
         let mut all = Vec::new();
         while let Some(window) = windows.next_window().unwrap() {
             all.push(window.clone());

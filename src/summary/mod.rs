@@ -435,6 +435,12 @@ impl Rows {
         self.ld.get(r).and_then(Option::as_ref)
     }
 
+    /// Whether `other` has groups of the same widths (rows of one file's groups).
+    pub fn has_widths_of(&self, other: &Rows) -> bool {
+        self.groups.len() == other.groups.len()
+            && (self.groups.iter().zip(&other.groups)).all(|(a, b)| a.width == b.width)
+    }
+
     /// Empty rows of the same widths.
     pub fn empty_like(&self) -> Rows {
         Rows::with_widths(self.groups.iter().map(|g| g.width))
