@@ -17,7 +17,8 @@
 
 use std::time::Instant;
 
-use dash::merge::{Merged, Windows};
+use dash::merge::window::{batch_rows, default_input_rows};
+use dash::merge::{Merged, RowSource, Windows};
 use rayon::prelude::*;
 
 fn main() {
@@ -36,14 +37,13 @@ fn main() {
         .iter()
         .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
         .collect();
-    use dash::merge::window::{batch_rows, default_input_rows};
     let batch = batch_rows(default_input_rows(paths.len()));
     let rows = match mode.as_str() {
         "interleaved" | "rounds" => {
             for source in &mut inputs.sources {
                 source.set_batch_rows(batch);
             }
-            let read = |source: &mut Box<dyn dash::merge::RowSource>| {
+            let read = |source: &mut Box<dyn RowSource>| {
                 let rows = source.next_rows().unwrap_or_else(|e| panic!("{e}"));
                 rows.map_or(0, |r| r.len())
             };

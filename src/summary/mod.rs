@@ -354,25 +354,9 @@ impl Rows {
 
     /// Splits off the rows from `at` on (these keep the first `at`).
     pub fn split_off(&mut self, at: usize) -> Rows {
-        Rows {
-            variants: self.variants.split_off(at),
-            components: self.components.split_off(at),
-            qc: self.qc.split_off(at),
-            ld: match self.ld.is_empty() {
-                true => Vec::new(),
-                false => self.ld.split_off(at),
-            },
-            groups: self
-                .groups
-                .iter_mut()
-                .map(|sums| GroupSums {
-                    width: sums.width,
-                    atx0: sums.atx0.split_off(at * sums.width),
-                    atu: sums.atu.split_off(at * sums.width),
-                    x0x0: sums.x0x0.split_off(at),
-                })
-                .collect(),
-        }
+        let mut rest = self.empty_like();
+        self.move_tail(at, &mut rest);
+        rest
     }
 
     /// Takes the first `count` rows out of these.
@@ -382,7 +366,8 @@ impl Rows {
     }
 
     /// Moves the rows from `at` on to the end of `into` (of the same widths); these keep the
-    /// first `at`. Unlike [`Rows::split_off`], it allocates nothing when `into` has room.
+    /// first `at`. Allocates nothing when `into` has room (a window's rows left past its end
+    /// move into memory already used).
     pub fn move_tail(&mut self, at: usize, into: &mut Rows) {
         if !(self.ld.is_empty() && into.ld.is_empty()) {
             self.ld.resize(self.len(), None);
