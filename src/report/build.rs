@@ -172,27 +172,19 @@ pub fn build_from(
             prefix.display()
         )));
     }
+    let check = allele_check::read(prefix, page::OUTLIERS_SHOWN)?;
     // Phenotypes are drawn side by side on the pool (each also draws its two plots side by
-    // side): one after another they left a core idle through most of a many-phenotype report.
-    // Notes and pages keep the phenotypes' order.
-    let drawn = phenotypes
-        .par_iter()
-        .map(|phenotype| {
-            let started = Instant::now();
-            let one = phenotype_report(prefix, phenotype, options, association)?;
-            let files = vec![
-                write_bytes(&one.paths.manhattan_png, &one.manhattan.png)?,
-                write_bytes(&one.paths.manhattan_svg, one.manhattan.svg.as_bytes())?,
-                write_bytes(&one.paths.qq_png, &one.qq.png)?,
-                write_bytes(&one.paths.qq_svg, one.qq.svg.as_bytes())?,
-                write_bytes(
-                    &one.paths.loci,
-                    crate::output::loci::text(&one.loci).as_bytes(),
-                )?,
-            ];
-            Ok((one, files, started.elapsed().as_secs_f64()))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // side), and beside them the parties' allele-frequency plots: one after another they left
+    // a core idle through most of a many-phenotype report, and 20 parties' plots took twice a
+    // phenotype's (issue 12). Notes and pages keep the phenotypes' and parties' order.
+    let (drawn, party_plots) = rayon::join(
+        || draw_phenotypes(prefix, &phenotypes, options, association),
+        || match &check {
+            Some(check) => draw_party_plots(prefix, check),
+            None => Vec::new(),
+        },
+    );
+    let drawn = drawn?;
     let mut files = Vec::new();
     let mut made = Vec::with_capacity(phenotypes.len());
     for (one, written, seconds) in drawn {
@@ -210,12 +202,10 @@ pub fn build_from(
         ));
         made.push(one);
     }
-
-    let check = allele_check::read(prefix, page::OUTLIERS_SHOWN)?;
-    let party_plots = match &check {
-        Some(check) => party_plots(prefix, check, &mut files)?,
-        None => Vec::new(),
-    };
+    for plot in &party_plots {
+        files.push(write_bytes(&plot.paths.0, &plot.rendered.png)?);
+        files.push(write_bytes(&plot.paths.1, plot.rendered.svg.as_bytes())?);
+    }
     let party_names: Vec<[String; 2]> = party_plots
         .iter()
         .map(|plot| [&plot.paths.0, &plot.paths.1].map(|p| file_name(p)))
@@ -303,6 +293,36 @@ pub fn build_from(
     commit_all(files)
 }
 
+/// One phenotype's report, drawn and written: what it found, its files, and the seconds taken.
+type Drawn = (Made, Vec<AtomicFile>, f64);
+
+/// Draws and writes every phenotype's plots and loci, side by side on the pool.
+fn draw_phenotypes(
+    prefix: &Path,
+    phenotypes: &[String],
+    options: &ReportOptions,
+    association: &(dyn Fn(&str) -> Result<read::Association> + Sync),
+) -> Result<Vec<Drawn>> {
+    phenotypes
+        .par_iter()
+        .map(|phenotype| {
+            let started = Instant::now();
+            let one = phenotype_report(prefix, phenotype, options, association)?;
+            let files = vec![
+                write_bytes(&one.paths.manhattan_png, &one.manhattan.png)?,
+                write_bytes(&one.paths.manhattan_svg, one.manhattan.svg.as_bytes())?,
+                write_bytes(&one.paths.qq_png, &one.qq.png)?,
+                write_bytes(&one.paths.qq_svg, one.qq.svg.as_bytes())?,
+                write_bytes(
+                    &one.paths.loci,
+                    crate::output::loci::text(&one.loci).as_bytes(),
+                )?,
+            ];
+            Ok((one, files, started.elapsed().as_secs_f64()))
+        })
+        .collect()
+}
+
 /// Gets one phenotype's rows from `association`, reads its other files and draws its plots.
 fn phenotype_report(
     prefix: &Path,
@@ -373,37 +393,31 @@ struct PartyPlot {
     rendered: Rendered,
 }
 
-/// Draws and writes (into `files`) the plot of every checked party.
-fn party_plots(
-    prefix: &Path,
-    check: &AlleleCheckData,
-    files: &mut Vec<AtomicFile>,
-) -> Result<Vec<PartyPlot>> {
-    let mut plots = Vec::new();
-    for (k, row) in check.parties.iter().enumerate() {
-        if row.status != Status::Checked {
-            continue;
-        }
-        let title = format!(
-            "{}: allele frequency (samples of {})",
-            row.party, row.phenotype
-        );
-        let rendered = plot::render(&frequency::plot(&frequency::FrequencyPlot {
-            title: &title,
-            bins: &check.histograms[k],
-            outliers: &check.outlier_points[k],
-            max_difference: row.af_diff,
-        }));
-        let paths = party_plot_paths(prefix, row.input);
-        files.push(write_bytes(&paths.0, &rendered.png)?);
-        files.push(write_bytes(&paths.1, rendered.svg.as_bytes())?);
-        plots.push(PartyPlot {
-            slot: k,
-            paths,
-            rendered,
-        });
-    }
-    Ok(plots)
+/// Draws the plot of every checked party, side by side on the pool (in the parties' order).
+fn draw_party_plots(prefix: &Path, check: &AlleleCheckData) -> Vec<PartyPlot> {
+    check
+        .parties
+        .par_iter()
+        .enumerate()
+        .filter(|(_, row)| row.status == Status::Checked)
+        .map(|(k, row)| {
+            let title = format!(
+                "{}: allele frequency (samples of {})",
+                row.party, row.phenotype
+            );
+            let rendered = plot::render(&frequency::plot(&frequency::FrequencyPlot {
+                title: &title,
+                bins: &check.histograms[k],
+                outliers: &check.outlier_points[k],
+                max_difference: row.af_diff,
+            }));
+            PartyPlot {
+                slot: k,
+                paths: party_plot_paths(prefix, row.input),
+                rendered,
+            }
+        })
+        .collect()
 }
 
 fn write_bytes(path: &Path, bytes: &[u8]) -> Result<AtomicFile> {
