@@ -204,13 +204,13 @@ pub(crate) fn counts(
         return block
             .qc
             .iter()
-            .map(|&qc| match hard_calls {
-                true => qc,
+            .map(|qc| match hard_calls {
+                true => qc.clone(),
                 false => QcCounts {
                     hom_ref: 0,
                     het: 0,
                     hom_alt: 0,
-                    ..qc
+                    ..qc.clone()
                 },
             })
             .collect();

@@ -144,7 +144,7 @@ impl VariantRules {
         if let Some(reason) = self.cells(hard, alt, reference, observed) {
             return Some(reason);
         }
-        if let Some(reason) = qc.by_sex.and_then(|split| self.sex_cells(&split)) {
+        if let Some(reason) = qc.by_sex.as_ref().and_then(|split| self.sex_cells(split)) {
             return Some(reason);
         }
         for (g, sums) in rows.groups.iter().enumerate() {
@@ -208,7 +208,7 @@ impl VariantRules {
             let m = sums.atu[r * sums.width];
             self.is_small(m)
         });
-        let small_in_sex = qc.by_sex.is_some_and(|split| {
+        let small_in_sex = qc.by_sex.as_ref().is_some_and(|split| {
             self.is_small(split.male.missing as f64) || self.is_small(split.female.missing as f64)
         });
         if !(self.is_small(qc.missing as f64) || small_in_group || small_in_sex) {
@@ -256,7 +256,7 @@ fn retain(rows: Rows, keep: &[bool]) -> Rows {
     for r in kept() {
         out.variants.push(rows.variants[r].clone());
         out.components.push(rows.components[r].clone());
-        out.qc.push(rows.qc[r]);
+        out.qc.push(rows.qc[r].clone());
     }
     for (to, from) in out.groups.iter_mut().zip(&rows.groups) {
         let j = from.width;
@@ -332,7 +332,7 @@ mod tests {
     /// file = the group.
     fn rows(cells: &[(f64, f64, f64, QcCounts)]) -> Rows {
         let mut rows = Rows::with_widths([2]);
-        for (k, &(s, q, m, qc)) in cells.iter().enumerate() {
+        for (k, (s, q, m, qc)) in cells.iter().cloned().enumerate() {
             rows.variants.push(Variant {
                 chrom: "1".into(),
                 pos: k as u64 + 1,

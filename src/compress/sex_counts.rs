@@ -64,10 +64,10 @@ impl SexCounter {
     pub fn fill(&self, block: &GenotypeBlock, rows: &mut Rows) {
         for (v, (variant, qc)) in rows.variants.iter().zip(rows.qc.iter_mut()).enumerate() {
             if self.record.is_sex_modelled(&variant.chrom, variant.pos) {
-                qc.by_sex = Some(match block.is_packed() {
+                qc.by_sex = Some(Box::new(match block.is_packed() {
                     true => self.packed(block, v),
                     false => self.dense(block, v),
-                });
+                }));
             }
         }
     }

@@ -459,7 +459,7 @@ mod tests {
             assert_eq!(columns[1].dosages[i], b.unwrap_or(0.0), "case {i}");
         }
         assert_eq!(columns[0].missing, [5]);
-        let qc = columns[1].qc;
+        let qc = &columns[1].qc;
         assert_eq!((qc.hom_ref, qc.het, qc.hom_alt, qc.missing), (2, 1, 2, 1));
         assert_eq!(qc.dosage_sum, 5.0);
     }

@@ -76,8 +76,8 @@ impl QcFilters {
     pub fn removes(&self, qc: &QcCounts, non_par_x: bool) -> Option<SkipReason> {
         let counts = match non_par_x {
             false => Counts::autosomal(qc),
-            true => match qc.by_sex {
-                Some(split) => Counts::xchr(&split),
+            true => match &qc.by_sex {
+                Some(split) => Counts::xchr(split),
                 None if self.needs_genotype_counts() => return Some(SkipReason::XchrNoSexSplit),
                 None => Counts::autosomal(qc),
             },

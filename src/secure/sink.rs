@@ -81,7 +81,7 @@ impl Frame {
         let qc = if flip {
             rows.qc[v].flipped()
         } else {
-            rows.qc[v]
+            rows.qc[v].clone()
         };
         values.extend([
             qc.hom_ref as f64,

@@ -401,7 +401,7 @@ impl Rows {
     pub fn push_row(&mut self, other: &Rows, r: usize) {
         self.variants.push(other.variants[r].clone());
         self.components.push(other.components[r].clone());
-        self.qc.push(other.qc[r]);
+        self.qc.push(other.qc[r].clone());
         if let Some(Some(ld)) = other.ld.get(r) {
             self.ld.resize(self.variants.len() - 1, None);
             self.ld.push(Some(ld.clone()));

@@ -417,10 +417,10 @@ fn decode_sex_qc(
             }
         }
         let counts: [u64; 10] = std::array::from_fn(|k| counts[k].value(r));
-        row.by_sex = Some(SexQc::from_values(
+        row.by_sex = Some(Box::new(SexQc::from_values(
             counts,
             [sums[0].value(r), sums[1].value(r)],
-        ));
+        )));
     }
     Ok(())
 }

@@ -316,7 +316,7 @@ fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
 /// split.
 fn push_sex_qc_columns(columns: &mut Vec<ArrayRef>, rows: &Rows) {
     for k in 0..super::sex_qc::COLUMNS.len() {
-        let value = |qc: &super::QcCounts| qc.by_sex.map(|split| split.values()[k]);
+        let value = |qc: &super::QcCounts| qc.by_sex.as_ref().map(|split| split.values()[k]);
         columns.push(match super::sex_qc::is_count_column(k) {
             true => Arc::new(UInt64Array::from_iter(
                 rows.qc.iter().map(|qc| value(qc).map(|v| v as u64)),

@@ -68,7 +68,7 @@ fn pooled_split(dir: &Path, parties: &[&Path], name: &str) -> HashMap<String, Op
         .variants
         .iter()
         .zip(&summary.rows.qc)
-        .map(|(v, qc)| (v.id.to_string(), qc.by_sex))
+        .map(|(v, qc)| (v.id.to_string(), qc.by_sex.as_deref().copied()))
         .collect()
 }
 
@@ -384,7 +384,7 @@ fn per_sex_cells_below_min_cell_withhold_the_variant() {
         .variants
         .iter()
         .zip(&summary.rows.qc)
-        .filter_map(|(v, qc)| qc.by_sex.map(|s| (v.id.to_string(), s)))
+        .filter_map(|(v, qc)| qc.by_sex.as_deref().map(|s| (v.id.to_string(), *s)))
         .collect();
     let mut small_sex_cells = 0;
     for (vid, per_sample) in &calls.variants {
@@ -533,7 +533,8 @@ fn bad_per_sex_counts_are_refused() {
     fn split(rows: &mut dash::summary::Rows, r: usize) -> &mut SexQc {
         rows.qc[r].by_sex.as_mut().unwrap()
     }
-    let on_autosome = |rows: &mut dash::summary::Rows| rows.qc[0].by_sex = rows.qc[chrx].by_sex;
+    let on_autosome =
+        |rows: &mut dash::summary::Rows| rows.qc[0].by_sex = rows.qc[chrx].by_sex.clone();
     refused(
         "autosome",
         &on_autosome,

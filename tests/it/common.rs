@@ -436,7 +436,7 @@ pub fn decode_all(
         }
         all.variants.extend(block.variants.iter().cloned());
         all.missing.extend(block.missing.iter().cloned());
-        all.qc.extend(block.qc.iter().copied());
+        all.qc.extend(block.qc.iter().cloned());
     }
     all.notes = reader.notes();
     Ok(all)

@@ -401,12 +401,12 @@ fn few_missing_calls_are_imputed_locally_and_recorded() {
         let Some(k) = row_of(&k5, &v.id) else {
             continue;
         };
-        let qc = all.rows.qc[r];
+        let qc = &all.rows.qc[r];
         let group_missing: Vec<f64> = all.rows.groups.iter().map(|g| g.atu(r)[0]).collect();
         let small = |m: f64| m > 0.0 && m < 5.0;
         if !(small(qc.missing as f64) || group_missing.iter().any(|&m| small(m))) {
             // Untouched: the same sums.
-            assert_eq!(k5.rows.qc[k], qc, "{}", v.id);
+            assert_eq!(&k5.rows.qc[k], qc, "{}", v.id);
             continue;
         }
         imputed += 1;

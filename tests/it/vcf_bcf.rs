@@ -493,7 +493,7 @@ fn haploid_and_partial_calls() {
                 _ => hom_alt += 1,
             }
         }
-        let qc = summary.rows.qc[row];
+        let qc = &summary.rows.qc[row];
         assert_eq!(
             (qc.hom_ref, qc.het, qc.hom_alt, qc.missing),
             (hom_ref, het, hom_alt, missing),
