@@ -17,15 +17,17 @@
 # steadier figures on a loaded machine), and the wall time of `--region 11` (one chromosome of
 # 22) and its ratio to the whole merge; and whether every variant is accounted for (GWAS-SSF rows + skipped rows =
 # the distinct variants the log reports). Also the write floor: the time to BGZF-compress (level 1) and MD5
-# the merge's GWAS-SSF text again, on the same threads (examples/write_floor.rs), and `--no-report` / (read floor +
-# write floor), the merge against everything it cannot avoid doing.
+# the merge's GWAS-SSF text again, on the same threads (examples/write_floor.rs); the format floor: the time to
+# write its rows' numbers as text again with merge's formatting (examples/format_floor.rs); and `--no-report` /
+# (read + write + format floor), the merge against everything it cannot avoid doing but the join and the tests.
 # A second table splits the way from the read floor to the merge (examples/merge_floors.rs): the
 # inputs read interleaved, a batch of each in turn on each thread (the reading order of any merge
 # with bounded memory), the same in rounds of one batch per input on the pool (as the windows
 # read them), read into the merge's windows, and those windows joined; each as a ratio to the
 # read floor.
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
-# Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release), THREADS (default: all cores).
+# Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, FORMAT_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release),
+# THREADS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTIES=${1:-"2 6 20"}
@@ -33,12 +35,13 @@ VARIANTS=${2:-"1000000 3000000"}
 THREADS=${THREADS:-$(nproc)}
 dir=${BENCH_DIR:-/tmp/bench_merge}
 mkdir -p "$dir"
-if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ] || [ -z "${MERGE_FLOORS_BIN:-}" ]; then
-  cargo build --release --quiet --bin dash --example read_floor --example write_floor --example merge_floors
+if [ -z "${DASH_BIN:-}" ] || [ -z "${READ_FLOOR_BIN:-}" ] || [ -z "${WRITE_FLOOR_BIN:-}" ] || [ -z "${FORMAT_FLOOR_BIN:-}" ] || [ -z "${MERGE_FLOORS_BIN:-}" ]; then
+  cargo build --release --quiet --bin dash --example read_floor --example write_floor --example format_floor --example merge_floors
   target=${CARGO_TARGET_DIR:-target}
   DASH_BIN=${DASH_BIN:-$target/release/dash}
   READ_FLOOR_BIN=${READ_FLOOR_BIN:-$target/release/examples/read_floor}
   WRITE_FLOOR_BIN=${WRITE_FLOOR_BIN:-$target/release/examples/write_floor}
+  FORMAT_FLOOR_BIN=${FORMAT_FLOOR_BIN:-$target/release/examples/format_floor}
   MERGE_FLOORS_BIN=${MERGE_FLOORS_BIN:-$target/release/examples/merge_floors}
 fi
 [ -x /usr/bin/time ] || { echo "bench_merge.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
@@ -108,8 +111,8 @@ print(f"{seconds:.1f} {rss / 1024:.0f} {cpu:.1f}")
 PY
 }
 
-echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | write floor (s) | --no-report / (read + write floor) | CPU s: read floor / write floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | write floor (s) | format floor (s) | (read + write + format floor) / read floor | --no-report / (read + write + format floor) | CPU s: read floor / write floor / format floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 floors=()
 for m in $VARIANTS; do
   data="$dir/m$m"
@@ -139,15 +142,18 @@ for m in $VARIANTS; do
     read -r write write_cpu < <("$WRITE_FLOOR_BIN" "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "$THREADS" |
       sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
     rm -f "$dir/rewritten.tsv.gz"
+    read -r format format_cpu < <("$FORMAT_FLOOR_BIN" "$dir/out.y.tsv.gz" "$THREADS" |
+      sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
     read -r bare bare_rss bare_cpu < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/bare" --no-report --threads "$THREADS")
     (( bare_rss > rss )) && rss=$bare_rss
     read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
     rm -f "$dir"/out.* "$dir"/bare.* "$dir"/region.*
     ratio=$(python3 -c "print(f'{$wall / max($floor, 0.01):.2f}')")
     bare_ratio=$(python3 -c "print(f'{$bare / max($floor, 0.01):.2f}')")
-    both_ratio=$(python3 -c "print(f'{$bare / max($floor + $write, 0.01):.2f}')")
+    floors_ratio=$(python3 -c "print(f'{($floor + $write + $format) / max($floor, 0.01):.2f}')")
+    both_ratio=$(python3 -c "print(f'{$bare / max($floor + $write + $format, 0.01):.2f}')")
     region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
-    echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $write | $both_ratio | $floor_cpu / $write_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
+    echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $write | $format | $floors_ratio | $both_ratio | $floor_cpu / $write_cpu / $format_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
     line="| $p | $m | $floor"
     for mode in interleaved rounds windows join; do
       read -r t _ t_cpu < <(measure "$MERGE_FLOORS_BIN" "$mode" "${files[@]}")
