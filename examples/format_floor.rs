@@ -9,7 +9,6 @@
 //! the bytes and the wall and CPU seconds of the formatting alone, and checks that the text is
 //! the file's own. Used by `scripts/bench_merge.sh`.
 
-use std::io::Read;
 use std::time::Instant;
 
 use dash::output::float_text::{push_f64, push_u64};
@@ -18,7 +17,13 @@ use rayon::prelude::*;
 
 #[path = "support/cpu_seconds.rs"]
 mod cpu_seconds;
+#[path = "support/inflate.rs"]
+mod inflate;
+#[path = "support/threads.rs"]
+mod threads;
 use cpu_seconds::cpu_seconds;
+use inflate::inflate;
+use threads::threads;
 
 /// Rows formatted per task, as merge's GWAS-SSF writer.
 const CHUNK: usize = 1024;
@@ -47,17 +52,9 @@ fn main() {
         eprintln!("usage: format_floor GWAS.tsv.gz [THREADS]");
         std::process::exit(2);
     };
-    let threads = match args.get(1) {
-        Some(n) => n
-            .parse()
-            .unwrap_or_else(|_| panic!("THREADS '{n}' is not a number")),
-        None => std::thread::available_parallelism().map_or(1, usize::from),
-    };
-    let mut text = String::new();
-    dash::report::read::open_text(input.as_ref())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .read_to_string(&mut text)
-        .unwrap_or_else(|e| panic!("{input}: {e}"));
+    let threads = threads(args.get(1));
+    let text = String::from_utf8(inflate(input))
+        .unwrap_or_else(|e| panic!("{input}: not UTF-8 text: {e}"));
     let (header, body) = text.split_once('\n').expect("a header line");
     let rows: Vec<Row> = body.lines().map(|line| parse(input, line)).collect();
     let pool = rayon::ThreadPoolBuilder::new()

@@ -12,7 +12,6 @@
 //!   worker that compresses its own blocks — as merge writes as many phenotypes as it has
 //!   threads or more (`PhenotypeWriter::create`).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -22,7 +21,13 @@ use rayon::prelude::*;
 
 #[path = "support/cpu_seconds.rs"]
 mod cpu_seconds;
+#[path = "support/inflate.rs"]
+mod inflate;
+#[path = "support/threads.rs"]
+mod threads;
 use cpu_seconds::cpu_seconds;
+use inflate::inflate;
+use threads::threads;
 
 /// Text handed to the writer at once: about what merge formats before writing (16,384 rows).
 const PIECE: usize = 2 << 20;
@@ -34,13 +39,7 @@ fn main() {
             side_by_side(Path::new(out_dir), inputs)
         }
         [input, output, rest @ ..] if !input.starts_with("--") => {
-            let threads = match rest.first() {
-                Some(n) => n
-                    .parse()
-                    .unwrap_or_else(|_| panic!("THREADS '{n}' is not a number")),
-                None => std::thread::available_parallelism().map_or(1, usize::from),
-            };
-            one_file(input, output, threads)
+            one_file(input, output, threads(rest.first()))
         }
         _ => {
             eprintln!(
@@ -92,16 +91,6 @@ fn side_by_side(out_dir: &Path, inputs: &[String]) {
         started.elapsed().as_secs_f64(),
         cpu_seconds() - cpu_before
     );
-}
-
-/// The text of a GWAS-SSF file, inflated.
-fn inflate(input: &str) -> Vec<u8> {
-    let mut text = Vec::new();
-    dash::report::read::open_text(input.as_ref())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .read_to_end(&mut text)
-        .unwrap_or_else(|e| panic!("{input}: {e}"));
-    text
 }
 
 /// Writes `text` to `output` as merge writes a GWAS-SSF file, in pieces; returns its MD5.

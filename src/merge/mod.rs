@@ -220,23 +220,17 @@ impl Merged {
     /// Pooled QC counts of a site, in its reported orientation (split by sex on non-PAR chrX
     /// only when every row holding it has the split).
     pub fn qc(&self, site: &Site) -> QcCounts {
-        let mut total: Option<QcCounts> = None;
-        for m in self.members(site) {
+        let mut rows = self.members(site).iter().map(|m| {
             let qc = &self.inputs[m.input as usize].rows.qc[m.row as usize];
-            let flipped;
-            let qc = match m.flipped {
-                true => {
-                    flipped = qc.flipped();
-                    &flipped
-                }
-                false => qc,
-            };
-            match &mut total {
-                Some(total) => total.add(qc),
-                None => total = Some(qc.clone()),
+            if m.flipped {
+                qc.flipped()
+            } else {
+                qc.clone()
             }
-        }
-        total.unwrap_or_default()
+        });
+        let mut total = rows.next().unwrap_or_default();
+        rows.for_each(|qc| total.add(&qc));
+        total
     }
 
     /// Whether `variant` is on non-PAR chrX under the merge's chrX record, where the QC
