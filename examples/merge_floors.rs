@@ -1,8 +1,10 @@
 //! The floors of a streaming merge beyond the read floor ([`read_floor`](./read_floor.rs)): what
-//! reading the inputs *together*, in genomic order, costs before any test is made.
+//! reading the inputs *together*, in genomic order, costs before any test is made, and what
+//! the whole merge costs but its statistics.
 //!
 //! `cargo run --release --example merge_floors -- MODE SUMMARY…` prints the rows read and the
-//! seconds. Used by `scripts/bench_merge.sh`. MODE is one of
+//! wall and CPU seconds from opening the inputs on (what a mode reads before is not timed). Used
+//! by `scripts/bench_merge.sh`. MODE is one of
 //!
 //! * `interleaved`: the inputs shared among the pool's threads, each thread reading its inputs a
 //!   batch at a time in turn to their ends, each batch dropped as read: the reading order of a
@@ -14,12 +16,25 @@
 //!   each handed back on a thread of its own, as merge hands back a window it has written.
 //! * `join`: those windows also joined ([`dash::merge::Merged::from_window`]), as merge's
 //!   reading thread joins them.
+//! * `pipeline GWAS.tsv.gz OUT.tsv.gz SUMMARY…`: merge without its statistics. The rows of a
+//!   GWAS-SSF file merge wrote from these summaries are read back into numbers first (not
+//!   timed); then the windows are read and joined on a thread of their own, as merge does, and
+//!   for each window the next rows (as many as it has sites) are formatted again on the pool and
+//!   BGZF-compressed with their MD5 into OUT, as merge writes its file. Everything merge does
+//!   but pool, test and check each site.
 
 use std::time::Instant;
 
 use dash::merge::window::{batch_rows, default_input_rows};
 use dash::merge::{Merged, RowSource, Windows};
 use rayon::prelude::*;
+
+#[path = "support/cpu_seconds.rs"]
+mod cpu_seconds;
+#[path = "support/gwas_rows.rs"]
+mod gwas_rows;
+#[path = "support/inflate.rs"]
+mod inflate;
 
 fn main() {
     // As `dash` itself does.
@@ -29,8 +44,21 @@ fn main() {
         .next()
         .and_then(|m| m.into_string().ok())
         .unwrap_or_default();
+    // The pipeline's rows to write, read before the clock starts.
+    let output = (mode == "pipeline").then(|| {
+        let (Some(gwas), Some(out)) = (args.next(), args.next()) else {
+            panic!("usage: merge_floors pipeline GWAS.tsv.gz OUT.tsv.gz SUMMARY…");
+        };
+        let gwas = gwas.to_string_lossy().into_owned();
+        let text = String::from_utf8(inflate::inflate(&gwas)).expect("UTF-8 text");
+        let (_, body) = text.split_once('\n').expect("a header line");
+        (
+            gwas_rows::parse_all(&gwas, body),
+            std::path::PathBuf::from(out),
+        )
+    });
     let paths: Vec<std::path::PathBuf> = args.map(Into::into).collect();
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), cpu_seconds::cpu_seconds());
     let mut inputs = dash::run::open_inputs(&paths, None).unwrap_or_else(|e| panic!("{e}"));
     let widths: Vec<Vec<usize>> = inputs
         .summaries
@@ -97,10 +125,74 @@ fn main() {
             }
             rows
         }
+        "pipeline" => {
+            let (rows_out, out) = output.expect("read above");
+            pipeline(inputs, &widths, &rows_out, &out)
+        }
         _ => {
-            eprintln!("usage: merge_floors interleaved|rounds|windows|join SUMMARY…");
+            eprintln!("usage: merge_floors interleaved|rounds|windows|join SUMMARY…\n       merge_floors pipeline GWAS.tsv.gz OUT.tsv.gz SUMMARY…");
             std::process::exit(2);
         }
     };
-    println!("{rows} rows in {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "{rows} rows in {:.2} s wall, {:.2} s CPU",
+        started.elapsed().as_secs_f64(),
+        cpu_seconds::cpu_seconds() - cpu_before
+    );
+}
+
+/// The `pipeline` mode: reads and joins windows on a thread of their own and writes `rows` to
+/// `out`, window by window, as merge does; returns the input rows read.
+fn pipeline(
+    inputs: dash::run::Inputs,
+    widths: &[Vec<usize>],
+    rows: &[gwas_rows::Row],
+    out: &std::path::Path,
+) -> usize {
+    use dash::output::bgzf_writer::BgzfWriter;
+    use dash::output::meta::Md5Writer;
+
+    let mut windows = Windows::new(inputs.sources, widths, None);
+    let recycler = windows.recycler();
+    let (summaries, kind) = (&inputs.summaries, inputs.kind);
+    let file = std::fs::File::create(out).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    let mut writer = BgzfWriter::new(Md5Writer::new(file), true);
+    let (mut read, mut written) = (0, 0);
+    std::thread::scope(|scope| {
+        // As merge: one window queued while one is written.
+        let (sender, received) = std::sync::mpsc::sync_channel::<Merged>(1);
+        scope.spawn(move || {
+            while let Some(window) = windows.next_window().unwrap_or_else(|e| panic!("{e}")) {
+                let merged =
+                    Merged::from_window(summaries, window, kind).unwrap_or_else(|e| panic!("{e}"));
+                if sender.send(merged).is_err() {
+                    break;
+                }
+            }
+        });
+        for merged in received {
+            read += merged.inputs.iter().map(|i| i.rows.len()).sum::<usize>();
+            let end = (written + merged.sites.len()).min(rows.len());
+            let text = gwas_rows::format_chunks(&rows[written..end]);
+            for text in &text {
+                writer
+                    .write_all(text.as_bytes())
+                    .unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+            }
+            written = end;
+            let recycler = recycler.clone();
+            scope.spawn(move || recycler.give_back(merged.into_window()));
+        }
+    });
+    let (_, md5) = writer
+        .finish()
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .finish();
+    assert_eq!(
+        written,
+        rows.len(),
+        "the windows had fewer sites than the file has rows"
+    );
+    eprintln!("{written} output rows, md5 {md5}");
+    read
 }

@@ -23,8 +23,10 @@
 # A second table splits the way from the read floor to the merge (examples/merge_floors.rs): the
 # inputs read interleaved, a batch of each in turn on each thread (the reading order of any merge
 # with bounded memory), the same in rounds of one batch per input on the pool (as the windows
-# read them), read into the merge's windows, and those windows joined; each as a ratio to the
-# read floor.
+# read them), read into the merge's windows, those windows joined, and the pipeline: merge without
+# its statistics (windows read and joined on a thread of their own, the merge's GWAS-SSF rows
+# formatted and compressed window by window on the other, as merge does; only pooling, testing and
+# checking each site left out); each as a ratio to the read floor, and --no-report / pipeline.
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, FORMAT_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release),
 # THREADS (default: all cores).
@@ -144,6 +146,10 @@ for m in $VARIANTS; do
     rm -f "$dir/rewritten.tsv.gz"
     read -r format format_cpu < <("$FORMAT_FLOOR_BIN" "$dir/out.y.tsv.gz" "$THREADS" |
       sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
+    # The example times the pipeline alone (not its reading of the file's rows first).
+    read -r pipeline pipeline_cpu < <("$MERGE_FLOORS_BIN" pipeline "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "${files[@]}" 2>/dev/null |
+      sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
+    rm -f "$dir/rewritten.tsv.gz"
     read -r bare bare_rss bare_cpu < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/bare" --no-report --threads "$THREADS")
     (( bare_rss > rss )) && rss=$bare_rss
     read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
@@ -159,11 +165,12 @@ for m in $VARIANTS; do
       read -r t _ t_cpu < <(measure "$MERGE_FLOORS_BIN" "$mode" "${files[@]}")
       line="$line | $t ($(python3 -c "print(f'{$t / max($floor, 0.01):.2f}')")) | $t_cpu"
     done
-    floors+=("$line | $bare ($bare_ratio) | $bare_cpu |")
+    line="$line | $pipeline ($(python3 -c "print(f'{$pipeline / max($floor, 0.01):.2f}')")) | $pipeline_cpu"
+    floors+=("$line | $bare ($bare_ratio) | $bare_cpu | $(python3 -c "print(f'{$bare / max($pipeline, 0.01):.2f}')") |")
   done
 done
 echo
-echo "| parties | variants each | read floor (s) | interleaved (s, / floor) | CPU s | in rounds (s, / floor) | CPU s | into windows (s, / floor) | CPU s | windows joined (s, / floor) | CPU s | --no-report (s, / floor) | CPU s |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| parties | variants each | read floor (s) | interleaved (s, / floor) | CPU s | in rounds (s, / floor) | CPU s | into windows (s, / floor) | CPU s | windows joined (s, / floor) | CPU s | pipeline (s, / floor) | CPU s | --no-report (s, / floor) | CPU s | --no-report / pipeline |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${floors[@]}"
 [ "${KEEP:-0}" = 1 ] || rm -rf "$dir"
