@@ -113,6 +113,16 @@ print(f"{seconds:.1f} {rss / 1024:.0f} {cpu:.1f}")
 PY
 }
 
+# NUMERATOR DENOMINATOR [DIGITS]: their ratio (the denominator at least 0.01), to DIGITS places.
+ratio() {
+  python3 -c "print(f'{($1) / max($2, 0.01):.${3:-2}f}')"
+}
+
+# The "… in WALL s wall, CPU s CPU" line of a floor example on stdin, as "WALL CPU".
+wall_cpu() {
+  sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p'
+}
+
 echo "| parties | variants each | summaries on disk | read floor (s) | merge (s) | merge / floor | --no-report (s) | --no-report / floor | write floor (s) | format floor (s) | (read + write + format floor) / read floor | --no-report / (read + write + format floor) | CPU s: read floor / write floor / format floor / merge / --no-report | peak RSS (MiB) | --region 11 (s) | region / merge | variants tested + skipped |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 floors=()
@@ -141,32 +151,29 @@ for m in $VARIANTS; do
     accounted="$tested + $skipped of $distinct"
     (( tested + skipped == distinct )) || accounted="$accounted (MISMATCH)"
     # The example times the write alone (not its inflate of the input first).
-    read -r write write_cpu < <("$WRITE_FLOOR_BIN" "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "$THREADS" |
-      sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
+    read -r write write_cpu < <("$WRITE_FLOOR_BIN" "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "$THREADS" | wall_cpu)
     rm -f "$dir/rewritten.tsv.gz"
-    read -r format format_cpu < <("$FORMAT_FLOOR_BIN" "$dir/out.y.tsv.gz" "$THREADS" |
-      sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
+    read -r format format_cpu < <("$FORMAT_FLOOR_BIN" "$dir/out.y.tsv.gz" "$THREADS" | wall_cpu)
     # The example times the pipeline alone (not its reading of the file's rows first).
-    read -r pipeline pipeline_cpu < <("$MERGE_FLOORS_BIN" pipeline "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "${files[@]}" 2>/dev/null |
-      sed -n 's/.* in \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 \2/p')
+    read -r pipeline pipeline_cpu < <("$MERGE_FLOORS_BIN" pipeline "$dir/out.y.tsv.gz" "$dir/rewritten.tsv.gz" "${files[@]}" 2>/dev/null | wall_cpu)
     rm -f "$dir/rewritten.tsv.gz"
     read -r bare bare_rss bare_cpu < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/bare" --no-report --threads "$THREADS")
     (( bare_rss > rss )) && rss=$bare_rss
     read -r region _ < <(measure "$DASH_BIN" merge "${files[@]}" --out "$dir/region" --region 11 --threads "$THREADS")
     rm -f "$dir"/out.* "$dir"/bare.* "$dir"/region.*
-    ratio=$(python3 -c "print(f'{$wall / max($floor, 0.01):.2f}')")
-    bare_ratio=$(python3 -c "print(f'{$bare / max($floor, 0.01):.2f}')")
-    floors_ratio=$(python3 -c "print(f'{($floor + $write + $format) / max($floor, 0.01):.2f}')")
-    both_ratio=$(python3 -c "print(f'{$bare / max($floor + $write + $format, 0.01):.2f}')")
-    region_ratio=$(python3 -c "print(f'{$region / max($wall, 0.01):.3f}')")
-    echo "| $p | $m | $size | $floor | $wall | $ratio | $bare | $bare_ratio | $write | $format | $floors_ratio | $both_ratio | $floor_cpu / $write_cpu / $format_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
+    merge_ratio=$(ratio "$wall" "$floor")
+    bare_ratio=$(ratio "$bare" "$floor")
+    floors_ratio=$(ratio "$floor + $write + $format" "$floor")
+    both_ratio=$(ratio "$bare" "$floor + $write + $format")
+    region_ratio=$(ratio "$region" "$wall" 3)
+    echo "| $p | $m | $size | $floor | $wall | $merge_ratio | $bare | $bare_ratio | $write | $format | $floors_ratio | $both_ratio | $floor_cpu / $write_cpu / $format_cpu / $cpu / $bare_cpu | $rss | $region | $region_ratio | $accounted |"
     line="| $p | $m | $floor"
     for mode in interleaved rounds windows join; do
       read -r t _ t_cpu < <(measure "$MERGE_FLOORS_BIN" "$mode" "${files[@]}")
-      line="$line | $t ($(python3 -c "print(f'{$t / max($floor, 0.01):.2f}')")) | $t_cpu"
+      line="$line | $t ($(ratio "$t" "$floor")) | $t_cpu"
     done
-    line="$line | $pipeline ($(python3 -c "print(f'{$pipeline / max($floor, 0.01):.2f}')")) | $pipeline_cpu"
-    floors+=("$line | $bare ($bare_ratio) | $bare_cpu | $(python3 -c "print(f'{$bare / max($pipeline, 0.01):.2f}')") |")
+    line="$line | $pipeline ($(ratio "$pipeline" "$floor")) | $pipeline_cpu"
+    floors+=("$line | $bare ($bare_ratio) | $bare_cpu | $(ratio "$bare" "$pipeline") |")
   done
 done
 echo

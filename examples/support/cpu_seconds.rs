@@ -1,5 +1,5 @@
-//! CPU seconds of this process, for the floor examples (`write_floor`, `gemm_floor`): they time
-//! one part of a run without what is set up before it.
+//! CPU seconds of this process, for the floor examples (`write_floor`, `format_floor`,
+//! `merge_floors`, `gemm_floor`): they time one part of a run without what is set up before it.
 
 /// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; 0 where
 /// it cannot be read).

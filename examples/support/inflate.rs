@@ -1,5 +1,5 @@
 //! The text of a GWAS-SSF file, for the floor examples that time writing it again
-//! (`write_floor`, `format_floor`).
+//! (`write_floor`, `format_floor`, `merge_floors pipeline`).
 
 use std::io::Read;
 
