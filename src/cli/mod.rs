@@ -377,6 +377,10 @@ struct MergeArgs {
     /// Rows each input holds per window of the streaming merge (tests use tiny windows).
     #[arg(long, hide = true, value_name = "N")]
     window_rows: Option<usize>,
+    /// Rows per segment (of the input with the most row groups) of a merge split across the pool (tests use tiny
+    /// segments).
+    #[arg(long, hide = true, value_name = "N")]
+    segment_rows: Option<usize>,
     /// Per-party allele-frequency check: a variant is an outlier for a party when its ALT
     /// frequency differs from the other parties' pooled frequency by more than D.
     #[arg(long, default_value_t = 0.2, value_name = "D")]
@@ -755,6 +759,7 @@ fn run_merge(args: &MergeArgs) -> Result<()> {
         min_neg_log10_p: check_min_log10p(args.pheno_out_min_log10p)?,
         region: args.region.as_deref().map(Region::parse).transpose()?,
         window_rows: args.window_rows,
+        segment_rows: args.segment_rows,
         allele_check: AlleleCheckOptions {
             max_difference: check_af_diff(args.af_diff)?,
         },

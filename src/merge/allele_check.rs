@@ -108,6 +108,23 @@ impl AlleleCheck {
         }
     }
 
+    /// A check of the same inputs with nothing compared yet.
+    pub fn fresh(&self) -> AlleleCheck {
+        AlleleCheck::new(self.tallies.len(), self.options)
+    }
+
+    /// Adds what the check of a later stretch of the genome found (from [`AlleleCheck::fresh`]).
+    pub fn absorb(&mut self, later: &AlleleCheck) {
+        for (tally, later) in self.tallies.iter_mut().zip(&later.tallies) {
+            tally.compared += later.compared;
+            tally.outliers += later.outliers;
+            tally.max_abs_difference = tally.max_abs_difference.max(later.max_abs_difference);
+            for (bin, later) in tally.bins.iter_mut().zip(&later.bins) {
+                *bin += later;
+            }
+        }
+    }
+
     /// The settings.
     pub fn options(&self) -> AlleleCheckOptions {
         self.options

@@ -16,6 +16,7 @@ use crate::summary::sex::{SampleSet, XchrModel};
 use crate::summary::{FieldKind, GroupLayout, SampleField};
 
 /// The union layout of one phenotype and where its fields sit in every input.
+#[derive(Clone)]
 pub(crate) struct PhenotypeLayout {
     /// Intercept, covariate fields, y.
     pub fields: Vec<SampleField>,
@@ -26,6 +27,7 @@ pub(crate) struct PhenotypeLayout {
 }
 
 /// One input's group holding the phenotype, seen through the union layout.
+#[derive(Clone)]
 pub(crate) struct InputLayout {
     /// The file group.
     pub group: usize,
@@ -185,6 +187,7 @@ impl ComponentGram {
 ///
 /// Filled by [`PhenotypeLayout::site_sums`] and reused from site to site, so pooling allocates
 /// nothing per site.
+#[derive(Clone)]
 pub(crate) struct SiteSums {
     /// Σ `Aᵀx0` over the site's rows.
     pub atx0: Vec<f64>,

@@ -79,6 +79,22 @@ pub struct PhenotypeWriter {
     plot_points: Option<PlotPoints>,
     /// ln of the smallest p among the tested variants so far (+∞ for none).
     min_ln_p: f64,
+    /// In a part ([`PhenotypeWriter::part`]): its tested sites, for the file's writer to take
+    /// in order into its plot points, λGC, smallest p and loci; `None` in a file's writer, which
+    /// takes them as they come.
+    tested: Option<Vec<TestedSite>>,
+}
+
+/// A tested site of a part of a phenotype's files: what the plot, λGC, the smallest p and the
+/// loci need of it.
+struct TestedSite {
+    /// Its chromosome's GWAS-SSF code.
+    code: u32,
+    pos: u64,
+    ln_p: f64,
+    effect_allele_frequency: f64,
+    /// Its description for the loci, when it is a hit.
+    hit: Option<Box<Hit>>,
 }
 
 /// A phenotype's files, once finished.
@@ -149,7 +165,59 @@ impl PhenotypeWriter {
             plot_points: None,
             min_ln_p: f64::INFINITY,
             paths,
+            tested: None,
         })
+    }
+
+    /// An empty part of this phenotype's files (the GWAS-SSF rows compressed in memory, the
+    /// skipped lines, the tested sites kept), for one segment of a merge split across the pool;
+    /// [`PhenotypeWriter::absorb`] takes it in genomic order.
+    pub fn part(&self) -> PhenotypeWriter {
+        PhenotypeWriter {
+            phenotype: self.phenotype.clone(),
+            paths: self.paths.clone(),
+            tsv: self.tsv.part(),
+            min_neg_log10_p: self.min_neg_log10_p,
+            skipped: self.skipped.part(),
+            digest: Digest::new(self.digest.options()),
+            plot_points: None,
+            min_ln_p: f64::INFINITY,
+            tested: Some(Vec::new()),
+        }
+    }
+
+    /// Appends the rows and tested sites of `part` (from [`PhenotypeWriter::part`]), as if its
+    /// windows had been appended here.
+    pub fn absorb(&mut self, part: PhenotypeWriter) -> Result<()> {
+        self.tsv.absorb(part.tsv)?;
+        self.skipped.absorb(part.skipped)?;
+        for site in part.tested.expect("a part keeps its tested sites") {
+            let mut hit = site.hit;
+            self.take_tested(
+                site.code,
+                site.pos,
+                site.ln_p,
+                site.effect_allele_frequency,
+                || *hit.take().expect("a hit is described"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Takes in one tested site: its plot point, λGC, the smallest p, and its loci row.
+    fn take_tested(
+        &mut self,
+        code: u32,
+        pos: u64,
+        ln_p: f64,
+        effect_allele_frequency: f64,
+        hit: impl FnOnce() -> Hit,
+    ) {
+        if let Some(plot) = &mut self.plot_points {
+            plot.push(code, pos, ln_p, self.min_neg_log10_p);
+        }
+        self.min_ln_p = self.min_ln_p.min(ln_p);
+        self.digest.add(ln_p, effect_allele_frequency, hit);
     }
 
     /// Also collects what the report draws of the rows written, handed over by
@@ -190,11 +258,8 @@ impl PhenotypeWriter {
                 continue;
             };
             let v = merged.variant(site);
-            if let Some(plot) = &mut self.plot_points {
-                plot.push(code, v.pos, association.ln_p, self.min_neg_log10_p);
-            }
-            self.min_ln_p = self.min_ln_p.min(association.ln_p);
-            self.digest.add(association.ln_p, result.eaf, || Hit {
+            let ln_p = association.ln_p;
+            let hit = || Hit {
                 chrom: v.chrom.to_string(),
                 pos: v.pos,
                 variant_id: format!("{code}_{}_{}_{}", v.pos, v.ref_allele, v.alt_allele),
@@ -206,8 +271,18 @@ impl PhenotypeWriter {
                 other_allele: v.ref_allele.to_string(),
                 beta: association.beta,
                 se: association.se,
-                neg_log10_p: pvalue::neg_log10_p(association.ln_p),
-            });
+                neg_log10_p: pvalue::neg_log10_p(ln_p),
+            };
+            match &mut self.tested {
+                Some(tested) => tested.push(TestedSite {
+                    code,
+                    pos: v.pos,
+                    ln_p,
+                    effect_allele_frequency: result.eaf,
+                    hit: self.digest.is_hit(ln_p).then(|| Box::new(hit())),
+                }),
+                None => self.take_tested(code, v.pos, ln_p, result.eaf, hit),
+            }
         }
         Ok(())
     }
@@ -431,6 +506,24 @@ impl AlleleCheckWriter {
             outliers: OutlierWriter::create(&paths.outliers)?,
             paths,
         })
+    }
+
+    /// An empty part of the check (its outliers in memory), for one segment of a merge split
+    /// across the pool; [`AlleleCheckWriter::absorb`] takes it in genomic order.
+    pub fn part(&self) -> AlleleCheckWriter {
+        AlleleCheckWriter {
+            check: self.check.fresh(),
+            phenotype: self.phenotype.clone(),
+            labels: self.labels.clone(),
+            paths: self.paths.clone(),
+            outliers: self.outliers.part(),
+        }
+    }
+
+    /// Adds what `part` (from [`AlleleCheckWriter::part`]) found.
+    pub fn absorb(&mut self, part: AlleleCheckWriter) -> Result<()> {
+        self.check.absorb(&part.check);
+        self.outliers.absorb(part.outliers)
     }
 
     /// Checks one window, with `layout` the layout of the checked phenotype.

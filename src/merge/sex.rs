@@ -115,6 +115,16 @@ impl ChrXTests {
         }
     }
 
+    /// The same tests with no layout or model made yet: for a segment of a merge, whose sample
+    /// sets' layouts and models are made on its own (the same, made from the headers alone).
+    pub fn fresh(&self) -> ChrXTests {
+        ChrXTests {
+            adds_sex: self.adds_sex,
+            known_sex: SetTests::new(),
+            males: SetTests::new(),
+        }
+    }
+
     /// The sample set a variant is fitted on; `None`: the group's every sample.
     fn set_of(&self, record: SexChromosomes, variant: &Variant) -> Option<SampleSet> {
         match record.row_sample_set(&variant.chrom, variant.pos) {

@@ -31,7 +31,9 @@ pub struct SummaryOut {
     sets: Vec<Option<SampleSet>>,
     /// Which rows use which sample set.
     record: SexChromosomes,
-    writer: SummaryWriter,
+    /// The file; `None` in a part ([`SummaryOut::part`]), which holds its rows in `rows`.
+    writer: Option<SummaryWriter>,
+    rows: Rows,
     sums: Vec<SiteSums>,
     min_cell: u64,
 }
@@ -128,10 +130,42 @@ impl SummaryOut {
             targets,
             sets,
             record: merged.sex_chromosomes,
-            writer,
+            writer: Some(writer),
+            rows: Rows::default(),
             sums,
             min_cell: if secure { options.min_cell } else { 0 },
         })
+    }
+
+    /// An empty part of the merged summary, its rows held in memory, for one segment of a merge
+    /// split across the pool; [`SummaryOut::absorb`] writes them in genomic order.
+    pub fn part(&self) -> SummaryOut {
+        SummaryOut {
+            layouts: self.layouts.clone(),
+            targets: self.targets.clone(),
+            sets: self.sets.clone(),
+            record: self.record,
+            writer: None,
+            rows: Rows::with_widths(self.layouts.iter().map(PhenotypeLayout::width)),
+            sums: self.sums.clone(),
+            min_cell: self.min_cell,
+        }
+    }
+
+    /// Writes the rows of `part` (from [`SummaryOut::part`]).
+    pub fn absorb(&mut self, part: SummaryOut) -> Result<()> {
+        self.write(part.rows)
+    }
+
+    /// Writes `rows` to the file, or holds them in a part.
+    fn write(&mut self, mut rows: Rows) -> Result<()> {
+        match &mut self.writer {
+            Some(writer) => writer.write(&rows),
+            None => {
+                self.rows.append(&mut rows);
+                Ok(())
+            }
+        }
     }
 
     /// Appends the sites of one window.
@@ -170,13 +204,14 @@ impl SummaryOut {
                 group.x0x0.push(sums.x0x0);
             }
         }
-        self.writer.write(&rows)
+        self.write(rows)
     }
 
     /// Completes the file and puts it in place; returns the rows written.
     pub fn finish(self) -> Result<usize> {
-        let written = self.writer.rows_written();
-        self.writer.finish()?;
+        let writer = self.writer.expect("a part is absorbed, not finished");
+        let written = writer.rows_written();
+        writer.finish()?;
         Ok(written)
     }
 }

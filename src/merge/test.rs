@@ -69,6 +69,23 @@ impl Models {
         Ok(number)
     }
 
+    /// Takes in the models of a later stretch of the genome (a segment's, fitted on its own):
+    /// its sets new here are numbered after these, in its order of first appearance, so the
+    /// models read as if one merge had met every site in order.
+    pub fn absorb(&mut self, later: Models) {
+        for ((set, model), sites) in later.sets.into_iter().zip(later.models).zip(later.sites) {
+            match self.index.get(&set) {
+                Some(&number) => self.sites[number] += sites,
+                None => {
+                    self.index.insert(set.clone(), self.models.len());
+                    self.sets.push(set);
+                    self.models.push(model);
+                    self.sites.push(sites);
+                }
+            }
+        }
+    }
+
     /// Counts the sites of each model (`site_models` as from [`Merged::number_sites`]).
     pub(super) fn count_sites(&mut self, site_models: &[usize]) {
         for &number in site_models.iter().filter(|&&n| n != UNWANTED) {

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::summary::order::position_of;
+use crate::summary::segment::SegmentRead;
 use crate::summary::stream::{RowStream, BATCH_ROWS};
 use crate::summary::Rows;
 
@@ -47,6 +48,16 @@ pub trait RowSource: Send {
     /// Reads batches of (about) `rows` rows from now on.
     fn set_batch_rows(&mut self, rows: usize);
 
+    /// The summary stream this is, if it is one (a merge can then split it into segments).
+    fn as_stream(&self) -> Option<&RowStream> {
+        None
+    }
+
+    /// What a segment's read decoded and kept ([`RowStream::segment`]); `None` for other reads.
+    fn take_segment_read(&mut self) -> Option<SegmentRead> {
+        None
+    }
+
     /// Appends the next batch to `into`; false at the end.
     fn read_into(&mut self, into: &mut Rows) -> Result<bool> {
         match self.next_rows()? {
@@ -70,6 +81,14 @@ impl RowSource for RowStream {
 
     fn set_batch_rows(&mut self, rows: usize) {
         RowStream::set_batch_rows(self, rows);
+    }
+
+    fn as_stream(&self) -> Option<&RowStream> {
+        Some(self)
+    }
+
+    fn take_segment_read(&mut self) -> Option<SegmentRead> {
+        RowStream::take_segment_read(self)
     }
 }
 
@@ -193,6 +212,11 @@ impl Windows {
             batch_rows,
             started: false,
         }
+    }
+
+    /// The sources, once every window is read.
+    pub fn into_sources(self) -> Vec<Box<dyn RowSource>> {
+        self.inputs.into_iter().map(|input| input.source).collect()
     }
 
     /// Where to hand windows back once used, for their memory to hold the next ones.

@@ -243,21 +243,30 @@ fn write_text(path: &Path, text: &str) -> Result<AtomicFile> {
 
 /// Streams outliers to `PREFIX.af_outliers.tsv` as merge finds them.
 pub struct OutlierWriter {
-    path: PathBuf,
-    file: AtomicFile,
+    table: super::table::TableFile,
     line: String,
 }
 
 impl OutlierWriter {
     /// Creates the file (under a temporary name) with its header.
     pub fn create(path: &Path) -> Result<OutlierWriter> {
-        let mut file = AtomicFile::create(path)?;
-        writeln!(file, "{}", OUTLIER_COLUMNS.join("\t")).with_path(path)?;
         Ok(OutlierWriter {
-            path: path.to_path_buf(),
-            file,
+            table: super::table::TableFile::create(path, &OUTLIER_COLUMNS)?,
             line: String::new(),
         })
+    }
+
+    /// An empty part of the list, in memory, for [`OutlierWriter::absorb`].
+    pub fn part(&self) -> OutlierWriter {
+        OutlierWriter {
+            table: self.table.part(),
+            line: String::new(),
+        }
+    }
+
+    /// Appends the outliers of `part` (from [`OutlierWriter::part`]).
+    pub fn absorb(&mut self, part: OutlierWriter) -> Result<()> {
+        self.table.absorb(part.table)
     }
 
     /// Appends one outlier.
@@ -281,14 +290,13 @@ impl OutlierWriter {
                 if r.flipped { "yes" } else { "no" },
             ],
         );
-        self.file
-            .write_all(self.line.as_bytes())
-            .with_path(&self.path)
+        let line = self.line.strip_suffix('\n').unwrap_or(&self.line);
+        self.table.write_line(format_args!("{line}"))
     }
 
     /// The finished, uncommitted file.
     pub fn finish(self) -> AtomicFile {
-        self.file
+        self.table.finish().0
     }
 }
 

@@ -182,6 +182,22 @@ impl<W: Write + Send + 'static> BgzfWriter<W> {
         }
     }
 
+    /// Ends the text so far with a (short) block, then passes on `blocks`: whole BGZF blocks
+    /// compressed elsewhere ([`BgzfWriter::finish_blocks`] of a part of the same file, made on
+    /// another thread). BGZF readers and tabix take blocks of any size, so the text the file
+    /// inflates to is the same as if it had been written here.
+    pub fn append_blocks(&mut self, blocks: Vec<u8>) -> io::Result<()> {
+        self.compress_buffered(true)?;
+        self.send(blocks)
+    }
+
+    /// Compresses what is left (the last block short) and returns the inner writer, with no EOF
+    /// block: the blocks of a part of a file, for [`BgzfWriter::append_blocks`].
+    pub fn finish_blocks(mut self) -> io::Result<W> {
+        self.compress_buffered(true)?;
+        self.sink.take().expect("not finished").into_inner()
+    }
+
     /// Compresses what is left, writes the EOF block and returns the inner writer (with any
     /// error the writing thread met).
     pub fn finish(mut self) -> io::Result<W> {

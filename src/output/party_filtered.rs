@@ -63,6 +63,20 @@ impl PartyFilteredWriter {
         Ok(())
     }
 
+    /// An empty part of the list, in memory, for [`PartyFilteredWriter::absorb`].
+    pub fn part(&self) -> PartyFilteredWriter {
+        PartyFilteredWriter {
+            table: self.table.part(),
+            removed: 0,
+        }
+    }
+
+    /// Appends the lines of `part` (from [`PartyFilteredWriter::part`]).
+    pub fn absorb(&mut self, part: PartyFilteredWriter) -> Result<()> {
+        self.removed += part.removed;
+        self.table.absorb(part.table)
+    }
+
     /// The uncommitted file and the log line saying what it holds.
     pub fn finish(self) -> (AtomicFile, String) {
         let path = self.table.path().display().to_string();

@@ -62,6 +62,18 @@ impl SkippedWriter {
         Ok(())
     }
 
+    /// An empty part of the list, in memory, for [`SkippedWriter::absorb`].
+    pub fn part(&self) -> SkippedWriter {
+        SkippedWriter {
+            table: self.table.part(),
+        }
+    }
+
+    /// Appends the lines of `part` (from [`SkippedWriter::part`]).
+    pub fn absorb(&mut self, part: SkippedWriter) -> Result<()> {
+        self.table.absorb(part.table)
+    }
+
     /// One line of the list.
     fn write(&mut self, v: &Variant, n: u64, n_missing: f64, reason: &str) -> Result<()> {
         self.table.write_line(format_args!(

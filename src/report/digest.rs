@@ -100,9 +100,14 @@ impl Digest {
         self.any_nan |= ln_p.is_nan();
         self.middles = None;
         self.known_lambda = None;
-        if ln_p < self.options.clump_p.ln() {
+        if self.is_hit(ln_p) {
             self.hits.push(hit());
         }
+    }
+
+    /// Whether a variant of this `ln p` is a hit (what [`Digest::add`] describes with its `hit`).
+    pub fn is_hit(&self, ln_p: f64) -> bool {
+        ln_p < self.options.clump_p.ln()
     }
 
     /// λGC overall, then by MAF bin (an error only if the temporary file of p-values failed).

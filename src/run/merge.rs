@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
+use std::sync::PoisonError;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -27,6 +29,7 @@ use crate::report::ReportOptions;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
 use crate::summary::read::open_stream;
+use crate::summary::segment::{Bounds, RowGroupSpans, SegmentRead};
 use crate::summary::stream::RowStream;
 use crate::summary::{Rows, Summary};
 
@@ -51,6 +54,9 @@ pub struct MergeJob {
     /// Rows each input holds per window (default: [`crate::merge::window::WINDOW_ROWS`] shared
     /// among the inputs); small windows are for tests.
     pub window_rows: Option<usize>,
+    /// Rows per segment of a merge split across the pool, of the input with the most row groups
+    /// (default: two row groups, when there are few phenotypes); small segments are for tests.
+    pub segment_rows: Option<usize>,
     /// The per-party allele-frequency check (plaintext inputs).
     pub allele_check: AlleleCheckOptions,
     /// Write `PREFIX.report.html` and its plots once the merge's files are in place (`None`:
@@ -308,6 +314,386 @@ impl Families {
     }
 }
 
+impl PhenotypeRun {
+    /// An empty part of this run for one segment of a merge: its own models and sample-set
+    /// tests (fitted alike from the headers), its files' parts in memory.
+    fn part(&self) -> PhenotypeRun {
+        PhenotypeRun {
+            layout: self.layout.clone(),
+            models: Models::new(),
+            chrx: self.chrx.fresh(),
+            writer: self.writer.part(),
+            case_control: self.case_control.clone(),
+        }
+    }
+
+    /// Takes in the part of a later segment (from [`PhenotypeRun::part`]).
+    fn absorb(&mut self, part: PhenotypeRun) -> Result<()> {
+        self.models.absorb(part.models);
+        self.writer.absorb(part.writer)
+    }
+}
+
+/// Everything a merge's windows go to: every phenotype's run and the merge-wide lists.
+///
+/// A merge split into segments gives each segment a part of these ([`WindowSinks::part`]) and
+/// takes the parts back in genomic order ([`WindowSinks::absorb`]): its files are those of a
+/// merge that took every window in order.
+struct WindowSinks {
+    runs: Vec<PhenotypeRun>,
+    families: Families,
+    allele_check: Option<AlleleCheckWriter>,
+    summary_out: Option<SummaryOut>,
+    party_filtered: Option<PartyFilteredWriter>,
+    /// Per input, the rows read.
+    rows_read: Vec<usize>,
+    /// The distinct variants (sites) taken.
+    sites: usize,
+}
+
+impl WindowSinks {
+    /// Takes one joined window: the per-party filters, every phenotype's tests and rows, the
+    /// allele check, the merged summary.
+    fn take(&mut self, merged: &mut Merged, options: &MergeOptions, with_info: bool) -> Result<()> {
+        for (count, input) in self.rows_read.iter_mut().zip(&merged.inputs) {
+            *count += input.rows.len();
+        }
+        if let Some(list) = &mut self.party_filtered {
+            list.append(&merged.apply_party_filters(&options.party_qc))?;
+        }
+        // The phenotypes of a family are tested together (one projection per site and party
+        // set); then every phenotype is finished (its chrX sample sets), formatted and
+        // compressed side by side: with many phenotypes the per-phenotype work (formatting,
+        // BGZF) dominates, and a window's sites alone may be too few to fill the pool.
+        let mut family_results = self.families.test_sites(merged, &mut self.runs, options)?;
+        // The variant's own columns are the same in every phenotype's file: formatted once.
+        let merged = &*merged;
+        let columns = VariantColumns::new(merged, with_info);
+        self.runs
+            .par_iter_mut()
+            .zip(family_results.par_iter_mut())
+            .try_for_each(|(run, main)| -> Result<()> {
+                let results = match main.take() {
+                    Some(main) => run
+                        .chrx
+                        .test_sample_sets(merged, &run.layout, options, main)?,
+                    None => run
+                        .chrx
+                        .test_sites(merged, &run.layout, options, &mut run.models)?,
+                };
+                run.writer.append(merged, &columns, &results)
+            })?;
+        if let Some(check) = &mut self.allele_check {
+            check.append(merged, &self.runs[0].layout)?;
+        }
+        if let Some(out) = &mut self.summary_out {
+            out.append(merged)?;
+        }
+        self.sites += merged.sites.len();
+        Ok(())
+    }
+
+    /// An empty part of these for one segment of the merge (`headers`: the inputs' headers).
+    fn part(&self, headers: &Merged) -> WindowSinks {
+        let runs: Vec<PhenotypeRun> = self.runs.iter().map(PhenotypeRun::part).collect();
+        WindowSinks {
+            families: Families::new(headers, &runs),
+            runs,
+            allele_check: self.allele_check.as_ref().map(AlleleCheckWriter::part),
+            summary_out: self.summary_out.as_ref().map(SummaryOut::part),
+            party_filtered: self.party_filtered.as_ref().map(PartyFilteredWriter::part),
+            rows_read: vec![0; self.rows_read.len()],
+            sites: 0,
+        }
+    }
+
+    /// Takes in the part of the next segment (from [`WindowSinks::part`]).
+    fn absorb(&mut self, part: WindowSinks) -> Result<()> {
+        for (run, part) in self.runs.iter_mut().zip(part.runs) {
+            run.absorb(part)?;
+        }
+        if let (Some(check), Some(part)) = (&mut self.allele_check, part.allele_check) {
+            check.absorb(part)?;
+        }
+        if let (Some(out), Some(part)) = (&mut self.summary_out, part.summary_out) {
+            out.absorb(part)?;
+        }
+        if let (Some(list), Some(part)) = (&mut self.party_filtered, part.party_filtered) {
+            list.absorb(part)?;
+        }
+        for (count, part) in self.rows_read.iter_mut().zip(part.rows_read) {
+            *count += part;
+        }
+        self.sites += part.sites;
+        Ok(())
+    }
+}
+
+/// How a merge reads and joins its windows.
+struct Reading<'a> {
+    /// The inputs' headers (no rows).
+    templates: &'a [Summary],
+    kind: InputKind,
+    /// Per input, its groups' widths.
+    widths: Vec<Vec<usize>>,
+    /// Rows each input holds per window (`None`: the default).
+    window_rows: Option<usize>,
+    options: &'a MergeOptions,
+    /// Whether the GWAS-SSF files have the `info` column.
+    with_info: bool,
+}
+
+/// The merge of one stream of windows: the inputs are read in genomic order a window at a time
+/// ([`Windows`]) and joined on a thread of their own, while this one takes each window into
+/// `sinks`; memory holds a window or two, never every variant.
+fn merge_windows(
+    reading: &Reading,
+    sources: Vec<Box<dyn RowSource>>,
+    sinks: &mut WindowSinks,
+    progress: &ProgressBar,
+) -> Result<()> {
+    let mut windows = Windows::new(sources, &reading.widths, reading.window_rows);
+    let recycler = windows.recycler();
+    std::thread::scope(|scope| -> Result<()> {
+        let (sender, received) = sync_channel::<Result<Merged>>(WINDOWS_AHEAD);
+        let (templates, kind) = (reading.templates, reading.kind);
+        // The join runs here, with the reading, rather than on the thread that tests and
+        // writes: it is serial, and there it sat between one window's writing and the next
+        // one's tests (issue 12). Windows still arrive in order, so the first error is too.
+        scope.spawn(move || loop {
+            let window = windows.next_window().transpose();
+            let Some(window) = window else { break };
+            let merged = window.and_then(|window| Merged::from_window(templates, window, kind));
+            let failed = merged.is_err();
+            if sender.send(merged).is_err() || failed {
+                break;
+            }
+        });
+        for merged in received {
+            let mut merged = merged?;
+            if let Some(last) = merged.sites.last() {
+                let v = merged.variant(last);
+                progress.set_message(format!("{}:{}", v.chrom, v.pos));
+            }
+            sinks.take(&mut merged, reading.options, reading.with_info)?;
+            progress.inc(merged.sites.len() as u64);
+            // Emptying a window for the reading to use again overlaps the next one.
+            let recycler = recycler.clone();
+            scope.spawn(move || recycler.give_back(merged.into_window()));
+        }
+        Ok(())
+    })
+}
+
+/// At most this many phenotypes are merged in segments: each segment holds its rows of every
+/// phenotype's files until its turn to be written, and with many phenotypes the per-window
+/// work alone fills the pool.
+const SEGMENT_MAX_PHENOTYPES: usize = 4;
+
+/// Rows per segment of the input with the most row groups: two row groups (as [`crate::summary::write`] writes
+/// them), enough segments to share a merge of 500,000 variants between the cores, each large
+/// enough that its start (one read per input of its first row group) does not show.
+const SEGMENT_ROWS: usize = 32_768;
+
+/// A merge split into segments (see [`crate::summary::segment`]).
+struct SegmentPlan {
+    /// The segments, in genomic order.
+    bounds: Vec<Bounds>,
+    /// Per input, its row groups' spans.
+    spans: Vec<RowGroupSpans>,
+    /// The input whose row groups the segments start at (the one with the most row groups,
+    /// then rows: the most places to start at).
+    largest: usize,
+    /// Its rows per segment.
+    rows: usize,
+}
+
+/// The segments of a merge, when it is split: plaintext inputs, no `--region` (a region reads a
+/// few row groups, checked one by one), few phenotypes ([`SEGMENT_MAX_PHENOTYPES`], unless
+/// `--segment-rows` asks), and more than one segment's rows.
+fn plan_segments(
+    job: &MergeJob,
+    sources: &[Box<dyn RowSource>],
+    phenotypes: usize,
+) -> Option<Result<SegmentPlan>> {
+    if job.region.is_some() {
+        return None;
+    }
+    let rows = match job.segment_rows {
+        Some(rows) => rows,
+        None if phenotypes <= SEGMENT_MAX_PHENOTYPES => SEGMENT_ROWS,
+        None => return None,
+    };
+    let streams: Vec<&RowStream> = sources
+        .iter()
+        .map(|s| s.as_stream())
+        .collect::<Option<_>>()?;
+    let groups: Vec<_> = streams.iter().map(|s| s.row_groups()).collect();
+    let spans: Vec<RowGroupSpans> =
+        match groups.par_iter().map(|g| g.spans()).collect::<Result<_>>() {
+            Ok(spans) => spans,
+            Err(e) => return Some(Err(e)),
+        };
+    let largest = (0..spans.len()).max_by_key(|&i| {
+        let (groups, rows) = (spans[i].rows.len(), spans[i].rows.iter().sum::<usize>());
+        (groups, rows, usize::MAX - i)
+    })?;
+    let bounds = crate::summary::segment::plan(&spans[largest], rows);
+    (bounds.len() > 1).then_some(Ok(SegmentPlan {
+        bounds,
+        spans,
+        largest,
+        rows,
+    }))
+}
+
+/// The merge split into segments: each segment is read, joined, tested and written into parts
+/// of the files on a thread of its own ([`merge_segment`]), a few segments ahead of the one
+/// whose parts the files take next, in genomic order; then what no segment could check alone
+/// is checked ([`crate::summary::segment::check_reads`]).
+///
+/// Each of those threads runs its segment's parallel loops on a pool of its one thread: on the
+/// shared pool, a worker waiting inside one segment's loop would start another segment, and
+/// a merge of 20 × 500 k held 1 GiB of windows begun and not finished (issue 12).
+fn merge_segments(
+    reading: &Reading,
+    plan: &SegmentPlan,
+    sources: &[Box<dyn RowSource>],
+    headers: &Merged,
+    sinks: &mut WindowSinks,
+    progress: &ProgressBar,
+) -> Result<()> {
+    let streams: Vec<&RowStream> = sources
+        .iter()
+        .map(|s| s.as_stream().expect("planned for streams"))
+        .collect();
+    let count = plan.bounds.len();
+    let threads = rayon::current_num_threads();
+    // Segments given out and not yet taken: a done segment holds only its compressed rows.
+    let ahead = 2 * threads;
+    let mut reads: Vec<Vec<SegmentRead>> = (0..streams.len()).map(|_| Vec::new()).collect();
+    let mut failure = None;
+    let (work, jobs) = std::sync::mpsc::channel::<SegmentJob>();
+    let jobs = std::sync::Mutex::new(jobs);
+    std::thread::scope(|scope| {
+        let (sender, results) = std::sync::mpsc::channel::<(usize, Result<SegmentDone>)>();
+        for _ in 0..threads {
+            let (sender, jobs) = (sender.clone(), &jobs);
+            scope.spawn(move || {
+                let run = || loop {
+                    let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok((number, segment, mut part)) = job else {
+                        break;
+                    };
+                    let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        merge_segment(reading, segment, &mut part)
+                    }));
+                    match merged {
+                        Ok(merged) => {
+                            let _ = sender.send((number, merged.map(|reads| (part, reads))));
+                        }
+                        Err(panic) => {
+                            // The taking side stops waiting; the scope passes the panic on.
+                            let _ = sender.send((number, Err(Error::inputs("a segment failed"))));
+                            std::panic::resume_unwind(panic)
+                        }
+                    }
+                };
+                match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                    Ok(pool) => pool.install(run),
+                    Err(_) => run(),
+                }
+            });
+        }
+        drop(sender);
+        let give = |number: usize, sinks: &WindowSinks| {
+            let bounds = &plan.bounds[number];
+            let segment: Vec<Box<dyn RowSource>> = streams
+                .iter()
+                .zip(&plan.spans)
+                .map(|(stream, spans)| {
+                    let groups = spans.in_bounds(bounds);
+                    Box::new(stream.segment(&groups, bounds.clone())) as Box<dyn RowSource>
+                })
+                .collect();
+            // The threads stop only once `work` is dropped.
+            let _ = work.send((number, segment, sinks.part(headers)));
+        };
+        let mut next = count.min(ahead);
+        (0..next).for_each(|number| give(number, sinks));
+        let mut taken = 0;
+        let mut done: BTreeMap<usize, Result<SegmentDone>> = BTreeMap::new();
+        while taken < next {
+            let Ok((number, result)) = results.recv() else {
+                break;
+            };
+            done.insert(number, result);
+            while let Some(result) = done.remove(&taken) {
+                taken += 1;
+                if failure.is_some() {
+                    continue;
+                }
+                let absorbed = result.and_then(|(part, segment_reads)| {
+                    progress.inc(part.sites as u64);
+                    if let Some(end) = &plan.bounds[taken - 1].end {
+                        progress.set_message(end.to_string());
+                    }
+                    sinks.absorb(part)?;
+                    Ok(segment_reads)
+                });
+                match absorbed {
+                    Ok(segment_reads) => {
+                        for (input, read) in reads.iter_mut().zip(segment_reads) {
+                            input.push(read);
+                        }
+                        if next < count {
+                            give(next, sinks);
+                            next += 1;
+                        }
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+        }
+        drop(work);
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    for (stream, reads) in streams.iter().zip(&reads) {
+        crate::summary::segment::check_reads(stream.path(), stream.total_rows(), reads)?;
+    }
+    Ok(())
+}
+
+/// A segment to merge: its number, each input's read of it, and its part of the files.
+type SegmentJob = (usize, Vec<Box<dyn RowSource>>, WindowSinks);
+
+/// A segment merged: its part of the files, and what it read of each input.
+type SegmentDone = (WindowSinks, Vec<SegmentRead>);
+
+/// Merges one segment (`sources`: each input's read of it) into `sinks`, a part of the
+/// merge's: its windows read, joined and taken one after another on this worker; returns
+/// what it read of each input.
+fn merge_segment(
+    reading: &Reading,
+    sources: Vec<Box<dyn RowSource>>,
+    sinks: &mut WindowSinks,
+) -> Result<Vec<SegmentRead>> {
+    let mut windows = Windows::new(sources, &reading.widths, reading.window_rows);
+    let recycler = windows.recycler();
+    while let Some(window) = windows.next_window()? {
+        let mut merged = Merged::from_window(reading.templates, window, reading.kind)?;
+        sinks.take(&mut merged, reading.options, reading.with_info)?;
+        recycler.give_back(merged.into_window());
+    }
+    Ok(windows
+        .into_sources()
+        .iter_mut()
+        .map(|source| source.take_segment_read().unwrap_or_default())
+        .collect())
+}
+
 /// The merge itself, once the arguments are checked and the outputs locked.
 ///
 /// The inputs are read in genomic order a window at a time ([`Windows`], on a thread of its
@@ -378,7 +764,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
     if options.qc.needs_genotype_counts() || options.party_qc.needs_genotype_counts() {
         lacking_sex_split(&summaries).for_each(&mut note);
     }
-    let mut party_filtered = match options.party_qc.any() {
+    let party_filtered = match options.party_qc.any() {
         true => {
             note(format!(
                 "per-party QC, each party on its own counts (a party failing it is left out of that variant): {}",
@@ -427,9 +813,9 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
             models: Models::new(),
         });
     }
-    let mut families = Families::new(&headers, &runs);
+    let families = Families::new(&headers, &runs);
     // The check runs on the samples of the first phenotype (the regression's samples).
-    let mut allele_check = match (kind, phenotypes.first()) {
+    let allele_check = match (kind, phenotypes.first()) {
         (InputKind::Plaintext, Some(first)) => Some(AlleleCheckWriter::create(
             &job.out,
             &headers,
@@ -438,7 +824,7 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         )?),
         _ => None,
     };
-    let mut summary_out = match &job.summary_out {
+    let summary_out = match &job.summary_out {
         Some(path) => {
             let region = job.region.as_ref().map(ToString::to_string);
             Some(SummaryOut::create(
@@ -461,82 +847,51 @@ fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport>
         ProgressStyle::with_template("merge {spinner} {msg} {pos} variants {per_sec}")
             .expect("valid template"),
     );
-    let widths: Vec<Vec<usize>> = summaries
-        .iter()
-        .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
-        .collect();
     let window_rows = job
         .window_rows
         .or_else(|| families.window_rows(summaries.len()));
-    let mut windows = Windows::new(sources, &widths, window_rows);
-    let recycler = windows.recycler();
-    let mut rows_read = vec![0usize; summaries.len()];
-    let mut sites = 0usize;
-    std::thread::scope(|scope| -> Result<()> {
-        let (sender, received) = sync_channel::<Result<Merged>>(WINDOWS_AHEAD);
-        let templates = &summaries;
-        // The join runs here, with the reading, rather than on the thread that tests and
-        // writes: it is serial, and there it sat between one window's writing and the next
-        // one's tests (issue 12). Windows still arrive in order, so the first error is too.
-        scope.spawn(move || loop {
-            let window = windows.next_window().transpose();
-            let Some(window) = window else { break };
-            let merged = window.and_then(|window| Merged::from_window(templates, window, kind));
-            let failed = merged.is_err();
-            if sender.send(merged).is_err() || failed {
-                break;
-            }
-        });
-        for merged in received {
-            let mut merged = merged?;
-            for (count, input) in rows_read.iter_mut().zip(&merged.inputs) {
-                *count += input.rows.len();
-            }
-            if let Some(list) = &mut party_filtered {
-                list.append(&merged.apply_party_filters(&options.party_qc))?;
-            }
-            if let Some(last) = merged.sites.last() {
-                let v = merged.variant(last);
-                progress.set_message(format!("{}:{}", v.chrom, v.pos));
-            }
-            // The phenotypes of a family are tested together (one projection per site and
-            // party set); then every phenotype is finished (its chrX sample sets), formatted
-            // and compressed side by side: with many phenotypes the per-phenotype work
-            // (formatting, BGZF) dominates, and a window's sites alone may be too few to fill
-            // the pool.
-            let mut family_results = families.test_sites(&merged, &mut runs, options)?;
-            // The variant's own columns are the same in every phenotype's file: formatted once.
-            let columns = VariantColumns::new(&merged, with_info);
-            runs.par_iter_mut()
-                .zip(family_results.par_iter_mut())
-                .try_for_each(|(run, main)| -> Result<()> {
-                    let results = match main.take() {
-                        Some(main) => {
-                            run.chrx
-                                .test_sample_sets(&merged, &run.layout, options, main)?
-                        }
-                        None => {
-                            run.chrx
-                                .test_sites(&merged, &run.layout, options, &mut run.models)?
-                        }
-                    };
-                    run.writer.append(&merged, &columns, &results)
-                })?;
-            if let Some(check) = &mut allele_check {
-                check.append(&merged, &runs[0].layout)?;
-            }
-            if let Some(out) = &mut summary_out {
-                out.append(&merged)?;
-            }
-            sites += merged.sites.len();
-            progress.inc(merged.sites.len() as u64);
-            // Emptying a window for the reading to use again overlaps the next one.
-            let recycler = recycler.clone();
-            scope.spawn(move || recycler.give_back(merged.into_window()));
+    let mut sinks = WindowSinks {
+        runs,
+        families,
+        allele_check,
+        summary_out,
+        party_filtered,
+        rows_read: vec![0; summaries.len()],
+        sites: 0,
+    };
+    let reading = Reading {
+        templates: &summaries,
+        kind,
+        widths: summaries
+            .iter()
+            .map(|s| s.header.groups.iter().map(|g| g.fields.len()).collect())
+            .collect(),
+        window_rows,
+        options,
+        with_info,
+    };
+    match plan_segments(job, &sources, phenotypes.len()).transpose()? {
+        Some(plan) => {
+            note(format!(
+                "split into {} segments at row-group starts of {} (about {} of its rows each), merged side by side on the pool",
+                plan.bounds.len(),
+                summaries[plan.largest].path.display(),
+                plan.rows
+            ));
+            merge_segments(&reading, &plan, &sources, &headers, &mut sinks, &progress)?;
         }
-        Ok(())
-    })?;
+        None => merge_windows(&reading, sources, &mut sinks, &progress)?,
+    }
     progress.finish_and_clear();
+    let WindowSinks {
+        runs,
+        allele_check,
+        summary_out,
+        party_filtered,
+        rows_read,
+        sites,
+        ..
+    } = sinks;
 
     if secure.is_none() {
         for (summary, rows) in summaries.iter().zip(&rows_read) {

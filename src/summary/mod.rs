@@ -27,6 +27,7 @@ pub mod order;
 pub mod read;
 pub mod schema;
 pub mod secure;
+pub mod segment;
 pub mod sex;
 pub mod sex_qc;
 pub mod short_text;

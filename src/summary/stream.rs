@@ -16,10 +16,12 @@ use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
 };
+use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::reader::ChunkReader;
 
 use super::integrity::{PartChecker, Parts};
+use super::segment::{Bounds, GroupRead, Locus, RowGroupSpans, SegmentRead};
 use super::{order, schema, Header, QcCounts, Rows};
 use crate::error::{Error, IoResultExt, Result};
 use crate::genotype::Region;
@@ -46,6 +48,10 @@ pub struct RowStream {
     /// The data's parts still to verify before their row groups are read (a `--region` read,
     /// whose file's footer alone was verified when opened).
     parts: Option<PartChecker>,
+    /// A segment's read ([`RowStream::segment`]): the rows kept, and what was decoded.
+    segment: Option<(Bounds, SegmentRead)>,
+    /// The row group being read.
+    group: usize,
 }
 
 impl RowStream {
@@ -81,7 +87,62 @@ impl RowStream {
             batch_rows: BATCH_ROWS,
             last: None,
             parts: None,
+            segment: None,
+            group: 0,
         })
+    }
+
+    /// A read of the same (verified and checked) file restricted to the segment `bounds`,
+    /// reading row groups `groups` (those that can hold its rows, from
+    /// [`RowGroupSpans::in_bounds`]) whole and keeping the rows inside; see
+    /// [`super::segment`].
+    pub fn segment(&self, groups: &[usize], bounds: Bounds) -> RowStream {
+        // A whole read's file was verified when opened; a region's row groups are verified one
+        // by one as read, which a segment's read does not do.
+        debug_assert!(self.parts.is_none() && self.region.is_none());
+        let mut row_groups = Vec::with_capacity(groups.len());
+        let mut first = 0;
+        for (index, group) in self.metadata.metadata().row_groups().iter().enumerate() {
+            if groups.binary_search(&index).is_ok() {
+                row_groups.push((index, first));
+            }
+            first += group.num_rows().max(0) as usize;
+        }
+        RowStream {
+            path: self.path.clone(),
+            header: self.header.clone(),
+            metadata: self.metadata.clone(),
+            row_groups: row_groups.into_iter(),
+            reader: None,
+            row: 0,
+            region: None,
+            checked: self.checked,
+            batch_rows: self.batch_rows,
+            last: None,
+            parts: None,
+            segment: Some((bounds, SegmentRead::default())),
+            group: 0,
+        }
+    }
+
+    /// The file's row groups, for their spans ([`RowGroups::spans`]).
+    pub fn row_groups(&self) -> RowGroups {
+        RowGroups {
+            path: self.path.clone(),
+            metadata: self.metadata.clone(),
+        }
+    }
+
+    /// The rows of the whole file.
+    pub fn total_rows(&self) -> usize {
+        let groups = self.metadata.metadata().row_groups().iter();
+        groups.map(|g| g.num_rows().max(0) as usize).sum()
+    }
+
+    /// What a segment's read decoded and kept so far (taken); `None` for other reads.
+    pub fn take_segment_read(&mut self) -> Option<SegmentRead> {
+        let (_, read) = self.segment.as_mut()?;
+        Some(std::mem::take(read))
     }
 
     /// Verifies each row group's bytes against `parts` just before reading it.
@@ -130,6 +191,7 @@ impl RowStream {
                         return Ok(false);
                     };
                     self.row = first;
+                    self.group = index;
                     let reader = match &mut self.parts {
                         // Its bytes are read once: verified, then decoded from memory.
                         Some(parts) => {
@@ -180,6 +242,9 @@ impl RowStream {
                     into.append(&mut in_region(batch, region));
                 }
             }
+            if let Some((bounds, read)) = &mut self.segment {
+                keep_in_segment(bounds, read, self.group, first, into, start);
+            }
             if into.len() > start {
                 return Ok(true);
             }
@@ -198,6 +263,102 @@ impl RowStream {
             .build()
             .map_err(|e| Error::input(&self.path, e.to_string()))
     }
+}
+
+/// A summary's row groups (of a file verified and checked when opened as a [`RowStream`]).
+pub struct RowGroups {
+    path: PathBuf,
+    metadata: ArrowReaderMetadata,
+}
+
+impl RowGroups {
+    /// The first and last positions of the file's row groups: from their statistics, or for a
+    /// row group whose statistics do not give them (one spanning chromosomes: a few per file),
+    /// from its chromosome and position columns, read alone.
+    pub fn spans(&self) -> Result<RowGroupSpans> {
+        let mut spans = RowGroupSpans::of(self.metadata.metadata());
+        for (group, span) in spans.known.iter_mut().enumerate() {
+            if span.is_none() {
+                *span = self.read_span(group)?;
+            }
+        }
+        Ok(spans)
+    }
+
+    /// The first and last positions of row group `group` (`None` when it has no rows), read
+    /// from its chromosome and position columns.
+    fn read_span(&self, group: usize) -> Result<Option<(Locus, Locus)>> {
+        let corrupt = |e: parquet::errors::ParquetError| {
+            Error::input(&self.path, format!("corrupt data: {e}"))
+                .at(format!("row group {}", group + 1))
+        };
+        let file = File::open(&self.path).with_path(&self.path)?;
+        let schema = self.metadata.metadata().file_metadata().schema_descr();
+        let reader =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                .with_row_groups(vec![group])
+                .with_projection(ProjectionMask::roots(schema, [0, 1]))
+                .build()
+                .map_err(corrupt)?;
+        let mut span: Option<(Locus, Locus)> = None;
+        for batch in reader {
+            let batch = batch.map_err(|e| corrupt(e.into()))?;
+            let (Some(chrom), Some(pos)) = (
+                batch.column(0).as_string_opt::<i32>(),
+                batch.column(1).as_primitive_opt::<UInt64Type>(),
+            ) else {
+                return Err(Error::input(
+                    &self.path,
+                    "chrom or pos of an unexpected type",
+                ));
+            };
+            let rows = batch.num_rows();
+            if rows == 0 {
+                continue;
+            }
+            let at = |r: usize| Locus::new(chrom.value(r), pos.value(r));
+            span = Some(match span {
+                None => (at(0), at(rows - 1)),
+                Some((first, _)) => (first, at(rows - 1)),
+            });
+        }
+        Ok(span)
+    }
+}
+
+/// Notes what a segment's read decoded of row group `group` (`into`'s rows from `start` on, the
+/// file's rows from `first` on), then keeps only the rows inside `bounds`.
+fn keep_in_segment(
+    bounds: &Bounds,
+    read: &mut SegmentRead,
+    group: usize,
+    first: usize,
+    into: &mut Rows,
+    start: usize,
+) {
+    let decoded = &into.variants[start..];
+    let (Some(head), Some(tail)) = (decoded.first(), decoded.last()) else {
+        return;
+    };
+    match read.groups.last_mut() {
+        Some(last) if last.group == group => last.last = tail.clone(),
+        _ => read.groups.push(GroupRead {
+            group,
+            first_row: first,
+            first: head.clone(),
+            last: tail.clone(),
+        }),
+    }
+    // The rows were checked to be in order (a segment reads only checked files): those inside
+    // are one run, found from its ends.
+    if !(bounds.holds(head) && bounds.holds(tail)) {
+        let first_inside = decoded.partition_point(|v| bounds.is_before_start(v));
+        let past_inside = decoded.partition_point(|v| bounds.is_before_end(v));
+        let mut inside = into.split_off(start).split_off(first_inside);
+        drop(inside.split_off(past_inside.max(first_inside) - first_inside));
+        into.append(&mut inside);
+    }
+    read.kept += into.len() - start;
 }
 
 /// Checks that every row of `rows` (the rows of `path` from `first` on) comes at or after the one

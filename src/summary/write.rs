@@ -56,8 +56,22 @@ impl SummaryWriter {
     /// Creates the file; the header goes into the footer (as it is when the file is finished:
     /// see [`SummaryWriter::header_mut`]).
     pub fn create(path: &Path, header: &Header) -> Result<SummaryWriter> {
+        SummaryWriter::create_with_row_groups(path, header, ROW_GROUP_SIZE)
+    }
+
+    /// [`SummaryWriter::create`] with row groups of at most `rows` rows rather than 16,384:
+    /// small row groups let tests read a small summary in several segments, as a merge reads a
+    /// large one.
+    pub fn create_with_row_groups(
+        path: &Path,
+        header: &Header,
+        rows: usize,
+    ) -> Result<SummaryWriter> {
         let schema = schema::for_header(header);
-        let properties = properties(header).set_key_value_metadata(None).build();
+        let properties = properties(header)
+            .set_key_value_metadata(None)
+            .set_max_row_group_row_count(Some(rows.max(1)))
+            .build();
         let writer = open_writer(path, &schema, properties)?;
         let mut header = header.clone();
         header.row_order = Some(RowOrder::Genomic);
@@ -585,5 +599,80 @@ mod tests {
         assert!(error.contains("rows are not in genomic order"), "{error}");
         assert!(error.contains("row 4: "), "{error}");
         assert!(error.contains("dash compress"), "{error}");
+    }
+
+    /// Writes rows on chromosome 1 at `positions` (in that order, unsorted if they are) in row
+    /// groups of 4, as a hand-made file would be.
+    fn write_raw(path: &Path, positions: &[u64]) {
+        let mut header = header();
+        header.row_order = Some(RowOrder::Genomic);
+        let mut rows = Rows::with_widths([2]);
+        for (i, &pos) in positions.iter().enumerate() {
+            row(&mut rows, i);
+            let v = rows.variants.last_mut().unwrap();
+            (v.chrom, v.pos, v.ref_allele, v.alt_allele) =
+                ("1".into(), pos, "A".into(), "G".into());
+        }
+        let schema = schema::for_header(&header);
+        let properties = properties(&header)
+            .set_max_row_group_row_count(Some(4))
+            .build();
+        let mut writer = open_writer(path, &schema, properties).unwrap();
+        writer.write(&to_record_batch(&schema, &rows)).unwrap();
+        close_writer(writer, path, None).unwrap();
+    }
+
+    /// The positions each segment of a plan of `rows` rows keeps, then the check of all reads.
+    fn read_in_segments(path: &Path, rows: usize) -> (Vec<Vec<u64>>, Result<()>) {
+        use crate::summary::segment::{check_reads, plan};
+        let stream = crate::summary::read::open_stream(path, None).unwrap();
+        let spans = stream.row_groups().spans().unwrap();
+        let mut kept = Vec::new();
+        let mut reads = Vec::new();
+        for bounds in plan(&spans, rows) {
+            let mut segment = stream.segment(&spans.in_bounds(&bounds), bounds);
+            let mut positions = Vec::new();
+            while let Some(batch) = segment.next_rows().unwrap() {
+                positions.extend(batch.variants.iter().map(|v| v.pos));
+            }
+            kept.push(positions);
+            reads.push(segment.take_segment_read().unwrap());
+        }
+        (kept, check_reads(path, stream.total_rows(), &reads))
+    }
+
+    /// Read in segments, a sorted file gives every row once, in order; a file whose row groups
+    /// are each sorted but out of order between two segments' reads (every row still kept
+    /// once) is refused at the row a whole read refuses.
+    #[test]
+    fn segments_keep_every_row_once_and_refuse_row_groups_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let sorted = dir.path().join("sorted.parquet");
+        // Row groups of 4; a position repeated across a row group's edge stays in one segment.
+        let positions: Vec<u64> = (1..=30).chain([30, 30, 31]).collect();
+        write_raw(&sorted, &positions);
+        for rows in [1, 4, 6, 100] {
+            let (kept, checked) = read_in_segments(&sorted, rows);
+            checked.unwrap();
+            assert_eq!(kept.concat(), positions, "segments of {rows} rows");
+            if rows < 100 {
+                assert!(kept.len() > 2, "{rows} rows: {} segments", kept.len());
+            }
+        }
+        let unsorted = dir.path().join("unsorted.parquet");
+        write_raw(
+            &unsorted,
+            &[1, 2, 3, 4, 9, 10, 11, 12, 5, 6, 7, 8, 13, 14, 15, 16],
+        );
+        let (kept, checked) = read_in_segments(&unsorted, 4);
+        assert_eq!(kept.concat().len(), 16, "every row kept once: {kept:?}");
+        let error = checked.unwrap_err().to_string();
+        let whole = crate::summary::read_summary(&unsorted)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unsorted.parquet"), "{error}");
+        assert!(error.contains("rows are not in genomic order"), "{error}");
+        assert!(error.contains("row 9: "), "{error}");
+        assert_eq!(error, whole);
     }
 }

@@ -5,8 +5,9 @@
 //! for the consortium fixtures — shards, flips, absent variants, an incremental merge, model
 //! options — made by `fixtures/make_in_memory_golden.sh`. The streaming merge must write the
 //! same bytes (since issue 15 added the `source_id` column: the same text in every other column),
-//! with the default windows and with windows of a few rows (which cut every chromosome into many
-//! windows).
+//! with the default windows, with windows of a few rows (which cut every chromosome into many
+//! windows), and split into segments merged side by side (the summaries rewritten with row groups
+//! of a few rows, so that every chromosome is cut into many segments).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,9 @@ fn middle_of_chromosome_2() -> u64 {
         .collect();
     positions[positions.len() / 2]
 }
+
+/// Summaries under their names.
+type Named = [(&'static str, PathBuf)];
 
 /// Every summary the golden script makes, under the same names.
 fn summaries(dir: &Path) -> Vec<(&'static str, PathBuf)> {
@@ -101,16 +105,44 @@ fn streaming_merge_writes_the_in_memory_merges_bytes() {
     merge_to(&[&a, &b], &d.join("ab"), &summary_out);
     files.push(("ab", ab));
 
+    // The same summaries with row groups of 4 rows: merged in segments of about 5 rows.
+    let small = d.join("small_row_groups");
+    fs::create_dir(&small).unwrap();
+    let small_files: Vec<(&str, PathBuf)> = files
+        .iter()
+        .map(|(name, file)| {
+            let summary = read_summary(file).unwrap();
+            let out = small.join(format!("{name}.parquet"));
+            let mut writer =
+                dash::summary::SummaryWriter::create_with_row_groups(&out, &summary.header, 4)
+                    .unwrap();
+            writer.write(&summary.rows).unwrap();
+            writer.finish().unwrap();
+            (*name, out)
+        })
+        .collect();
+
     let mut compared = 0;
-    for window in [None, Some("7")] {
+    let ways: [(&str, &Named, &[&str]); 3] = [
+        ("default", &files, &[]),
+        ("windows", &files, &["--window-rows", "7"]),
+        (
+            "segments",
+            &small_files,
+            &["--segment-rows", "5", "--window-rows", "3"],
+        ),
+    ];
+    for (window, files, way) in ways {
         for (config, inputs, extra) in MERGES {
-            let inputs: Vec<PathBuf> = inputs.iter().map(|n| path(&files, n)).collect();
+            let inputs: Vec<PathBuf> = inputs.iter().map(|n| path(files, n)).collect();
             let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
             let mut args = extra.to_vec();
-            if let Some(rows) = window {
-                args.extend(["--window-rows", rows]);
+            args.extend(way);
+            let prefix = merge_to(&inputs, &d.join(format!("{config}.{window}")), &args);
+            if window == "segments" {
+                let log = fs::read_to_string(format!("{prefix}.log")).unwrap();
+                assert!(log.contains("split into"), "{config}: not split: {log}");
             }
-            let prefix = merge_to(&inputs, &d.join(format!("{config}.{window:?}")), &args);
             for phenotype in ["y1", "y2"] {
                 let tsv = golden(&format!("{config}.{phenotype}.tsv.gz"));
                 if !tsv.exists() {
@@ -126,19 +158,19 @@ fn streaming_merge_writes_the_in_memory_merges_bytes() {
                 let want = Tsv::read(&tsv);
                 assert!(
                     (got.header == want.header) && (got.rows == want.rows),
-                    "{config} {phenotype} (window {window:?}): GWAS-SSF differs from the in-memory merge's"
+                    "{config} {phenotype} ({window}): GWAS-SSF differs from the in-memory merge's"
                 );
                 let skipped = golden(&format!("{config}.{phenotype}.skipped.tsv"));
                 assert_eq!(
                     fs::read_to_string(format!("{prefix}.{phenotype}.skipped.tsv")).unwrap(),
                     fs::read_to_string(&skipped).unwrap(),
-                    "{config} {phenotype} (window {window:?}): skipped list"
+                    "{config} {phenotype} ({window}): skipped list"
                 );
                 compared += 1;
             }
         }
     }
-    assert_eq!(compared, 2 * 9);
+    assert_eq!(compared, 3 * 9);
 }
 
 /// The log accounts for every variant: read per input, and tested or skipped per phenotype.
@@ -340,7 +372,8 @@ fn region_merges_the_lines_of_the_whole_merge_in_it() {
 }
 
 /// A bad row far into a party's file stops the merge: the error names the file, the row and the
-/// variant, and no output is left, though earlier windows were already written.
+/// variant, and no output is left, though earlier windows were already written — in one stream
+/// of windows, and split into segments (the file written with row groups of 4 rows).
 #[test]
 fn a_bad_row_late_in_a_file_leaves_no_partial_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -353,11 +386,31 @@ fn a_bad_row_late_in_a_file_leaves_no_partial_output() {
     summary.rows.groups[0].atu[last * width] = -1.0;
     let v = summary.rows.variants[last].clone();
     let bad = d.join("bad.parquet");
-    let mut writer = dash::summary::SummaryWriter::create(&bad, &summary.header).unwrap();
+    let mut writer =
+        dash::summary::SummaryWriter::create_with_row_groups(&bad, &summary.header, 4).unwrap();
     writer.write(&summary.rows).unwrap();
     writer.finish().unwrap();
 
-    let out_dir = d.join("out");
+    for (k, way) in [["--window-rows", "16"], ["--segment-rows", "5"]]
+        .iter()
+        .enumerate()
+    {
+        refused_with_nothing_left(d, &files, &bad, last, &v, way, k);
+    }
+}
+
+/// Merges fixture summaries a and b with `bad` (whose row `last` is bad) the `way` given; checks
+/// the error and that nothing is left in the output directory.
+fn refused_with_nothing_left(
+    d: &Path,
+    files: &[(&str, PathBuf)],
+    bad: &Path,
+    last: usize,
+    v: &dash::summary::Variant,
+    way: &[&str],
+    k: usize,
+) {
+    let out_dir = d.join(format!("out{k}"));
     fs::create_dir(&out_dir).unwrap();
     let prefix = out_dir.join("gwas");
     let summary_out = out_dir.join("merged.parquet");
@@ -370,8 +423,8 @@ fn a_bad_row_late_in_a_file_leaves_no_partial_output() {
         prefix.to_str().unwrap(),
         "--summary-out",
         summary_out.to_str().unwrap(),
-        "--window-rows",
-        "16",
+        way[0],
+        way[1],
     ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -385,4 +438,114 @@ fn a_bad_row_late_in_a_file_leaves_no_partial_output() {
     }
     let left: Vec<_> = fs::read_dir(&out_dir).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// The summaries of fixture parties a, b and c rewritten with row groups of 4 rows, so that a
+/// merge of them can be split into many segments.
+fn with_small_row_groups(dir: &Path) -> Vec<PathBuf> {
+    let files = summaries(dir);
+    files[..3]
+        .iter()
+        .map(|(name, file)| {
+            let summary = read_summary(file).unwrap();
+            let out = dir.join(format!("{name}.small.parquet"));
+            let mut writer =
+                dash::summary::SummaryWriter::create_with_row_groups(&out, &summary.header, 4)
+                    .unwrap();
+            writer.write(&summary.rows).unwrap();
+            writer.finish().unwrap();
+            out
+        })
+        .collect()
+}
+
+/// A file's bytes (inflated when BGZF).
+fn bytes_of(path: &Path) -> Vec<u8> {
+    let bytes = fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut inflated = Vec::new();
+        std::io::Read::read_to_end(
+            &mut noodles_bgzf::io::Reader::new(&bytes[..]),
+            &mut inflated,
+        )
+        .unwrap();
+        return inflated;
+    }
+    bytes
+}
+
+/// A merge split into many segments writes every file as the merge of one stream of windows
+/// does: the GWAS-SSF rows, skipped lists, loci, phenotype table, covariate models, allele
+/// check (with outliers), per-party filter list, the report's plots, metadata (but the MD5 of
+/// the differently cut BGZF blocks) and the merged summary's rows.
+#[test]
+fn a_merge_in_segments_writes_the_files_of_one_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let inputs = with_small_row_groups(d);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let run = |name: &str, way: &[&str]| {
+        let out = d.join(name);
+        fs::create_dir(&out).unwrap();
+        let summary_out = out.join("merged.parquet");
+        let mut args = vec![
+            "--party-maf",
+            "0.2",
+            "--af-diff",
+            "0.05",
+            "--summary-out",
+            summary_out.to_str().unwrap(),
+        ];
+        args.extend(way);
+        merge_to(&inputs, &out.join("m"), &args);
+        out
+    };
+    let one = run("one", &["--segment-rows", "1000000"]);
+    let split = run("split", &["--segment-rows", "5", "--window-rows", "2"]);
+    let log = |dir: &Path| fs::read_to_string(dir.join("m.log")).unwrap();
+    assert!(!log(&one).contains("split into"), "{}", log(&one));
+    assert!(log(&split).contains("split into"), "{}", log(&split));
+
+    let mut names: Vec<String> = fs::read_dir(&one)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // The report page embeds the log, which tells how the merge was split; its plots are
+        // compared.
+        .filter(|n| !n.ends_with(".log") && !n.ends_with(".parquet") && !n.ends_with(".html"))
+        .collect();
+    names.sort();
+    let png = names.iter().filter(|n| n.ends_with(".png")).count();
+    assert!(png >= 2, "no plots to compare: {names:?}");
+    for want in [
+        "m.party_filtered.tsv",
+        "m.af_outliers.tsv",
+        "m.y1.tsv.gz",
+        "m.y1.loci.tsv",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+    }
+    let lines = |name: &str| bytes_of(&one.join(name)).split(|&b| b == b'\n').count();
+    assert!(lines("m.af_outliers.tsv") > 2, "no outliers to compare");
+    assert!(
+        lines("m.party_filtered.tsv") > 2,
+        "no party left out to compare"
+    );
+    for name in &names {
+        let (a, b) = (bytes_of(&one.join(name)), bytes_of(&split.join(name)));
+        if name.ends_with("-meta.yaml") {
+            // The BGZF blocks are cut elsewhere: the file's MD5 differs, nothing else.
+            let without_md5 = |t: &[u8]| {
+                let t = String::from_utf8_lossy(t).into_owned();
+                t.lines()
+                    .filter(|l| !l.contains("md5"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(without_md5(&a), without_md5(&b), "{name}");
+        } else {
+            assert!(a == b, "{name} differs");
+        }
+    }
+    let merged = |dir: &Path| read_summary(&dir.join("merged.parquet")).unwrap();
+    assert_same_rows(&merged(&one).rows, &merged(&split).rows);
 }
