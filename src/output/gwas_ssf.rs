@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use super::bgzf_writer::BgzfWriter;
 use super::float_text::{push_f64, push_u64};
 use super::meta::Md5Writer;
+use super::part::FileOrPart;
 use super::variant_columns::VariantColumns;
 use super::MISSING;
 use crate::atomic_file::AtomicFile;
@@ -86,7 +87,7 @@ const HERE_CHUNK: usize = 256;
 /// are cut at the same offsets of the text whatever the chunking or the windows.
 pub struct GwasSsfWriter {
     path: std::path::PathBuf,
-    writer: BgzfWriter<Output>,
+    writer: BgzfWriter<FileOrPart<Md5Writer<Unbuffered>>>,
     /// Whether rows are formatted in parallel chunks (the blocks are compressed on the pool
     /// too); else they are formatted on the caller's thread into `text`.
     parallel: bool,
@@ -118,7 +119,7 @@ impl GwasSsfWriter {
         case_control: Option<CaseControlCounts>,
         parallel: bool,
     ) -> Result<GwasSsfWriter> {
-        let file = Output::File(Md5Writer::new(Unbuffered(AtomicFile::create(path)?)));
+        let file = FileOrPart::File(Md5Writer::new(Unbuffered(AtomicFile::create(path)?)));
         let mut writer = BgzfWriter::new(file, parallel);
         let extra = &EXTRA_COLUMNS[..1 + usize::from(with_info)];
         let counts = match case_control {
@@ -242,7 +243,7 @@ impl GwasSsfWriter {
     pub fn part(&self) -> GwasSsfWriter {
         GwasSsfWriter {
             path: self.path.clone(),
-            writer: BgzfWriter::new(Output::Part(Vec::new()), false),
+            writer: BgzfWriter::new(FileOrPart::Part(Vec::new()), false),
             parallel: false,
             text: String::new(),
             written: Written::default(),
@@ -254,10 +255,10 @@ impl GwasSsfWriter {
 
     /// Appends the rows of `part` (from [`GwasSsfWriter::part`]): its blocks as they are.
     pub fn absorb(&mut self, part: GwasSsfWriter) -> Result<()> {
-        let Output::Part(blocks) = part.writer.finish_blocks().with_path(&self.path)? else {
-            unreachable!("only a part is absorbed")
-        };
-        self.writer.append_blocks(blocks).with_path(&self.path)?;
+        let blocks = part.writer.finish_blocks().with_path(&self.path)?;
+        self.writer
+            .append_blocks(blocks.into_part())
+            .with_path(&self.path)?;
         self.written.rows += part.written.rows;
         self.written.max_n = self.written.max_n.max(part.written.max_n);
         Ok(())
@@ -265,9 +266,7 @@ impl GwasSsfWriter {
 
     /// Completes the compressed stream; returns the uncommitted file and what it holds.
     pub fn finish(self) -> Result<(AtomicFile, Written)> {
-        let Output::File(file) = self.writer.finish().with_path(&self.path)? else {
-            unreachable!("a part is absorbed, not finished")
-        };
+        let file = self.writer.finish().with_path(&self.path)?.into_file();
         let (Unbuffered(file), md5) = file.finish();
         let written = Written {
             md5,
@@ -369,28 +368,6 @@ fn push_rows(
 /// over whole compressed blocks (25 KiB and more), so that buffer only copied them, and a merge
 /// of 1,000 phenotypes filled 1,000 of them (1 GiB of its peak memory).
 struct Unbuffered(AtomicFile);
-
-/// Where a GWAS-SSF writer's blocks go: its file (through its MD5), or a part's memory.
-enum Output {
-    File(Md5Writer<Unbuffered>),
-    Part(Vec<u8>),
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Output::File(file) => file.write(buf),
-            Output::Part(bytes) => bytes.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Output::File(file) => file.flush(),
-            Output::Part(_) => Ok(()),
-        }
-    }
-}
 
 impl Write for Unbuffered {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

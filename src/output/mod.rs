@@ -12,6 +12,7 @@ pub mod gwas_ssf;
 pub mod joint;
 pub mod loci;
 pub mod meta;
+pub mod part;
 pub mod party_filtered;
 pub mod phenotypes;
 pub mod skipped;

@@ -9,36 +9,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::part::FileOrPart;
 use crate::atomic_file::AtomicFile;
 use crate::error::{IoResultExt, Result};
 
 /// One tab-separated list under construction, or a part of one.
 pub struct TableFile {
     path: PathBuf,
-    out: Out,
+    out: FileOrPart<AtomicFile>,
     lines: u64,
-}
-
-/// Where a list's lines go.
-enum Out {
-    File(AtomicFile),
-    Part(Vec<u8>),
-}
-
-impl Write for Out {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Out::File(file) => file.write(buf),
-            Out::Part(bytes) => bytes.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Out::File(file) => file.flush(),
-            Out::Part(_) => Ok(()),
-        }
-    }
 }
 
 impl TableFile {
@@ -48,7 +27,7 @@ impl TableFile {
         writeln!(file, "{}", columns.join("\t")).with_path(path)?;
         Ok(TableFile {
             path: path.to_path_buf(),
-            out: Out::File(file),
+            out: FileOrPart::File(file),
             lines: 0,
         })
     }
@@ -57,7 +36,7 @@ impl TableFile {
     pub fn part(&self) -> TableFile {
         TableFile {
             path: self.path.clone(),
-            out: Out::Part(Vec::new()),
+            out: FileOrPart::Part(Vec::new()),
             lines: 0,
         }
     }
@@ -71,10 +50,9 @@ impl TableFile {
 
     /// Appends the lines of `part` (from [`TableFile::part`]).
     pub fn absorb(&mut self, part: TableFile) -> Result<()> {
-        let Out::Part(bytes) = part.out else {
-            unreachable!("only a part is absorbed")
-        };
-        self.out.write_all(&bytes).with_path(&self.path)?;
+        self.out
+            .write_all(&part.out.into_part())
+            .with_path(&self.path)?;
         self.lines += part.lines;
         Ok(())
     }
@@ -86,9 +64,6 @@ impl TableFile {
 
     /// The uncommitted file and the number of lines after the header.
     pub fn finish(self) -> (AtomicFile, u64) {
-        let Out::File(file) = self.out else {
-            unreachable!("a part is absorbed, not finished")
-        };
-        (file, self.lines)
+        (self.out.into_file(), self.lines)
     }
 }

@@ -110,16 +110,7 @@ fn streaming_merge_writes_the_in_memory_merges_bytes() {
     fs::create_dir(&small).unwrap();
     let small_files: Vec<(&str, PathBuf)> = files
         .iter()
-        .map(|(name, file)| {
-            let summary = read_summary(file).unwrap();
-            let out = small.join(format!("{name}.parquet"));
-            let mut writer =
-                dash::summary::SummaryWriter::create_with_row_groups(&out, &summary.header, 4)
-                    .unwrap();
-            writer.write(&summary.rows).unwrap();
-            writer.finish().unwrap();
-            (*name, out)
-        })
+        .map(|(name, file)| (*name, with_row_groups_of_4(file, &small.join(name))))
         .collect();
 
     let mut compared = 0;
@@ -440,22 +431,23 @@ fn refused_with_nothing_left(
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
-/// The summaries of fixture parties a, b and c rewritten with row groups of 4 rows, so that a
-/// merge of them can be split into many segments.
+/// The summary `file` rewritten at `to` (`.parquet` added) with row groups of 4 rows, so that a
+/// merge of it can be split into many segments.
+fn with_row_groups_of_4(file: &Path, to: &Path) -> PathBuf {
+    let summary = read_summary(file).unwrap();
+    let out = to.with_extension("parquet");
+    let mut writer =
+        dash::summary::SummaryWriter::create_with_row_groups(&out, &summary.header, 4).unwrap();
+    writer.write(&summary.rows).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// The summaries of fixture parties a, b and c with row groups of 4 rows.
 fn with_small_row_groups(dir: &Path) -> Vec<PathBuf> {
-    let files = summaries(dir);
-    files[..3]
+    summaries(dir)[..3]
         .iter()
-        .map(|(name, file)| {
-            let summary = read_summary(file).unwrap();
-            let out = dir.join(format!("{name}.small.parquet"));
-            let mut writer =
-                dash::summary::SummaryWriter::create_with_row_groups(&out, &summary.header, 4)
-                    .unwrap();
-            writer.write(&summary.rows).unwrap();
-            writer.finish().unwrap();
-            out
-        })
+        .map(|(name, file)| with_row_groups_of_4(file, &dir.join(format!("{name}_small"))))
         .collect()
 }
 
