@@ -656,6 +656,10 @@ fn merge_segments(
             }
         }
         drop(work);
+        if taken < count && failure.is_none() {
+            // Only if a segment's thread stopped without a result (a panic, passed on below).
+            failure = Some(Error::inputs("a segment of the merge was not merged"));
+        }
     });
     if let Some(e) = failure {
         return Err(e);
@@ -696,9 +700,10 @@ fn merge_segment(
 
 /// The merge itself, once the arguments are checked and the outputs locked.
 ///
-/// The inputs are read in genomic order a window at a time ([`Windows`], on a thread of its
-/// own); each window is joined, tested for every phenotype and appended to the outputs, so
-/// memory holds a window or two, never every variant.
+/// The inputs are read in genomic order a window at a time ([`Windows`]); each window is
+/// joined, tested for every phenotype and appended to the outputs ([`WindowSinks`]), so memory
+/// holds a few windows, never every variant: split into segments merged side by side, one per
+/// core ([`merge_segments`]), or as one stream read on a thread of its own ([`merge_windows`]).
 fn run_merge(job: &MergeJob, print: &mut dyn FnMut(&str)) -> Result<MergeReport> {
     let started = Instant::now();
     let mut log = Vec::new();
