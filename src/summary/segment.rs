@@ -249,15 +249,19 @@ pub struct SegmentRead {
 }
 
 /// Checks what every segment of a plan read of the summary at `path` (of `total` rows): every
-/// row kept by exactly one segment, and each row group's first row at or after the previous
-/// group's last (each group's own rows were checked as they were decoded).
+/// row kept by exactly one segment, and each row group's first row at or after the last row of
+/// the row group with rows before it (each group's own rows were checked as they were decoded).
 pub fn check_reads(path: &Path, total: usize, reads: &[SegmentRead]) -> Result<()> {
+    let kept: usize = reads.iter().map(|r| r.kept).sum();
+    // Every row kept once (below) means every row group with rows was decoded by some segment:
+    // the groups decoded, in file order, are all those with rows (an empty one between two is
+    // skipped, not a gap in the check).
     let mut groups: Vec<&GroupRead> = reads.iter().flat_map(|r| &r.groups).collect();
     groups.sort_by_key(|g| g.group);
     groups.dedup_by_key(|g| g.group);
-    for pair in groups.windows(2) {
-        let (before, after) = (pair[0], pair[1]);
-        if before.group + 1 == after.group {
+    if kept == total {
+        for pair in groups.windows(2) {
+            let (before, after) = (pair[0], pair[1]);
             let mut last = Some(before.last.clone());
             super::stream::check_order(
                 path,
@@ -267,7 +271,6 @@ pub fn check_reads(path: &Path, total: usize, reads: &[SegmentRead]) -> Result<(
             )?;
         }
     }
-    let kept: usize = reads.iter().map(|r| r.kept).sum();
     if kept != total {
         return Err(Error::input(
             path,
@@ -335,6 +338,44 @@ mod tests {
         assert_eq!(s.in_bounds(&b(Some(("3", 50)), None)), [2, 3]);
         assert_eq!(s.in_bounds(&b(Some(("3", 51)), None)), [3]);
         assert_eq!(s.in_bounds(&b(Some(("3", 141)), None)), Vec::<usize>::new());
+    }
+
+    /// Row groups out of order are refused even with an empty row group between them, which no
+    /// segment decodes.
+    #[test]
+    fn row_groups_out_of_order_across_an_empty_one_are_refused() {
+        let at = |pos| Variant {
+            chrom: "1".into(),
+            pos,
+            id: ".".into(),
+            ref_allele: "A".into(),
+            alt_allele: "G".into(),
+        };
+        let group = |group, first_row, first, last| GroupRead {
+            group,
+            first_row,
+            first: at(first),
+            last: at(last),
+        };
+        // Row groups [1, 2], [10, 20], (empty), [5, 8]: the first segment reads groups 0 and 3
+        // (in order together), the second group 1 alone.
+        let reads = [
+            SegmentRead {
+                groups: vec![group(0, 0, 1, 2), group(3, 4, 5, 8)],
+                kept: 4,
+            },
+            SegmentRead {
+                groups: vec![group(1, 2, 10, 20)],
+                kept: 2,
+            },
+        ];
+        let error = check_reads(Path::new("p.parquet"), 6, &reads)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("not in genomic order") && error.contains("row 5"),
+            "{error}"
+        );
     }
 
     /// Rows kept by no segment or by two (statistics that do not match the rows) are refused.

@@ -98,8 +98,12 @@ impl RowStream {
     /// [`super::segment`].
     pub fn segment(&self, groups: &[usize], bounds: Bounds) -> RowStream {
         // A whole read's file was verified when opened; a region's row groups are verified one
-        // by one as read, which a segment's read does not do.
-        debug_assert!(self.parts.is_none() && self.region.is_none());
+        // by one as read, which a segment's read does not do. And the rows kept are found from
+        // the ends of each batch, which needs the order checked first.
+        assert!(
+            self.parts.is_none() && self.region.is_none() && self.checked,
+            "a segment is read only from a whole, checked read"
+        );
         let mut row_groups = Vec::with_capacity(groups.len());
         let mut first = 0;
         for (index, group) in self.metadata.metadata().row_groups().iter().enumerate() {
