@@ -26,7 +26,9 @@
 # read them), read into the merge's windows, those windows joined, and the pipeline: merge without
 # its statistics (windows read and joined on a thread of their own, the merge's GWAS-SSF rows
 # formatted and compressed window by window on the other, as merge does; only pooling, testing and
-# checking each site left out); each as a ratio to the read floor, and --no-report / pipeline.
+# checking each site left out; the floor of the merge of one stream of windows: merge itself splits
+# into segments merged side by side when it can, and may beat it); each as a ratio to the read
+# floor, and --no-report / pipeline.
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, FORMAT_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release),
 # THREADS (default: all cores).
