@@ -24,7 +24,7 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
-use parquet::file::metadata::ParquetMetaData;
+use parquet::file::metadata::{ParquetMetaData, RowGroupMetaData};
 
 use super::order::position_of;
 use super::variant::SmolStr;
@@ -115,6 +115,30 @@ impl Bounds {
     }
 }
 
+/// A row group's chromosome (column 0) and position (column 1) statistics, as its writer kept
+/// them: what `--region` reads and segments' spans come from.
+pub(crate) struct ChromPosStats<'a> {
+    /// The smallest and largest chromosome name, in byte order.
+    pub chrom: Option<(&'a [u8], &'a [u8])>,
+    /// The smallest and largest position (over every chromosome of the row group).
+    pub pos: Option<(u64, u64)>,
+}
+
+impl ChromPosStats<'_> {
+    /// The statistics of `group` (`None` where the writer kept none).
+    pub fn of(group: &RowGroupMetaData) -> ChromPosStats<'_> {
+        let bytes = |column: usize| {
+            let stats = group.column(column).statistics()?;
+            Some((stats.min_bytes_opt()?, stats.max_bytes_opt()?))
+        };
+        let position = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
+        ChromPosStats {
+            chrom: bytes(0),
+            pos: bytes(1).and_then(|(low, high)| Some((position(low)?, position(high)?))),
+        }
+    }
+}
+
 /// What a file's row-group statistics say of the positions of its row groups.
 #[derive(Debug, Clone)]
 pub struct RowGroupSpans {
@@ -134,21 +158,14 @@ impl RowGroupSpans {
             .row_groups()
             .iter()
             .map(|group| {
-                let bytes = |column: usize| {
-                    let stats = group.column(column).statistics()?;
-                    Some((stats.min_bytes_opt()?, stats.max_bytes_opt()?))
-                };
-                let (chrom_min, chrom_max) = bytes(0)?;
+                let stats = ChromPosStats::of(group);
+                let (chrom_min, chrom_max) = stats.chrom?;
                 if chrom_min != chrom_max {
                     return None;
                 }
                 let chrom = std::str::from_utf8(chrom_min).ok()?;
-                let (low, high) = bytes(1)?;
-                let position = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
-                Some((
-                    Locus::new(chrom, position(low)?),
-                    Locus::new(chrom, position(high)?),
-                ))
+                let (low, high) = stats.pos?;
+                Some((Locus::new(chrom, low), Locus::new(chrom, high)))
             })
             .collect();
         let rows = metadata

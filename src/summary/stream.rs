@@ -21,7 +21,7 @@ use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::reader::ChunkReader;
 
 use super::integrity::{PartChecker, Parts};
-use super::segment::{Bounds, GroupRead, Locus, RowGroupSpans, SegmentRead};
+use super::segment::{Bounds, ChromPosStats, GroupRead, Locus, RowGroupSpans, SegmentRead};
 use super::{order, schema, Header, QcCounts, Rows};
 use crate::error::{Error, IoResultExt, Result};
 use crate::genotype::Region;
@@ -67,14 +67,9 @@ impl RowStream {
         let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
             .map_err(|e| Error::input(path, e.to_string()))?;
         drop(builder);
-        let mut row_groups = Vec::new();
-        let mut first = 0;
-        for (index, group) in metadata.metadata().row_groups().iter().enumerate() {
-            if region.as_ref().is_none_or(|r| may_hold(group, r)) {
-                row_groups.push((index, first));
-            }
-            first += group.num_rows().max(0) as usize;
-        }
+        let row_groups = row_group_starts(&metadata, |_, group| {
+            region.as_ref().is_none_or(|r| may_hold(group, r))
+        });
         Ok(RowStream {
             path: path.to_path_buf(),
             header,
@@ -104,14 +99,9 @@ impl RowStream {
             self.parts.is_none() && self.region.is_none() && self.checked,
             "a segment is read only from a whole, checked read"
         );
-        let mut row_groups = Vec::with_capacity(groups.len());
-        let mut first = 0;
-        for (index, group) in self.metadata.metadata().row_groups().iter().enumerate() {
-            if groups.binary_search(&index).is_ok() {
-                row_groups.push((index, first));
-            }
-            first += group.num_rows().max(0) as usize;
-        }
+        let row_groups = row_group_starts(&self.metadata, |index, _| {
+            groups.binary_search(&index).is_ok()
+        });
         RowStream {
             path: self.path.clone(),
             header: self.header.clone(),
@@ -269,6 +259,23 @@ impl RowStream {
     }
 }
 
+/// The row groups of a file that `keep` selects (by index), each with its first row's index in
+/// the file.
+fn row_group_starts(
+    metadata: &ArrowReaderMetadata,
+    keep: impl Fn(usize, &RowGroupMetaData) -> bool,
+) -> Vec<(usize, usize)> {
+    let mut starts = Vec::new();
+    let mut first = 0;
+    for (index, group) in metadata.metadata().row_groups().iter().enumerate() {
+        if keep(index, group) {
+            starts.push((index, first));
+        }
+        first += group.num_rows().max(0) as usize;
+    }
+    starts
+}
+
 /// A summary's row groups (of a file verified and checked when opened as a [`RowStream`]).
 pub struct RowGroups {
     path: PathBuf,
@@ -404,11 +411,8 @@ fn byte_range(group: &RowGroupMetaData) -> (u64, u64) {
 /// chromosome names span the region's (byte order), and when it holds that chromosome alone,
 /// its positions overlap the region's. Without statistics, it may.
 fn may_hold(group: &RowGroupMetaData, region: &Region) -> bool {
-    let bytes = |column: usize| {
-        let stats = group.column(column).statistics()?;
-        Some((stats.min_bytes_opt()?, stats.max_bytes_opt()?))
-    };
-    let Some((min, max)) = bytes(0) else {
+    let stats = ChromPosStats::of(group);
+    let Some((min, max)) = stats.chrom else {
         return true;
     };
     let chrom = region.chrom.as_bytes();
@@ -418,14 +422,9 @@ fn may_hold(group: &RowGroupMetaData, region: &Region) -> bool {
     if min != chrom || max != chrom {
         return true;
     }
-    let position = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
-    match bytes(1) {
-        Some((lo, hi)) => match (position(lo), position(hi)) {
-            (Some(lo), Some(hi)) => hi >= region.start && lo <= region.end,
-            _ => true,
-        },
-        None => true,
-    }
+    stats
+        .pos
+        .is_none_or(|(lo, hi)| hi >= region.start && lo <= region.end)
 }
 
 /// The rows of a batch from its first to its last in `region` (offset and count); `None` when
