@@ -20,6 +20,7 @@
 pub mod byte_span;
 pub mod component_set;
 pub mod field;
+pub mod footer;
 pub mod id;
 pub mod integrity;
 pub mod ld;

@@ -19,7 +19,9 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::reader::ChunkReader;
+use std::sync::Arc;
 
+use super::footer::Footer;
 use super::integrity::{PartChecker, Parts};
 use super::segment::{Bounds, ChromPosStats, GroupRead, Locus, RowGroupSpans, SegmentRead};
 use super::{order, schema, Header, QcCounts, Rows};
@@ -33,7 +35,11 @@ pub const BATCH_ROWS: usize = 8_192;
 pub struct RowStream {
     path: PathBuf,
     header: Header,
-    metadata: ArrowReaderMetadata,
+    /// Where the row groups lie (the parquet crate's metadata, whole, would hold 424 bytes per
+    /// column chunk for as long as the file is read).
+    footer: Arc<Footer>,
+    /// The row groups' spans from their statistics (for a segment's plan).
+    spans: Arc<RowGroupSpans>,
     /// Row groups still to read: (index, its first row in the file).
     row_groups: std::vec::IntoIter<(usize, usize)>,
     reader: Option<ParquetRecordBatchReader>,
@@ -67,13 +73,17 @@ impl RowStream {
         let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
             .map_err(|e| Error::input(path, e.to_string()))?;
         drop(builder);
-        let row_groups = row_group_starts(&metadata, |_, group| {
-            region.as_ref().is_none_or(|r| may_hold(group, r))
+        let groups = metadata.metadata().row_groups();
+        let row_groups = row_group_starts(groups.iter().map(|g| g.num_rows()), |index| {
+            region.as_ref().is_none_or(|r| may_hold(&groups[index], r))
         });
+        let spans = Arc::new(RowGroupSpans::of(metadata.metadata()));
+        let footer = Arc::new(Footer::of(path, &metadata)?);
         Ok(RowStream {
             path: path.to_path_buf(),
             header,
-            metadata,
+            footer,
+            spans,
             row_groups: row_groups.into_iter(),
             reader: None,
             row: 0,
@@ -99,13 +109,13 @@ impl RowStream {
             self.parts.is_none() && self.region.is_none() && self.checked,
             "a segment is read only from a whole, checked read"
         );
-        let row_groups = row_group_starts(&self.metadata, |index, _| {
-            groups.binary_search(&index).is_ok()
-        });
+        let rows = (0..self.footer.len()).map(|g| self.footer.rows(g) as i64);
+        let row_groups = row_group_starts(rows, |index| groups.binary_search(&index).is_ok());
         RowStream {
             path: self.path.clone(),
             header: self.header.clone(),
-            metadata: self.metadata.clone(),
+            footer: self.footer.clone(),
+            spans: self.spans.clone(),
             row_groups: row_groups.into_iter(),
             reader: None,
             row: 0,
@@ -123,14 +133,14 @@ impl RowStream {
     pub fn row_groups(&self) -> RowGroups {
         RowGroups {
             path: self.path.clone(),
-            metadata: self.metadata.clone(),
+            footer: self.footer.clone(),
+            spans: self.spans.clone(),
         }
     }
 
     /// The rows of the whole file.
     pub fn total_rows(&self) -> usize {
-        let groups = self.metadata.metadata().row_groups().iter();
-        groups.map(|g| g.num_rows().max(0) as usize).sum()
+        (0..self.footer.len()).map(|g| self.footer.rows(g)).sum()
     }
 
     /// What a segment's read decoded and kept so far (taken); `None` for other reads.
@@ -189,8 +199,7 @@ impl RowStream {
                     let reader = match &mut self.parts {
                         // Its bytes are read once: verified, then decoded from memory.
                         Some(parts) => {
-                            let (start, end) =
-                                byte_range(self.metadata.metadata().row_group(index));
+                            let (start, end) = self.footer.byte_range(index);
                             let bytes = parts.read_checked(&self.path, start, end)?;
                             self.row_group_reader(bytes, index)?
                         }
@@ -251,27 +260,30 @@ impl RowStream {
         input: T,
         index: usize,
     ) -> Result<ParquetRecordBatchReader> {
-        ParquetRecordBatchReaderBuilder::new_with_metadata(input, self.metadata.clone())
-            .with_row_groups(vec![index])
-            .with_batch_size(self.batch_rows)
-            .build()
+        let metadata = self.footer.reader_metadata(index);
+        metadata
+            .and_then(|metadata| {
+                ParquetRecordBatchReaderBuilder::new_with_metadata(input, metadata)
+                    .with_batch_size(self.batch_rows)
+                    .build()
+            })
             .map_err(|e| Error::input(&self.path, e.to_string()))
     }
 }
 
-/// The row groups of a file that `keep` selects (by index), each with its first row's index in
-/// the file.
+/// The row groups of a file (of `rows` rows each) that `keep` selects (by index), each with its
+/// first row's index in the file.
 fn row_group_starts(
-    metadata: &ArrowReaderMetadata,
-    keep: impl Fn(usize, &RowGroupMetaData) -> bool,
+    rows: impl Iterator<Item = i64>,
+    keep: impl Fn(usize) -> bool,
 ) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut first = 0;
-    for (index, group) in metadata.metadata().row_groups().iter().enumerate() {
-        if keep(index, group) {
+    for (index, rows) in rows.enumerate() {
+        if keep(index) {
             starts.push((index, first));
         }
-        first += group.num_rows().max(0) as usize;
+        first += rows.max(0) as usize;
     }
     starts
 }
@@ -279,7 +291,8 @@ fn row_group_starts(
 /// A summary's row groups (of a file verified and checked when opened as a [`RowStream`]).
 pub struct RowGroups {
     path: PathBuf,
-    metadata: ArrowReaderMetadata,
+    footer: Arc<Footer>,
+    spans: Arc<RowGroupSpans>,
 }
 
 impl RowGroups {
@@ -287,7 +300,7 @@ impl RowGroups {
     /// row group whose statistics do not give them (one spanning chromosomes: a few per file),
     /// from its chromosome and position columns, read alone.
     pub fn spans(&self) -> Result<RowGroupSpans> {
-        let mut spans = RowGroupSpans::of(self.metadata.metadata());
+        let mut spans = (*self.spans).clone();
         for (group, span) in spans.known.iter_mut().enumerate() {
             if span.is_none() {
                 *span = self.read_span(group)?;
@@ -304,13 +317,13 @@ impl RowGroups {
                 .at(format!("row group {}", group + 1))
         };
         let file = File::open(&self.path).with_path(&self.path)?;
-        let schema = self.metadata.metadata().file_metadata().schema_descr();
-        let reader =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
-                .with_row_groups(vec![group])
-                .with_projection(ProjectionMask::roots(schema, [0, 1]))
-                .build()
-                .map_err(corrupt)?;
+        let metadata = self.footer.reader_metadata(group).map_err(corrupt)?;
+        let schema = metadata.parquet_schema();
+        let projection = ProjectionMask::roots(schema, [0, 1]);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata)
+            .with_projection(projection)
+            .build()
+            .map_err(corrupt)?;
         let mut span: Option<(Locus, Locus)> = None;
         for batch in reader {
             let batch = batch.map_err(|e| corrupt(e.into()))?;
@@ -397,14 +410,6 @@ pub(crate) fn check_order(
         *last = Some(row.clone());
     }
     Ok(())
-}
-
-/// The bytes of a row group's column chunks: from the first one's start to the last one's end.
-fn byte_range(group: &RowGroupMetaData) -> (u64, u64) {
-    let ranges = group.columns().iter().map(|c| c.byte_range());
-    let start = ranges.clone().map(|(start, _)| start).min().unwrap_or(0);
-    let end = ranges.map(|(start, len)| start + len).max().unwrap_or(0);
-    (start, end)
 }
 
 /// Whether a row group's chromosome and position statistics allow rows in `region`: its
