@@ -29,7 +29,7 @@ use crate::report::ReportOptions;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
 use crate::summary::read::open_stream;
-use crate::summary::segment::{Bounds, RowGroupSpans, SegmentRead};
+use crate::summary::segment::{decoded_rows, Bounds, RowGroupSpans, SegmentRead};
 use crate::summary::stream::RowStream;
 use crate::summary::{Rows, Summary};
 
@@ -495,6 +495,16 @@ const SEGMENT_MAX_PHENOTYPES: usize = 4;
 /// enough that its start (one read per input of its first row group) does not show.
 const SEGMENT_ROWS: usize = 32_768;
 
+/// Segments grow (doubling, up to [`SEGMENT_MAX_ROWS`]) while they would decode more than this
+/// many times the inputs' rows: inputs holding different variants cut their row groups at other
+/// places than the largest input, and a row group across a segment's end is decoded by both
+/// segments (1.45× at 20 × 500 k with each party missing 3 % of the variants; 1.11× in segments
+/// four times longer).
+const SEGMENT_MAX_DECODED: f64 = 1.15;
+
+/// The longest segments [`SEGMENT_MAX_DECODED`] grows them to.
+const SEGMENT_MAX_ROWS: usize = 8 * SEGMENT_ROWS;
+
 /// A merge split into segments (see [`crate::summary::segment`]).
 struct SegmentPlan {
     /// The segments, in genomic order.
@@ -538,7 +548,18 @@ fn plan_segments(
         let (groups, rows) = (spans[i].rows.len(), spans[i].rows.iter().sum::<usize>());
         (groups, rows, usize::MAX - i)
     })?;
-    let bounds = crate::summary::segment::plan(&spans[largest], rows);
+    let mut rows = rows;
+    let mut bounds = crate::summary::segment::plan(&spans[largest], rows);
+    if job.segment_rows.is_none() {
+        let total: usize = spans.iter().flat_map(|s| &s.rows).sum();
+        while rows < SEGMENT_MAX_ROWS
+            && bounds.len() > 1
+            && decoded_rows(&spans, &bounds) as f64 > SEGMENT_MAX_DECODED * total as f64
+        {
+            rows *= 2;
+            bounds = crate::summary::segment::plan(&spans[largest], rows);
+        }
+    }
     (bounds.len() > 1).then_some(Ok(SegmentPlan {
         bounds,
         spans,

@@ -211,6 +211,34 @@ impl RowGroupSpans {
     }
 }
 
+/// The rows the segments `bounds` decode, all inputs (`spans`) together: each segment decodes,
+/// of every input, each row group that can hold its rows ([`RowGroupSpans::in_bounds`]), so a
+/// row group that straddles a segment's end is decoded by both segments. Inputs written alike
+/// decode each row once; inputs that hold different variants cut their row groups elsewhere.
+///
+/// ```
+/// use dash::summary::segment::{decoded_rows, plan, Locus, RowGroupSpans};
+/// let span = |a, b| Some((Locus::new("1", a), Locus::new("1", b)));
+/// let aligned = RowGroupSpans { known: vec![span(1, 9), span(10, 19)], rows: vec![10, 10] };
+/// let shifted = RowGroupSpans { known: vec![span(1, 14), span(15, 19)], rows: vec![15, 5] };
+/// let bounds = plan(&aligned, 10); // [start, 1:10), [1:10, end)
+/// assert_eq!(decoded_rows(&[aligned.clone(), aligned.clone()], &bounds), 40);
+/// assert_eq!(decoded_rows(&[aligned, shifted], &bounds), 20 + 35);
+/// ```
+pub fn decoded_rows(spans: &[RowGroupSpans], bounds: &[Bounds]) -> usize {
+    let mut decoded = 0;
+    for input in spans {
+        for segment in bounds {
+            decoded += input
+                .in_bounds(segment)
+                .iter()
+                .map(|&g| input.rows[g])
+                .sum::<usize>();
+        }
+    }
+    decoded
+}
+
 /// Splits the genome into segments of about `rows` rows of the input whose row groups are
 /// given: each segment but the last starts at the first position of a row group of known
 /// span, so that inputs written alike (every party's summary of one imputation panel) decode
