@@ -31,7 +31,9 @@
 # floor, and --no-report / pipeline.
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, FORMAT_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release),
-# THREADS (default: all cores).
+# THREADS (default: all cores), MISSING (default 0: the fraction of variants each party leaves out,
+# at random, with `dash compress --exclude`; the parties then cut their row groups at different
+# variants, as real biobanks' summaries do; use another BENCH_DIR per value).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTIES=${1:-"2 6 20"}
@@ -135,8 +137,17 @@ for m in $VARIANTS; do
   for i in $(seq 1 "$max_p"); do
     [ -f "$data/p$i.parquet" ] && continue
     make_party_tables "$data/g" "p$i"
-    "$DASH_BIN" compress "$data/g.bed" --pheno "$data/g.p$i.pheno" --covar "$data/g.p$i.covar" \
-      --party "p$i" --min-cell 1 --threads "$THREADS" --out "$data/p$i.parquet" 2>/dev/null
+    python3 - "$data/g.bim" "$i" "${MISSING:-0}" >"$data/g.p$i.exclude" <<'PY'
+import random, sys
+bim, party, missing = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+rng = random.Random(party)
+for line in open(bim):
+    if missing > 0 and rng.random() < missing:
+        print(line.split("\t")[1])
+PY
+    "$DASH_BIN" compress "$data/g.bed" --exclude "$data/g.p$i.exclude" --pheno "$data/g.p$i.pheno" \
+      --covar "$data/g.p$i.covar" --party "p$i" --min-cell 1 --threads "$THREADS" \
+      --out "$data/p$i.parquet" 2>/dev/null
   done
   rm -f "$data/g.bed" "$data/g.bim" "$data/g.fam"
   for p in $PARTIES; do
