@@ -4,7 +4,7 @@
 //! summary of 10 million variants has about 600 row groups of 28 columns, 7 MB, and a merge of
 //! 20 such inputs held 150 MB of footers from its first row to its last: memory that grew with
 //! the number of variants. A [`Footer`] keeps what reading a row group needs (where each column
-//! chunk lies and how it is compressed: 48 bytes) and builds the crate's metadata for one row
+//! chunk lies and how it is compressed: 56 bytes) and builds the crate's metadata for one row
 //! group when that row group is read. The row groups' chromosome and position statistics, which
 //! `--region` and the merge's segments use, are read from the full metadata once, when the file
 //! is opened ([`super::segment::RowGroupSpans`]).
