@@ -498,7 +498,7 @@ const SEGMENT_ROWS: usize = 32_768;
 /// Segments grow (doubling, up to [`SEGMENT_MAX_ROWS`]) while they would decode more than this
 /// many times the inputs' rows: inputs holding different variants cut their row groups at other
 /// places than the largest input, and a row group across a segment's end is decoded by both
-/// segments (1.45× at 20 × 500 k with each party missing 3 % of the variants; 1.11× in segments
+/// segments (1.45× at 20 × 500 k with each party missing 3 % of the variants; 1.10× in segments
 /// four times longer).
 const SEGMENT_MAX_DECODED: f64 = 1.15;
 
