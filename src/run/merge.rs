@@ -29,7 +29,7 @@ use crate::report::ReportOptions;
 use crate::secure::combine::{open_combined, SecureInfo};
 use crate::summary::id::short;
 use crate::summary::read::open_stream;
-use crate::summary::segment::{decoded_rows, Bounds, RowGroupSpans, SegmentRead};
+use crate::summary::segment::{plan_decoding_at_most, Bounds, RowGroupSpans, SegmentRead};
 use crate::summary::stream::RowStream;
 use crate::summary::{Rows, Summary};
 
@@ -548,18 +548,14 @@ fn plan_segments(
         let (groups, rows) = (spans[i].rows.len(), spans[i].rows.iter().sum::<usize>());
         (groups, rows, usize::MAX - i)
     })?;
-    let mut rows = rows;
-    let mut bounds = crate::summary::segment::plan(&spans[largest], rows);
-    if job.segment_rows.is_none() {
-        let total: usize = spans.iter().flat_map(|s| &s.rows).sum();
-        while rows < SEGMENT_MAX_ROWS
-            && bounds.len() > 1
-            && decoded_rows(&spans, &bounds) as f64 > SEGMENT_MAX_DECODED * total as f64
-        {
-            rows *= 2;
-            bounds = crate::summary::segment::plan(&spans[largest], rows);
-        }
-    }
+    // `--segment-rows` (for tests) asks for segments of that length.
+    let max_rows = if job.segment_rows.is_some() {
+        rows
+    } else {
+        SEGMENT_MAX_ROWS
+    };
+    let (bounds, rows) =
+        plan_decoding_at_most(&spans, largest, rows, max_rows, SEGMENT_MAX_DECODED);
     (bounds.len() > 1).then_some(Ok(SegmentPlan {
         bounds,
         spans,

@@ -239,6 +239,28 @@ pub fn decoded_rows(spans: &[RowGroupSpans], bounds: &[Bounds]) -> usize {
     decoded
 }
 
+/// A plan ([`plan`]) of the inputs `spans` at row-group starts of input `largest`, of `rows`
+/// rows of it per segment, doubled (up to `max_rows`) while its segments would decode more than
+/// `max_decoded` times the inputs' rows ([`decoded_rows`]); with the rows per segment chosen.
+pub fn plan_decoding_at_most(
+    spans: &[RowGroupSpans],
+    largest: usize,
+    mut rows: usize,
+    max_rows: usize,
+    max_decoded: f64,
+) -> (Vec<Bounds>, usize) {
+    let total: usize = spans.iter().flat_map(|s| &s.rows).sum();
+    let mut bounds = plan(&spans[largest], rows);
+    while rows < max_rows
+        && bounds.len() > 1
+        && decoded_rows(spans, &bounds) as f64 > max_decoded * total as f64
+    {
+        rows *= 2;
+        bounds = plan(&spans[largest], rows);
+    }
+    (bounds, rows)
+}
+
 /// Splits the genome into segments of about `rows` rows of the input whose row groups are
 /// given: each segment but the last starts at the first position of a row group of known
 /// span, so that inputs written alike (every party's summary of one imputation panel) decode
@@ -361,6 +383,34 @@ mod tests {
         assert_eq!(plan.last().unwrap().end, None);
         // Too few rows: one segment.
         assert_eq!(super::plan(&s, 1000), [Bounds::default()]);
+    }
+
+    /// Inputs cut alike keep the shortest segments; an input whose row groups start elsewhere
+    /// makes them longer, until few enough rows are decoded twice or the cap is reached.
+    #[test]
+    fn segments_grow_while_they_would_decode_rows_twice() {
+        let chrom1 = |starts: &[u64]| {
+            let known: Vec<_> = starts.iter().map(|&a| Some(("1", a, "1", a + 9))).collect();
+            spans(&known)
+        };
+        let aligned = chrom1(&[1, 11, 21, 31, 41, 51, 61, 71]);
+        let shifted = chrom1(&[6, 16, 26, 36, 46, 56, 66, 76]);
+        let (bounds, rows) =
+            plan_decoding_at_most(&[aligned.clone(), aligned.clone()], 0, 10, 80, 1.15);
+        assert_eq!((bounds.len(), rows), (8, 10));
+        assert_eq!(
+            decoded_rows(&[aligned.clone(), aligned.clone()], &bounds),
+            160
+        );
+        // Each segment of one row group reads two of the shifted input's: 1.44× in all.
+        let inputs = [aligned.clone(), shifted.clone()];
+        assert_eq!(decoded_rows(&inputs, &plan(&aligned, 10)), 80 + 150);
+        let (bounds, rows) = plan_decoding_at_most(&inputs, 0, 10, 80, 1.15);
+        assert_eq!((bounds.len(), rows), (2, 40));
+        assert!(decoded_rows(&inputs, &bounds) as f64 <= 1.15 * 160.0);
+        // Capped: longer segments are not made past `max_rows`.
+        let (bounds, rows) = plan_decoding_at_most(&inputs, 0, 10, 20, 1.15);
+        assert_eq!((bounds.len(), rows), (4, 20));
     }
 
     #[test]
