@@ -73,12 +73,12 @@ impl RowStream {
         let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
             .map_err(|e| Error::input(path, e.to_string()))?;
         drop(builder);
+        let footer = Arc::new(Footer::of(path, &metadata)?);
         let groups = metadata.metadata().row_groups();
-        let row_groups = row_group_starts(groups.iter().map(|g| g.num_rows()), |index| {
+        let row_groups = row_group_starts(&footer, |index| {
             region.as_ref().is_none_or(|r| may_hold(&groups[index], r))
         });
         let spans = Arc::new(RowGroupSpans::of(metadata.metadata()));
-        let footer = Arc::new(Footer::of(path, &metadata)?);
         Ok(RowStream {
             path: path.to_path_buf(),
             header,
@@ -109,8 +109,8 @@ impl RowStream {
             self.parts.is_none() && self.region.is_none() && self.checked,
             "a segment is read only from a whole, checked read"
         );
-        let rows = (0..self.footer.len()).map(|g| self.footer.rows(g) as i64);
-        let row_groups = row_group_starts(rows, |index| groups.binary_search(&index).is_ok());
+        let row_groups =
+            row_group_starts(&self.footer, |index| groups.binary_search(&index).is_ok());
         RowStream {
             path: self.path.clone(),
             header: self.header.clone(),
@@ -271,19 +271,16 @@ impl RowStream {
     }
 }
 
-/// The row groups of a file (of `rows` rows each) that `keep` selects (by index), each with its
-/// first row's index in the file.
-fn row_group_starts(
-    rows: impl Iterator<Item = i64>,
-    keep: impl Fn(usize) -> bool,
-) -> Vec<(usize, usize)> {
+/// The row groups of a file (`footer`) that `keep` selects (by index), each with its first
+/// row's index in the file.
+fn row_group_starts(footer: &Footer, keep: impl Fn(usize) -> bool) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut first = 0;
-    for (index, rows) in rows.enumerate() {
+    for index in 0..footer.len() {
         if keep(index) {
             starts.push((index, first));
         }
-        first += rows.max(0) as usize;
+        first += footer.rows(index);
     }
     starts
 }
