@@ -157,6 +157,7 @@ pub struct SecureWriter {
     written: usize,
     path: PathBuf,
     signer: SigningKey,
+    cuts: super::write::ChromosomeCuts,
 }
 
 impl SecureWriter {
@@ -188,6 +189,7 @@ impl SecureWriter {
             written: 0,
             path: path.to_path_buf(),
             signer,
+            cuts: Default::default(),
         })
     }
 
@@ -234,8 +236,9 @@ impl SecureWriter {
             columns.push(Arc::new(column));
         }
         let batch = RecordBatch::try_new(self.schema.clone(), columns).expect("schema matches");
-        self.writer
-            .write(&batch)
+        let chromosomes = variants.iter().map(|v| v.chrom.as_str());
+        self.cuts
+            .write(&mut self.writer, &batch, chromosomes)
             .map_err(|e| Error::input(&self.path, e.to_string()))
     }
 

@@ -620,34 +620,38 @@ fn parts_of(bytes: &[u8]) -> Parts {
 fn a_region_read_verifies_the_row_groups_it_reads() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Row group 0: chromosome 1 only; row group 1: the rest of 1, then 2.
+    // Row groups end where a chromosome does: row group 0 holds chromosome 1's first 16,384
+    // rows, row group 1 the rest of it, row group 2 chromosome 2.
     let path = two_chromosomes(d, ROW_GROUP_ROWS + 3_000, 2_000);
     let original = std::fs::read(&path).unwrap();
     let parts = parts_of(&original);
-    assert_eq!(parts.parts.len(), 2, "{parts:?}");
+    assert_eq!(parts.parts.len(), 3, "{parts:?}");
     let in_chrom2: Vec<String> = (1..=2_000).map(|p| format!("2:{p}")).collect();
     assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
 
-    // A byte of row group 0 changed: region 2 never reads it; a whole read refuses the file.
-    let mut outside = original.clone();
-    outside[(parts.parts[1].0 / 2) as usize] ^= 0x10;
-    std::fs::write(&path, &outside).unwrap();
-    assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
-    let error = read_summary(&path).unwrap_err().to_string();
-    assert!(
-        error.contains("two.parquet") && error.contains("checksum mismatch"),
-        "{error}"
-    );
-    let error = region_rows(&path, "1:16000-16500").unwrap_err();
-    assert!(
-        error.contains("two.parquet") && error.contains("checksum mismatch"),
-        "{error}"
-    );
+    // A byte of row group 0 or 1 changed: region 2 never reads them; a whole read refuses the
+    // file, and so does a region that reads the changed row group.
+    for (group, region) in [(0, "1:16000-16500"), (1, "1:18000-18500")] {
+        let mut outside = original.clone();
+        outside[((parts.parts[group].0 + parts.parts[group + 1].0) / 2) as usize] ^= 0x10;
+        std::fs::write(&path, &outside).unwrap();
+        assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
+        let error = read_summary(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("two.parquet") && error.contains("checksum mismatch"),
+            "{error}"
+        );
+        let error = region_rows(&path, region).unwrap_err();
+        assert!(
+            error.contains("two.parquet") && error.contains("checksum mismatch"),
+            "{error}"
+        );
+    }
 
-    // A byte of row group 1 (which region 2 reads), or of the footer: refused.
+    // A byte of row group 2 (which region 2 reads), or of the footer: refused.
     let footer_start = footer(&original).0;
     for at in [
-        (parts.parts[1].0 + parts.end) / 2,
+        (parts.parts[2].0 + parts.end) / 2,
         parts.end + 10,
         footer_start as u64 + 20,
     ] {
@@ -660,7 +664,7 @@ fn a_region_read_verifies_the_row_groups_it_reads() {
     }
     // Through the command line: one line naming the file, no output.
     let mut inside = original.clone();
-    inside[((parts.parts[1].0 + parts.end) / 2) as usize] ^= 0x10;
+    inside[((parts.parts[2].0 + parts.end) / 2) as usize] ^= 0x10;
     std::fs::write(&path, &inside).unwrap();
     let needles = ["two.parquet", "checksum mismatch"];
     expect_merge_error_with(d, &[&path], &["--region", "2"], &needles);
