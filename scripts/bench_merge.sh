@@ -32,8 +32,8 @@
 # Data under BENCH_DIR (default /tmp/bench_merge), removed unless KEEP=1.
 # Env: DASH_BIN, READ_FLOOR_BIN, WRITE_FLOOR_BIN, FORMAT_FLOOR_BIN, MERGE_FLOORS_BIN (default: built here, release),
 # THREADS (default: all cores), MISSING (default 0: the fraction of variants each party leaves out,
-# at random, with `dash compress --exclude`; the parties then cut their row groups at different
-# variants, as real biobanks' summaries do; use another BENCH_DIR per value).
+# at random, with `dash compress --exclude`, as real biobanks' summaries differ; use another
+# BENCH_DIR per value).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTIES=${1:-"2 6 20"}
@@ -145,7 +145,10 @@ for line in open(bim):
     if missing > 0 and rng.random() < missing:
         print(line.split("\t")[1])
 PY
-    "$DASH_BIN" compress "$data/g.bed" --exclude "$data/g.p$i.exclude" --pheno "$data/g.p$i.pheno" \
+    exclude=()
+    # An empty list is refused (it names no variant), so it is passed only when it names some.
+    [ -s "$data/g.p$i.exclude" ] && exclude=(--exclude "$data/g.p$i.exclude")
+    "$DASH_BIN" compress "$data/g.bed" "${exclude[@]}" --pheno "$data/g.p$i.pheno" \
       --covar "$data/g.p$i.covar" --party "p$i" --min-cell 1 --threads "$THREADS" \
       --out "$data/p$i.parquet" 2>/dev/null
   done

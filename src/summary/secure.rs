@@ -157,7 +157,7 @@ pub struct SecureWriter {
     written: usize,
     path: PathBuf,
     signer: SigningKey,
-    cuts: super::write::ChromosomeCuts,
+    cuts: super::write::RowGroupCuts,
 }
 
 impl SecureWriter {
@@ -189,7 +189,7 @@ impl SecureWriter {
             written: 0,
             path: path.to_path_buf(),
             signer,
-            cuts: Default::default(),
+            cuts: super::write::RowGroupCuts::new(super::write::ROW_GROUP_SIZE),
         })
     }
 
@@ -236,9 +236,9 @@ impl SecureWriter {
             columns.push(Arc::new(column));
         }
         let batch = RecordBatch::try_new(self.schema.clone(), columns).expect("schema matches");
-        let chromosomes = variants.iter().map(|v| v.chrom.as_str());
+        let loci = variants.iter().map(|v| (v.chrom.as_str(), v.pos));
         self.cuts
-            .write(&mut self.writer, &batch, chromosomes)
+            .write(&mut self.writer, &batch, loci)
             .map_err(|e| Error::input(&self.path, e.to_string()))
     }
 

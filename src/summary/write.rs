@@ -21,7 +21,7 @@ use super::{schema, Header, RowOrder, Rows, METADATA_KEY};
 use crate::atomic_file::AtomicFile;
 use crate::error::{Error, IoResultExt, Result};
 
-/// Rows per Parquet row group: small enough that a `--region` of one chromosome reads little
+/// Rows per Parquet row group on average ([`RowGroupCuts`]): small enough that a `--region` of one chromosome reads little
 /// beyond it (each row group is also the unit of the integrity check a region read makes), large
 /// enough that the per-group costs do not show in a whole read (issue 12: 65,536 rows made a
 /// one-chromosome region of a 1 M-variant file decode two groups, 2.9 times its rows).
@@ -50,7 +50,7 @@ pub struct SummaryWriter {
     /// (e.g. [`super::Disclosure`]) can still go in.
     header: Header,
     sorter: Sorter,
-    cuts: ChromosomeCuts,
+    cuts: RowGroupCuts,
 }
 
 impl SummaryWriter {
@@ -60,9 +60,9 @@ impl SummaryWriter {
         SummaryWriter::create_with_row_groups(path, header, ROW_GROUP_SIZE)
     }
 
-    /// [`SummaryWriter::create`] with row groups of at most `rows` rows rather than 16,384:
-    /// small row groups let tests read a small summary in several segments, as a merge reads a
-    /// large one.
+    /// [`SummaryWriter::create`] with row groups of about `rows` rows (at most four times that,
+    /// see [`RowGroupCuts`]) rather than 16,384: small row groups let tests read a small summary
+    /// in several segments, as a merge reads a large one.
     pub fn create_with_row_groups(
         path: &Path,
         header: &Header,
@@ -71,7 +71,7 @@ impl SummaryWriter {
         let schema = schema::for_header(header);
         let properties = properties(header)
             .set_key_value_metadata(None)
-            .set_max_row_group_row_count(Some(rows.max(1)))
+            .set_max_row_group_row_count(Some(4 * rows.max(1)))
             .build();
         let writer = open_writer(path, &schema, properties)?;
         let mut header = header.clone();
@@ -83,7 +83,7 @@ impl SummaryWriter {
             rows_written: 0,
             header,
             sorter: Sorter::default(),
-            cuts: ChromosomeCuts::default(),
+            cuts: RowGroupCuts::new(rows),
         })
     }
 
@@ -122,9 +122,7 @@ impl SummaryWriter {
         let batch = to_record_batch(&self.schema, &rows);
         match self.sorter.spills.last_mut() {
             Some(spill) => spill.write(&batch),
-            None => self
-                .cuts
-                .write(&mut self.writer, &batch, chromosomes(&rows)),
+            None => self.cuts.write(&mut self.writer, &batch, loci(&rows)),
         }
         .map_err(fail)
     }
@@ -159,7 +157,7 @@ impl SummaryWriter {
         let fail = |e: parquet::errors::ParquetError| Error::input(&self.path, e.to_string());
         let fresh = open_writer(&self.path, &self.schema, self.run_properties())?;
         let first = std::mem::replace(&mut self.writer, fresh);
-        self.cuts = ChromosomeCuts::default();
+        self.cuts = RowGroupCuts::new(self.cuts.every as usize);
         let mut runs = vec![first.into_inner().map_err(fail)?.into_file()];
         for spill in std::mem::take(&mut self.sorter.spills) {
             runs.push(spill.into_inner().map_err(fail)?);
@@ -202,7 +200,7 @@ impl SummaryWriter {
             if out.len() == ROW_GROUP_SIZE || heads.is_empty() {
                 let batch = to_record_batch(&self.schema, &out);
                 self.cuts
-                    .write(&mut self.writer, &batch, chromosomes(&out))
+                    .write(&mut self.writer, &batch, loci(&out))
                     .map_err(fail)?;
                 out = out.empty_like();
             }
@@ -222,7 +220,7 @@ pub(crate) fn properties(header: &Header) -> WriterPropertiesBuilder {
             ZstdLevel::try_new(1).expect("valid level"),
         ))
         .set_dictionary_enabled(false)
-        .set_max_row_group_row_count(Some(ROW_GROUP_SIZE))
+        .set_max_row_group_row_count(Some(ROW_GROUP_MAX))
         // Chromosome and position statistics per row group let a `--region` read skip the
         // row groups outside it (rows are sorted); the sums need none.
         .set_statistics_enabled(EnabledStatistics::None)
@@ -271,61 +269,114 @@ pub(crate) fn close_writer(
     writer.into_inner().map_err(fail)?.seal(path, end, signer)
 }
 
-/// Writes batches of sorted rows so that no row group spans two chromosomes: a row group ends
-/// where a chromosome does (and, as the writer's properties say, after [`ROW_GROUP_SIZE`] rows).
+/// Where a summary's row groups end: where a chromosome does, and before a position its locus
+/// picks ([`picks`]: about one position in [`ROW_GROUP_SIZE`]); a row group that reaches
+/// [`ROW_GROUP_MAX`] rows ends there.
 ///
-/// Then every row group's chromosome and position statistics give its first and last rows, so
-/// a merge plans its segments and a `--region` picks its row groups from the footer alone,
-/// without decoding a row group that holds the end of one chromosome and the start of the next
-/// (at 20 × 500 k variants over 22 chromosomes, two row groups in three did, and reading their
-/// positions took 2.6 % of a merge's CPU time).
+/// * No row group holds two chromosomes, so every row group's chromosome and position
+///   statistics give its first and last rows: a merge plans its segments and a `--region`
+///   picks its row groups from the footer alone. (Before, at 20 × 500 k variants over 22
+///   chromosomes, two row groups in three spanned a chromosome's end, and reading their
+///   positions took 2.6 % of a merge's CPU time.)
+/// * The cuts are chosen by the loci themselves, not by counting rows, so parties that hold
+///   different variants still cut at the same positions wherever they share them. A merge
+///   splits the genome at one input's row-group starts, and a row group of another input
+///   across such a start is decoded twice: counted cuts drift apart as soon as one party
+///   misses a variant the other holds (20 parties each missing 3 % of 500 k variants decoded
+///   1.45× their rows in segments of 32,768 rows).
 ///
 /// ```
-/// use dash::summary::write::ChromosomeCuts;
-/// let mut cuts = ChromosomeCuts::default();
-/// assert_eq!(cuts.pieces(["1", "1", "2", "2", "2"].into_iter()), vec![(false, 0..2), (true, 2..5)]);
+/// use dash::summary::write::RowGroupCuts;
+/// let mut cuts = RowGroupCuts::new(1 << 40);
+/// let loci = [("1", 10), ("1", 20), ("2", 5), ("2", 6), ("2", 7)];
+/// assert_eq!(cuts.pieces(loci.into_iter()), vec![(false, 0..2), (true, 2..5)]);
 /// // The next batch starts on chromosome 2, as the last ended: no cut before it.
-/// assert_eq!(cuts.pieces(["2", "3"].into_iter()), vec![(false, 0..1), (true, 1..2)]);
+/// assert_eq!(cuts.pieces([("2", 8), ("3", 1)].into_iter()), vec![(false, 0..1), (true, 1..2)]);
 /// ```
-#[derive(Debug, Default)]
-pub struct ChromosomeCuts {
-    /// The chromosome of the last row written.
-    last: Option<super::SmolStr>,
+#[derive(Debug)]
+pub struct RowGroupCuts {
+    /// About one position in this many starts a row group.
+    every: u64,
+    /// The chromosome and position of the last row written.
+    last: Option<(super::SmolStr, u64)>,
 }
 
-impl ChromosomeCuts {
-    /// The runs of one chromosome in a batch whose rows have these chromosomes, in order, each
-    /// with whether a row group must end before it (not before the first run when it continues
-    /// the chromosome the previous batch ended on).
+/// The most rows a row group holds (four times the mean, [`ROW_GROUP_SIZE`]: a row group of
+/// loci none of which [`picks`] is rare, e^-4 ≈ 2 %).
+pub(crate) const ROW_GROUP_MAX: usize = 4 * ROW_GROUP_SIZE;
+
+/// Whether a row group starts at `chrom:pos` in a summary whose row groups hold about `every`
+/// rows: a fixed hash of the chromosome's name and the position, so every summary picks the
+/// same loci (about one in `every`).
+///
+/// ```
+/// use dash::summary::write::picks;
+/// let picked = (1..=1_000_000u64).filter(|&pos| picks("7", pos, 1000)).count();
+/// assert!((900..1100).contains(&picked), "{picked}");
+/// assert!((1..=1000u64).all(|pos| picks("7", pos, 1)));
+/// ```
+pub fn picks(chrom: &str, pos: u64, every: u64) -> bool {
+    // FNV-1a of the name, the position mixed in, then splitmix64's finaliser: cheap, and fixed
+    // for good (summaries from any version cut alike).
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in chrom.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = hash ^ pos.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)).is_multiple_of(every.max(1))
+}
+
+impl RowGroupCuts {
+    /// Cuts for row groups of about `every` rows.
+    pub fn new(every: usize) -> RowGroupCuts {
+        RowGroupCuts {
+            every: every.max(1) as u64,
+            last: None,
+        }
+    }
+
+    /// The runs of a batch of sorted rows (their loci, in order) between cuts, each with
+    /// whether a row group must end before it: not before the first run when it continues the
+    /// row group the previous batch ended in.
     pub fn pieces<'a>(
         &mut self,
-        chromosomes: impl Iterator<Item = &'a str>,
+        loci: impl Iterator<Item = (&'a str, u64)>,
     ) -> Vec<(bool, std::ops::Range<usize>)> {
         let mut pieces: Vec<(bool, std::ops::Range<usize>)> = Vec::new();
-        for (row, chrom) in chromosomes.enumerate() {
-            let same = self.last.as_deref() == Some(chrom);
-            match pieces.last_mut() {
-                Some((_, range)) if same => range.end = row + 1,
-                _ => {
-                    pieces.push((!same && self.last.is_some(), row..row + 1));
-                    if !same {
-                        self.last = Some(chrom.into());
-                    }
+        for (row, (chrom, pos)) in loci.enumerate() {
+            let cut = match &mut self.last {
+                Some((last, _)) if last.as_str() != chrom => {
+                    *last = chrom.into();
+                    true
                 }
+                Some((_, last_pos)) => *last_pos != pos && picks(chrom, pos, self.every),
+                None => {
+                    self.last = Some((chrom.into(), pos));
+                    false
+                }
+            };
+            if let Some((_, last_pos)) = &mut self.last {
+                *last_pos = pos;
+            }
+            match pieces.last_mut() {
+                Some((_, range)) if !cut => range.end = row + 1,
+                _ => pieces.push((cut, row..row + 1)),
             }
         }
         pieces
     }
 
-    /// Writes `batch` (whose rows have these chromosomes) to `writer`, ending the row group in
-    /// progress wherever the chromosome changes.
+    /// Writes `batch` (whose rows have these loci) to `writer`, ending the row group in
+    /// progress at every cut.
     pub fn write<'a, W: std::io::Write + Send>(
         &mut self,
         writer: &mut ArrowWriter<W>,
         batch: &RecordBatch,
-        chromosomes: impl Iterator<Item = &'a str>,
+        loci: impl Iterator<Item = (&'a str, u64)>,
     ) -> parquet::errors::Result<()> {
-        for (cut, range) in self.pieces(chromosomes) {
+        for (cut, range) in self.pieces(loci) {
             if cut {
                 writer.flush()?;
             }
@@ -335,9 +386,9 @@ impl ChromosomeCuts {
     }
 }
 
-/// The chromosomes of `rows`, in order.
-fn chromosomes(rows: &Rows) -> impl Iterator<Item = &str> {
-    rows.variants.iter().map(|v| v.chrom.as_str())
+/// The loci of `rows`, in order.
+fn loci(rows: &Rows) -> impl Iterator<Item = (&str, u64)> {
+    rows.variants.iter().map(|v| (v.chrom.as_str(), v.pos))
 }
 
 fn to_record_batch(schema: &SchemaRef, rows: &Rows) -> RecordBatch {
@@ -547,8 +598,36 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
+    /// Each row group's (chromosome, first position, rows), from its statistics; panics unless
+    /// each holds one chromosome.
+    fn row_group_starts(path: &Path) -> Vec<(String, u64, i64)> {
+        use parquet::file::reader::FileReader;
+        use parquet::file::statistics::Statistics;
+        let reader =
+            parquet::file::reader::SerializedFileReader::new(std::fs::File::open(path).unwrap())
+                .unwrap();
+        let groups = reader.metadata().row_groups();
+        groups
+            .iter()
+            .map(|group| {
+                let (Some(Statistics::ByteArray(chrom)), Some(Statistics::Int64(pos))) =
+                    (group.column(0).statistics(), group.column(1).statistics())
+                else {
+                    panic!("chromosome and position statistics in every row group");
+                };
+                assert_eq!(
+                    chrom.min_opt(),
+                    chrom.max_opt(),
+                    "one chromosome per row group"
+                );
+                let chrom = chrom.min_opt().unwrap().as_utf8().unwrap().to_string();
+                (chrom, *pos.min_opt().unwrap() as u64, group.num_rows())
+            })
+            .collect()
+    }
+
     /// Whether rows come in order (written as they come) or not (through runs), no row group
-    /// holds two chromosomes: each one's statistics name a single chromosome.
+    /// holds two chromosomes, and none more than four times the rows asked for.
     #[test]
     fn row_groups_end_where_chromosomes_do() {
         let dir = tempfile::tempdir().unwrap();
@@ -569,35 +648,61 @@ mod tests {
                 writer.write(&rows).unwrap();
             }
             writer.finish().unwrap();
-            let file = std::fs::File::open(&path).unwrap();
-            let metadata = parquet::file::reader::SerializedFileReader::new(file).unwrap();
-            let metadata = parquet::file::reader::FileReader::metadata(&metadata);
-            let mut chromosomes = Vec::new();
-            for group in metadata.row_groups() {
-                let Some(parquet::file::statistics::Statistics::ByteArray(chrom)) =
-                    group.column(0).statistics()
-                else {
-                    panic!("chromosome statistics in every row group");
-                };
-                assert_eq!(
-                    chrom.min_opt(),
-                    chrom.max_opt(),
-                    "one chromosome per row group"
-                );
-                assert!(group.num_rows() <= 50);
-                chromosomes.push(chrom.min_opt().unwrap().as_utf8().unwrap().to_string());
-            }
-            // Six chromosomes of about 167 rows: four row groups each at most 50 rows.
+            let groups = row_group_starts(&path);
+            assert!(groups.iter().all(|g| g.2 <= 4 * 50), "{groups:?}");
+            let mut chromosomes: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
             chromosomes.dedup();
             assert_eq!(
                 chromosomes,
                 ["1", "2", "10", "X", "MT", "Un_x"],
                 "{capacity}"
             );
-            assert!(metadata.num_row_groups() >= 6 * 4, "{capacity}");
             let read = crate::summary::read_summary(&path).unwrap();
             assert_eq!(read.rows.variants, sorted.variants);
         }
+    }
+
+    /// Two summaries, one of which lacks 3 % of the other's variants, start their row groups at
+    /// the same loci wherever both hold them (counted row groups would drift apart from the
+    /// first missing variant on).
+    #[test]
+    fn row_groups_start_at_the_same_loci_whatever_else_a_summary_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut starts = Vec::new();
+        for lacking in [false, true] {
+            let mut rows = Rows::with_widths([2]);
+            for i in 0..40_000 {
+                if lacking && i * 7919 % 100 < 3 {
+                    continue;
+                }
+                row(&mut rows, 0);
+                let v = rows.variants.last_mut().unwrap();
+                let chrom = if i < 30_000 { "1" } else { "2" };
+                (v.chrom, v.pos) = (chrom.into(), 1 + i as u64 * 7);
+            }
+            let path = dir.path().join(format!("{lacking}.parquet"));
+            let mut writer = SummaryWriter::create_with_row_groups(&path, &header(), 256).unwrap();
+            writer.write(&rows).unwrap();
+            writer.finish().unwrap();
+            let groups = row_group_starts(&path);
+            let rows: i64 = groups.iter().map(|g| g.2).sum();
+            assert_eq!(rows as usize, writer_rows(&path));
+            let mean = rows as f64 / groups.len() as f64;
+            assert!((128.0..512.0).contains(&mean), "{mean}");
+            starts.push(groups.into_iter().map(|g| (g.0, g.1)).collect::<Vec<_>>());
+        }
+        let (all, lacking) = (&starts[0], &starts[1]);
+        let shared = lacking.iter().filter(|start| all.contains(start)).count();
+        assert!(
+            shared as f64 >= 0.9 * lacking.len() as f64,
+            "{shared} of {} row groups start alike",
+            lacking.len()
+        );
+    }
+
+    /// The rows a summary holds.
+    fn writer_rows(path: &Path) -> usize {
+        crate::summary::read_summary(path).unwrap().rows.len()
     }
 
     /// A source in order is written as it comes, a row group at a time; one out of order is

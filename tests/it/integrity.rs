@@ -569,8 +569,13 @@ fn keys_bind_party_names_to_signing_keys() {
     assert!(seal.verify(&key.signing_key().verifying_key()));
 }
 
-/// Rows per row group of a summary (`ROW_GROUP_SIZE` in src/summary/write.rs).
-const ROW_GROUP_ROWS: u64 = 16_384;
+/// The most rows a summary's row group holds (`ROW_GROUP_MAX` in src/summary/write.rs); row
+/// groups hold 16,384 on average.
+const ROW_GROUP_MAX: u64 = 65_536;
+
+/// Rows of chromosome 1 in [`two_chromosomes`] for the region tests: more than a row group
+/// holds, so chromosome 1 spans several.
+const CHROM1_ROWS: u64 = ROW_GROUP_MAX + 3_000;
 
 /// A summary of `chrom1 + chrom2` rows (chromosome 1 at positions 1…, then 2), every row a copy
 /// of party a's first one: more than one row group, so that a region reads some of them.
@@ -608,6 +613,32 @@ fn region_rows(path: &Path, region: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Each row group's chromosome and first position, from its statistics (a row group holds one
+/// chromosome).
+fn row_group_starts(path: &Path) -> Vec<(String, u64)> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::statistics::Statistics;
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let groups = reader.metadata().row_groups();
+    groups
+        .iter()
+        .map(
+            |group| match (group.column(0).statistics(), group.column(1).statistics()) {
+                (Some(Statistics::ByteArray(chrom)), Some(Statistics::Int64(pos))) => {
+                    assert_eq!(
+                        chrom.min_opt(),
+                        chrom.max_opt(),
+                        "one chromosome per row group"
+                    );
+                    let chrom = chrom.min_opt().unwrap().as_utf8().unwrap().to_string();
+                    (chrom, *pos.min_opt().unwrap() as u64)
+                }
+                other => panic!("no chromosome and position statistics: {other:?}"),
+            },
+        )
+        .collect()
+}
+
 /// The data parts of a sealed summary (format 7), from its raw footer.
 fn parts_of(bytes: &[u8]) -> Parts {
     Parts::find(footer(bytes).1).expect("a format 7 summary lists its parts")
@@ -620,20 +651,26 @@ fn parts_of(bytes: &[u8]) -> Parts {
 fn a_region_read_verifies_the_row_groups_it_reads() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Row groups end where a chromosome does: row group 0 holds chromosome 1's first 16,384
-    // rows, row group 1 the rest of it, row group 2 chromosome 2.
-    let path = two_chromosomes(d, ROW_GROUP_ROWS + 3_000, 2_000);
+    // Row groups end where a chromosome does: some hold chromosome 1, the others 2.
+    let path = two_chromosomes(d, CHROM1_ROWS, 2_000);
     let original = std::fs::read(&path).unwrap();
     let parts = parts_of(&original);
-    assert_eq!(parts.parts.len(), 3, "{parts:?}");
+    let groups = row_group_starts(&path);
+    assert_eq!(parts.parts.len(), groups.len(), "{parts:?}");
+    let middle = |group: usize| {
+        let end = parts.parts.get(group + 1).map_or(parts.end, |p| p.0);
+        ((parts.parts[group].0 + end) / 2) as usize
+    };
     let in_chrom2: Vec<String> = (1..=2_000).map(|p| format!("2:{p}")).collect();
     assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
 
-    // A byte of row group 0 or 1 changed: region 2 never reads them; a whole read refuses the
-    // file, and so does a region that reads the changed row group.
-    for (group, region) in [(0, "1:16000-16500"), (1, "1:18000-18500")] {
+    // A byte of a row group of chromosome 1 changed: region 2 never reads it; a whole read
+    // refuses the file, and so does a region that reads the changed row group.
+    let of_chrom1: Vec<usize> = (0..groups.len()).filter(|&g| groups[g].0 == "1").collect();
+    assert!(of_chrom1.len() > 1, "{groups:?}");
+    for group in of_chrom1 {
         let mut outside = original.clone();
-        outside[((parts.parts[group].0 + parts.parts[group + 1].0) / 2) as usize] ^= 0x10;
+        outside[middle(group)] ^= 0x10;
         std::fs::write(&path, &outside).unwrap();
         assert_eq!(region_rows(&path, "2").unwrap(), in_chrom2);
         let error = read_summary(&path).unwrap_err().to_string();
@@ -641,17 +678,20 @@ fn a_region_read_verifies_the_row_groups_it_reads() {
             error.contains("two.parquet") && error.contains("checksum mismatch"),
             "{error}"
         );
-        let error = region_rows(&path, region).unwrap_err();
+        let first = groups[group].1;
+        let error = region_rows(&path, &format!("1:{first}-{first}")).unwrap_err();
         assert!(
             error.contains("two.parquet") && error.contains("checksum mismatch"),
             "{error}"
         );
     }
 
-    // A byte of row group 2 (which region 2 reads), or of the footer: refused.
+    // A byte of the first row group of chromosome 2 (which region 2 reads), or of the footer:
+    // refused.
+    let of_chrom2 = groups.iter().position(|g| g.0 == "2").unwrap();
     let footer_start = footer(&original).0;
     for at in [
-        (parts.parts[2].0 + parts.end) / 2,
+        middle(of_chrom2) as u64,
         parts.end + 10,
         footer_start as u64 + 20,
     ] {
@@ -664,7 +704,7 @@ fn a_region_read_verifies_the_row_groups_it_reads() {
     }
     // Through the command line: one line naming the file, no output.
     let mut inside = original.clone();
-    inside[((parts.parts[2].0 + parts.end) / 2) as usize] ^= 0x10;
+    inside[middle(of_chrom2)] ^= 0x10;
     std::fs::write(&path, &inside).unwrap();
     let needles = ["two.parquet", "checksum mismatch"];
     expect_merge_error_with(d, &[&path], &["--region", "2"], &needles);
@@ -675,8 +715,11 @@ fn a_region_read_verifies_the_row_groups_it_reads() {
 #[test]
 fn a_region_across_a_row_group_boundary_reads_every_row_in_it() {
     let dir = tempfile::tempdir().unwrap();
-    let path = two_chromosomes(dir.path(), ROW_GROUP_ROWS + 3_000, 2_000);
-    let (from, to) = (ROW_GROUP_ROWS - 700, ROW_GROUP_ROWS + 900);
+    let path = two_chromosomes(dir.path(), CHROM1_ROWS, 2_000);
+    // The second row group of chromosome 1 starts at position `start` (row `start`).
+    let start = row_group_starts(&path)[1].1;
+    assert!((701..=ROW_GROUP_MAX).contains(&start), "{start}");
+    let (from, to) = (start - 700, start + 900);
     let whole: Vec<String> = read_summary(&path)
         .unwrap()
         .rows
@@ -690,10 +733,7 @@ fn a_region_across_a_row_group_boundary_reads_every_row_in_it() {
         region_rows(&path, &format!("1:{from}-{to}")).unwrap(),
         whole
     );
-    assert_eq!(
-        region_rows(&path, "1").unwrap().len(),
-        (ROW_GROUP_ROWS + 3_000) as usize
-    );
+    assert_eq!(region_rows(&path, "1").unwrap().len(), CHROM1_ROWS as usize);
 }
 
 /// A summary sealed as a whole (format version 6: no parts) is still read, whole or by region,
@@ -702,7 +742,7 @@ fn a_region_across_a_row_group_boundary_reads_every_row_in_it() {
 fn a_format_6_summary_sealed_whole_is_still_read() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let path = two_chromosomes(d, ROW_GROUP_ROWS + 3_000, 2_000);
+    let path = two_chromosomes(d, CHROM1_ROWS, 2_000);
     let current = read_summary(&path).unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     // Turn it into what dash wrote before version 7: no parts entry, version 6 in the header,
