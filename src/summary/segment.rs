@@ -270,7 +270,9 @@ pub fn plan(spans: &RowGroupSpans, rows: usize) -> Vec<Bounds> {
     let mut starts: Vec<Locus> = Vec::new();
     let mut since = 0;
     for (span, &count) in spans.known.iter().zip(&spans.rows) {
-        if since >= rows.max(1) {
+        // A segment ends before the row group that would take it further past `rows` than it
+        // is short of it (row groups of varied length: segments stay near `rows`).
+        if since > 0 && since + count / 2 >= rows.max(1) {
             if let Some((first, _)) = span {
                 if starts.last().is_none_or(|s| s.cmp_locus(first).is_lt()) {
                     starts.push(first.clone());
