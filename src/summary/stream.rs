@@ -295,7 +295,7 @@ pub struct RowGroups {
 impl RowGroups {
     /// The first and last positions of the file's row groups: from their statistics, or for a
     /// row group whose statistics do not give them (one spanning chromosomes, as summaries
-    /// written before 2026-11-29 have: see [`super::write::ChromosomeCuts`]), from its
+    /// written before 2026-11-29 have: see [`super::write::RowGroupCuts`]), from its
     /// chromosome and position columns, read alone.
     pub fn spans(&self) -> Result<RowGroupSpans> {
         let mut spans = (*self.spans).clone();
