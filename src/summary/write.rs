@@ -25,7 +25,7 @@ use crate::error::{Error, IoResultExt, Result};
 /// beyond it (each row group is also the unit of the integrity check a region read makes), large
 /// enough that the per-group costs do not show in a whole read (issue 12: 65,536 rows made a
 /// one-chromosome region of a 1 M-variant file decode two groups, 2.9 times its rows).
-pub(crate) const ROW_GROUP_SIZE: usize = 16_384;
+pub const ROW_GROUP_SIZE: usize = 16_384;
 
 /// Writes a summary under a temporary name; [`SummaryWriter::finish`] puts it in place.
 ///
@@ -307,7 +307,7 @@ pub struct RowGroupCuts {
 
 /// The most rows a row group holds (four times the mean, [`ROW_GROUP_SIZE`]: a row group of
 /// loci none of which [`picks`] is rare, e^-4 ≈ 2 %).
-pub(crate) const ROW_GROUP_MAX: usize = 4 * ROW_GROUP_SIZE;
+pub const ROW_GROUP_MAX: usize = 4 * ROW_GROUP_SIZE;
 
 /// Whether a row group starts at `chrom:pos` in a summary whose row groups hold about `every`
 /// rows: a fixed hash of the chromosome's name and the position, so every summary picks the
